@@ -1,0 +1,505 @@
+"""The Pipeline: converters, then a provider adapter, then the transport.
+
+::
+
+    messages ─► user converter chain ─► provider's required converters ─► adapter.prepare
+             ─► adapter.build_chat ─► transport (retries, timeouts, SSE) ─► adapter.parse_*
+
+A Pipeline is safe to share between threads and asyncio tasks: it holds no per-call state,
+and its transport pools connections.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import attrs
+
+from ._chain import Stage, make_context, normalise_names, resolve_chain, run_chain
+from ._secrets import Secret, scrub
+from ._streams import AsyncChatStream, ChatStream
+from .converter import Converter, Names
+from .errors import AuthenticationError, ConfigError, InvalidRequestError, ProviderError
+from .models import ChatRequest, ChatResponse, Message, ModelInfo, Tool
+from .provider import Provider, ProviderSettings
+from .registry import Registry, default_registry
+from .sansio import HttpRequest, HttpResponse
+from .wire import messages_from_dicts, messages_to_dicts, tools_from_dicts
+
+if TYPE_CHECKING:
+    from ._transport import Transport
+    from .config import Config, Profile
+    from .keys import KeyStore
+
+__all__ = ["CheckResult", "Explanation", "Pipeline"]
+
+TEST_MESSAGES: tuple[dict[str, str], ...] = ({"role": "user", "content": "Hi"},)
+
+
+@attrs.frozen
+class CheckResult:
+    """Outcome of :meth:`Pipeline.check`. ``ok`` is false only for a failed, non-bypassed check."""
+
+    ok: bool
+    detail: str
+    status: int | None = None
+    bypassed: bool = False
+    models: tuple[ModelInfo, ...] = ()
+
+
+@attrs.frozen
+class Explanation:
+    """What :meth:`Pipeline.explain` shows: each converter stage and the exact HTTP request.
+
+    ``stages`` starts with ``("input", ...)``; ``request`` is the redacted request
+    (method, url, headers with the key replaced by ``***``, JSON body).
+    """
+
+    provider: str
+    model: str
+    stages: tuple[tuple[str, tuple[dict[str, Any], ...]], ...]
+    request: Mapping[str, Any]
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able form."""
+        return {
+            "provider": self.provider,
+            "model": self.model,
+            "stages": [{"converter": name, "messages": list(msgs)} for name, msgs in self.stages],
+            "request": dict(self.request),
+            "notes": list(self.notes),
+        }
+
+
+def _as_messages(messages: Sequence[Mapping[str, Any] | Message]) -> tuple[Message, ...]:
+    if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
+        raise InvalidRequestError("expected a list of messages", where="messages")
+    if all(isinstance(m, Message) for m in messages):
+        return tuple(messages)  # type: ignore[arg-type]
+    return messages_from_dicts(
+        [m if isinstance(m, Mapping) else _message_dict(m) for m in messages]  # type: ignore[arg-type]
+    )
+
+
+def _message_dict(message: Any) -> Mapping[str, Any]:
+    from .wire import message_to_dict
+
+    if isinstance(message, Message):
+        return message_to_dict(message)
+    raise InvalidRequestError(f"expected a message dict, got {type(message).__name__}", where="messages")
+
+
+class Pipeline:
+    """Send conversations to one provider through a converter chain.
+
+    ``Pipeline(provider="openai", model="gpt-4o-mini", converters=["strict"], api_key=...)``.
+    Keyword arguments not listed below are request parameters under their OpenAI names
+    (``temperature``, ``max_tokens``, ``stop``...), sent with every call; per-call keyword
+    arguments override them.
+
+    API key resolution: ``api_key`` > stored key (``chatpipe keys set``) > the vendor's env
+    var > ``${ENV}`` in the config. A missing required key is reported when a call is made,
+    so :meth:`explain` works without one.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        model: str | None = None,
+        converters: str | Sequence[str] | None = None,
+        *,
+        api_key: str | Secret | None = None,
+        base_url: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        include_body: Mapping[str, Any] | None = None,
+        exclude_body: Sequence[str] | None = None,
+        options: Mapping[str, Any] | None = None,
+        placeholder: str | None = None,
+        names: Names | Mapping[str, Any] | None = None,
+        timeout: float | tuple[float, float] | None = None,
+        max_retries: int = 2,
+        bypass_status_check: bool = False,
+        registry: Registry | None = None,
+        key_store: KeyStore | None = None,
+        profile: str | None = None,
+        config_api_key: str | None = None,
+        **params: Any,
+    ) -> None:
+        self.registry = registry or default_registry()
+        self.provider_class = self.registry.provider(provider)
+        info = self.provider_class.info
+        self.profile = profile
+        self.converters: tuple[Converter, ...] = tuple(resolve_chain(normalise_names(converters), self.registry))
+        self.required: tuple[Converter, ...] = tuple(resolve_chain(info.required_converters, self.registry))
+        self.context = make_context(placeholder, names)
+        self.model = model or info.default_model
+        base = base_url or info.default_base_url
+        if not base:
+            raise ConfigError(f"provider {info.name!r} needs a base_url (e.g. http://127.0.0.1:1234/v1)")
+        self.provider_class.validate_options(dict(options or {}))
+        key = self._resolve_key(api_key, config_api_key, key_store)
+        self.adapter: Provider = self.provider_class(
+            ProviderSettings(
+                base_url=base,
+                api_key=key,
+                headers={str(k): str(v) for k, v in (headers or {}).items()},
+                include_body=dict(include_body or {}),
+                exclude_body=tuple(exclude_body or ()),
+                options=dict(options or {}),
+            )
+        )
+        self.params: dict[str, Any] = dict(params)
+        self.bypass_status_check = bypass_status_check
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._transport: Transport | None = None
+
+    # --- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_config(
+        cls,
+        profile: str | None = None,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        config: Config | None = None,
+        **overrides: Any,
+    ) -> Pipeline:
+        """A pipeline for ``profile`` of the config found at ``path`` (see chatpipe.config).
+
+        ``overrides`` replace profile values (``model=``, ``converters=``, ``api_key=``...).
+        """
+        from .config import load_config
+
+        cfg = config if config is not None else load_config(path)
+        name, prof = cfg.profile(profile)
+        return cls._from_profile(cfg, name, prof, **overrides)
+
+    @classmethod
+    def _from_profile(cls, cfg: Config, name: str, prof: Profile, **overrides: Any) -> Pipeline:
+        timeout = prof.timeout or cfg.timeout
+        kwargs: dict[str, Any] = {
+            "model": prof.model,
+            "converters": list(prof.converters),
+            "base_url": prof.base_url,
+            "headers": dict(prof.headers),
+            "include_body": dict(prof.include_body),
+            "exclude_body": list(prof.exclude_body),
+            "options": dict(prof.options),
+            "placeholder": prof.prompt_placeholder or cfg.prompt_placeholder,
+            "names": prof.names or cfg.names,
+            "timeout": (timeout.connect, timeout.read),
+            "max_retries": cfg.max_retries if prof.max_retries is None else prof.max_retries,
+            "bypass_status_check": prof.bypass_status_check,
+            "profile": name,
+            "config_api_key": prof.api_key,
+        }
+        params = dict(prof.params)
+        params.update({k: v for k, v in overrides.items() if k not in kwargs and k != "api_key"})
+        kwargs.update({k: v for k, v in overrides.items() if k in kwargs or k == "api_key"})
+        return cls(prof.provider, **kwargs, **params)
+
+    def _resolve_key(
+        self, explicit: str | Secret | None, config_key: str | None, store: KeyStore | None
+    ) -> Secret | None:
+        from .keys import KeyStore, resolve_api_key
+
+        info = self.provider_class.info
+        if explicit is None and store is None:
+            store = KeyStore()
+        return resolve_api_key(
+            info.name,
+            explicit=explicit,
+            profile_name=self.profile,
+            profile_key=config_key,
+            env_vars=info.api_key_env,
+            store=store if explicit is None else None,
+        )
+
+    def __repr__(self) -> str:
+        chain = ",".join(c.name for c in self.converters) or "none"
+        return f"<Pipeline {self.provider_class.info.name} model={self.model!r} converters={chain}>"
+
+    # --- request building -----------------------------------------------------------------
+
+    def _stages(self, messages: tuple[Message, ...]) -> list[Stage]:
+        return run_chain(messages, [*self.converters, *self.required], self.context)
+
+    def _build(
+        self,
+        messages: Sequence[Mapping[str, Any] | Message],
+        *,
+        stream: bool,
+        tools: Sequence[Mapping[str, Any] | Tool] | None,
+        tool_choice: str | Mapping[str, Any] | None,
+        params: Mapping[str, Any],
+    ) -> tuple[ChatRequest, HttpRequest, tuple[Message, ...], list[Stage]]:
+        structured = _as_messages(messages)
+        tool_objs = self._tools(tools)
+        if tool_objs:
+            folding = [c.name for c in (*self.converters, *self.required) if not c.keeps_tools]
+            if folding:
+                raise InvalidRequestError(
+                    f"converter(s) {folding} fold tool calls into text, so 'tools' cannot be sent; "
+                    "use the '-tools' variant (e.g. strict-tools) or remove the tools",
+                    where="tools",
+                )
+            if not self.provider_class.info.capabilities.tools:
+                raise InvalidRequestError(f"provider {self.provider_class.info.name!r} does not support tools")
+        stages = self._stages(structured)
+        final = stages[-1][1] if stages else structured
+        merged = {**self.params, **params}
+        model = merged.pop("model", None) or self.model
+        if not model:
+            raise ConfigError(
+                f"provider {self.provider_class.info.name!r} needs a model: pass model=..., -m MODEL, "
+                "or set 'model' in the profile ('chatpipe models' lists them)"
+            )
+        request = self.adapter.prepare(
+            ChatRequest(
+                model=model,
+                messages=final,
+                tools=tool_objs,
+                tool_choice=tool_choice,
+                params=merged,
+                stream=stream,
+            )
+        )
+        return request, self.adapter.build_chat(request), structured, stages
+
+    @staticmethod
+    def _tools(tools: Sequence[Mapping[str, Any] | Tool] | None) -> tuple[Tool, ...] | None:
+        if not tools:
+            return None
+        if all(isinstance(t, Tool) for t in tools):
+            return tuple(tools)  # type: ignore[arg-type]
+        return tools_from_dicts([t for t in tools])  # type: ignore[misc]
+
+    def _require_key(self) -> None:
+        info = self.provider_class.info
+        if info.key_required and not self.adapter.settings.api_key:
+            envs = " or ".join(info.api_key_env) or "an env var"
+            raise AuthenticationError(
+                f"no API key for {info.name}: run 'chatpipe keys set {self.profile or info.name}', "
+                f"set {envs}, or pass api_key=...",
+                provider=info.name,
+            )
+
+    # --- transport ------------------------------------------------------------------------
+
+    @property
+    def transport(self) -> Transport:
+        """The pooled transport (created on first use)."""
+        if self._transport is None:
+            from ._transport import RetryPolicy, Timeouts, Transport
+
+            timeout = self._timeout
+            if timeout is None:
+                timeouts = Timeouts()
+            elif isinstance(timeout, tuple):
+                timeouts = Timeouts(connect=float(timeout[0]), read=float(timeout[1]))
+            else:
+                timeouts = Timeouts(connect=float(timeout), read=float(timeout))
+            self._transport = Transport(
+                timeouts=timeouts,
+                retry=RetryPolicy(max_retries=self._max_retries),
+                provider=self.provider_class.info.name,
+                secrets=self.adapter.secrets(),
+                on_send=self._on_send if self._has_hook("chatpipe_before_send") else None,
+            )
+        return self._transport
+
+    def _has_hook(self, name: str) -> bool:
+        return bool(getattr(self.registry.plugin_manager.hook, name).get_hookimpls())
+
+    def _on_send(self, request: HttpRequest) -> None:
+        self.registry.plugin_manager.hook.chatpipe_before_send(
+            provider=self.provider_class.info.name, request=request
+        )
+
+    def _observe(self, response: ChatResponse) -> ChatResponse:
+        if self._has_hook("chatpipe_after_response"):
+            self.registry.plugin_manager.hook.chatpipe_after_response(
+                provider=self.provider_class.info.name, response=response
+            )
+        return response
+
+    def _raise_for_status(self, response: HttpResponse) -> None:
+        if response.status >= 400:
+            raise self.adapter.parse_error(response)
+
+    def _retryable(self) -> frozenset[int]:
+        return self.provider_class.info.retryable_statuses
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        if self._transport is not None:
+            self._transport.close()
+
+    async def aclose(self) -> None:
+        """Close pooled connections (async clients included)."""
+        if self._transport is not None:
+            await self._transport.aclose()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Pipeline:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- calls ----------------------------------------------------------------------------
+
+    def complete(
+        self,
+        messages: Sequence[Mapping[str, Any] | Message],
+        *,
+        tools: Sequence[Mapping[str, Any] | Tool] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> ChatResponse:
+        """One non-streaming completion."""
+        _, http, _, _ = self._build(messages, stream=False, tools=tools, tool_choice=tool_choice, params=params)
+        self._require_key()
+        response = self.transport.send(http, retryable=self._retryable())
+        self._raise_for_status(response)
+        return self._observe(self.adapter.parse_chat(response))
+
+    async def acomplete(
+        self,
+        messages: Sequence[Mapping[str, Any] | Message],
+        *,
+        tools: Sequence[Mapping[str, Any] | Tool] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> ChatResponse:
+        """Async twin of :meth:`complete`."""
+        _, http, _, _ = self._build(messages, stream=False, tools=tools, tool_choice=tool_choice, params=params)
+        self._require_key()
+        response = await self.transport.asend(http, retryable=self._retryable())
+        self._raise_for_status(response)
+        return self._observe(self.adapter.parse_chat(response))
+
+    def stream(
+        self,
+        messages: Sequence[Mapping[str, Any] | Message],
+        *,
+        tools: Sequence[Mapping[str, Any] | Tool] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> ChatStream:
+        """A streaming completion: iterate for :class:`~chatpipe.models.ChatChunk` objects.
+
+        After iteration, ``stream.response`` holds the assembled reply (complete tool calls,
+        usage). On a mid-stream failure the raised error's ``partial_text`` keeps what arrived.
+        Closing the stream (``with pipe.stream(...) as s`` or ``s.close()``) closes the connection.
+        """
+        request, http, _, _ = self._build(messages, stream=True, tools=tools, tool_choice=tool_choice, params=params)
+        self._require_key()
+        return ChatStream(self, request, http)
+
+    def astream(
+        self,
+        messages: Sequence[Mapping[str, Any] | Message],
+        *,
+        tools: Sequence[Mapping[str, Any] | Tool] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> AsyncChatStream:
+        """Async twin of :meth:`stream`: ``async for chunk in pipe.astream(messages)``."""
+        request, http, _, _ = self._build(messages, stream=True, tools=tools, tool_choice=tool_choice, params=params)
+        self._require_key()
+        return AsyncChatStream(self, request, http)
+
+    def test_message(self) -> ChatResponse:
+        """Send the reference "Test Message": one non-streaming ``Hi``, no tools."""
+        return self.complete(list(TEST_MESSAGES))
+
+    def models(self) -> list[ModelInfo]:
+        """The provider's model list (its static list when it has no list endpoint)."""
+        request = self.adapter.build_models()
+        if request is None:
+            return self.adapter.static_models()
+        self._require_key()
+        response = self.transport.send(request, retryable=self._retryable())
+        self._raise_for_status(response)
+        return self.adapter.parse_models(response)
+
+    def check(self) -> CheckResult:
+        """The status check: the model list request, unless bypassed or unavailable.
+
+        Never raises for a vendor failure: the result says what went wrong. With
+        ``bypass_status_check`` a failure is reported but ``ok`` stays true.
+        """
+        request = self.adapter.build_check()
+        if request is None:
+            return CheckResult(
+                ok=True,
+                detail=f"{self.provider_class.info.name} has no status check; run 'chatpipe test' to verify",
+                bypassed=True,
+            )
+        try:
+            self._require_key()
+            response = self.transport.send(request, retryable=self._retryable())
+        except ProviderError as exc:
+            return CheckResult(ok=self.bypass_status_check, detail=str(exc), bypassed=self.bypass_status_check)
+        if response.status >= 400:
+            error = self.adapter.parse_error(response)
+            hint = self.adapter.check_hint(response)
+            detail = f"{error}" + (f" — {hint}" if hint else "")
+            return CheckResult(
+                ok=self.bypass_status_check, detail=detail, status=response.status, bypassed=self.bypass_status_check
+            )
+        try:
+            models = tuple(self.adapter.parse_models(response))
+        except ProviderError as exc:
+            return CheckResult(ok=self.bypass_status_check, detail=str(exc), status=response.status)
+        return CheckResult(
+            ok=True, detail=f"connected: {len(models)} model(s) available", status=response.status, models=models
+        )
+
+    def explain(
+        self,
+        messages: Sequence[Mapping[str, Any] | Message],
+        *,
+        stream: bool = False,
+        tools: Sequence[Mapping[str, Any] | Tool] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> Explanation:
+        """Every converter stage's messages and the exact HTTP request, without sending it.
+
+        The key is redacted from the request; a missing key is reported in ``notes``.
+        """
+        _, http, structured, stages = self._build(
+            messages, stream=stream, tools=tools, tool_choice=tool_choice, params=params
+        )
+        notes = []
+        info = self.provider_class.info
+        if info.key_required and not self.adapter.settings.api_key:
+            notes.append(f"no API key found for {info.name}; a real call would fail (see 'chatpipe keys set')")
+        if self.required:
+            notes.append(
+                f"{info.name} requires {', '.join(c.name for c in self.required)} after the chosen converters"
+            )
+        secrets = self.adapter.secrets()
+        redacted = http.redacted()
+        if secrets:
+            import json
+
+            redacted = json.loads(scrub(json.dumps(redacted), secrets))
+        all_stages = [("input", structured), *stages]
+        return Explanation(
+            provider=info.name,
+            model=str(http.json.get("model", self.model)) if isinstance(http.json, Mapping) else str(self.model),
+            stages=tuple((name, tuple(messages_to_dicts(msgs))) for name, msgs in all_stages),
+            request=redacted,
+            notes=tuple(notes),
+        )

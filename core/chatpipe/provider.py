@@ -1,0 +1,180 @@
+"""The provider contract: what a vendor plugin declares and the sans-IO adapter it implements.
+
+A provider plugin registers a :class:`Provider` subclass through
+:func:`~chatpipe.hookspecs.chatpipe_register_providers`. The class carries its declaration as
+data (:class:`ProviderInfo`); an instance is bound to one :class:`ProviderSettings` (base URL,
+key, extra headers/body) and translates between chatpipe's model and the vendor's HTTP API
+without doing any I/O. The transport performs every call, so one adapter serves sync, async,
+streaming and non-streaming use.
+
+Every ``parse_*`` method must turn malformed vendor data into a
+:class:`~chatpipe.errors.ProtocolError`, never a ``KeyError``/``TypeError``/``ValueError``.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar, Iterable, Mapping
+
+import attrs
+
+from ._secrets import Secret
+from .errors import APIStatusError
+from .models import ChatChunk, ChatRequest, ChatResponse, ModelInfo
+from .sansio import HttpRequest, HttpResponse, SSEEvent
+
+__all__ = [
+    "Capabilities",
+    "DEFAULT_RETRYABLE_STATUSES",
+    "Provider",
+    "ProviderInfo",
+    "ProviderSettings",
+    "StreamParser",
+]
+
+DEFAULT_RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+@attrs.frozen
+class Capabilities:
+    """What the vendor's API can do; the pipeline checks requests against it before sending."""
+
+    streaming: bool = True
+    tools: bool = True
+    vision: bool = False
+    reasoning: bool = False
+    model_listing: bool = True
+    status_check: bool = True
+
+
+@attrs.frozen
+class ProviderInfo:
+    """A provider's declaration, as data.
+
+    * ``name``: the registered name, equal to the plugin's entry-point name.
+    * ``package``: the distribution to ``pip install`` for it.
+    * ``default_base_url``: used when the config gives none (``None``: a base URL is required).
+    * ``api_key_env``: environment variables consulted for the key, in order.
+    * ``key_required``: ``False`` when the API works without a key (local servers).
+    * ``required_converters``: the minimum post-processing the API needs; the pipeline runs it
+      after the user's chain ("none unless strictly required by the API").
+    * ``retryable_statuses``: HTTP statuses worth retrying with backoff.
+    * ``default_model``: used when the config names no model.
+    """
+
+    name: str
+    package: str
+    display_name: str
+    default_base_url: str | None
+    api_key_env: tuple[str, ...] = ()
+    key_required: bool = True
+    capabilities: Capabilities = Capabilities()
+    required_converters: tuple[str, ...] = ()
+    retryable_statuses: frozenset[int] = DEFAULT_RETRYABLE_STATUSES
+    default_model: str | None = None
+    description: str = ""
+
+
+@attrs.frozen
+class ProviderSettings:
+    """Everything an adapter instance needs, resolved from arguments, config and keys.
+
+    ``options`` holds provider-specific settings from the profile (for example DeepSeek's
+    ``prefix`` switch); each provider documents the ones it reads and rejects unknown ones in
+    :meth:`Provider.validate_options`.
+    """
+
+    base_url: str
+    api_key: Secret | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    include_body: Mapping[str, Any] = attrs.field(factory=dict)
+    exclude_body: tuple[str, ...] = ()
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+class StreamParser(abc.ABC):
+    """Turns one response's SSE events into chunks. One instance per stream.
+
+    :meth:`feed` returns the chunks an event yields (possibly none); :attr:`done` becomes true
+    when the vendor signalled the logical end. :meth:`finish` is called once when the byte
+    stream ends, and returns any chunks still pending (it raises
+    :class:`~chatpipe.errors.ProtocolError` only if the stream ended in an impossible state).
+    An error event inside the stream is raised as an :class:`~chatpipe.errors.APIStatusError`.
+    """
+
+    done: bool = False
+
+    @abc.abstractmethod
+    def feed(self, event: SSEEvent) -> Iterable[ChatChunk]:
+        """Parse one event."""
+
+    def finish(self) -> Iterable[ChatChunk]:
+        """The byte stream ended; return what is pending."""
+        return ()
+
+
+class Provider(abc.ABC):
+    """A sans-IO adapter for one vendor API, bound to one :class:`ProviderSettings`."""
+
+    info: ClassVar[ProviderInfo]
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        self.settings = settings
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.info.name} {self.settings.base_url}>"
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> None:
+        """Raise :class:`~chatpipe.errors.ConfigError` for options this provider does not know."""
+        if options:
+            from .errors import ConfigError
+
+            raise ConfigError(
+                f"unknown option(s) {sorted(options)} for provider {cls.info.name!r}; it takes none",
+                path="options",
+            )
+
+    def prepare(self, request: ChatRequest) -> ChatRequest:
+        """Apply the vendor's forced adjustments that are not a converter (pure). Default: none."""
+        return request
+
+    @abc.abstractmethod
+    def build_chat(self, request: ChatRequest) -> HttpRequest:
+        """The HTTP request for a chat completion (``request.stream`` selects streaming)."""
+
+    @abc.abstractmethod
+    def parse_chat(self, response: HttpResponse) -> ChatResponse:
+        """A successful (2xx) non-streaming response."""
+
+    @abc.abstractmethod
+    def stream_parser(self, request: ChatRequest) -> StreamParser:
+        """A fresh parser for one streamed response to ``request``."""
+
+    @abc.abstractmethod
+    def parse_error(self, response: HttpResponse) -> APIStatusError:
+        """The typed error for a non-2xx response (the pipeline raises it)."""
+
+    def build_models(self) -> HttpRequest | None:
+        """The model-list request, or ``None`` when the vendor has no list endpoint."""
+        return None
+
+    def parse_models(self, response: HttpResponse) -> list[ModelInfo]:
+        """A successful model-list response."""
+        raise NotImplementedError
+
+    def static_models(self) -> list[ModelInfo]:
+        """The known models for vendors without a list endpoint."""
+        return []
+
+    def build_check(self) -> HttpRequest | None:
+        """The status-check request (default: the model list), or ``None`` if there is none."""
+        return self.build_models()
+
+    def check_hint(self, response: HttpResponse) -> str | None:
+        """An extra hint for a failed status check (e.g. "try adding /v1"); default none."""
+        return None
+
+    def secrets(self) -> tuple[Secret, ...]:
+        """Secrets to scrub from anything this adapter's traffic produces."""
+        return (self.settings.api_key,) if self.settings.api_key else ()

@@ -1,0 +1,82 @@
+"""Plain descriptions of HTTP traffic, so provider adapters never touch a socket.
+
+An adapter *builds* an :class:`HttpRequest` and *parses* an :class:`HttpResponse` or a
+sequence of :class:`SSEEvent`; the transport (:mod:`chatpipe._transport`) performs the I/O.
+
+Secrets: headers named in ``HttpRequest.secret_headers`` carry credentials. ``repr()`` and
+:meth:`HttpRequest.redacted` replace their values with ``"***"``; nothing else ever shows them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+import attrs
+
+__all__ = ["HttpRequest", "HttpResponse", "SSEEvent", "REDACTED"]
+
+REDACTED = "***"
+
+
+@attrs.frozen(repr=False)
+class HttpRequest:
+    """A request to send: method, absolute URL, headers and an optional JSON body."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    json: Any = None
+    secret_headers: frozenset[str] = frozenset()
+
+    def redacted(self) -> dict[str, Any]:
+        """A JSON-able description with every secret header value replaced by ``***``."""
+        secret = {h.lower() for h in self.secret_headers}
+        headers = {k: (REDACTED if k.lower() in secret else v) for k, v in self.headers.items()}
+        out: dict[str, Any] = {"method": self.method, "url": self.url, "headers": headers}
+        if self.json is not None:
+            out["json"] = self.json
+        return out
+
+    def __repr__(self) -> str:
+        r = self.redacted()
+        return f"HttpRequest({r['method']} {r['url']}, headers={r['headers']!r})"
+
+
+@attrs.frozen(repr=False)
+class HttpResponse:
+    """A complete response: status, headers (lower-cased names) and the raw body bytes."""
+
+    status: int
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    content: bytes = b""
+
+    @property
+    def text(self) -> str:
+        """The body decoded as UTF-8 (invalid bytes replaced)."""
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON. Raises ``ValueError`` on invalid JSON (adapters map it)."""
+        return json.loads(self.content)
+
+    @property
+    def request_id(self) -> str | None:
+        """The vendor's request id header, if any."""
+        for name in ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray"):
+            if name in self.headers:
+                return self.headers[name]
+        return None
+
+    def __repr__(self) -> str:
+        return f"HttpResponse({self.status}, {len(self.content)} bytes)"
+
+
+@attrs.frozen
+class SSEEvent:
+    """One server-sent event: ``event`` name (``"message"`` when unnamed) and joined ``data``."""
+
+    data: str
+    event: str = "message"
+    id: str | None = None
+    retry: int | None = None

@@ -1,0 +1,442 @@
+"""OpenAI-format dicts ⇄ :mod:`chatpipe.models`, through one cattrs converter.
+
+Contract:
+
+* ``message_from_dict(d)`` accepts any OpenAI chat message; keys without a field of their own
+  land in ``extra``. Malformed input raises :class:`~chatpipe.errors.InvalidRequestError`
+  naming the offending key (``messages[1].content[0].type``).
+* ``message_to_dict(message_from_dict(d)) == d`` for every valid message that states
+  ``content`` (an absent ``content`` comes back as ``"content": None``); and
+  ``message_from_dict(message_to_dict(m)) == m`` for every model instance.
+  Both are property-tested.
+* Parts of unknown type are kept verbatim as :class:`~chatpipe.models.OtherPart`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Mapping, TypeVar
+
+import attrs
+import cattrs
+
+from .errors import InvalidRequestError
+from .models import (
+    AudioPart,
+    ChatChunk,
+    ChatResponse,
+    FunctionCall,
+    FunctionDef,
+    ImagePart,
+    ImageURL,
+    InputAudio,
+    Message,
+    ModelInfo,
+    OtherPart,
+    Part,
+    TextPart,
+    Tool,
+    ToolCall,
+    Usage,
+)
+
+__all__ = [
+    "converter",
+    "message_from_dict",
+    "message_to_dict",
+    "messages_from_dicts",
+    "messages_to_dicts",
+    "model_info_to_dict",
+    "part_from_dict",
+    "part_to_dict",
+    "response_to_dict",
+    "chunk_to_dict",
+    "tool_from_dict",
+    "tool_to_dict",
+    "tools_from_dicts",
+    "usage_from_dict",
+    "usage_to_dict",
+]
+
+T = TypeVar("T")
+
+converter = cattrs.Converter()
+"""The one converter. Classes with an ``extra`` field get hooks that keep unknown keys."""
+
+
+class _WireError(Exception):
+    def __init__(self, where: str, message: str) -> None:
+        self.where = where
+        self.message = message
+
+
+def _check_type(value: Any, expected: type | tuple[type, ...], where: str, what: str) -> None:
+    if not isinstance(value, expected) or isinstance(value, bool) and expected is not bool:
+        raise _WireError(where, f"expected {what}, got {type(value).__name__}")
+
+
+def _field_kinds(cls: type) -> dict[str, Any]:
+    return {f.name: f for f in attrs.fields(cls) if f.name != "extra" and f.init}
+
+
+def _make_structure(cls: type[T]) -> Callable[[Any, str], T]:
+    """Build ``(data, where) -> instance`` for a flat class whose fields are plain values."""
+    fields = _field_kinds(cls)
+    required = [name for name, f in fields.items() if f.default is attrs.NOTHING]
+    has_extra = "extra" in attrs.fields_dict(cls)
+    fixed = {f.name: f.default for f in attrs.fields(cls) if not f.init}
+
+    def structure(data: Any, where: str) -> T:
+        _check_type(data, Mapping, where, "an object")
+        for name in required:
+            if name not in data:
+                raise _WireError(where, f"missing required key {name!r}")
+        kwargs: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in fields:
+                kwargs[key] = value
+            elif key in fixed:
+                if value != fixed[key]:
+                    raise _WireError(f"{where}.{key}", f"expected {fixed[key]!r}, got {value!r}")
+            else:
+                extra[key] = value
+        if has_extra:
+            kwargs["extra"] = extra
+        return cls(**kwargs)
+
+    return structure
+
+
+def _unstructure_flat(obj: Any, nested: Mapping[str, Callable[[Any], Any]] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in attrs.fields(type(obj)):
+        if f.name == "extra":
+            continue
+        value = getattr(obj, f.name)
+        if value is None and f.default is None:
+            continue
+        if nested and f.name in nested and value is not None:
+            value = nested[f.name](value)
+        out[f.name] = value
+    extra = getattr(obj, "extra", None)
+    if extra:
+        out.update(extra)
+    return out
+
+
+_image_url = _make_structure(ImageURL)
+_input_audio = _make_structure(InputAudio)
+_function_call = _make_structure(FunctionCall)
+_function_def = _make_structure(FunctionDef)
+_usage = _make_structure(Usage)
+_model_info = _make_structure(ModelInfo)
+
+
+def _part(data: Any, where: str) -> Part:
+    _check_type(data, Mapping, where, "a content part object")
+    kind = data.get("type")
+    rest = {k: v for k, v in data.items() if k != "type"}
+    if kind == "text":
+        text = rest.pop("text", None)
+        _check_type(text, str, f"{where}.text", "a string")
+        return TextPart(text, extra=rest)
+    if kind == "image_url" and isinstance(rest.get("image_url"), Mapping) and "url" in rest["image_url"]:
+        image = _image_url(rest.pop("image_url"), f"{where}.image_url")
+        _check_type(image.url, str, f"{where}.image_url.url", "a string")
+        return ImagePart(image, extra=rest)
+    if kind == "input_audio" and isinstance(rest.get("input_audio"), Mapping):
+        audio_data = rest["input_audio"]
+        if isinstance(audio_data.get("data"), str) and isinstance(audio_data.get("format"), str):
+            rest.pop("input_audio")
+            return AudioPart(_input_audio(audio_data, f"{where}.input_audio"), extra=rest)
+    _check_type(kind, str, f"{where}.type", "a part type string")
+    return OtherPart(dict(data))
+
+
+def _content(data: Any, where: str) -> str | tuple[Part, ...] | None:
+    if data is None or isinstance(data, str):
+        return data
+    if isinstance(data, (list, tuple)):
+        return tuple(_part(p, f"{where}[{i}]") for i, p in enumerate(data))
+    raise _WireError(where, f"expected a string, a list of parts or null, got {type(data).__name__}")
+
+
+def _tool_call(data: Any, where: str) -> ToolCall:
+    _check_type(data, Mapping, where, "a tool call object")
+    for key in ("id", "function"):
+        if key not in data:
+            raise _WireError(where, f"missing required key {key!r}")
+    _check_type(data["id"], str, f"{where}.id", "a string")
+    function = _function_call(data["function"], f"{where}.function")
+    _check_type(function.name, str, f"{where}.function.name", "a string")
+    if not isinstance(function.arguments, str):
+        raise _WireError(f"{where}.function.arguments", "expected a JSON string")
+    extra = {k: v for k, v in data.items() if k not in ("id", "function", "type")}
+    return ToolCall(data["id"], function, type=data.get("type", "function"), extra=extra)
+
+
+_MESSAGE_KEYS = ("role", "content", "name", "tool_calls", "tool_call_id")
+
+
+def _message(data: Any, where: str) -> Message:
+    _check_type(data, Mapping, where, "a message object")
+    role = data.get("role")
+    if not isinstance(role, str) or not role:
+        raise _WireError(f"{where}.role", "every message needs a non-empty string 'role' (user, assistant, system, tool...)")
+    name = data.get("name")
+    if name is not None:
+        _check_type(name, str, f"{where}.name", "a string")
+    tool_call_id = data.get("tool_call_id")
+    if tool_call_id is not None:
+        _check_type(tool_call_id, str, f"{where}.tool_call_id", "a string")
+    calls = data.get("tool_calls")
+    tool_calls = None
+    if calls is not None:
+        _check_type(calls, (list, tuple), f"{where}.tool_calls", "a list")
+        tool_calls = tuple(_tool_call(c, f"{where}.tool_calls[{i}]") for i, c in enumerate(calls))
+    return Message(
+        role,
+        _content(data.get("content"), f"{where}.content"),
+        name=name,
+        tool_calls=tool_calls,
+        tool_call_id=tool_call_id,
+        extra={k: v for k, v in data.items() if k not in _MESSAGE_KEYS},
+    )
+
+
+def _tool(data: Any, where: str) -> Tool:
+    _check_type(data, Mapping, where, "a tool object")
+    if "function" not in data:
+        raise _WireError(where, "missing required key 'function'")
+    function = _function_def(data["function"], f"{where}.function")
+    _check_type(function.name, str, f"{where}.function.name", "a string")
+    extra = {k: v for k, v in data.items() if k not in ("function", "type")}
+    return Tool(function, type=data.get("type", "function"), extra=extra)
+
+
+def _wrap(fn: Callable[[Any, str], T], data: Any, where: str) -> T:
+    try:
+        return fn(data, where)
+    except _WireError as exc:
+        raise InvalidRequestError(exc.message, where=exc.where) from None
+
+
+# --- public structure functions -------------------------------------------------------
+
+
+def message_from_dict(data: Mapping[str, Any], *, where: str = "message") -> Message:
+    """Structure one OpenAI message dict; raises InvalidRequestError naming the bad key."""
+    return _wrap(_message, data, where)
+
+
+def messages_from_dicts(data: Iterable[Mapping[str, Any]], *, where: str = "messages") -> tuple[Message, ...]:
+    """Structure a message list; ``where`` prefixes error locations (``messages[3].role``)."""
+    if isinstance(data, (str, bytes, Mapping)) or not isinstance(data, Iterable):
+        raise InvalidRequestError("expected a list of message objects", where=where)
+    return tuple(_wrap(_message, m, f"{where}[{i}]") for i, m in enumerate(data))
+
+
+def part_from_dict(data: Mapping[str, Any], *, where: str = "part") -> Part:
+    """Structure one content part."""
+    return _wrap(_part, data, where)
+
+
+def tool_from_dict(data: Mapping[str, Any], *, where: str = "tool") -> Tool:
+    """Structure one OpenAI tool definition."""
+    return _wrap(_tool, data, where)
+
+
+def tools_from_dicts(data: Iterable[Mapping[str, Any]], *, where: str = "tools") -> tuple[Tool, ...]:
+    """Structure a tools list."""
+    if isinstance(data, (str, bytes, Mapping)) or not isinstance(data, Iterable):
+        raise InvalidRequestError("expected a list of tool objects", where=where)
+    return tuple(_wrap(_tool, t, f"{where}[{i}]") for i, t in enumerate(data))
+
+
+def usage_from_dict(data: Mapping[str, Any]) -> Usage:
+    """Structure an OpenAI ``usage`` object, lifting cached and reasoning token details."""
+    base = {k: data[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens") if isinstance(data.get(k), int)}
+    extra = {k: v for k, v in data.items() if k not in base}
+    prompt_details = data.get("prompt_tokens_details")
+    completion_details = data.get("completion_tokens_details")
+    cached = prompt_details.get("cached_tokens") if isinstance(prompt_details, Mapping) else None
+    if cached is None and isinstance(data.get("prompt_cache_hit_tokens"), int):
+        cached = data["prompt_cache_hit_tokens"]
+    reasoning = completion_details.get("reasoning_tokens") if isinstance(completion_details, Mapping) else None
+    if reasoning is None and isinstance(data.get("reasoning_tokens"), int):
+        reasoning = data["reasoning_tokens"]
+    return Usage(
+        **base,
+        cached_tokens=cached if isinstance(cached, int) else None,
+        reasoning_tokens=reasoning if isinstance(reasoning, int) else None,
+        extra=extra,
+    )
+
+
+# --- public unstructure functions -----------------------------------------------------
+
+
+def part_to_dict(part: Part) -> dict[str, Any]:
+    """Unstructure one content part to its OpenAI dict."""
+    if isinstance(part, OtherPart):
+        return dict(part.data)
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text, **part.extra}
+    if isinstance(part, ImagePart):
+        return {"type": "image_url", "image_url": _unstructure_flat(part.image_url), **part.extra}
+    return {"type": "input_audio", "input_audio": _unstructure_flat(part.input_audio), **part.extra}
+
+
+def _tool_call_to_dict(call: ToolCall) -> dict[str, Any]:
+    return {"id": call.id, "type": call.type, "function": _unstructure_flat(call.function), **call.extra}
+
+
+def message_to_dict(message: Message) -> dict[str, Any]:
+    """Unstructure one message; ``content`` is always present (``None`` as ``null``)."""
+    content = message.content
+    out: dict[str, Any] = {
+        "role": message.role,
+        "content": content if content is None or isinstance(content, str) else [part_to_dict(p) for p in content],
+    }
+    if message.name is not None:
+        out["name"] = message.name
+    if message.tool_calls is not None:
+        out["tool_calls"] = [_tool_call_to_dict(c) for c in message.tool_calls]
+    if message.tool_call_id is not None:
+        out["tool_call_id"] = message.tool_call_id
+    if message.extra:
+        out.update(message.extra)
+    return out
+
+
+def messages_to_dicts(messages: Iterable[Message]) -> list[dict[str, Any]]:
+    """Unstructure a message sequence."""
+    return [message_to_dict(m) for m in messages]
+
+
+def tool_to_dict(tool: Tool) -> dict[str, Any]:
+    """Unstructure one tool definition."""
+    return {"type": tool.type, "function": _unstructure_flat(tool.function), **tool.extra}
+
+
+def usage_to_dict(usage: Usage) -> dict[str, Any]:
+    """Unstructure usage to OpenAI's shape (details nested as OpenAI nests them)."""
+    out: dict[str, Any] = dict(usage.extra)
+    for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        value = getattr(usage, key)
+        if value is not None:
+            out[key] = value
+    if usage.cached_tokens is not None:
+        details = dict(out.get("prompt_tokens_details") or {})
+        details["cached_tokens"] = usage.cached_tokens
+        out["prompt_tokens_details"] = details
+    if usage.reasoning_tokens is not None:
+        details = dict(out.get("completion_tokens_details") or {})
+        details["reasoning_tokens"] = usage.reasoning_tokens
+        out["completion_tokens_details"] = details
+    if usage.cache_creation_tokens is not None:
+        out.setdefault("cache_creation_input_tokens", usage.cache_creation_tokens)
+    return out
+
+
+def model_info_to_dict(info: ModelInfo) -> dict[str, Any]:
+    """Unstructure a model list entry to OpenAI's ``{id, object: "model", ...}``."""
+    out = _unstructure_flat(info)
+    out.setdefault("object", "model")
+    return out
+
+
+def model_info_from_dict(data: Mapping[str, Any]) -> ModelInfo:
+    """Structure an OpenAI model list entry (``id`` required, the rest kept in ``extra``)."""
+    return _wrap(_model_info_checked, data, "model")
+
+
+def _model_info_checked(data: Any, where: str) -> ModelInfo:
+    info = _model_info(data, where)
+    _check_type(info.id, str, f"{where}.id", "a string")
+    extra = dict(info.extra)
+    extra.pop("object", None)
+    created = info.created if isinstance(info.created, int) else None
+    owned_by = info.owned_by if isinstance(info.owned_by, str) else None
+    context = info.context_length if isinstance(info.context_length, int) else None
+    return ModelInfo(info.id, owned_by=owned_by, created=created, context_length=context, extra=extra)
+
+
+def response_to_dict(response: ChatResponse) -> dict[str, Any]:
+    """Render a response as an OpenAI ``chat.completion`` object."""
+    choices = []
+    for choice in response.choices:
+        message = message_to_dict(choice.message)
+        if choice.reasoning and "reasoning_content" not in message:
+            message["reasoning_content"] = choice.reasoning
+        choices.append({"index": choice.index, "message": message, "finish_reason": choice.finish_reason})
+    out: dict[str, Any] = {
+        "id": response.id,
+        "object": "chat.completion",
+        "model": response.model,
+        "choices": choices,
+    }
+    if response.usage is not None:
+        out["usage"] = usage_to_dict(response.usage)
+    out.update(response.extra)
+    return out
+
+
+def chunk_to_dict(chunk: ChatChunk) -> dict[str, Any]:
+    """Render a stream chunk as an OpenAI ``chat.completion.chunk`` object."""
+    delta: dict[str, Any] = {}
+    if chunk.role:
+        delta["role"] = chunk.role
+    if chunk.text:
+        delta["content"] = chunk.text
+    if chunk.reasoning:
+        delta["reasoning_content"] = chunk.reasoning
+    if chunk.tool_calls:
+        calls = []
+        for d in chunk.tool_calls:
+            call: dict[str, Any] = {"index": d.index}
+            if d.id is not None:
+                call["id"] = d.id
+                call["type"] = "function"
+            function: dict[str, Any] = {"arguments": d.arguments}
+            if d.name is not None:
+                function["name"] = d.name
+            call["function"] = function
+            calls.append(call)
+        delta["tool_calls"] = calls
+    out: dict[str, Any] = {
+        "id": chunk.id,
+        "object": "chat.completion.chunk",
+        "model": chunk.model,
+        "choices": [{"index": chunk.index, "delta": delta, "finish_reason": chunk.finish_reason}],
+    }
+    if chunk.usage is not None:
+        out["usage"] = usage_to_dict(chunk.usage)
+    return out
+
+
+for _cls, _fn in (
+    (Message, message_to_dict),
+    (Tool, tool_to_dict),
+    (Usage, usage_to_dict),
+    (ModelInfo, model_info_to_dict),
+    (ChatResponse, response_to_dict),
+    (ChatChunk, chunk_to_dict),
+    (TextPart, part_to_dict),
+    (ImagePart, part_to_dict),
+    (AudioPart, part_to_dict),
+    (OtherPart, part_to_dict),
+):
+    converter.register_unstructure_hook(_cls, _fn)
+
+for _cls, _sfn in (
+    (Message, _message),
+    (Tool, _tool),
+    (ToolCall, _tool_call),
+    (FunctionCall, _function_call),
+    (FunctionDef, _function_def),
+    (ImageURL, _image_url),
+    (InputAudio, _input_audio),
+    (ModelInfo, _model_info_checked),
+):
+    converter.register_structure_hook(_cls, lambda data, _type, _f=_sfn, _c=_cls: _wrap(_f, data, _c.__name__))

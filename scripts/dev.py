@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Set up the workspace and run its jobs, with nothing but Python 3.11+ and pip.
+
+    python3 scripts/dev.py          set up .venv and run the main job (explain a sample conversation)
+    python3 scripts/dev.py test     set up .venv and run the whole test suite (lint, types, tests)
+    python3 scripts/dev.py setup    only set up .venv
+
+Setup creates ``.venv`` (if missing) and installs, editable, the core and every plugin under
+``plugins/`` plus the development tools listed in ``pyproject.toml`` under
+``[dependency-groups] dev``. It is idempotent and quick when nothing changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tomllib
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".chatpipe-setup"
+
+
+def say(text: str) -> None:
+    print(f"==> {text}", flush=True)
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
+    result = subprocess.run([str(a) for a in args], cwd=ROOT, env=env)
+    if result.returncode:
+        sys.exit(result.returncode)
+
+
+def members() -> list[Path]:
+    """core/ first, then every plugin directory with a pyproject.toml."""
+    plugins = sorted(p.parent for p in (ROOT / "plugins").glob("*/pyproject.toml"))
+    return [ROOT / "core", *plugins]
+
+
+def dev_requirements() -> list[str]:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return list(data.get("dependency-groups", {}).get("dev", []))
+
+
+def fingerprint(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in [ROOT / "pyproject.toml", *(p / "pyproject.toml" for p in paths)]:
+        digest.update(str(path).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def setup() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("chatpipe needs Python 3.11 or newer; run this script with python3.11+")
+    if not PYTHON.exists():
+        say(f"creating {VENV.relative_to(ROOT)}")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+        run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    paths = members()
+    stamp = fingerprint(paths)
+    if STAMP.exists() and STAMP.read_text() == stamp:
+        return
+    say(f"installing core, {len(paths) - 1} plugins and the dev tools into .venv")
+    editable = [arg for path in paths for arg in ("-e", str(path))]
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *editable, *dev_requirements())
+    STAMP.write_text(stamp)
+
+
+def main_job() -> None:
+    """The main job: show what chatpipe would send for a sample conversation."""
+    say("chatpipe explain: the sample conversation through the strict converter, as an OpenAI request")
+    run(
+        BIN / "chatpipe",
+        "explain",
+        "--provider",
+        "openai",
+        "--converter",
+        "strict",
+        "--messages",
+        ROOT / "examples" / "conversation.json",
+    )
+
+
+def test() -> None:
+    env = dict(os.environ)
+    env.setdefault("CHATPIPE_SHARED_DIR", str(ROOT.parent / "shared"))
+    say("ruff")
+    run(BIN / "ruff", "check", "core", "plugins", "tests", "scripts", env=env)
+    say("mypy --strict")
+    run(BIN / "mypy", env=env)
+    say("pytest")
+    run(PYTHON, "-m", "pytest", *sys.argv[2:], env=env)
+
+
+def main() -> None:
+    command = sys.argv[1] if len(sys.argv) > 1 else "run"
+    if command not in {"run", "test", "setup"}:
+        sys.exit(f"unknown command {command!r}; use: run (default), test or setup")
+    setup()
+    if command == "run":
+        main_job()
+    elif command == "test":
+        test()
+
+
+if __name__ == "__main__":
+    main()

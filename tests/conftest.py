@@ -1,0 +1,53 @@
+"""Fixtures shared by the whole suite.
+
+Every test runs hermetically: the config/key directory is a fresh temporary directory, and
+no vendor API-key variable or CHATPIPE_* setting from the developer's shell leaks in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+VENDOR_KEY_VARS = (
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "MISTRAL_API_KEY",
+    "DEEPSEEK_API_KEY",
+    "AI21_API_KEY",
+    "CO_API_KEY",
+    "PERPLEXITY_API_KEY",
+    "FIREWORKS_API_KEY",
+)
+
+
+@pytest.fixture(autouse=True)
+def hermetic_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private config dir per test; vendor key variables and chatpipe settings removed."""
+    config_dir = tmp_path_factory.mktemp("chatpipe-config")
+    monkeypatch.setenv("CHATPIPE_CONFIG_DIR", str(config_dir))
+    for name in (*VENDOR_KEY_VARS, "CHATPIPE_CONFIG", "CHATPIPE_HTTP_BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+    return config_dir
+
+
+@pytest.fixture
+def fake_server() -> Iterator[object]:
+    """A scriptable HTTP server on 127.0.0.1 (see chatpipe.testing.fake_server)."""
+    from chatpipe.testing.fake_server import FakeServer
+
+    with FakeServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The shared reference directory (vendor specs); tests using it skip when it is absent."""
+    import os
+
+    candidate = Path(os.environ.get("CHATPIPE_SHARED_DIR") or Path(__file__).resolve().parents[1].parent / "shared")
+    if not (candidate / "specs").is_dir():
+        pytest.skip(f"vendor specs not found at {candidate}/specs (set CHATPIPE_SHARED_DIR)")
+    return candidate
