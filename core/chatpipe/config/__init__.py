@@ -1,0 +1,38 @@
+"""chatpipe's configuration: ``chatpipe.yaml`` read into frozen attrs classes.
+
+::
+
+    default: claude
+    prompt_placeholder: "[Start a new chat]"
+    names: {user: Alex, char: Seraphina, group: [Rook, Mina]}
+    timeout: {connect: 10, read: 600}
+    max_retries: 2
+    profiles:
+      claude:   {provider: claude, model: claude-sonnet-4-5, converters: [strict]}
+      lmstudio: {provider: custom, base_url: "http://127.0.0.1:1234/v1", api_key: "${LMSTUDIO_KEY}"}
+
+* :func:`load_config` finds and reads the file (:func:`find_config_file` gives the order);
+  :func:`parse_config` reads a string.
+* :class:`Config`, :class:`Profile`, :class:`TimeoutConfig` and :class:`Names` document
+  every key.
+* Every error is a :class:`~chatpipe.errors.ConfigError` whose ``path`` is the key path.
+"""
+
+from __future__ import annotations
+
+from ._discovery import CONFIG_DIR_ENV, CONFIG_ENV, config_dir, find_config_file
+from ._loader import load_config, parse_config
+from ._schema import Config, Names, Profile, TimeoutConfig
+
+__all__ = [
+    "CONFIG_DIR_ENV",
+    "CONFIG_ENV",
+    "Config",
+    "Names",
+    "Profile",
+    "TimeoutConfig",
+    "config_dir",
+    "find_config_file",
+    "load_config",
+    "parse_config",
+]

@@ -1,0 +1,167 @@
+"""The configuration as frozen attrs classes.
+
+These classes are what :func:`~chatpipe.config.parse_config` returns. Their docstrings are
+the reference for every key of ``chatpipe.yaml``; the user documentation is generated from
+them. Values are validated by the loader, not by the constructors: build them directly only
+from trusted values. Mappings are plain dicts; treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Mapping
+
+import attrs
+
+from ..converter import DEFAULT_PLACEHOLDER, Names
+from ..errors import ConfigError
+
+__all__ = ["Config", "Names", "Profile", "TimeoutConfig"]
+
+
+@attrs.frozen
+class TimeoutConfig:
+    """HTTP timeouts, in seconds.
+
+    ``timeout: {connect: 10, read: 600}`` in the config; a single number (``timeout: 30``)
+    sets both. Each must be a finite number greater than zero.
+
+    * ``connect`` (default ``10``): how long to wait for the connection to open.
+    * ``read`` (default ``600``): how long to wait for the next bytes of a reply (for a
+      stream, between two events).
+    """
+
+    connect: float = 10.0
+    read: float = 600.0
+
+
+def _mask_headers(headers: Mapping[str, str]) -> str:
+    return repr({name: "***" for name in headers})
+
+
+@attrs.frozen
+class Profile:
+    """One named way to reach a model: ``profiles: {NAME: {provider: ..., ...}}``.
+
+    Keys (only ``provider`` is required):
+
+    * ``provider``: the registered provider name (``claude``, ``openai``, ``custom``...).
+    * ``model``: the model id; unset (or empty) means the provider's default model.
+    * ``base_url``: the API root, an ``http://`` or ``https://`` URL with a host (e.g.
+      ``http://127.0.0.1:1234/v1``); unset (or empty) means the provider's default.
+    * ``api_key``: the key, normally written as ``${SOME_ENV_VAR}``. It has the lowest
+      precedence: an explicit argument, a stored key (``chatpipe keys set``) and the vendor's
+      environment variable all win over it. Empty means no key. Never shown in a repr.
+    * ``converters``: converter names run in order before the provider's own required
+      conversion, e.g. ``[strict]``. A single name may be given as a string.
+    * ``params``: request parameters sent with every call under their OpenAI names
+      (``max_tokens``, ``temperature``, ``stop``...). Values must be JSON values.
+    * ``headers``: extra HTTP headers. Numbers and booleans are sent as strings
+      (``true``/``false``). May also be a YAML string holding a mapping. The repr shows
+      header names only.
+    * ``include_body``: keys merged (shallowly) into the JSON body after the core fields, so
+      they can override ``model`` or ``temperature``. A mapping, a list of mappings (merged
+      in order; an item that is not a mapping is an error), or a YAML string holding either
+      (invalid YAML is an error).
+    * ``exclude_body``: top-level body keys removed last, after ``include_body``. A list of
+      key names, a mapping (its keys are used, whatever the values), a single key name, or a
+      YAML string holding one of these.
+    * ``options``: provider-specific settings; each provider documents the ones it reads and
+      rejects unknown ones.
+    * ``names``: speaker names for this profile (``{user, char, group}``); overrides the
+      top-level ``names``.
+    * ``prompt_placeholder``: overrides the top-level ``prompt_placeholder``.
+    * ``timeout``: overrides the top-level ``timeout`` (``{connect, read}`` or a number).
+    * ``max_retries``: overrides the top-level ``max_retries`` (an integer ``>= 0``).
+    * ``bypass_status_check`` (default ``false``): a failing ``chatpipe check`` is reported
+      but not treated as a failure (for servers without a model list).
+
+    A null collection (``params:`` with nothing after it) means empty; a null scalar is an
+    error unless the key is optional.
+    """
+
+    provider: str
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = attrs.field(default=None, repr=False)
+    converters: tuple[str, ...] = ()
+    params: Mapping[str, Any] = attrs.field(factory=dict)
+    headers: Mapping[str, str] = attrs.field(factory=dict, repr=_mask_headers)
+    include_body: Mapping[str, Any] = attrs.field(factory=dict)
+    exclude_body: tuple[str, ...] = ()
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+    names: Names | None = None
+    prompt_placeholder: str | None = None
+    timeout: TimeoutConfig | None = None
+    max_retries: int | None = None
+    bypass_status_check: bool = False
+
+
+@attrs.frozen
+class Config:
+    """A whole ``chatpipe.yaml``.
+
+    Top-level keys:
+
+    * ``profiles``: a mapping of profile name (a non-empty string) to :class:`Profile`.
+    * ``default``: the profile used when none is named; must name a profile in ``profiles``.
+      When unset and there is exactly one profile, that profile is the default.
+    * ``prompt_placeholder`` (default ``"[Start a new chat]"``): the user turn strict
+      converters insert when a conversation does not start with one.
+    * ``names``: speaker names used by converters for ``"Name: "`` prefixes:
+      ``{user: Alex, char: Seraphina, group: [Rook, Mina]}`` (``group`` may be a single name).
+    * ``timeout`` (default ``{connect: 10, read: 600}``): see :class:`TimeoutConfig`.
+    * ``max_retries`` (default ``2``): retries of a failed call (rate limits, overload,
+      connection errors), an integer ``>= 0``.
+
+    Every string value may use ``${ENV_VAR}`` or ``${ENV_VAR:-default}``; ``$${`` is a
+    literal ``${``. An unset variable without a default is an error. A value that is entirely
+    taken from variables may also fill a number or boolean setting (``max_retries: ${N}``).
+
+    ``source`` is the file the config was read from (``None`` for a string or no file); it
+    is not a YAML key.
+    """
+
+    profiles: Mapping[str, Profile] = attrs.field(factory=dict)
+    default: str | None = None
+    prompt_placeholder: str = DEFAULT_PLACEHOLDER
+    names: Names = attrs.Factory(Names)
+    timeout: TimeoutConfig = attrs.Factory(TimeoutConfig)
+    max_retries: int = 2
+    source: str | None = None
+
+    def profile(self, name: str | None = None) -> tuple[str, Profile]:
+        """The profile called ``name`` with its name; ``None`` means the default profile.
+
+        The default is ``default`` when set, else the only profile when there is exactly one.
+        Raises :class:`~chatpipe.errors.ConfigError` when there are no profiles, when several
+        exist and none is named or default, and for an unknown name (with a did-you-mean).
+        """
+        available = ", ".join(self.profiles) or "(none)"
+        if name is None:
+            if self.default is not None:
+                name = self.default
+            elif len(self.profiles) == 1:
+                return next(iter(self.profiles.items()))
+            elif not self.profiles:
+                raise ConfigError(
+                    "no profiles are configured; add one under 'profiles' (e.g. profiles: "
+                    "{claude: {provider: claude}}) or name a provider directly",
+                    path="profiles",
+                    file=self.source,
+                )
+            else:
+                raise ConfigError(
+                    f"several profiles and no 'default': name one (profiles: {available}) "
+                    "or set 'default' in the config",
+                    path="default",
+                    file=self.source,
+                )
+        found = self.profiles.get(name)
+        if found is None:
+            close = difflib.get_close_matches(name, list(self.profiles), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else "."
+            raise ConfigError(
+                f"unknown profile {name!r}{hint} Profiles: {available}.", path="profiles", file=self.source
+            )
+        return name, found

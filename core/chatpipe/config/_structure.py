@@ -1,0 +1,448 @@
+"""Turn parsed, interpolated YAML into :class:`~._schema.Config`, with key paths in every error.
+
+A ``cattrs`` converter (``forbid_extra_keys``, detailed validation) drives the attrs classes;
+strict hooks replace cattrs' lenient scalar coercions (which would turn ``"false"`` into
+``True`` and ``2.7`` into ``2``) and implement the documented normalisations. Every failure
+is translated into :class:`~._problems.Problem` objects carrying the key path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import attrs
+import cattrs
+from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+from cattrs.gen import make_dict_structure_fn, override
+
+from ._problems import EnvStr, Invalid, KeyPath, Problem, Problems, describe, describe_type
+from ._schema import Config, Names, Profile, TimeoutConfig
+from ._yaml import YamlSyntaxError, parse_yaml
+
+__all__ = ["structure_config"]
+
+T = TypeVar("T")
+Hook = Callable[[Any, Any], Any]
+
+_INT = re.compile(r"[+-]?[0-9]+")
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_BOOL_HINT = "; YAML reads unquoted yes/no/on/off/true/false as booleans, so quote the value"
+
+
+# --- scalars ------------------------------------------------------------------------------
+
+
+def _string(value: Any, _: Any = None) -> str:
+    if isinstance(value, str):
+        return str(value)
+    hint = _BOOL_HINT if isinstance(value, bool) else "; quote it" if isinstance(value, (int, float)) else ""
+    raise Invalid(f"expected a string, got {describe(value)}{hint}")
+
+
+def _integer(value: Any, _: Any = None) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, EnvStr) and _INT.fullmatch(value.strip()):
+        return int(value)
+    raise Invalid(f"expected an integer, got {describe(value)}")
+
+
+def _number(value: Any, _: Any = None) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, EnvStr):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise Invalid(f"expected a number, got {describe(value)}")
+
+
+def _boolean(value: Any, _: Any = None) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, EnvStr) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise Invalid(f"expected true or false, got {describe(value)}")
+
+
+def _non_negative_int(value: Any, _: Any = None) -> int:
+    number = _integer(value)
+    if number < 0:
+        raise Invalid(f"must be 0 or more, got {number}")
+    return number
+
+
+def _seconds(value: Any, _: Any = None) -> float:
+    seconds = _number(value)
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise Invalid(f"must be a positive number of seconds, got {describe(value)}")
+    return seconds
+
+
+def _non_empty(value: Any, _: Any = None) -> str:
+    text = _string(value)
+    if not text.strip():
+        raise Invalid("must not be empty")
+    return text
+
+
+def _optional_text(value: Any, _: Any = None) -> str | None:
+    """Optional text where an empty string means unset (so ``${VAR:-}`` makes it optional)."""
+    if value is None:
+        return None
+    return _string(value) or None
+
+
+def _optional(hook: Hook) -> Hook:
+    def optional(value: Any, type_: Any = None) -> Any:
+        return None if value is None else hook(value, type_)
+
+    return optional
+
+
+def _api_key(value: Any, _: Any = None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Invalid(f"expected a string, got {describe_type(value)} (value not shown); quote it")
+    return str(value) or None
+
+
+def _base_url(value: Any, _: Any = None) -> str | None:
+    url = _optional_text(value)
+    if url is None:
+        return None
+    problem = "not a URL (expected http://host[:port]/path)"
+    if any(char.isspace() for char in url):
+        raise Invalid(f"{problem}; it contains whitespace")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise Invalid(f"{problem}; the port is not a number from 0 to 65535") from None
+    if parts.scheme not in ("http", "https"):
+        raise Invalid(f"{problem}; it must start with http:// or https://")
+    if not parts.hostname:
+        raise Invalid(f"{problem}; the host is missing")
+    return url
+
+
+# --- collections ----------------------------------------------------------------------------
+
+
+def _string_keys(value: Mapping[Any, Any], what: str = "keys") -> None:
+    for key in value:
+        if not isinstance(key, str):
+            raise Invalid(f"{what} must be strings, got {describe(key)}")
+
+
+def _json(value: Any, at: KeyPath) -> Any:
+    """A plain JSON-compatible copy of ``value``; :class:`Invalid` at the bad item otherwise."""
+    if isinstance(value, str):
+        return str(value)
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise Invalid(f"{value!r} cannot be sent as JSON (no NaN or infinity)", at=at)
+        return value
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise Invalid(f"keys must be strings, got {describe(key)}", at=at)
+            out[key] = _json(item, (*at, key))
+        return out
+    if isinstance(value, list):
+        return [_json(item, (*at, i)) for i, item in enumerate(value)]
+    raise Invalid(f"{describe(value)} cannot be sent as JSON; quote it to send it as text", at=at)
+
+
+def _json_mapping(value: Any, _: Any = None) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise Invalid(f"expected a mapping, got {describe(value)}")
+    result: dict[str, Any] = _json(value, ())
+    return result
+
+
+def _yaml_text(text: str, what: str) -> Any:
+    try:
+        return parse_yaml(text)
+    except YamlSyntaxError as exc:
+        raise Invalid(f"{what} is not valid YAML ({exc})") from None
+
+
+def _name_list(what: str) -> Hook:
+    """A tuple of non-empty names from a list of names or a single name (empty: none)."""
+
+    def names(value: Any, _: Any = None) -> tuple[str, ...]:
+        if value is None or value == "":
+            return ()
+        if isinstance(value, str):
+            return (str(value),)
+        if not isinstance(value, list):
+            raise Invalid(f"expected a {what} or a list of them, got {describe(value)}")
+        out: list[str] = []
+        for i, item in enumerate(value):
+            try:
+                out.append(_non_empty(item))
+            except Invalid as exc:
+                raise Invalid(exc.problems[0].message, at=(i,)) from None
+        return tuple(out)
+
+    return names
+
+
+def _headers(value: Any, _: Any = None) -> dict[str, str]:
+    if isinstance(value, str):
+        value = _yaml_text(value, "the headers text")
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise Invalid(f"expected a mapping of header name to value, got {describe(value)}")
+    _string_keys(value, "header names")
+    out: dict[str, str] = {}
+    for name, item in value.items():
+        if not _HEADER_NAME.fullmatch(name):
+            raise Invalid("not a valid HTTP header name (letters, digits and -, no spaces or colons)", at=(name,))
+        if isinstance(item, bool):
+            text = "true" if item else "false"
+        elif isinstance(item, (str, int, float)):
+            text = str(item)
+        else:
+            raise Invalid(f"header values must be text or numbers, got {describe_type(item)}", at=(name,))
+        if "\r" in text or "\n" in text or "\0" in text:
+            raise Invalid("header values must not contain line breaks", at=(name,))
+        out[str(name)] = text
+    return out
+
+
+def _include_body(value: Any, _: Any = None) -> dict[str, Any]:
+    if isinstance(value, str):
+        value = _yaml_text(value, "the include_body text")
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return _json_mapping(value)
+    if isinstance(value, list):
+        merged: dict[str, Any] = {}
+        for i, item in enumerate(value):
+            if not isinstance(item, Mapping):
+                raise Invalid(f"every item must be a mapping of body keys, got {describe(item)}", at=(i,))
+            try:
+                merged.update(_json_mapping(item))
+            except Invalid as exc:
+                raise Problems([p.under((i,)) for p in exc.problems]) from None
+        return merged
+    raise Invalid(f"expected a mapping or a list of mappings, got {describe(value)}")
+
+
+def _exclude_body(value: Any, _: Any = None) -> tuple[str, ...]:
+    if isinstance(value, str):
+        parsed = _yaml_text(value, "the exclude_body text") if value.strip() else None
+        # A scalar is one key name, taken verbatim (``on`` or ``123`` stay text).
+        value = parsed if isinstance(parsed, (list, Mapping)) else value.strip() or None
+        if isinstance(value, str):
+            return (value,)
+    if value is None:
+        return ()
+    if isinstance(value, Mapping):
+        _string_keys(value, "key names")
+        value = list(value)
+    if not isinstance(value, list):
+        raise Invalid(f"expected a key name, a list of key names or a mapping, got {describe(value)}")
+    keys = _name_list("key name")(value, None)
+    return tuple(dict.fromkeys(keys))
+
+
+# --- classes --------------------------------------------------------------------------------
+
+
+_ALLOWED_KEYS: dict[type, tuple[str, ...]] = {
+    cls: tuple(a.name for a in attrs.fields(cls) if not (cls is Config and a.name == "source"))
+    for cls in (Config, Profile, Names, TimeoutConfig)
+}
+_REQUIRED_HINT: dict[KeyPath, str] = {("provider",): "every profile needs one, e.g. provider: openai"}
+
+
+def _class_hook(
+    converter: cattrs.Converter,
+    cls: type[T],
+    *,
+    expected: str,
+    null_is_default: bool,
+    shorthand: Hook | None = None,
+    **overrides: Any,
+) -> Hook:
+    inner = make_dict_structure_fn(cls, converter, **overrides)
+
+    def hook(value: Any, _: Any = None) -> T:
+        if value is None and null_is_default:
+            return cls()
+        if shorthand is not None and value is not None and not isinstance(value, Mapping):
+            result: T = shorthand(value, cls)
+            return result
+        if not isinstance(value, Mapping):
+            raise Invalid(f"expected {expected}, got {describe(value)}")
+        _string_keys(value)
+        return inner(value, cls)
+
+    return hook
+
+
+def _timeout_shorthand(value: Any, _: Any = None) -> TimeoutConfig:
+    if isinstance(value, bool) or not isinstance(value, (int, float, EnvStr)):
+        raise Invalid(f"expected a mapping {{connect, read}} or a number of seconds, got {describe(value)}")
+    seconds = _seconds(value)
+    return TimeoutConfig(connect=seconds, read=seconds)
+
+
+def _profiles(converter: cattrs.Converter) -> Hook:
+    def profiles(value: Any, _: Any = None) -> dict[str, Profile]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise Invalid(f"expected a mapping of profile name to settings, got {describe(value)}")
+        out: dict[str, Profile] = {}
+        problems: list[Problem] = []
+        for name, body in value.items():
+            if not isinstance(name, str):
+                problems.append(Problem((), f"profile names must be strings, got {describe(name)}"))
+            elif not name.strip():
+                problems.append(Problem((), "a profile name is empty; give every profile a name"))
+            else:
+                try:
+                    out[name] = converter.structure(body, Profile)
+                except Exception as exc:  # translated into problems with key paths
+                    problems.extend(translate(exc, (name,)))
+        if problems:
+            raise Problems(problems)
+        return out
+
+    return profiles
+
+
+@cache
+def _converter() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    converter.register_structure_hook(str, _string)
+    converter.register_structure_hook(int, _integer)
+    converter.register_structure_hook(float, _number)
+    converter.register_structure_hook(bool, _boolean)
+    timeout = _class_hook(
+        converter,
+        TimeoutConfig,
+        expected="a mapping {connect, read} or a number of seconds",
+        null_is_default=True,
+        shorthand=_timeout_shorthand,
+        connect=override(struct_hook=_seconds),
+        read=override(struct_hook=_seconds),
+    )
+    converter.register_structure_hook(TimeoutConfig, timeout)
+    names = _class_hook(
+        converter,
+        Names,
+        expected="a mapping {user, char, group}",
+        null_is_default=True,
+        group=override(struct_hook=_name_list("name")),
+    )
+    converter.register_structure_hook(Names, names)
+    profile = _class_hook(
+        converter,
+        Profile,
+        expected="a mapping of settings with at least 'provider'",
+        null_is_default=False,
+        provider=override(struct_hook=_non_empty),
+        model=override(struct_hook=_optional_text),
+        base_url=override(struct_hook=_base_url),
+        api_key=override(struct_hook=_api_key),
+        converters=override(struct_hook=_name_list("converter name")),
+        params=override(struct_hook=_json_mapping),
+        headers=override(struct_hook=_headers),
+        include_body=override(struct_hook=_include_body),
+        exclude_body=override(struct_hook=_exclude_body),
+        options=override(struct_hook=_json_mapping),
+        max_retries=override(struct_hook=_optional(_non_negative_int)),
+    )
+    converter.register_structure_hook(Profile, profile)
+    config = _class_hook(
+        converter,
+        Config,
+        expected="a mapping",
+        null_is_default=True,
+        profiles=override(struct_hook=_profiles(converter)),
+        max_retries=override(struct_hook=_non_negative_int),
+        source=override(omit=True),
+    )
+    converter.register_structure_hook(Config, config)
+    return converter
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+def _unknown_key(key: str, cls: type) -> str:
+    allowed = _ALLOWED_KEYS.get(cls, ())
+    if cls is Config and key in _ALLOWED_KEYS[Profile]:
+        return f"unknown key; {key!r} is a profile setting: put it under profiles.<name>"
+    close = difflib.get_close_matches(key, allowed, n=1)
+    if close:
+        return f"unknown key; did you mean {close[0]!r}?"
+    return f"unknown key; valid keys: {', '.join(allowed)}"
+
+
+def translate(exc: BaseException, path: KeyPath) -> list[Problem]:
+    """The problems ``exc`` (from structuring the value at ``path``) describes, with key paths."""
+    if isinstance(exc, Problems):
+        return [p.under(path) for p in exc.problems]
+    if isinstance(exc, ClassValidationError):
+        found: list[Problem] = []
+        with_notes, without_notes = exc.group_exceptions()
+        for sub, note in with_notes:
+            found.extend(translate(sub, (*path, note.name)))
+        for sub in without_notes:
+            found.extend(translate(sub, path))
+        return found
+    if isinstance(exc, IterableValidationError):
+        found = []
+        items, others = exc.group_exceptions()
+        for sub, item_note in items:
+            index = item_note.index
+            found.extend(translate(sub, (*path, index if isinstance(index, (int, str)) else repr(index))))
+        for sub in others:
+            found.extend(translate(sub, path))
+        return found
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return [Problem((*path, str(key)), _unknown_key(str(key), exc.cl)) for key in sorted(exc.extra_fields, key=str)]
+    if isinstance(exc, KeyError):
+        hint = _REQUIRED_HINT.get(path[-1:], "")
+        return [Problem(path, f"required key is missing{'; ' + hint if hint else ''}")]
+    return [Problem(path, f"invalid value ({type(exc).__name__})")]
+
+
+def structure_config(data: Mapping[str, Any]) -> Config:
+    """The :class:`Config` for interpolated YAML ``data``; :class:`Problems` when it is invalid.
+
+    Beyond the per-key checks, ``default`` must name a profile.
+    """
+    try:
+        config: Config = _converter().structure(data, Config)
+    except Exception as exc:  # every failure becomes problems with key paths
+        raise Problems(translate(exc, ())) from None
+    if config.default is not None and config.default not in config.profiles:
+        close = difflib.get_close_matches(config.default, list(config.profiles), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        listing = f"profiles: {', '.join(config.profiles)}" if config.profiles else "no profiles are defined"
+        raise Invalid(f"no profile named {config.default!r}{hint} ({listing})", at=("default",))
+    return config
