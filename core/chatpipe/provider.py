@@ -75,21 +75,27 @@ class ProviderInfo:
     description: str = ""
 
 
+def _names_only(mapping: Mapping[str, Any]) -> str:
+    """Reprs show header/option names only: values may hold credentials."""
+    return repr(sorted(mapping))
+
+
 @attrs.frozen
 class ProviderSettings:
     """Everything an adapter instance needs, resolved from arguments, config and keys.
 
     ``options`` holds provider-specific settings from the profile (for example DeepSeek's
     ``prefix`` switch); each provider documents the ones it reads and rejects unknown ones in
-    :meth:`Provider.validate_options`.
+    :meth:`Provider.validate_options`. The repr shows only the names of headers, body fields
+    and options, never their values.
     """
 
     base_url: str
     api_key: Secret | None = None
-    headers: Mapping[str, str] = attrs.field(factory=dict)
-    include_body: Mapping[str, Any] = attrs.field(factory=dict)
+    headers: Mapping[str, str] = attrs.field(factory=dict, repr=_names_only)
+    include_body: Mapping[str, Any] = attrs.field(factory=dict, repr=_names_only)
     exclude_body: tuple[str, ...] = ()
-    options: Mapping[str, Any] = attrs.field(factory=dict)
+    options: Mapping[str, Any] = attrs.field(factory=dict, repr=_names_only)
 
 
 class StreamParser(abc.ABC):

@@ -56,11 +56,24 @@ def exit_code_for(error: BaseException) -> int:
     return EXIT_CONFIG
 
 
+def load_command_plugins() -> None:
+    """Let plugins of the ``chatpipe.commands`` group add commands (none are loaded otherwise)."""
+    from ..registry import COMMAND_GROUP, default_registry
+
+    registry = default_registry()
+    entries = [e for e in registry.entry_points() if e.group == COMMAND_GROUP]
+    for entry in entries:
+        registry.register(entry.load(), name=f"{COMMAND_GROUP}:{entry.value}")
+    if entries:
+        registry.plugin_manager.hook.chatpipe_register_commands(cli=cli)
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Console-script entry point: run the CLI and turn chatpipe errors into exit codes."""
     from ..errors import ChatpipeError
 
     try:
+        load_command_plugins()
         return cli.main(args=argv, prog_name="chatpipe", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)

@@ -1,0 +1,185 @@
+"""The chatpipe command line, end to end as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chatpipe.testing.fake_server import FakeResponse, FakeServer
+
+KEY = "sk-cli-PLANTED-9876543210"
+CHATPIPE = str(Path(sys.executable).parent / "chatpipe")
+
+
+def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [CHATPIPE, *args], input=stdin if stdin is not None else "", capture_output=True, text=True, env=full_env, timeout=60
+    )
+
+
+def completion(text: str) -> dict[str, Any]:
+    return {
+        "id": "c1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
+
+
+def chunk(text: str, finish: str | None = None) -> dict[str, Any]:
+    return {"id": "c2", "object": "chat.completion.chunk", "created": 1, "model": "m",
+            "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": finish}]}
+
+
+def custom(server: FakeServer) -> list[str]:
+    return ["--provider", "custom", "--base-url", f"{server.url}/v1", "-m", "m"]
+
+
+def test_help_loads_no_plugin_and_no_http_library() -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        from chatpipe.cli import main
+        try:
+            main(["--help"])
+        except SystemExit:
+            pass
+        for sub in ("chat", "explain", "keys"):
+            try:
+                main([sub, "--help"])
+            except SystemExit:
+                pass
+        print(sorted(m for m in sys.modules if m.startswith("chatpipe_") or m in ("httpx", "httpx2")))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+    assert "Exit codes" in out
+
+
+def test_explain_shows_stages_and_redacted_request() -> None:
+    result = run("explain", "--provider", "openai", "--converter", "strict", "Hello", env={"OPENAI_API_KEY": KEY})
+    assert result.returncode == 0, result.stderr
+    assert "== input" in result.stdout and "== strict" in result.stdout
+    assert "POST https://api.openai.com/v1/chat/completions" in result.stdout
+    assert "Authorization: ***" in result.stdout
+    assert KEY not in result.stdout + result.stderr
+
+
+def test_explain_json_of_the_sample_conversation() -> None:
+    sample = Path(__file__).resolve().parents[3] / "examples" / "conversation.json"
+    result = run("explain", "--provider", "openai", "--converter", "strict", "--messages", str(sample), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [s["converter"] for s in data["stages"]] == ["input", "strict"]
+    assert data["request"]["json"]["messages"] == data["stages"][-1]["messages"]
+
+
+def test_chat_streams_to_stdout(fake_server: FakeServer) -> None:
+    fake_server.enqueue("POST /v1/chat/completions", FakeResponse.sse([chunk("Hel"), chunk("lo", "stop")]))
+    result = run("chat", *custom(fake_server), "Hi")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Hello\n"
+    assert fake_server.requests[0].json["stream"] is True
+
+
+def test_chat_reads_the_prompt_from_stdin_and_prints_json(fake_server: FakeServer) -> None:
+    fake_server.enqueue("POST /v1/chat/completions", FakeResponse.json(completion("from stdin")))
+    result = run("chat", *custom(fake_server), "--no-stream", "--json", stdin="piped question\n")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["choices"][0]["message"]["content"] == "from stdin"
+    assert fake_server.requests[0].json["messages"] == [{"role": "user", "content": "piped question"}]
+
+
+def test_chat_no_stream_prints_text(fake_server: FakeServer) -> None:
+    fake_server.enqueue("POST /v1/chat/completions", FakeResponse.json(completion("whole reply")))
+    result = run("chat", *custom(fake_server), "--no-stream", "Hi")
+    assert (result.returncode, result.stdout) == (0, "whole reply\n")
+
+
+def test_models_check_and_test(fake_server: FakeServer) -> None:
+    listing = {"object": "list", "data": [{"id": "alpha", "object": "model"}]}
+    fake_server.enqueue("GET /v1/models", FakeResponse.json(listing), FakeResponse.json(listing))
+    fake_server.enqueue("POST /v1/chat/completions", FakeResponse.json(completion("hello back")))
+    assert run("models", *custom(fake_server)).stdout.strip() == "alpha"
+    check = run("check", *custom(fake_server))
+    assert check.returncode == 0 and "ok" in check.stdout
+    test = run("test", *custom(fake_server))
+    assert test.returncode == 0 and "hello back" in test.stdout
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "code"),
+    [
+        (401, {"error": {"message": "Invalid API Key", "type": "authentication_error"}}, 4),
+        (400, {"error": {"message": "bad", "type": "invalid_request_error"}}, 1),
+    ],
+)
+def test_exit_codes_for_vendor_errors(fake_server: FakeServer, status: int, body: dict[str, Any], code: int) -> None:
+    fake_server.enqueue("POST /v1/chat/completions", FakeResponse.json(body, status=status))
+    result = run("chat", *custom(fake_server), "--no-stream", "Hi")
+    assert result.returncode == code, result.stderr
+    assert result.stderr.startswith("error: custom HTTP")
+    assert "Traceback" not in result.stderr
+
+
+def test_exit_codes_for_local_problems(fake_server: FakeServer) -> None:
+    assert run("chat", "--provider", "opena1", "Hi").returncode == 3
+    assert "Did you mean 'openai'" in run("chat", "--provider", "opena1", "Hi").stderr
+    assert run("chat", *custom(fake_server)).returncode == 2  # no prompt at all
+    assert run("chat", "Hi").returncode == 3  # no profile and no provider
+    fake_server.enqueue("GET /models", FakeResponse.text("nope", status=404))
+    failed = run("check", "--provider", "custom", "--base-url", fake_server.url)
+    assert failed.returncode == 5 and "/v1" in failed.stderr
+
+
+def test_missing_key_exit_code_and_hint() -> None:
+    result = run("chat", "--provider", "openai", "Hi")
+    assert result.returncode == 4
+    assert "chatpipe keys set openai" in result.stderr and "OPENAI_API_KEY" in result.stderr
+
+
+def test_keys_set_list_remove(hermetic_environment: Path) -> None:
+    assert run("keys", "set", "openai", stdin=KEY + "\n").returncode == 0
+    keyfile = next(hermetic_environment.glob("keys*"))
+    assert stat.S_IMODE(keyfile.stat().st_mode) == 0o600
+    listed = run("keys", "list")
+    assert "openai" in listed.stdout and KEY not in listed.stdout
+    explained = run("explain", "--provider", "openai", "Hi")
+    assert "Authorization: ***" in explained.stdout and KEY not in explained.stdout
+    assert run("keys", "remove", "openai").returncode == 0
+    assert "openai" not in run("keys", "list").stdout
+
+
+def test_plugins_lists_packages_and_versions() -> None:
+    result = run("plugins", "--json")
+    rows = json.loads(result.stdout)
+    by_package = {row["package"]: row for row in rows}
+    assert by_package["chatpipe-openai"]["kind"] == "provider"
+    assert "strict-tools" in by_package["chatpipe-strict"]["names"]
+    assert by_package["chatpipe-strict"]["version"] == "0.1.0"
+
+
+def test_config_check(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text("profiles:\n  a: {provider: openai, converters: [strict]}\n")
+    ok = run("--config", str(good), "config", "check")
+    assert ok.returncode == 0 and "a: ok" in ok.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("profiles:\n  a: {provider: openai, converters: [strikt]}\n")
+    failed = run("--config", str(bad), "config", "check")
+    assert failed.returncode == 3 and "Did you mean 'strict'" in failed.stdout
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("profiles:\n  a: {provider: custom, base_url: nope}\n")
+    result = run("--config", str(broken), "config", "check")
+    assert result.returncode == 3 and "profiles.a.base_url" in result.stderr
