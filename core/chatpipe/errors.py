@@ -21,6 +21,9 @@
             └── ServerError             5xx
                 └── OverloadedError     503, 529: the vendor is overloaded
 
+Warnings: :class:`ChatpipeWarning` (a ``UserWarning``) marks input chatpipe accepted but
+corrected on the user's behalf, e.g. a base URL that already ended in ``/chat/completions``.
+
 Contracts:
 
 * ``str(error)`` is one readable sentence naming the problem and, where there is one, the fix.
@@ -41,6 +44,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ChatpipeError",
+    "ChatpipeWarning",
     "ConfigError",
     "ContentFilterError",
     "ContextLengthError",
@@ -58,6 +62,13 @@ __all__ = [
 
 class ChatpipeError(Exception):
     """Root of every chatpipe exception."""
+
+
+class ChatpipeWarning(UserWarning):
+    """A value was accepted but corrected (e.g. a base URL with a doubled path).
+
+    Silence it with ``warnings.filterwarnings("ignore", category=ChatpipeWarning)``.
+    """
 
 
 class ConfigError(ChatpipeError):

@@ -1,0 +1,152 @@
+"""Fold streamed :class:`~chatpipe.models.ChatChunk` objects into a complete reply (pure, provider-neutral).
+
+The pipeline feeds every chunk of every provider's stream through one :class:`StreamAccumulator`:
+
+* text and reasoning are concatenated per choice index;
+* tool-call fragments are assembled by their ``index`` into complete
+  :class:`~chatpipe.models.ToolCall` objects: ``id`` and ``name`` come from the first fragment
+  that carries them, ``arguments`` are concatenated. A fragment whose ``id`` differs from the
+  call already at that index starts a new call (servers that send each complete call with
+  index 0);
+* the finish reason is the last non-empty one; usage is the **last** usage seen (usage in a
+  stream is cumulative, so it is never summed); ``id`` and ``model`` the first ones seen;
+  chunk ``extra`` keys are merged, later values winning (Perplexity repeats its citations).
+
+``partial_text`` / ``partial_reasoning`` expose what arrived so far, for errors mid-stream.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from .errors import ProtocolError
+from .models import ChatChunk, ChatResponse, Choice, FinishReason, FunctionCall, Message, ToolCall, Usage
+
+__all__ = ["StreamAccumulator"]
+
+
+@attrs.define
+class _Call:
+    id: str | None = None
+    name: str | None = None
+    arguments: list[str] = attrs.field(factory=list)
+
+
+@attrs.define
+class _ChoiceState:
+    role: str | None = None
+    text: list[str] = attrs.field(factory=list)
+    reasoning: list[str] = attrs.field(factory=list)
+    calls: list[_Call] = attrs.field(factory=list)
+    slots: dict[int, int] = attrs.field(factory=dict)
+    finish_reason: FinishReason | None = None
+    raw_finish_reason: str | None = None
+
+
+class StreamAccumulator:
+    """Collects chunks with :meth:`add`; :meth:`response` builds the :class:`ChatResponse`."""
+
+    def __init__(self, *, provider: str | None = None) -> None:
+        self.provider = provider
+        self.id: str | None = None
+        self.model: str | None = None
+        self.usage: Usage | None = None
+        self.extra: dict[str, Any] = {}
+        self._choices: dict[int, _ChoiceState] = {}
+
+    def add(self, chunk: ChatChunk) -> None:
+        """Fold one chunk in."""
+        if self.id is None and chunk.id:
+            self.id = chunk.id
+        if self.model is None and chunk.model:
+            self.model = chunk.model
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        if chunk.extra:
+            self.extra.update(chunk.extra)
+        has_content = chunk.text or chunk.reasoning or chunk.tool_calls or chunk.role or chunk.raw_finish_reason
+        if not has_content and chunk.finish_reason is None:
+            return
+        state = self._choices.setdefault(chunk.index, _ChoiceState())
+        if chunk.role and state.role is None:
+            state.role = chunk.role
+        if chunk.text:
+            state.text.append(chunk.text)
+        if chunk.reasoning:
+            state.reasoning.append(chunk.reasoning)
+        for delta in chunk.tool_calls:
+            slot = state.slots.get(delta.index)
+            call = state.calls[slot] if slot is not None else None
+            if call is None or (delta.id is not None and call.id is not None and delta.id != call.id):
+                call = _Call()
+                state.slots[delta.index] = len(state.calls)
+                state.calls.append(call)
+            if call.id is None and delta.id:
+                call.id = delta.id
+            if call.name is None and delta.name:
+                call.name = delta.name
+            if delta.arguments:
+                call.arguments.append(delta.arguments)
+        if chunk.finish_reason is not None or chunk.raw_finish_reason is not None:
+            state.finish_reason = chunk.finish_reason
+            state.raw_finish_reason = chunk.raw_finish_reason
+
+    @property
+    def partial_text(self) -> str:
+        """The text of the first choice received so far."""
+        state = self._first()
+        return "".join(state.text) if state else ""
+
+    @property
+    def partial_reasoning(self) -> str:
+        """The reasoning of the first choice received so far."""
+        state = self._first()
+        return "".join(state.reasoning) if state else ""
+
+    def _first(self) -> _ChoiceState | None:
+        return self._choices[min(self._choices)] if self._choices else None
+
+    def response(self) -> ChatResponse:
+        """The complete reply assembled from every chunk added so far.
+
+        Raises :class:`~chatpipe.errors.ProtocolError` when a tool call never received a name.
+        A stream that sent nothing gives one empty assistant choice.
+        """
+        states = self._choices or {0: _ChoiceState()}
+        choices = tuple(self._choice(index, states[index]) for index in sorted(states))
+        return ChatResponse(
+            id=self.id,
+            model=self.model,
+            choices=choices,
+            usage=self.usage,
+            provider=self.provider,
+            extra=dict(self.extra),
+        )
+
+    def _choice(self, index: int, state: _ChoiceState) -> Choice:
+        calls = []
+        for position, call in enumerate(state.calls):
+            if not call.name:
+                raise ProtocolError(
+                    f"tool call {position} of choice {index} in the stream never received a function name",
+                    provider=self.provider,
+                )
+            calls.append(
+                ToolCall(call.id or f"call_{index}_{position}", FunctionCall(call.name, "".join(call.arguments)))
+            )
+        text = "".join(state.text)
+        reasoning = "".join(state.reasoning)
+        message = Message(
+            state.role or "assistant",
+            text if text or not calls else None,
+            tool_calls=tuple(calls) or None,
+        )
+        return Choice(
+            index,
+            message,
+            finish_reason=state.finish_reason,
+            raw_finish_reason=state.raw_finish_reason,
+            reasoning=reasoning or None,
+        )

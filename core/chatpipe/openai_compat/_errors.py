@@ -1,0 +1,250 @@
+"""Error bodies and statuses -> typed :class:`~chatpipe.errors.APIStatusError` (pure).
+
+Accepted bodies (vendor-contracts 2.4 and 4): the OpenAI envelope
+``{"error": {"message", "type", "param", "code"}}``, ``{"error": "text"}``, FastAPI's
+``{"detail": ...}`` (422 lists rendered as ``loc: msg``), ``{"message": ...}``, plain text,
+and HTML pages from proxies (summarised, never dumped).
+
+Status mapping: 400/413/422 bad request (context-length and content-filter refined by code
+or message); 401/498 authentication; 402 (payment required, DeepSeek's "insufficient balance")
+permission denied; 403 permission denied; 404 not found; 408, 409 and other 4xx the base
+:class:`~chatpipe.errors.APIStatusError`; 429 rate limit with ``retry_after``; 503/529
+overloaded; other 5xx server error. Bodies are key-scrubbed and cut to :data:`MAX_BODY` chars.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from email.utils import parsedate_to_datetime
+from typing import Any, Iterable, Mapping
+
+import attrs
+
+from .._secrets import Secret, scrub
+from ..errors import (
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    ContentFilterError,
+    ContextLengthError,
+    NotFoundError,
+    OverloadedError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+)
+from ..sansio import HttpResponse
+
+__all__ = ["MAX_BODY", "ErrorDetails", "error_details", "make_error", "retry_after", "truncate"]
+
+MAX_BODY = 2000
+"""Longest body text kept on an error (characters)."""
+
+_MAX_MESSAGE = 500
+_CONTEXT_PATTERN = re.compile(
+    r"context[_ ]length[_ ]exceeded|maximum context length|context window|prompt is too long", re.IGNORECASE
+)
+_FILTER_PATTERN = re.compile(r"content[_ ]?(filter|policy|management)|safety system", re.IGNORECASE)
+_HTML_PATTERN = re.compile(r"^\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
+_TITLE_PATTERN = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+@attrs.frozen
+class ErrorDetails:
+    """What an error body says: a readable ``message`` and the vendor's ``type``/``code``/``param``."""
+
+    message: str
+    type: str | None = None
+    code: str | None = None
+    param: str | None = None
+    status: int | None = None
+    """A status the body itself names (proxies and some vendors put one in ``code``/``status``)."""
+
+
+def truncate(text: str, limit: int = MAX_BODY) -> str:
+    """``text`` cut to ``limit`` characters, marking the cut."""
+    return text if len(text) <= limit else text[:limit] + f"… [{len(text) - limit} more characters]"
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _detail_message(detail: Any) -> str:
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):
+        lines = []
+        for item in detail:
+            if isinstance(item, Mapping) and "msg" in item:
+                loc = item.get("loc")
+                where = ".".join(str(p) for p in loc) if isinstance(loc, list) else _text(loc)
+                lines.append(f"{where}: {item['msg']}" if where else str(item["msg"]))
+            else:
+                lines.append(_text(item) or "")
+        return "; ".join(lines)
+    return _text(detail) or ""
+
+
+def _status_in(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and 400 <= value <= 599:
+        return value
+    if isinstance(value, str) and value.isdigit() and 400 <= int(value) <= 599:
+        return int(value)
+    return None
+
+
+def details_from_json(data: Any) -> ErrorDetails | None:
+    """The details of a decoded JSON error body, or ``None`` if it has no recognisable shape."""
+    if not isinstance(data, Mapping):
+        return None
+    error = data.get("error")
+    if isinstance(error, Mapping):
+        message = _text(error.get("message")) or _detail_message(error.get("detail")) or _text(error.get("type"))
+        code = error.get("code")
+        return ErrorDetails(
+            message=message or json.dumps(error, ensure_ascii=False),
+            type=_text(error.get("type")),
+            code=_text(code),
+            param=_text(error.get("param")),
+            status=_status_in(code) or _status_in(error.get("status")),
+        )
+    if isinstance(error, str) and error:
+        return ErrorDetails(message=error, type=_text(data.get("type")), code=_text(data.get("code")))
+    if "detail" in data:
+        return ErrorDetails(message=_detail_message(data["detail"]))
+    if isinstance(data.get("message"), str):
+        return ErrorDetails(message=data["message"], type=_text(data.get("type")), code=_text(data.get("code")))
+    return None
+
+
+def error_details(response: HttpResponse) -> ErrorDetails:
+    """Read ``response``'s body as an error: JSON envelopes, HTML pages or plain text."""
+    text = response.text.strip()
+    if not text:
+        return ErrorDetails(message="the response body was empty")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    found = details_from_json(data)
+    if found is not None:
+        return found
+    if data is not None:
+        return ErrorDetails(message=truncate(text, _MAX_MESSAGE))
+    content_type = response.headers.get("content-type", "")
+    if "html" in content_type.lower() or _HTML_PATTERN.match(text):
+        title = _TITLE_PATTERN.search(text)
+        summary = f"HTTP {response.status} from a proxy (HTML page)"
+        if title and title.group(1).strip():
+            summary += f": {' '.join(title.group(1).split())[:200]}"
+        return ErrorDetails(message=summary)
+    return ErrorDetails(message=truncate(" ".join(text.split()), _MAX_MESSAGE))
+
+
+def retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date), if given.
+
+    ``now`` (a POSIX timestamp) is used for HTTP dates; it defaults to the current time.
+    """
+    lowered = {k.lower(): v for k, v in headers.items()}
+    millis = lowered.get("retry-after-ms")
+    if millis is not None:
+        try:
+            return max(0.0, float(millis) / 1000.0)
+        except ValueError:
+            pass
+    value = lowered.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if now is None:
+        import time
+
+        now = time.time()
+    return max(0.0, when.timestamp() - now)
+
+
+def _classify(status: int | None, details: ErrorDetails) -> type[APIStatusError]:
+    marker = " ".join(filter(None, (details.code, details.type)))
+    if status in (400, 413, 422) or (status is None and details.type == "invalid_request_error"):
+        if _CONTEXT_PATTERN.search(marker) or _CONTEXT_PATTERN.search(details.message):
+            return ContextLengthError
+        if _FILTER_PATTERN.search(marker):
+            return ContentFilterError
+        return BadRequestError
+    if status in (401, 498):
+        return AuthenticationError
+    if status in (402, 403):
+        return PermissionDeniedError
+    if status == 404:
+        return NotFoundError
+    if status == 429:
+        return RateLimitError
+    if status in (503, 529):
+        return OverloadedError
+    if status is not None and status >= 500:
+        return ServerError
+    if status is None:
+        if _CONTEXT_PATTERN.search(marker):
+            return ContextLengthError
+        if _FILTER_PATTERN.search(marker):
+            return ContentFilterError
+        if "rate_limit" in marker or "insufficient_quota" in marker:
+            return RateLimitError
+    return APIStatusError
+
+
+def make_error(
+    details: ErrorDetails,
+    *,
+    provider: str,
+    status: int | None,
+    headers: Mapping[str, str],
+    body: str,
+    secrets: Iterable[Secret | str | None],
+    hints: Mapping[type[APIStatusError], str] | None = None,
+    request_id: str | None = None,
+) -> APIStatusError:
+    """The typed error for ``details`` at ``status``, scrubbed of every secret.
+
+    ``hints`` adds a sentence per error class (the fix: which env var, which URL to try).
+    """
+    secrets = tuple(secrets)
+    effective = status if status is not None and status >= 400 else details.status
+    cls = _classify(effective, details)
+    message = details.message.rstrip(".")
+    if details.code == "insufficient_quota" or details.type == "insufficient_quota":
+        message += " (your quota or credit is exhausted; check the account's billing, retrying will not help)"
+    elif effective == 402:
+        message += " (payment required: the account has insufficient balance; add credit to it)"
+    elif effective == 408:
+        message += " (the server timed out waiting for the request)"
+    hint = None
+    for klass, text in (hints or {}).items():
+        if issubclass(cls, klass):
+            hint = text
+            break
+    if hint:
+        message += f". {hint}"
+    message = scrub(message, secrets)
+    kwargs: dict[str, Any] = {
+        "provider": provider,
+        "status": status if status is not None and status >= 400 else details.status,
+        "request_id": request_id,
+        "body": truncate(scrub(body, secrets)),
+        "vendor_type": details.code or details.type,
+    }
+    if cls is RateLimitError:
+        return RateLimitError(message, retry_after=retry_after(headers), **kwargs)
+    return cls(message, **kwargs)

@@ -1,0 +1,229 @@
+"""The OpenAI-compatible sans-IO adapter that the OpenAI-family plugins specialise.
+
+A vendor plugin subclasses :class:`OpenAICompatibleProvider`, sets ``info`` and declares only
+its differences through class attributes and small hooks:
+
+* ``chat_path`` / ``models_path``: endpoint paths joined to the base URL;
+* ``stream_usage``: send ``stream_options: {include_usage: true}`` when streaming;
+* ``rewrite_audio``: turn ``audio_url`` data-URL parts into ``input_audio`` (OpenAI, custom);
+* ``finish_reasons``: the finish-reason table;
+* :meth:`adjust_body`, :meth:`extra_headers`, :meth:`models_base_url`, :meth:`adjust_choice`,
+  :meth:`not_found_hint` and the :class:`~chatpipe.provider.Provider` hooks (``prepare``,
+  ``validate_options``, ``static_models``, ``check_hint``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Mapping
+
+from .._secrets import scrub
+from ..errors import APIStatusError, AuthenticationError, NotFoundError, ProtocolError
+from ..models import ChatRequest, ChatResponse, Choice, FinishReason, ModelInfo
+from ..provider import Provider, ProviderSettings, StreamParser
+from ..sansio import HttpRequest, HttpResponse
+from ._errors import ErrorDetails, details_from_json, error_details, make_error, truncate
+from ._finish import FINISH_REASONS
+from ._models import parse_model_list
+from ._request import build_body
+from ._response import ErrorInBody, MalformedBody, decode_json, parse_completion
+from ._stream import OpenAIStreamParser
+from ._urls import join_url, normalise_base_url
+
+__all__ = ["OpenAICompatibleProvider"]
+
+
+class OpenAICompatibleProvider(Provider):
+    """Speaks OpenAI's ``chat/completions`` protocol; subclasses declare vendor differences.
+
+    The instance's :attr:`base_url` is the settings' base URL normalised by
+    :func:`~chatpipe.openai_compat._urls.normalise_base_url` (no trailing slash, no
+    ``/chat/completions`` suffix).
+    """
+
+    chat_path: ClassVar[str] = "/chat/completions"
+    models_path: ClassVar[str] = "/models"
+    stream_usage: ClassVar[bool] = True
+    rewrite_audio: ClassVar[bool] = False
+    finish_reasons: ClassVar[Mapping[str, FinishReason]] = FINISH_REASONS
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        super().__init__(settings)
+        self.base_url = normalise_base_url(settings.base_url, provider=self.info.name)
+
+    # --- hooks for subclasses -----------------------------------------------------------
+
+    def adjust_body(self, body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
+        """Rename or drop body fields for the vendor; runs before include/exclude. Default: none."""
+        return body
+
+    def extra_headers(self) -> dict[str, str]:
+        """Vendor headers added after the standard ones (e.g. OpenAI-Organization). Default: none."""
+        return {}
+
+    def models_base_url(self) -> str:
+        """The base URL the model list lives under. Default: :attr:`base_url`."""
+        return self.base_url
+
+    def adjust_choice(self, choice: Choice) -> Choice:
+        """Post-process one parsed non-streaming choice. Default: unchanged."""
+        return choice
+
+    def not_found_hint(self) -> str:
+        """The fix suggested with a 404."""
+        return f"Check the model name and the base URL ({self.base_url})"
+
+    def auth_hint(self) -> str:
+        """The fix suggested with a 401: where the key comes from."""
+        name = self.info.name
+        envs = " or ".join(self.info.api_key_env)
+        source = f"set {envs} or run 'chatpipe keys set {name}'" if envs else f"run 'chatpipe keys set {name}'"
+        if not self.settings.api_key:
+            return f"No API key was sent; {source}"
+        return f"Check the API key: {source}"
+
+    def chat_url(self) -> str:
+        """The absolute chat-completions URL."""
+        return join_url(self.base_url, self.chat_path)
+
+    # --- requests -----------------------------------------------------------------------
+
+    def headers(self, *, stream: bool = False) -> tuple[dict[str, str], frozenset[str]]:
+        """The request headers and the names of those carrying a secret.
+
+        ``Authorization: Bearer`` is sent only when a key is set (decision 6); the vendor's
+        :meth:`extra_headers` and then ``settings.headers`` follow and may override (names
+        compared case-insensitively). A settings header whose value contains the key is secret.
+        """
+        headers: dict[str, str] = {
+            "Content-Type": "application/json",
+            "Accept": "text/event-stream" if stream else "application/json",
+        }
+        secret = set()
+        key = self.settings.api_key.reveal() if self.settings.api_key else ""
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+            secret.add("Authorization")
+        for name, value in (*self.extra_headers().items(), *self.settings.headers.items()):
+            for existing in [h for h in headers if h.lower() == name.lower()]:
+                del headers[existing]
+                secret.discard(existing)
+            headers[name] = str(value)
+            if name.lower() == "authorization" or (key and key in str(value)):
+                secret.add(name)
+        return headers, frozenset(secret)
+
+    def build_body(self, request: ChatRequest) -> dict[str, Any]:
+        """The JSON body for ``request`` (see :mod:`chatpipe.openai_compat._request`)."""
+        return build_body(
+            request,
+            include_body=self.settings.include_body,
+            exclude_body=self.settings.exclude_body,
+            adjust=self.adjust_body,
+            stream_usage=self.stream_usage,
+            rewrite_audio=self.rewrite_audio,
+        )
+
+    def build_chat(self, request: ChatRequest) -> HttpRequest:
+        """``POST {base}/chat/completions`` with the body from :meth:`build_body`."""
+        headers, secret = self.headers(stream=request.stream)
+        return HttpRequest(
+            "POST", self.chat_url(), headers=headers, json=self.build_body(request), secret_headers=secret
+        )
+
+    def build_models(self) -> HttpRequest | None:
+        """``GET {base}/models`` with the same auth and headers (``None`` when ``models_path`` is empty)."""
+        if not self.models_path:
+            return None
+        headers, secret = self.headers()
+        headers.pop("Content-Type", None)
+        return HttpRequest(
+            "GET", join_url(self.models_base_url(), self.models_path), headers=headers, secret_headers=secret
+        )
+
+    # --- responses ----------------------------------------------------------------------
+
+    def _protocol_error(
+        self, problem: str, body: str | bytes, status: int | None = None, request_id: str | None = None
+    ) -> ProtocolError:
+        text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+        return ProtocolError(
+            f"{problem}; the server may not be OpenAI-compatible, or a proxy altered the reply",
+            provider=self.info.name,
+            status=status,
+            request_id=request_id,
+            body=truncate(scrub(text, self.secrets())),
+        )
+
+    def _body_error(self, details: ErrorDetails, response: HttpResponse) -> APIStatusError:
+        return make_error(
+            details,
+            provider=self.info.name,
+            status=response.status,
+            headers=response.headers,
+            body=response.text,
+            secrets=self.secrets(),
+            hints=self._hints(),
+            request_id=response.request_id,
+        )
+
+    def _hints(self) -> dict[type[APIStatusError], str]:
+        return {AuthenticationError: self.auth_hint(), NotFoundError: self.not_found_hint()}
+
+    def parse_chat(self, response: HttpResponse) -> ChatResponse:
+        """A 2xx ``chat.completion`` body; malformed -> ProtocolError, error envelope -> typed error."""
+        try:
+            data = decode_json(response.content)
+            return parse_completion(
+                data, provider=self.info.name, finish_table=self.finish_reasons, choice_hook=self.adjust_choice
+            )
+        except ErrorInBody as exc:
+            details = details_from_json(exc.data) or ErrorDetails(message="the server returned an error object")
+            raise self._body_error(details, response) from None
+        except MalformedBody as exc:
+            raise self._protocol_error(str(exc), response.content, response.status, response.request_id) from None
+
+    def stream_parser(self, request: ChatRequest) -> StreamParser:
+        """A fresh :class:`~chatpipe.openai_compat._stream.OpenAIStreamParser` for one stream."""
+        return OpenAIStreamParser(
+            make_error=self._stream_error,
+            make_protocol_error=lambda problem, data: self._protocol_error(problem, data),
+            finish_table=self.finish_reasons,
+        )
+
+    def _stream_error(self, payload: Mapping[str, Any] | str) -> APIStatusError:
+        import json
+
+        if isinstance(payload, Mapping):
+            details = details_from_json(payload) or ErrorDetails(message=json.dumps(payload)[:500])
+            body = json.dumps(payload, ensure_ascii=False)
+        else:
+            details = ErrorDetails(message=payload[:500] or "error event")
+            body = payload
+        details = ErrorDetails(
+            message=f"error inside the stream: {details.message}",
+            type=details.type,
+            code=details.code,
+            param=details.param,
+            status=details.status,
+        )
+        return make_error(
+            details,
+            provider=self.info.name,
+            status=None,
+            headers={},
+            body=body,
+            secrets=self.secrets(),
+            hints=self._hints(),
+        )
+
+    def parse_error(self, response: HttpResponse) -> APIStatusError:
+        """The typed error for a non-2xx response (see :mod:`chatpipe.openai_compat._errors`)."""
+        scrubbed = HttpResponse(response.status, response.headers, scrub(response.text, self.secrets()).encode())
+        return self._body_error(error_details(scrubbed), scrubbed)
+
+    def parse_models(self, response: HttpResponse) -> list[ModelInfo]:
+        """A 2xx model-list body (``{"data": [...]}`` or a bare list)."""
+        try:
+            return parse_model_list(decode_json(response.content))
+        except MalformedBody as exc:
+            raise self._protocol_error(str(exc), response.content, response.status, response.request_id) from None

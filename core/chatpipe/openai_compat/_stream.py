@@ -1,0 +1,188 @@
+"""SSE events of an OpenAI-style stream -> :class:`~chatpipe.models.ChatChunk` (pure).
+
+Handles: ``data: [DONE]``; ``choices[].delta`` with ``role``, ``content``,
+``reasoning_content`` or ``reasoning``, and ``tool_calls`` fragments (the first fragment of a
+call carries ``id`` and ``name``, later ones only ``index`` and argument text — or the whole
+call at once, Mistral style); ``finish_reason``; the usage-only final chunk (``choices: []``);
+and usage repeated in every chunk (Perplexity).
+
+Usage contract: usage figures are *cumulative*. Each chunk carries the usage object it was
+sent with, so a consumer must take the **last** usage seen, never sum them (that is what
+:class:`~chatpipe._accumulate.StreamAccumulator` does).
+
+A stream may end without ``[DONE]`` (Perplexity); :meth:`finish` accepts that. An
+``{"error": ...}`` payload or an ``event: error`` inside the 200 stream raises the typed
+API error; data that is not JSON raises :class:`~chatpipe.errors.ProtocolError`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Iterable, Mapping
+
+import attrs
+
+from ..errors import APIStatusError, ProtocolError
+from ..models import ChatChunk, FinishReason, ToolCallDelta
+from ..provider import StreamParser
+from ..sansio import SSEEvent
+from ._finish import FINISH_REASONS, normalise_finish_reason
+from ._response import MalformedBody, parse_usage
+
+__all__ = ["OpenAIStreamParser"]
+
+_MODELLED_KEYS = frozenset({"id", "object", "model", "choices", "usage", "obfuscation", "created"})
+_DATA_EVENTS = frozenset({"message", "", "chunk", "completion"})
+
+ErrorFactory = Callable[[Mapping[str, Any] | str], APIStatusError]
+ProtocolFactory = Callable[[str, str], ProtocolError]
+
+
+class OpenAIStreamParser(StreamParser):
+    """Parses one OpenAI-compatible SSE stream.
+
+    ``make_error(payload)`` builds the typed error for an error event (a decoded envelope or
+    the raw text); ``make_protocol_error(problem, data)`` builds the error for malformed data.
+    Both come from the adapter so errors carry the provider name and scrubbed bodies.
+    """
+
+    def __init__(
+        self,
+        *,
+        make_error: ErrorFactory,
+        make_protocol_error: ProtocolFactory,
+        finish_table: Mapping[str, FinishReason] = FINISH_REASONS,
+    ) -> None:
+        self.done = False
+        self._make_error = make_error
+        self._make_protocol_error = make_protocol_error
+        self._finish_table = finish_table
+
+    def feed(self, event: SSEEvent) -> Iterable[ChatChunk]:
+        """The chunks one event yields; raises on error events and malformed data."""
+        data = event.data.strip()
+        if self.done or not data:
+            return ()
+        if data == "[DONE]":
+            self.done = True
+            return ()
+        if event.event == "error":
+            try:
+                payload: Any = json.loads(data)
+            except ValueError:
+                payload = data
+            raise self._make_error(payload if isinstance(payload, Mapping) else data)
+        try:
+            decoded = json.loads(data)
+        except ValueError:
+            if event.event not in _DATA_EVENTS:
+                return ()  # an unknown named event carrying text: not ours to interpret
+            raise self._make_protocol_error("a stream event is not valid JSON", data) from None
+        if not isinstance(decoded, Mapping):
+            raise self._make_protocol_error(f"a stream event is a JSON {type(decoded).__name__}, not an object", data)
+        if "error" in decoded and not decoded.get("choices"):
+            raise self._make_error(decoded)
+        try:
+            return self._chunks(decoded)
+        except MalformedBody as exc:
+            raise self._make_protocol_error(str(exc), data) from None
+
+    def _chunks(self, data: Mapping[str, Any]) -> list[ChatChunk]:
+        chunk_id = data.get("id") if isinstance(data.get("id"), str) else None
+        model = data.get("model") if isinstance(data.get("model"), str) else None
+        usage = parse_usage(data.get("usage"))
+        extra = {k: v for k, v in data.items() if k not in _MODELLED_KEYS}
+        choices = data.get("choices")
+        if choices is None:
+            choices = []
+        if not isinstance(choices, list):
+            raise MalformedBody(f"'choices' should be a list, got {type(choices).__name__}")
+        out = [self._choice_chunk(c, i, chunk_id, model, extra) for i, c in enumerate(choices)]
+        chunks = [c for c in out if c is not None]
+        if usage is not None:
+            if chunks:
+                chunks[-1] = attrs.evolve(chunks[-1], usage=usage)
+            else:
+                chunks.append(ChatChunk(usage=usage, id=chunk_id, model=model, extra=extra))
+        elif not chunks and extra:
+            chunks.append(ChatChunk(id=chunk_id, model=model, extra=extra))
+        return chunks
+
+    def _choice_chunk(
+        self, data: Any, position: int, chunk_id: str | None, model: str | None, extra: Mapping[str, Any]
+    ) -> ChatChunk | None:
+        if not isinstance(data, Mapping):
+            raise MalformedBody(f"choices[{position}] should be an object, got {type(data).__name__}")
+        index = data.get("index", position)
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise MalformedBody(f"choices[{position}].index should be an integer, got {index!r}")
+        delta = data.get("delta")
+        if delta is None:
+            delta = {}
+        if not isinstance(delta, Mapping):
+            raise MalformedBody(f"choices[{position}].delta should be an object, got {type(delta).__name__}")
+        text = _string(delta.get("content"), f"choices[{position}].delta.content")
+        reasoning = _string(delta.get("reasoning_content"), "delta.reasoning_content") or _string(
+            delta.get("reasoning"), "delta.reasoning"
+        )
+        role = delta.get("role") if isinstance(delta.get("role"), str) else None
+        calls = _tool_call_deltas(delta.get("tool_calls"), position)
+        finish, raw = normalise_finish_reason(data.get("finish_reason"), self._finish_table)
+        if not (text or reasoning or calls or role or raw):
+            return None
+        return ChatChunk(
+            index=index,
+            text=text,
+            reasoning=reasoning,
+            tool_calls=calls,
+            role=role,
+            finish_reason=finish,
+            raw_finish_reason=raw,
+            id=chunk_id,
+            model=model,
+            extra=extra,
+        )
+
+
+def _string(value: Any, where: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):  # Mistral-style content chunks: join their text parts
+        return "".join(p.get("text", "") for p in value if isinstance(p, Mapping) and isinstance(p.get("text"), str))
+    raise MalformedBody(f"{where} should be a string, got {type(value).__name__}")
+
+
+def _tool_call_deltas(data: Any, position: int) -> tuple[ToolCallDelta, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        raise MalformedBody(f"choices[{position}].delta.tool_calls should be a list, got {type(data).__name__}")
+    out = []
+    for i, call in enumerate(data):
+        where = f"choices[{position}].delta.tool_calls[{i}]"
+        if not isinstance(call, Mapping):
+            raise MalformedBody(f"{where} should be an object, got {type(call).__name__}")
+        index = call.get("index", i)
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise MalformedBody(f"{where}.index should be an integer, got {index!r}")
+        function = call.get("function") or {}
+        if not isinstance(function, Mapping):
+            raise MalformedBody(f"{where}.function should be an object, got {type(function).__name__}")
+        arguments = function.get("arguments")
+        if arguments is None:
+            arguments = ""
+        elif not isinstance(arguments, str):
+            arguments = json.dumps(arguments, ensure_ascii=False)
+        call_id = call.get("id")
+        name = function.get("name")
+        out.append(
+            ToolCallDelta(
+                index=index,
+                id=call_id if isinstance(call_id, str) and call_id else None,
+                name=name if isinstance(name, str) and name else None,
+                arguments=arguments,
+            )
+        )
+    return tuple(out)

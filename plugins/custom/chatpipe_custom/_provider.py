@@ -1,0 +1,56 @@
+"""The custom adapter: any OpenAI-compatible server at a base URL the user gives.
+
+Differences from the base:
+
+* no default base URL (one is required) and no required key: without a key no
+  ``Authorization`` header is sent at all (decision 6); no env var is read;
+* a 404 suggests ``/v1`` when the base URL has no version segment (the status check's
+  :meth:`check_hint` and the 404 error message both say so);
+* ``audio_url`` parts holding ``data:`` URLs are sent as ``input_audio`` (reference 3.9).
+
+URL normalisation (trailing slashes, a ``/chat/completions`` suffix corrected with a
+warning) is the base adapter's. ``bypass_status_check`` is a profile key the pipeline reads.
+"""
+
+from __future__ import annotations
+
+from chatpipe.openai_compat import OpenAICompatibleProvider, has_version_segment, join_url
+from chatpipe.provider import Capabilities, ProviderInfo
+from chatpipe.sansio import HttpResponse
+
+__all__ = ["CustomProvider"]
+
+
+class CustomProvider(OpenAICompatibleProvider):
+    """An OpenAI-compatible endpoint: LM Studio, vLLM, llama.cpp server, Ollama, LiteLLM, proxies."""
+
+    info = ProviderInfo(
+        name="custom",
+        package="chatpipe-custom",
+        display_name="Custom OpenAI-compatible endpoint",
+        default_base_url=None,
+        api_key_env=(),
+        key_required=False,
+        capabilities=Capabilities(vision=True, reasoning=True),
+        description="Any server speaking OpenAI's chat/completions protocol at a base URL you give.",
+    )
+    rewrite_audio = True
+
+    def _v1_suggestion(self) -> str | None:
+        if has_version_segment(self.base_url):
+            return None
+        return f"many OpenAI-compatible servers live under /v1 — try base_url {join_url(self.base_url, '/v1')}"
+
+    def not_found_hint(self) -> str:
+        """The generic 404 hint, plus the ``/v1`` suggestion when the base URL lacks a version."""
+        hint = super().not_found_hint()
+        suggestion = self._v1_suggestion()
+        return f"{hint}; {suggestion}" if suggestion else hint
+
+    def check_hint(self, response: HttpResponse) -> str | None:
+        """For a 404 status check on a base URL without ``/v1``: suggest adding it."""
+        suggestion = self._v1_suggestion()
+        if response.status != 404 or suggestion is None:
+            return None
+        url = join_url(self.models_base_url(), self.models_path)
+        return f"the server answered 404 for {url}; {suggestion}"

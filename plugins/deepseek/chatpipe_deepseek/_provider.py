@@ -1,0 +1,92 @@
+"""The DeepSeek adapter: the OpenAI-compatible base plus DeepSeek's differences (reference 3.4).
+
+* Base URL ``https://api.deepseek.com/beta`` so chat prefix completion works; the model list
+  is read from the non-beta base (a trailing ``/beta`` is stripped for ``GET /models``).
+* Required conversion ``semi-strict-tools`` (run by the pipeline after the user's chain).
+* :meth:`prepare`: when the request defines no tools and contains no ``tool`` message, and
+  the **last** message is an assistant message, it gets ``prefix: true`` (the API only accepts
+  ``prefix`` on the last message; the reference says "the last assistant message", which
+  would be rejected when it is not last). Option ``prefix: false`` turns this off. Every
+  message with ``tool_calls`` gets ``reasoning_content: ""`` unless it already has the key.
+* Body: ``n``, ``logit_bias`` and ``top_k`` are dropped; a tool whose parameters say
+  ``required: []`` loses that key. ``include_body`` can still force any of them back.
+* Finish reason ``insufficient_system_resource`` normalises to ``error`` (base table).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import attrs
+from chatpipe.models import ChatRequest, Message
+from chatpipe.openai_compat import OpenAICompatibleProvider, check_options
+from chatpipe.provider import Capabilities, ProviderInfo
+
+__all__ = ["DROPPED_PARAMS", "DeepSeekProvider"]
+
+DROPPED_PARAMS = ("n", "logit_bias", "top_k")
+"""Body fields DeepSeek does not accept; removed before include/exclude apply."""
+
+
+class DeepSeekProvider(OpenAICompatibleProvider):
+    """DeepSeek's OpenAI-compatible chat API (beta base, for prefix completion)."""
+
+    info = ProviderInfo(
+        name="deepseek",
+        package="chatpipe-deepseek",
+        display_name="DeepSeek",
+        default_base_url="https://api.deepseek.com/beta",
+        api_key_env=("DEEPSEEK_API_KEY",),
+        capabilities=Capabilities(reasoning=True),
+        required_converters=("semi-strict-tools",),
+        default_model="deepseek-chat",
+        description="DeepSeek's chat API: chat and reasoner models, prefix completion, reasoning_content.",
+    )
+    OPTIONS: Mapping[str, type] = {"prefix": bool}
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> None:
+        """Accept ``prefix`` (a bool, default true); reject anything else."""
+        check_options(cls.info.name, options, cls.OPTIONS)
+
+    def prepare(self, request: ChatRequest) -> ChatRequest:
+        """Mark a trailing assistant message as a prefix; give tool-call messages ``reasoning_content``."""
+        messages = list(request.messages)
+        use_prefix = self.settings.options.get("prefix", True)
+        no_tools = not request.tools and not any(m.role == "tool" for m in messages)
+        if use_prefix and no_tools and messages and messages[-1].role == "assistant" and not messages[-1].tool_calls:
+            last = messages[-1]
+            if "prefix" not in last.extra:
+                messages[-1] = attrs.evolve(last, extra={**last.extra, "prefix": True})
+        messages = [_with_reasoning_content(m) for m in messages]
+        return attrs.evolve(request, messages=tuple(messages))
+
+    def models_base_url(self) -> str:
+        """The base URL without a trailing ``/beta``: the model list lives at the API root."""
+        base = self.base_url
+        return base[: -len("/beta")] if base.endswith("/beta") else base
+
+    def adjust_body(self, body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
+        """Drop ``n``, ``logit_bias``, ``top_k``; remove empty ``required`` lists from tool parameters."""
+        for key in DROPPED_PARAMS:
+            body.pop(key, None)
+        if "tools" in body:
+            body["tools"] = [_without_empty_required(t) for t in body["tools"]]
+        return body
+
+
+def _with_reasoning_content(message: Message) -> Message:
+    if message.tool_calls is None or "reasoning_content" in message.extra:
+        return message
+    return attrs.evolve(message, extra={**message.extra, "reasoning_content": ""})
+
+
+def _without_empty_required(tool: dict[str, Any]) -> dict[str, Any]:
+    function = tool.get("function")
+    if not isinstance(function, Mapping):
+        return tool
+    parameters = function.get("parameters")
+    if not isinstance(parameters, Mapping) or parameters.get("required") != []:
+        return tool
+    trimmed = {k: v for k, v in parameters.items() if k != "required"}
+    return {**tool, "function": {**function, "parameters": trimmed}}

@@ -1,0 +1,69 @@
+"""The OpenAI adapter: the OpenAI-compatible base plus OpenAI's few differences.
+
+Differences declared here:
+
+* options ``organization`` and ``project`` become the ``OpenAI-Organization`` /
+  ``OpenAI-Project`` headers;
+* reasoning models (o1, o3, o4 and gpt-5 families) take ``max_completion_tokens``: a
+  ``max_tokens`` parameter is renamed for them (reference 3.1);
+* ``audio_url`` parts holding ``data:`` URLs are sent as ``input_audio`` (reference 3.1).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from chatpipe.models import ChatRequest
+from chatpipe.openai_compat import OpenAICompatibleProvider, check_options
+from chatpipe.provider import Capabilities, ProviderInfo
+
+__all__ = ["OpenAIProvider", "uses_max_completion_tokens"]
+
+_REASONING_MODEL = re.compile(r"^(o1|o3|o4)(-|$)|^gpt-5", re.IGNORECASE)
+
+
+def uses_max_completion_tokens(model: str) -> bool:
+    """Whether ``model`` (optionally ``vendor/``-prefixed) rejects ``max_tokens``."""
+    return bool(_REASONING_MODEL.search(model.rsplit("/", 1)[-1]))
+
+
+class OpenAIProvider(OpenAICompatibleProvider):
+    """OpenAI's Chat Completions API at ``https://api.openai.com/v1``."""
+
+    info = ProviderInfo(
+        name="openai",
+        package="chatpipe-openai",
+        display_name="OpenAI",
+        default_base_url="https://api.openai.com/v1",
+        api_key_env=("OPENAI_API_KEY",),
+        capabilities=Capabilities(vision=True, reasoning=True),
+        default_model="gpt-4o-mini",
+        description="OpenAI's Chat Completions API (GPT and o-series models).",
+    )
+    rewrite_audio = True
+    OPTIONS: Mapping[str, type] = {"organization": str, "project": str}
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> None:
+        """Accept ``organization`` and ``project`` (strings); reject anything else."""
+        check_options(cls.info.name, options, cls.OPTIONS)
+
+    def extra_headers(self) -> dict[str, str]:
+        """``OpenAI-Organization`` / ``OpenAI-Project`` from the options, when set."""
+        headers = {}
+        if self.settings.options.get("organization"):
+            headers["OpenAI-Organization"] = str(self.settings.options["organization"])
+        if self.settings.options.get("project"):
+            headers["OpenAI-Project"] = str(self.settings.options["project"])
+        return headers
+
+    def adjust_body(self, body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
+        """Rename ``max_tokens`` to ``max_completion_tokens`` for reasoning models.
+
+        An explicit ``max_completion_tokens`` wins; ``max_tokens`` is then dropped.
+        """
+        if "max_tokens" in body and uses_max_completion_tokens(request.model):
+            value = body.pop("max_tokens")
+            body.setdefault("max_completion_tokens", value)
+        return body

@@ -1,0 +1,252 @@
+"""The stream parser and the accumulator on recorded-style event sequences."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import pytest
+from chatpipe.errors import (
+    ContextLengthError,
+    OverloadedError,
+    ProtocolError,
+    ProviderError,
+    RateLimitError,
+    ServerError,
+)
+from chatpipe.models import ChatChunk, ChatRequest, Message
+from chatpipe.openai_compat import StreamAccumulator
+from chatpipe.sansio import SSEEvent
+from oac_payloads import TOOL_CALL_FRAGMENTS, chunk, event
+
+REQUEST = ChatRequest(model="gpt-4o-mini", messages=(Message("user", "Hi"),), stream=True)
+
+
+def run(provider: Any, events: Iterable[Any]) -> tuple[list[ChatChunk], Any, bool]:
+    """Feed events like the pipeline does; return chunks, the assembled reply and whether [DONE] came."""
+    parser = provider.stream_parser(REQUEST)
+    acc = StreamAccumulator(provider=provider.info.name)
+    chunks = []
+    for item in events:
+        for c in parser.feed(item if isinstance(item, SSEEvent) else event(item)):
+            acc.add(c)
+            chunks.append(c)
+        if parser.done:
+            break
+    for c in parser.finish():
+        acc.add(c)
+        chunks.append(c)
+    return chunks, acc.response(), parser.done
+
+
+TEXT_STREAM = [
+    chunk({"role": "assistant", "content": ""}),
+    chunk({"content": "Hel"}),
+    chunk({"content": "lo!"}),
+    chunk({}, finish_reason="stop"),
+    chunk(choices=[], usage={"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11}),
+    "[DONE]",
+]
+
+
+def test_text_stream_with_usage_only_final_chunk(provider: Any) -> None:
+    chunks, reply, done = run(provider, TEXT_STREAM)
+    assert done
+    assert "".join(c.text for c in chunks) == "Hello!"
+    assert chunks[0].role == "assistant"
+    assert reply.text == "Hello!" and reply.message.role == "assistant"
+    assert reply.finish_reason == "stop"
+    assert reply.usage is not None and reply.usage.total_tokens == 11
+    assert [c.usage for c in chunks if c.usage] == [reply.usage]
+    assert reply.id == "chatcmpl-stream1" and reply.model == "gpt-4o-mini-2024-07-18"
+    assert reply.provider == "example"
+
+
+def test_events_after_done_are_ignored(provider: Any) -> None:
+    parser = provider.stream_parser(REQUEST)
+    assert list(parser.feed(event("[DONE]"))) == []
+    assert list(parser.feed(event(chunk({"content": "late"})))) == []
+
+
+@pytest.mark.parametrize("key", ["reasoning_content", "reasoning"])
+def test_reasoning_streams_before_content(provider: Any, key: str) -> None:
+    events = [
+        chunk({"role": "assistant", "content": None, key: ""}),
+        chunk({"content": None, key: "Think"}),
+        chunk({"content": None, key: "ing."}),
+        chunk({"content": "Answer."}),
+        chunk({}, finish_reason="stop"),
+        "[DONE]",
+    ]
+    chunks, reply, _ = run(provider, events)
+    assert "".join(c.reasoning for c in chunks) == "Thinking."
+    assert reply.reasoning == "Thinking." and reply.text == "Answer."
+
+
+def test_two_parallel_tool_calls_in_fragments_are_assembled(provider: Any) -> None:
+    chunks, reply, _ = run(provider, [*TOOL_CALL_FRAGMENTS, "[DONE]"])
+    deltas = [d for c in chunks for d in c.tool_calls]
+    assert [(d.index, d.id, d.name) for d in deltas if d.id] == [
+        (0, "call_weather", "get_weather"),
+        (1, "call_time", "get_time"),
+    ]
+    assert [(t.id, t.function.name, t.function.arguments) for t in reply.tool_calls] == [
+        ("call_weather", "get_weather", '{"city": "Paris"}'),
+        ("call_time", "get_time", '{"tz": "CET"}'),
+    ]
+    assert reply.message.content is None
+    assert reply.finish_reason == "tool_calls"
+    assert reply.usage is not None and reply.usage.total_tokens == 110
+
+
+def test_a_complete_tool_call_in_one_chunk_mistral_style(provider: Any) -> None:
+    events = [
+        chunk(
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [
+                    {"id": "AbC123xyz", "function": {"name": "lookup", "arguments": {"q": "chatpipe"}}, "index": 0}
+                ],
+            }
+        ),
+        chunk(
+            {
+                "content": "",
+                "tool_calls": [
+                    {"id": "ZyX987abc", "function": {"name": "lookup", "arguments": '{"q": "pluggy"}'}, "index": 0}
+                ],
+            }
+        ),
+        chunk({}, finish_reason="tool_calls", usage={"prompt_tokens": 5, "completion_tokens": 9, "total_tokens": 14}),
+        "[DONE]",
+    ]
+    _, reply, _ = run(provider, events)
+    assert [(t.id, t.function.name, t.function.arguments) for t in reply.tool_calls] == [
+        ("AbC123xyz", "lookup", '{"q": "chatpipe"}'),
+        ("ZyX987abc", "lookup", '{"q": "pluggy"}'),
+    ]
+    assert reply.usage is not None and reply.usage.total_tokens == 14
+
+
+def test_usage_in_every_chunk_is_cumulative_and_the_last_wins(provider: Any) -> None:
+    def usage(n: int) -> dict[str, int]:
+        return {"prompt_tokens": 7, "completion_tokens": n, "total_tokens": 7 + n}
+
+    events = [
+        chunk({"role": "assistant", "content": "Pa"}, usage=usage(1), citations=["https://a.test"]),
+        chunk({"content": "ris"}, usage=usage(2), citations=["https://a.test", "https://b.test"]),
+        chunk({"content": "."}, finish_reason="stop", usage=usage(3), citations=["https://a.test", "https://b.test"]),
+    ]
+    chunks, reply, done = run(provider, events)
+    assert [c.usage.completion_tokens for c in chunks if c.usage] == [1, 2, 3]
+    assert reply.usage is not None and reply.usage.completion_tokens == 3 and reply.usage.total_tokens == 10
+    assert reply.extra["citations"] == ["https://a.test", "https://b.test"]
+    assert reply.text == "Paris." and not done
+
+
+def test_end_of_bytes_without_done_is_fine(provider: Any) -> None:
+    parser = provider.stream_parser(REQUEST)
+    list(parser.feed(event(chunk({"content": "x"}, finish_reason="stop"))))
+    assert list(parser.finish()) == []
+    assert not parser.done
+
+
+def test_blank_data_and_unknown_named_events_are_ignored(provider: Any) -> None:
+    parser = provider.stream_parser(REQUEST)
+    assert list(parser.feed(SSEEvent(""))) == []
+    assert list(parser.feed(SSEEvent("   "))) == []
+    assert list(parser.feed(SSEEvent("keep-alive", event="ping"))) == []
+
+
+def test_an_error_payload_inside_a_200_stream_raises_the_typed_error(provider: Any) -> None:
+    parser = provider.stream_parser(REQUEST)
+    list(parser.feed(event(chunk({"content": "partial"}))))
+    payload = {"error": {"message": "The server is overloaded", "type": "server_error", "code": 503}}
+    with pytest.raises(OverloadedError, match="overloaded") as info:
+        list(parser.feed(event(payload)))
+    assert info.value.provider == "example" and info.value.status == 503
+
+
+def test_an_error_named_event_raises_even_without_a_status(provider: Any) -> None:
+    parser = provider.stream_parser(REQUEST)
+    with pytest.raises(RateLimitError):
+        list(parser.feed(SSEEvent('{"error": {"message": "slow down", "type": "rate_limit_error"}}', event="error")))
+    with pytest.raises(ContextLengthError):
+        list(parser.feed(SSEEvent('{"error": {"message": "x", "code": "context_length_exceeded"}}')))
+
+
+def test_an_error_event_with_a_status_code_in_the_body_maps_by_status(provider: Any) -> None:
+    parser = provider.stream_parser(REQUEST)
+    with pytest.raises(ServerError):
+        list(parser.feed(event({"error": {"message": "boom", "code": 500}})))
+
+
+def test_stream_error_text_never_contains_the_key(provider: Any, planted_key: str) -> None:
+    parser = provider.stream_parser(REQUEST)
+    with pytest.raises(ProviderError) as info:
+        list(parser.feed(event({"error": {"message": f"bad key {planted_key}", "code": "invalid_api_key"}})))
+    assert planted_key not in str(info.value) and planted_key not in (info.value.body or "")
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1]", "not an object"),
+        ('{"choices": {"0": 1}}', "choices"),
+        ('{"choices": [{"delta": "x"}]}', "delta"),
+        ('{"choices": [{"delta": {"content": 5}}]}', "content"),
+        ('{"choices": [{"delta": {"tool_calls": {"index": 0}}}]}', "tool_calls"),
+        ('{"choices": [{"delta": {"tool_calls": [{"index": "a"}]}}]}', "index"),
+    ],
+)
+def test_malformed_stream_data_raises_protocol_error(provider: Any, data: str, problem: str) -> None:
+    parser = provider.stream_parser(REQUEST)
+    with pytest.raises(ProtocolError, match=problem) as info:
+        list(parser.feed(SSEEvent(data)))
+    assert info.value.body == data
+
+
+# --- the accumulator alone --------------------------------------------------------------
+
+
+def test_accumulator_keeps_partial_text_and_reasoning_for_errors() -> None:
+    acc = StreamAccumulator(provider="example")
+    acc.add(ChatChunk(reasoning="Hmm"))
+    acc.add(ChatChunk(text="Half an ans"))
+    assert (acc.partial_text, acc.partial_reasoning) == ("Half an ans", "Hmm")
+
+
+def test_accumulator_with_nothing_gives_one_empty_choice() -> None:
+    reply = StreamAccumulator(provider="x").response()
+    assert reply.text == "" and reply.message.role == "assistant" and reply.finish_reason is None
+
+
+def test_accumulator_separates_choices_by_index() -> None:
+    acc = StreamAccumulator()
+    for c in (
+        ChatChunk(index=1, text="b"),
+        ChatChunk(index=0, text="a"),
+        ChatChunk(index=1, text="B", finish_reason="stop", raw_finish_reason="stop"),
+    ):
+        acc.add(c)
+    reply = acc.response()
+    assert [(c.index, c.message.content, c.finish_reason) for c in reply.choices] == [(0, "a", None), (1, "bB", "stop")]
+
+
+def test_accumulator_rejects_a_tool_call_that_never_got_a_name() -> None:
+    from chatpipe.models import ToolCallDelta
+
+    acc = StreamAccumulator(provider="example")
+    acc.add(ChatChunk(tool_calls=(ToolCallDelta(index=0, id="call_1", arguments="{}"),)))
+    with pytest.raises(ProtocolError, match="never received a function name"):
+        acc.response()
+
+
+def test_accumulator_invents_an_id_when_the_server_sends_none() -> None:
+    from chatpipe.models import ToolCallDelta
+
+    acc = StreamAccumulator()
+    acc.add(ChatChunk(tool_calls=(ToolCallDelta(index=0, name="f", arguments="{}"),)))
+    call = acc.response().tool_calls[0]
+    assert call.id and call.function.name == "f"
