@@ -57,7 +57,7 @@ def fingerprint(paths: list[Path]) -> str:
 
 
 def setup() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (this script runs on whatever python3 the machine has)
         sys.exit("chatpipe needs Python 3.11 or newer; run this script with python3.11+")
     if not PYTHON.exists():
         say(f"creating {VENV.relative_to(ROOT)}")

@@ -39,10 +39,9 @@ def make_context(placeholder: str | None = None, names: Names | Mapping[str, Any
         unknown = set(names) - {"user", "char", "group"}
         if unknown:
             raise InvalidRequestError(f"unknown key(s) {sorted(unknown)}; use user, char and group", where="names")
-        group = names.get("group") or ()
-        if isinstance(group, str):
-            group = (group,)
-        resolved = Names(user=str(names.get("user") or ""), char=str(names.get("char") or ""), group=tuple(group))
+        raw_group = names.get("group") or ()
+        group: tuple[str, ...] = (raw_group,) if isinstance(raw_group, str) else tuple(str(g) for g in raw_group)
+        resolved = Names(user=str(names.get("user") or ""), char=str(names.get("char") or ""), group=group)
     else:
         raise InvalidRequestError("expected a mapping with user, char and group", where="names")
     return ConvertContext(placeholder=DEFAULT_PLACEHOLDER if placeholder is None else placeholder, names=resolved)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 from ._chain import make_context, normalise_names, resolve_chain, run_chain
 from .registry import Registry, default_registry

@@ -14,16 +14,20 @@ A converter plugin registers :class:`Converter` objects through
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import attrs
 
 from .models import Message
 
-__all__ = ["ConvertContext", "Converter", "ConverterFn", "DEFAULT_PLACEHOLDER", "Names"]
+__all__ = ["DEFAULT_PLACEHOLDER", "ConvertContext", "Converter", "ConverterFn", "Names"]
 
 DEFAULT_PLACEHOLDER = "[Start a new chat]"
 """The user turn strict modes insert, unless the config's ``prompt_placeholder`` says otherwise."""
+
+
+def _str_tuple(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
 
 
 @attrs.frozen
@@ -32,7 +36,7 @@ class Names:
 
     user: str = ""
     char: str = ""
-    group: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    group: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
 
 
 @attrs.frozen

@@ -78,9 +78,7 @@ def _as_messages(messages: Sequence[Mapping[str, Any] | Message]) -> tuple[Messa
         raise InvalidRequestError("expected a list of messages", where="messages")
     if all(isinstance(m, Message) for m in messages):
         return tuple(messages)  # type: ignore[arg-type]
-    return messages_from_dicts(
-        [m if isinstance(m, Mapping) else _message_dict(m) for m in messages]  # type: ignore[arg-type]
-    )
+    return messages_from_dicts([m if isinstance(m, Mapping) else _message_dict(m) for m in messages])
 
 
 def _message_dict(message: Any) -> Mapping[str, Any]:
@@ -315,9 +313,7 @@ class Pipeline:
         return bool(getattr(self.registry.plugin_manager.hook, name).get_hookimpls())
 
     def _on_send(self, request: HttpRequest) -> None:
-        self.registry.plugin_manager.hook.chatpipe_before_send(
-            provider=self.provider_class.info.name, request=request
-        )
+        self.registry.plugin_manager.hook.chatpipe_before_send(provider=self.provider_class.info.name, request=request)
 
     def _observe(self, response: ChatResponse) -> ChatResponse:
         if self._has_hook("chatpipe_after_response"):
@@ -486,9 +482,7 @@ class Pipeline:
         if info.key_required and not self.adapter.settings.api_key:
             notes.append(f"no API key found for {info.name}; a real call would fail (see 'chatpipe keys set')")
         if self.required:
-            notes.append(
-                f"{info.name} requires {', '.join(c.name for c in self.required)} after the chosen converters"
-            )
+            notes.append(f"{info.name} requires {', '.join(c.name for c in self.required)} after the chosen converters")
         secrets = self.adapter.secrets()
         redacted = http.redacted()
         if secrets:

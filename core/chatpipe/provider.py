@@ -24,8 +24,8 @@ from .models import ChatChunk, ChatRequest, ChatResponse, ModelInfo
 from .sansio import HttpRequest, HttpResponse, SSEEvent
 
 __all__ = [
-    "Capabilities",
     "DEFAULT_RETRYABLE_STATUSES",
+    "Capabilities",
     "Provider",
     "ProviderInfo",
     "ProviderSettings",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import threading
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 import attrs
 import pluggy
@@ -126,7 +126,7 @@ class Registry:
                 return self._converters[name]
         raise self._not_found("converter", name, CONVERTER_GROUP, self._converters)
 
-    def _not_found(self, kind: str, name: str, group: str, registered: dict[str, object]) -> PluginNotFoundError:
+    def _not_found(self, kind: str, name: str, group: str, registered: Mapping[str, object]) -> PluginNotFoundError:
         known = sorted({e.name for e in self.entry_points() if e.group == group} | set(registered))
         catalog = _catalog.PROVIDER_PACKAGES if kind == "provider" else _catalog.CONVERTER_PACKAGES
         suggestions = difflib.get_close_matches(name, known, n=2, cutoff=0.6)

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 import attrs
 
-__all__ = ["HttpRequest", "HttpResponse", "SSEEvent", "REDACTED"]
+__all__ = ["REDACTED", "HttpRequest", "HttpResponse", "SSEEvent"]
 
 REDACTED = "***"
 

@@ -40,6 +40,7 @@ from .models import (
 )
 
 __all__ = [
+    "chunk_to_dict",
     "converter",
     "message_from_dict",
     "message_to_dict",
@@ -49,7 +50,6 @@ __all__ = [
     "part_from_dict",
     "part_to_dict",
     "response_to_dict",
-    "chunk_to_dict",
     "tool_from_dict",
     "tool_to_dict",
     "tools_from_dicts",
@@ -70,20 +70,17 @@ class _WireError(Exception):
 
 
 def _check_type(value: Any, expected: type | tuple[type, ...], where: str, what: str) -> None:
-    if not isinstance(value, expected) or isinstance(value, bool) and expected is not bool:
+    if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
         raise _WireError(where, f"expected {what}, got {type(value).__name__}")
-
-
-def _field_kinds(cls: type) -> dict[str, Any]:
-    return {f.name: f for f in attrs.fields(cls) if f.name != "extra" and f.init}
 
 
 def _make_structure(cls: type[T]) -> Callable[[Any, str], T]:
     """Build ``(data, where) -> instance`` for a flat class whose fields are plain values."""
-    fields = _field_kinds(cls)
+    all_fields = attrs.fields(cls)  # type: ignore[arg-type]
+    fields = {f.name: f for f in all_fields if f.name != "extra" and f.init}
     required = [name for name, f in fields.items() if f.default is attrs.NOTHING]
-    has_extra = "extra" in attrs.fields_dict(cls)
-    fixed = {f.name: f.default for f in attrs.fields(cls) if not f.init}
+    has_extra = any(f.name == "extra" for f in all_fields)
+    fixed = {f.name: f.default for f in all_fields if not f.init}
 
     def structure(data: Any, where: str) -> T:
         _check_type(data, Mapping, where, "an object")
@@ -182,7 +179,9 @@ def _message(data: Any, where: str) -> Message:
     _check_type(data, Mapping, where, "a message object")
     role = data.get("role")
     if not isinstance(role, str) or not role:
-        raise _WireError(f"{where}.role", "every message needs a non-empty string 'role' (user, assistant, system, tool...)")
+        raise _WireError(
+            f"{where}.role", "every message needs a non-empty string 'role' (user, assistant, system, tool...)"
+        )
     name = data.get("name")
     if name is not None:
         _check_type(name, str, f"{where}.name", "a string")
@@ -429,7 +428,7 @@ for _cls, _fn in (
 ):
     converter.register_unstructure_hook(_cls, _fn)
 
-for _cls, _sfn in (
+_structure_hooks: tuple[tuple[type, Callable[[Any, str], Any]], ...] = (
     (Message, _message),
     (Tool, _tool),
     (ToolCall, _tool_call),
@@ -438,5 +437,6 @@ for _cls, _sfn in (
     (ImageURL, _image_url),
     (InputAudio, _input_audio),
     (ModelInfo, _model_info_checked),
-):
-    converter.register_structure_hook(_cls, lambda data, _type, _f=_sfn, _c=_cls: _wrap(_f, data, _c.__name__))
+)
+for _scls, _sfn in _structure_hooks:
+    converter.register_structure_hook(_cls, lambda data, _type, _f=_sfn, _c=_scls: _wrap(_f, data, _c.__name__))

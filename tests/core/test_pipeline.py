@@ -34,7 +34,9 @@ def completion(text: str = "Hello!", **message: Any) -> dict[str, Any]:
         "object": "chat.completion",
         "created": 1,
         "model": "m",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text, **message}, "finish_reason": "stop"}],
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": text, **message}, "finish_reason": "stop"}
+        ],
         "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
     }
 
@@ -130,15 +132,34 @@ def test_stream_yields_text_reasoning_and_assembled_tool_calls(fake_server: Fake
         chunk({"reasoning_content": "thinking..."}),
         chunk({"content": "Hel"}),
         chunk({"content": "lo"}),
-        chunk({"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"ci"}}]}),
-        chunk({"tool_calls": [{"index": 0, "function": {"arguments": "ty\": \"Paris\"}"}}]}),
+        chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": 0,
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"ci'},
+                    }
+                ]
+            }
+        ),
+        chunk({"tool_calls": [{"index": 0, "function": {"arguments": 'ty": "Paris"}'}}]}),
         chunk({}, finish="tool_calls"),
-        {"id": "chatcmpl-2", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [],
-         "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}},
+        {
+            "id": "chatcmpl-2",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "m",
+            "choices": [],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7},
+        },
     ]
     fake_server.enqueue(f"POST {CHAT}", FakeResponse.sse(events))
     tool = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
-    stream = pipe_for(fake_server, converters=["strict-tools"]).stream([{"role": "user", "content": "Hi"}], tools=[tool])
+    stream = pipe_for(fake_server, converters=["strict-tools"]).stream(
+        [{"role": "user", "content": "Hi"}], tools=[tool]
+    )
     chunks = list(stream)
     assert "".join(c.text for c in chunks) == "Hello"
     assert "".join(c.reasoning for c in chunks) == "thinking..."
@@ -147,7 +168,11 @@ def test_stream_yields_text_reasoning_and_assembled_tool_calls(fake_server: Fake
     assert response.reasoning == "thinking..."
     assert response.finish_reason == "tool_calls"
     (call,) = response.tool_calls
-    assert (call.id, call.function.name, json.loads(call.function.arguments)) == ("call_1", "get_weather", {"city": "Paris"})
+    assert (call.id, call.function.name, json.loads(call.function.arguments)) == (
+        "call_1",
+        "get_weather",
+        {"city": "Paris"},
+    )
     assert response.usage is not None and response.usage.total_tokens == 7
     body = fake_server.requests[0].json
     assert body["stream"] is True and body["tools"][0]["function"]["name"] == "get_weather"
@@ -170,7 +195,9 @@ def test_stream_cut_midway_keeps_the_text_received(fake_server: FakeServer) -> N
 def test_rate_limit_is_retried_honouring_retry_after(fake_server: FakeServer) -> None:
     fake_server.enqueue(
         f"POST {CHAT}",
-        FakeResponse.json({"error": {"message": "slow down", "type": "rate_limit"}}, status=429, headers={"Retry-After": "0"}),
+        FakeResponse.json(
+            {"error": {"message": "slow down", "type": "rate_limit"}}, status=429, headers={"Retry-After": "0"}
+        ),
         FakeResponse.json(completion("after retry")),
     )
     assert pipe_for(fake_server).complete([{"role": "user", "content": "x"}]).text == "after retry"
@@ -212,7 +239,10 @@ def test_custom_needs_a_base_url() -> None:
 
 
 def test_models_and_check(fake_server: FakeServer) -> None:
-    listing = {"object": "list", "data": [{"id": "a", "object": "model", "owned_by": "me"}, {"id": "b", "object": "model"}]}
+    listing = {
+        "object": "list",
+        "data": [{"id": "a", "object": "model", "owned_by": "me"}, {"id": "b", "object": "model"}],
+    }
     fake_server.enqueue("GET /v1/models", FakeResponse.json(listing), FakeResponse.json(listing))
     pipe = pipe_for(fake_server)
     assert [m.id for m in pipe.models()] == ["a", "b"]
@@ -239,7 +269,9 @@ def test_test_message_sends_one_plain_hi(fake_server: FakeServer) -> None:
 
 def test_async_complete_and_stream(fake_server: FakeServer) -> None:
     fake_server.enqueue(f"POST {CHAT}", FakeResponse.json(completion("async!")))
-    fake_server.enqueue(f"POST {CHAT}", FakeResponse.sse([chunk({"content": "a"}), chunk({"content": "b"}, finish="stop")]))
+    fake_server.enqueue(
+        f"POST {CHAT}", FakeResponse.sse([chunk({"content": "a"}), chunk({"content": "b"}, finish="stop")])
+    )
     pipe = pipe_for(fake_server)
 
     async def run() -> tuple[str, str]:

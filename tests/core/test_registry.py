@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-
 from chatpipe._entrypoints import EntryPoint, scan
 from chatpipe.errors import ChatpipeError, PluginNotFoundError
 from chatpipe.registry import CONVERTER_GROUP, PROVIDER_GROUP, Registry

@@ -6,9 +6,6 @@ import copy
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from chatpipe.errors import InvalidRequestError
 from chatpipe.models import AudioPart, ImagePart, Message, OtherPart, TextPart, ToolCall, Usage
 from chatpipe.wire import (
@@ -20,6 +17,8 @@ from chatpipe.wire import (
     usage_from_dict,
     usage_to_dict,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 text = st.text(max_size=20)
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-1000, 1000), text)
@@ -34,7 +33,11 @@ extra_keys = st.dictionaries(
 
 text_part = st.builds(lambda t, e: {"type": "text", "text": t, **e}, text, extra_keys)
 image_part = st.builds(
-    lambda url, detail, e: {"type": "image_url", "image_url": {"url": url, **({"detail": detail} if detail else {})}, **e},
+    lambda url, detail, e: {
+        "type": "image_url",
+        "image_url": {"url": url, **({"detail": detail} if detail else {})},
+        **e,
+    },
     st.sampled_from(["https://example.com/a.png", "data:image/png;base64,AAAA"]),
     st.sampled_from([None, "low", "high", "auto"]),
     extra_keys,
@@ -52,7 +55,12 @@ other_part = st.builds(
 part = st.one_of(text_part, image_part, audio_part, other_part)
 content = st.one_of(st.none(), text, st.lists(part, max_size=4))
 tool_call = st.builds(
-    lambda i, name, args, e: {"id": f"call_{i}", "type": "function", "function": {"name": name, "arguments": args}, **e},
+    lambda i, name, args, e: {
+        "id": f"call_{i}",
+        "type": "function",
+        "function": {"name": name, "arguments": args},
+        **e,
+    },
     st.integers(0, 99),
     st.sampled_from(["get_weather", "search"]),
     st.sampled_from(["{}", '{"city": "Paris"}', ""]),
@@ -92,7 +100,10 @@ def test_model_round_trip_is_lossless(data: dict[str, Any]) -> None:
 
 
 def test_absent_content_comes_back_as_null() -> None:
-    data = {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}
+    data = {
+        "role": "assistant",
+        "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+    }
     assert message_to_dict(message_from_dict(data)) == {**data, "content": None}
 
 
@@ -118,7 +129,11 @@ def test_parts_are_typed_and_unknown_parts_kept_verbatim() -> None:
 
 def test_tool_calls_are_structured() -> None:
     message = message_from_dict(
-        {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a":1}'}}]}
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a":1}'}}],
+        }
     )
     assert message.tool_calls == (ToolCall("c1", message.tool_calls[0].function),)  # type: ignore[index]
     assert message.tool_calls[0].function.name == "f"  # type: ignore[index]
@@ -138,7 +153,11 @@ def test_message_text_joins_text_parts() -> None:
         ({"role": "user", "content": ["hi"]}, "messages[0].content[0]", "content part object"),
         ({"role": "user", "name": 3, "content": "x"}, "messages[0].name", "expected a string"),
         ({"role": "assistant", "tool_calls": {"id": 1}}, "messages[0].tool_calls", "expected a list"),
-        ({"role": "assistant", "tool_calls": [{"function": {}}]}, "messages[0].tool_calls[0]", "missing required key 'id'"),
+        (
+            {"role": "assistant", "tool_calls": [{"function": {}}]},
+            "messages[0].tool_calls[0]",
+            "missing required key 'id'",
+        ),
         (
             {"role": "assistant", "tool_calls": [{"id": "a", "function": {"name": "f", "arguments": {"x": 1}}}]},
             "messages[0].tool_calls[0].function.arguments",

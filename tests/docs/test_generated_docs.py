@@ -18,7 +18,6 @@ def test_generated_docs_are_current() -> None:
 
 def test_config_reference_documents_every_profile_key() -> None:
     import attrs
-
     from chatpipe.config import Profile
 
     text = (ROOT / "docs" / "configuration.md").read_text()

@@ -7,9 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import chatpipe
+import pytest
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "post-processing.md"
 EXAMPLE = re.compile(
@@ -33,5 +32,7 @@ def test_the_doc_has_examples_for_every_mode() -> None:
 
 
 @pytest.mark.parametrize(("converter", "names", "before", "after"), examples())
-def test_example_matches_the_converter(converter: str, names: dict[str, Any] | None, before: list[Any], after: list[Any]) -> None:
+def test_example_matches_the_converter(
+    converter: str, names: dict[str, Any] | None, before: list[Any], after: list[Any]
+) -> None:
     assert chatpipe.convert(before, converter, names=names) == after

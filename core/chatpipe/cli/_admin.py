@@ -18,11 +18,10 @@ def plugins(as_json: bool) -> None:
 
     listing = default_registry().listing()
     if as_json:
-        rows = [
-            {"kind": p.kind, "names": list(p.names), "package": p.distribution, "version": p.version}
-            for p in listing
+        data = [
+            {"kind": p.kind, "names": list(p.names), "package": p.distribution, "version": p.version} for p in listing
         ]
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps(data, indent=2))
         return
     for kind in ("provider", "converter"):
         rows = [p for p in listing if p.kind == kind]

@@ -14,8 +14,7 @@ import re
 import warnings
 from urllib.parse import urlsplit
 
-from ..errors import ConfigError
-from ..errors import ChatpipeWarning
+from ..errors import ChatpipeWarning, ConfigError
 
 __all__ = ["has_version_segment", "join_url", "normalise_base_url"]
 

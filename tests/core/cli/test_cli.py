@@ -21,7 +21,12 @@ CHATPIPE = str(Path(sys.executable).parent / "chatpipe")
 def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [CHATPIPE, *args], input=stdin if stdin is not None else "", capture_output=True, text=True, env=full_env, timeout=60
+        [CHATPIPE, *args],
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
     )
 
 
@@ -37,8 +42,13 @@ def completion(text: str) -> dict[str, Any]:
 
 
 def chunk(text: str, finish: str | None = None) -> dict[str, Any]:
-    return {"id": "c2", "object": "chat.completion.chunk", "created": 1, "model": "m",
-            "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": finish}]}
+    return {
+        "id": "c2",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": finish}],
+    }
 
 
 def custom(server: FakeServer) -> list[str]:

@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 from chatpipe import wire
-from chatpipe.errors import ConfigError, InvalidRequestError
+from chatpipe.errors import ChatpipeWarning, ConfigError, InvalidRequestError
 from chatpipe.models import ChatRequest, Message
-from chatpipe.errors import ChatpipeWarning
 from chatpipe.openai_compat import audio_url_to_input_audio
 
 MESSAGES = wire.messages_from_dicts([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}])

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 from chatpipe._secrets import Secret
-from chatpipe.errors import ConfigError, NotFoundError
+from chatpipe.errors import ChatpipeWarning, ConfigError, NotFoundError
 from chatpipe.models import ChatRequest, Message
-from chatpipe.errors import ChatpipeWarning
 from chatpipe.provider import ProviderSettings
 from chatpipe.registry import Registry
 from chatpipe.sansio import HttpResponse
