@@ -1,0 +1,128 @@
+"""Timeouts and the retry policy: plain values and pure arithmetic, no I/O."""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import random
+import time
+from typing import Any, Callable, Mapping
+
+import attrs
+
+from ..errors import ConfigError
+
+__all__ = ["RetryPolicy", "Timeouts"]
+
+
+def _positive(optional: bool = False) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or math.isinf(value):
+            raise ConfigError(
+                f"must be a positive number of seconds, got {value!r}",
+                path=f"{type(instance).__name__}.{attribute.name}",
+            )
+
+    return check
+
+
+def _non_negative(kind: type) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        ok = isinstance(value, (int, float)) if kind is float else isinstance(value, int)
+        if isinstance(value, bool) or not ok or not value >= 0 or math.isinf(value):
+            what = "a whole number >= 0" if kind is int else "a finite number >= 0"
+            raise ConfigError(f"must be {what}, got {value!r}", path=f"{type(instance).__name__}.{attribute.name}")
+
+    return check
+
+
+@attrs.frozen
+class Timeouts:
+    """How long the transport waits, in seconds.
+
+    * ``connect``: to open a connection.
+    * ``read``: for the response to start, and between bytes of a non-streamed body.
+    * ``stream_idle``: the longest silence between bytes of a streamed body (SSE keep-alive
+      comments count as bytes); ``None`` means the same as ``read``.
+
+    Non-positive values raise :class:`~chatpipe.errors.ConfigError`.
+    """
+
+    connect: float = attrs.field(default=10.0, validator=_positive())
+    read: float = attrs.field(default=600.0, validator=_positive())
+    stream_idle: float | None = attrs.field(default=None, validator=_positive(optional=True))
+
+    @property
+    def idle(self) -> float:
+        """The effective stream idle timeout (``stream_idle``, else ``read``)."""
+        return self.read if self.stream_idle is None else self.stream_idle
+
+
+@attrs.frozen
+class RetryPolicy:
+    """When and how long to wait before retrying a failed attempt.
+
+    ``max_retries`` retries follow the first attempt. :meth:`delay` computes each wait.
+    Invalid values raise :class:`~chatpipe.errors.ConfigError`.
+    """
+
+    max_retries: int = attrs.field(default=2, validator=_non_negative(int))
+    backoff_base: float = attrs.field(default=0.5, validator=_non_negative(float))
+    backoff_max: float = attrs.field(default=8.0, validator=_non_negative(float))
+    jitter: float = attrs.field(default=0.25, validator=_non_negative(float))
+    max_retry_after: float = attrs.field(default=60.0, validator=_non_negative(float))
+
+    def delay(
+        self,
+        attempt: int,
+        headers: Mapping[str, str] | None = None,
+        *,
+        now: float | None = None,
+        rand: Callable[[], float] = random.random,
+    ) -> float | None:
+        """Seconds to wait before retry number ``attempt`` (0 for the first retry), or ``None``.
+
+        The vendor's own instruction wins: ``retry-after-ms`` (milliseconds), then
+        ``Retry-After`` (seconds, or an HTTP date), used as given (no jitter). If that wait is
+        longer than ``max_retry_after`` the result is ``None``, meaning *do not retry* (the
+        caller then returns/raises the failure at once). Without a usable header the wait is
+        ``backoff_base * 2**attempt`` capped at ``backoff_max``, randomised by ±``jitter``
+        (a fraction) and never above ``backoff_max``. Header names are matched
+        case-insensitively; ``now`` (epoch seconds) and ``rand`` (``[0, 1)``) are injectable.
+        """
+        told = _retry_after(headers or {}, time.time() if now is None else now)
+        if told is not None:
+            return None if told > self.max_retry_after else told
+        base = min(self.backoff_base * (2.0 ** max(attempt, 0)), self.backoff_max)
+        spread = 1.0 + self.jitter * (2.0 * rand() - 1.0)
+        return max(0.0, min(base * spread, self.backoff_max))
+
+
+def _retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    lowered = {str(k).lower(): str(v).strip() for k, v in headers.items()}
+    millis = lowered.get("retry-after-ms")
+    if millis:
+        try:
+            value = float(millis) / 1000.0
+        except ValueError:
+            value = math.nan
+        if math.isfinite(value) and value >= 0:
+            return value
+    after = lowered.get("retry-after")
+    if not after:
+        return None
+    try:
+        value = float(after)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(after)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        return max(0.0, when.timestamp() - now)
+    if math.isfinite(value) and value >= 0:
+        return value
+    return None

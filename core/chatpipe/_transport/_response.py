@@ -1,0 +1,156 @@
+"""Open streaming responses, as handed to the caller inside ``Transport.stream``/``astream``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterator, Mapping
+
+from ..errors import ChatpipeError
+from ..sansio import HttpResponse, SSEEvent
+from ..sse import SSEDecoder
+from ._errors import BODY, STREAM
+
+if TYPE_CHECKING:
+    import httpx2
+
+__all__ = ["AsyncStreamResponse", "Fail", "StreamResponse"]
+
+# Maps a backend exception raised in a phase (after ``events`` events) to the error to raise.
+Fail = Callable[[BaseException, str, int], ChatpipeError]
+
+
+def lower_headers(response: httpx2.Response) -> dict[str, str]:
+    """The response headers as a plain dict with lower-cased names (repeated headers joined by ``", "``)."""
+    return {name.lower(): value for name, value in response.headers.items()}
+
+
+class _Base:
+    def __init__(self, response: httpx2.Response, errors: type[BaseException], fail: Fail) -> None:
+        self._response = response
+        self._errors = errors
+        self._fail = fail
+        self.status: int = response.status_code
+        """The HTTP status code."""
+        self.headers: Mapping[str, str] = lower_headers(response)
+        """The response headers, names lower-cased."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.status})"
+
+
+class StreamResponse(_Base):
+    """A response whose body is still arriving (sync).
+
+    Check :attr:`status` first: for an error status call :meth:`read` to get the whole body
+    (it is not a stream); otherwise iterate :meth:`events`. The connection is closed when the
+    ``Transport.stream`` block exits (or by :meth:`close`).
+    """
+
+    def __init__(self, response: httpx2.Response, errors: type[BaseException], fail: Fail) -> None:
+        super().__init__(response, errors, fail)
+        self._events: Iterator[SSEEvent] | None = None
+
+    def read(self) -> HttpResponse:
+        """Read the whole body. Raises APIConnectionError/APITimeoutError if the connection fails."""
+        error: ChatpipeError | None = None
+        try:
+            content = self._response.read()
+        except self._errors as exc:
+            error = self._fail(exc, BODY, 0)
+        if error is not None:
+            raise error
+        return HttpResponse(status=self.status, headers=dict(self.headers), content=content)
+
+    def events(self) -> Iterator[SSEEvent]:
+        """The body decoded as server-sent events, each yielded as soon as it is complete.
+
+        At the end of the body a final event without a trailing blank line is still yielded.
+        Raises :class:`~chatpipe.errors.APIConnectionError` if the connection drops and
+        :class:`~chatpipe.errors.APITimeoutError` ("stream stalled") if no byte arrives within
+        the stream idle timeout; events already yielded stay delivered (never retried).
+        """
+        self._events = self._iterate()
+        return self._events
+
+    def _iterate(self) -> Iterator[SSEEvent]:
+        decoder = SSEDecoder()
+        chunks = self._response.iter_bytes()
+        delivered = 0
+        while True:
+            error: ChatpipeError | None = None
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                break
+            except self._errors as exc:
+                error = self._fail(exc, STREAM, delivered)
+            if error is not None:
+                raise error
+            for event in decoder.feed(chunk):
+                delivered += 1
+                yield event
+        yield from decoder.flush()
+
+    def close(self) -> None:
+        """Stop reading and close the connection (idempotent)."""
+        if self._events is not None:
+            events, self._events = self._events, None
+            events.close()  # type: ignore[attr-defined]
+        self._response.close()
+
+
+class AsyncStreamResponse(_Base):
+    """A response whose body is still arriving (async twin of :class:`StreamResponse`).
+
+    Check :attr:`status`; for an error status ``await`` :meth:`aread`, otherwise
+    ``async for`` over :meth:`aevents`. Closed when the ``Transport.astream`` block exits.
+    """
+
+    def __init__(self, response: httpx2.Response, errors: type[BaseException], fail: Fail) -> None:
+        super().__init__(response, errors, fail)
+        self._events: AsyncIterator[SSEEvent] | None = None
+
+    async def aread(self) -> HttpResponse:
+        """Read the whole body. Raises APIConnectionError/APITimeoutError if the connection fails."""
+        error: ChatpipeError | None = None
+        try:
+            content = await self._response.aread()
+        except self._errors as exc:
+            error = self._fail(exc, BODY, 0)
+        if error is not None:
+            raise error
+        return HttpResponse(status=self.status, headers=dict(self.headers), content=content)
+
+    def aevents(self) -> AsyncIterator[SSEEvent]:
+        """The body as server-sent events; same contract as :meth:`StreamResponse.events`."""
+        self._events = self._iterate()
+        return self._events
+
+    async def _iterate(self) -> AsyncIterator[SSEEvent]:
+        decoder = SSEDecoder()
+        chunks: Any = self._response.aiter_bytes()
+        delivered = 0
+        try:
+            while True:
+                error: ChatpipeError | None = None
+                try:
+                    chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    break
+                except self._errors as exc:
+                    error = self._fail(exc, STREAM, delivered)
+                if error is not None:
+                    raise error
+                for event in decoder.feed(chunk):
+                    delivered += 1
+                    yield event
+            for event in decoder.flush():
+                yield event
+        finally:
+            await chunks.aclose()
+
+    async def aclose(self) -> None:
+        """Stop reading and close the connection (idempotent)."""
+        if self._events is not None:
+            events, self._events = self._events, None
+            await events.aclose()  # type: ignore[attr-defined]
+        await self._response.aclose()

@@ -1,0 +1,128 @@
+"""An incremental server-sent-events decoder: bytes in, :class:`~chatpipe.sansio.SSEEvent` out.
+
+Pure (no I/O): the transport feeds it whatever chunks the socket delivers, in any sizes, and
+gets back every event completed by those bytes. It follows the WHATWG "event stream
+interpretation" rules:
+
+* lines end with LF, CRLF or CR (a CR ending one chunk and an LF starting the next are one
+  line break); a UTF-8 byte-order mark at the very start is skipped;
+* lines starting with ``:`` are comments (``: keep-alive``) and are ignored;
+* ``field: value`` — one optional space after the colon is stripped; a line without a colon
+  is a field with an empty value; unknown fields are ignored;
+* ``data`` lines accumulate and are joined with ``"\\n"``; ``event`` names the event
+  (``"message"`` when absent or empty); ``id`` sets the last event id, which persists for
+  later events (an id containing NUL is ignored); ``retry`` (digits only) is reported on the
+  event it came with;
+* a blank line dispatches the event; an event without any ``data`` line is not dispatched.
+
+One deliberate difference from a browser's EventSource: :meth:`SSEDecoder.flush` (end of
+stream) dispatches a final event that was not followed by a blank line, because some vendors
+end their streams that way. ``data: [DONE]`` is not special here; adapters handle it.
+Invalid UTF-8 is replaced with U+FFFD rather than raising.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from .sansio import SSEEvent
+
+__all__ = ["SSEDecoder", "SSEEvent"]
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class SSEDecoder:
+    """Turns a byte stream into server-sent events, one chunk at a time.
+
+    Call :meth:`feed` with each chunk as it arrives and :meth:`flush` once at the end of the
+    stream. Any split of the same bytes into chunks yields the same events. After
+    :meth:`flush` the decoder is reset and may decode a new stream.
+    """
+
+    def __init__(self) -> None:
+        self._new_stream()
+
+    def _new_stream(self) -> None:
+        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._buffer = ""
+        self._at_start = True
+        self._skip_lf = False
+        self._data: list[str] = []
+        self._event = ""
+        self._retry: int | None = None
+        self._last_id: str | None = None
+
+    def feed(self, data: bytes) -> list[SSEEvent]:
+        """Decode ``data`` (any chunk of the stream) and return the events it completed, in order."""
+        return self._consume(self._utf8.decode(data))
+
+    def flush(self) -> list[SSEEvent]:
+        """End of stream: return the remaining events, including a final one with no blank line after it.
+
+        The decoder is reset afterwards (a new stream may be fed).
+        """
+        events = self._consume(self._utf8.decode(b"", final=True))
+        if self._buffer:
+            line, self._buffer = self._buffer, ""
+            event = self._line(line)
+            if event is not None:
+                events.append(event)
+        event = self._dispatch()
+        if event is not None:
+            events.append(event)
+        self._new_stream()
+        return events
+
+    def _consume(self, text: str) -> list[SSEEvent]:
+        if not text:
+            return []
+        if self._at_start:
+            if not self._buffer and text.startswith("\ufeff"):
+                text = text[1:]
+            if text:
+                self._at_start = False
+        if self._skip_lf and text:
+            if text.startswith("\n"):
+                text = text[1:]
+            self._skip_lf = False
+        buffer = self._buffer + text
+        events: list[SSEEvent] = []
+        start = 0
+        for match in _LINE_BREAK.finditer(buffer):
+            event = self._line(buffer[start : match.start()])
+            if event is not None:
+                events.append(event)
+            start = match.end()
+        self._buffer = buffer[start:]
+        if start and buffer[start - 1] == "\r":
+            # A CR at the very end of the text may be the first half of a CRLF split across chunks.
+            self._skip_lf = start == len(buffer)
+        return events
+
+    def _line(self, line: str) -> SSEEvent | None:
+        if not line:
+            return self._dispatch()
+        if line.startswith(":"):
+            return None
+        field, colon, value = line.partition(":")
+        if colon and value.startswith(" "):
+            value = value[1:]
+        if field == "data":
+            self._data.append(value)
+        elif field == "event":
+            self._event = value
+        elif field == "id":
+            if "\0" not in value:
+                self._last_id = value
+        elif field == "retry" and value.isascii() and value.isdigit():
+            self._retry = int(value)
+        return None
+
+    def _dispatch(self) -> SSEEvent | None:
+        data, event, retry = self._data, self._event, self._retry
+        self._data, self._event, self._retry = [], "", None
+        if not data:
+            return None
+        return SSEEvent(data="\n".join(data), event=event or "message", id=self._last_id, retry=retry)
