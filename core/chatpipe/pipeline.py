@@ -306,6 +306,7 @@ class Pipeline:
                 provider=self.provider_class.info.name,
                 secrets=self.adapter.secrets(),
                 on_send=self._on_send if self._has_hook("chatpipe_before_send") else None,
+                should_retry=self.adapter.should_retry,
             )
         return self._transport
 

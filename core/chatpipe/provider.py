@@ -161,6 +161,14 @@ class Provider(abc.ABC):
     def parse_error(self, response: HttpResponse) -> APIStatusError:
         """The typed error for a non-2xx response (the pipeline raises it)."""
 
+    def should_retry(self, response: HttpResponse) -> bool:
+        """Whether an error response with a retryable status is worth retrying (default: yes).
+
+        Override to veto retries the status alone cannot rule out, such as a 429 whose body
+        says the quota or spend limit is exhausted.
+        """
+        return True
+
     def build_models(self) -> HttpRequest | None:
         """The model-list request, or ``None`` when the vendor has no list endpoint."""
         return None

@@ -367,3 +367,14 @@ def test_building_a_pipeline_imports_only_the_named_plugins() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[0].split(",") == ["chatpipe_openai", "chatpipe_strict"]
     assert out[1] == "False", "the HTTP library must not be imported before the first request"
+
+
+def test_exhausted_quota_is_not_retried(fake_server: FakeServer) -> None:
+    quota = {"error": {"message": "You exceeded your current quota", "type": "insufficient_quota"}}
+    fake_server.enqueue(f"POST {CHAT}", FakeResponse.json(quota, status=429, headers={"Retry-After": "0"}))
+    with pytest.raises(RateLimitError, match="retrying will not help"):
+        pipe_for(fake_server).complete([{"role": "user", "content": "x"}])
+    fake_server.enqueue(f"POST {CHAT}", FakeResponse.json(quota, status=429, headers={"Retry-After": "0"}))
+    with pytest.raises(RateLimitError, match="retrying will not help"):
+        list(pipe_for(fake_server).stream([{"role": "user", "content": "x"}]))
+    assert len(fake_server.requests) == 2, "one request per call: the quota error was not retried"

@@ -58,6 +58,8 @@ class Transport:
     ``timeouts`` and ``retry`` configure waiting and retrying; ``provider`` is stamped on
     every raised error; ``secrets`` (plus the values of the request's ``secret_headers``) are
     scrubbed from every error message; ``on_send`` is called before each attempt.
+    ``should_retry`` may veto the retry of an otherwise retryable error response (it sees
+    the whole response, e.g. a 429 whose body says the quota is exhausted).
     ``backend`` forces ``"httpx2"`` or ``"httpx"`` (default: ``CHATPIPE_HTTP_BACKEND``, else
     whichever is installed, httpx2 first). ``sleep``/``async_sleep`` wait between retries
     (injectable for tests). Use as a (async) context manager, or call :meth:`close` /
@@ -77,6 +79,7 @@ class Transport:
         provider: str | None = None,
         secrets: Sequence[Secret] = (),
         on_send: Callable[[HttpRequest], None] | None = None,
+        should_retry: Callable[[HttpResponse], bool] | None = None,
         backend: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[None]] | None = None,
@@ -86,6 +89,7 @@ class Transport:
         self.provider = provider
         self._secrets: tuple[Secret, ...] = tuple(secrets)
         self._on_send = on_send
+        self._should_retry = should_retry
         self._backend_name = backend
         self._backend: ModuleType | None = None
         self._sleep = sleep
@@ -230,6 +234,10 @@ class Transport:
             return None
         return self.retry.delay(attempt, headers)
 
+    def _vetoed(self, response: HttpResponse) -> bool:
+        """True when the provider says this error response must not be retried."""
+        return self._should_retry is not None and not self._should_retry(response)
+
     def _error_wait(self, attempt: int, error: ChatpipeError, *, retriable: bool = True) -> float | None:
         """Seconds to wait before retrying after ``error``, or None to raise it.
 
@@ -284,7 +292,7 @@ class Transport:
             else:
                 result = HttpResponse(response.status_code, lower_headers(response), content)
                 wait = self._status_wait(attempt, result.status, result.headers, retryable)
-                if wait is None:
+                if wait is None or self._vetoed(result):
                     return result
             self._sleep(wait)
             attempt += 1
@@ -316,6 +324,14 @@ class Transport:
                 wait = self._status_wait(attempt, response.status_code, lower_headers(response), retryable)
                 if wait is None:
                     break
+                if self._should_retry is not None:
+                    try:
+                        content = response.read()
+                    except self.backend.HTTPError as exc:
+                        response.close()
+                        raise self._fail(request, exc, BODY) from None
+                    if self._vetoed(HttpResponse(response.status_code, lower_headers(response), content)):
+                        break
                 response.close()
             self._sleep(wait)
             attempt += 1
@@ -359,7 +375,7 @@ class Transport:
             else:
                 result = HttpResponse(response.status_code, lower_headers(response), content)
                 wait = self._status_wait(attempt, result.status, result.headers, retryable)
-                if wait is None:
+                if wait is None or self._vetoed(result):
                     return result
             await self._wait(wait)
             attempt += 1
@@ -387,6 +403,14 @@ class Transport:
                 wait = self._status_wait(attempt, response.status_code, lower_headers(response), retryable)
                 if wait is None:
                     break
+                if self._should_retry is not None:
+                    try:
+                        content = await response.aread()
+                    except self.backend.HTTPError as exc:
+                        await response.aclose()
+                        raise self._fail(request, exc, BODY) from None
+                    if self._vetoed(HttpResponse(response.status_code, lower_headers(response), content)):
+                        break
                 await response.aclose()
             await self._wait(wait)
             attempt += 1

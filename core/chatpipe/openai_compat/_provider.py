@@ -221,6 +221,11 @@ class OpenAICompatibleProvider(Provider):
         scrubbed = HttpResponse(response.status, response.headers, scrub(response.text, self.secrets()).encode())
         return self._body_error(error_details(scrubbed), scrubbed)
 
+    def should_retry(self, response: HttpResponse) -> bool:
+        """No retry when the body says the quota is exhausted (a 429 that waiting cannot fix)."""
+        details = error_details(response)
+        return "insufficient_quota" not in (details.code, details.type)
+
     def parse_models(self, response: HttpResponse) -> list[ModelInfo]:
         """A 2xx model-list body (``{"data": [...]}`` or a bare list)."""
         try:

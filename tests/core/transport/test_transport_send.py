@@ -7,7 +7,7 @@ from typing import Any, Callable
 import pytest
 from chatpipe._transport import Transport
 from chatpipe.errors import APIConnectionError, APITimeoutError, InvalidRequestError
-from chatpipe.sansio import HttpRequest
+from chatpipe.sansio import HttpRequest, HttpResponse
 from chatpipe.testing import FakeResponse, FakeServer
 
 MakeTransport = Callable[..., Transport]
@@ -254,3 +254,19 @@ def test_transport_reopens_after_close(server: FakeServer, make_transport: MakeT
         assert transport.send(post(server), retryable=RETRYABLE).json() == {"n": 1}
     assert server.wait_for(lambda: server.open_connections == 0)
     assert transport.send(post(server), retryable=RETRYABLE).json() == {"n": 2}
+
+
+def test_should_retry_vetoes_a_retryable_status(
+    server: FakeServer, make_transport: MakeTransport, recorder: Any
+) -> None:
+    quota = FakeResponse.json({"error": {"type": "insufficient_quota"}}, status=429, headers={"Retry-After": "0"})
+    server.enqueue("/v1/chat/completions", quota, FakeResponse.json({"ok": True}))
+    seen: list[int] = []
+
+    def should_retry(response: HttpResponse) -> bool:
+        seen.append(response.status)
+        return "insufficient_quota" not in response.text
+
+    response = make_transport(should_retry=should_retry).send(post(server), retryable=RETRYABLE)
+    assert response.status == 429 and seen == [429]
+    assert len(server.requests) == 1 and recorder.sleeps == []
