@@ -93,8 +93,10 @@ def test() -> None:
     env.setdefault("CHATPIPE_SHARED_DIR", str(ROOT.parent / "shared"))
     say("ruff")
     run(BIN / "ruff", "check", "core", "plugins", "tests", "scripts", env=env)
-    say("mypy --strict")
-    run(BIN / "mypy", env=env)
+    say("mypy --strict (core and every plugin)")
+    packages = ["chatpipe", *(p.parent.name for p in sorted((ROOT / "plugins").glob("*/chatpipe_*/__init__.py")))]
+    mypy_env = {**env, "MYPYPATH": os.pathsep.join(str(p) for p in members())}
+    run(BIN / "mypy", *(arg for name in packages for arg in ("-p", name)), env=mypy_env)
     say("pytest")
     run(PYTHON, "-m", "pytest", *sys.argv[2:], env=env)
 

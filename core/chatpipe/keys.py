@@ -23,7 +23,6 @@ from pathlib import Path
 
 from ._secrets import Secret, mask
 from .config import config_dir
-from .config._yaml import YamlSyntaxError, dump_yaml, parse_yaml
 from .errors import ConfigError
 
 __all__ = ["KEYS_FILE", "KeyStore", "resolve_api_key"]
@@ -120,6 +119,8 @@ class KeyStore:
                         f"restrict it with: chmod 600 {self.path}"
                     )
             raw = handle.read()
+        from .config._yaml import YamlSyntaxError, parse_yaml
+
         try:
             data = parse_yaml(raw.decode("utf-8-sig"))
         except UnicodeDecodeError:
@@ -165,6 +166,8 @@ class KeyStore:
 
     def _write(self, data: Mapping[str, str]) -> None:
         """Replace the file with ``data``: temp file (0600) in the same dir, fsync, rename."""
+        from .config._yaml import dump_yaml
+
         text = _HEADER + (dump_yaml(dict(data)) if data else "")
         fd, temp = tempfile.mkstemp(prefix=".keys-", suffix=".tmp", dir=self.path.parent)
         try:

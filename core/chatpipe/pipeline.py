@@ -202,6 +202,10 @@ class Pipeline:
     def _resolve_key(
         self, explicit: str | Secret | None, config_key: str | None, store: KeyStore | None
     ) -> Secret | None:
+        if isinstance(explicit, Secret) and explicit:
+            return explicit
+        if isinstance(explicit, str) and explicit.strip():
+            return Secret(explicit.strip())
         from .keys import KeyStore, resolve_api_key
 
         info = self.provider_class.info

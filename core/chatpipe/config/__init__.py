@@ -20,9 +20,35 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._discovery import CONFIG_DIR_ENV, CONFIG_ENV, config_dir, find_config_file
-from ._loader import load_config, parse_config
-from ._schema import Config, Names, Profile, TimeoutConfig
+
+if TYPE_CHECKING:
+    from ._loader import load_config, parse_config
+    from ._schema import Config, Names, Profile, TimeoutConfig
+
+# The loader pulls in PyYAML and the cattrs structuring code; import it on first use only,
+# so finding the config directory (the key store needs it) stays cheap.
+_LAZY = {
+    "load_config": "._loader",
+    "parse_config": "._loader",
+    "Config": "._schema",
+    "Names": "._schema",
+    "Profile": "._schema",
+    "TimeoutConfig": "._schema",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chatpipe.config' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "CONFIG_DIR_ENV",

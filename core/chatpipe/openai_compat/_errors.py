@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-from email.utils import parsedate_to_datetime
 from typing import Any, Iterable, Mapping
 
 import attrs
@@ -165,6 +164,8 @@ def retry_after(headers: Mapping[str, str], *, now: float | None = None) -> floa
     except ValueError:
         pass
     try:
+        from email.utils import parsedate_to_datetime  # rare path: keep it off the import
+
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
