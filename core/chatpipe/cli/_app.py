@@ -41,7 +41,12 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 def pipeline_options(fn: Any) -> Any:
     """Options that select and adjust the pipeline: profile, provider, model, converters."""
     options = [
-        click.option("-p", "--profile", help="Profile from the config file (default: the config's 'default')."),
+        click.option(
+            "-p",
+            "--profile",
+            help="Profile from the config file (default: the config's 'default'); a provider name works "
+            "too when no profile has that name.",
+        ),
         click.option("--provider", help="Use this provider directly, without a profile (e.g. openai, custom)."),
         click.option("-m", "--model", help="Model id, overriding the profile's."),
         click.option(
@@ -95,9 +100,11 @@ def build_pipeline(
         overrides["converters"] = list(converters)
     if base_url:
         overrides["base_url"] = base_url
+    if provider and profile:
+        raise click.UsageError("give either --profile or --provider, not both")
+    if profile and profile not in config.profiles and _is_provider(profile):
+        provider = profile  # `-p claude` with no such profile: the provider of that name
     if provider:
-        if profile:
-            raise click.UsageError("give either --profile or --provider, not both")
         return Pipeline(
             provider,
             placeholder=config.prompt_placeholder,
@@ -113,6 +120,17 @@ def build_pipeline(
             "or create chatpipe.yaml with a 'profiles' section (see docs/configuration.md)"
         )
     return Pipeline.from_config(profile, config=config, **overrides)
+
+
+def _is_provider(name: str) -> bool:
+    from ..errors import PluginNotFoundError
+    from ..registry import default_registry
+
+    try:
+        default_registry().provider(name)
+    except PluginNotFoundError:
+        return False
+    return True
 
 
 def read_messages(prompt: str | None, system: str | None, messages_file: Any) -> list[dict[str, Any]]:

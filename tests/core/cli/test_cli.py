@@ -195,3 +195,15 @@ def test_config_check(tmp_path: Path) -> None:
     broken.write_text("profiles:\n  a: {provider: custom, base_url: nope}\n")
     result = run("--config", str(broken), "config", "check")
     assert result.returncode == 3 and "profiles.a.base_url" in result.stderr
+
+
+def test_profile_option_falls_back_to_a_provider_name(tmp_path: Path) -> None:
+    result = run("explain", "-p", "openai", "Hi", env={"OPENAI_API_KEY": KEY})
+    assert result.returncode == 0, result.stderr
+    assert "POST https://api.openai.com/v1/chat/completions" in result.stdout
+    config = tmp_path / "c.yaml"
+    config.write_text("profiles:\n  openai: {provider: custom, base_url: 'http://127.0.0.1:9/v1', model: m}\n")
+    from_profile = run("--config", str(config), "explain", "-p", "openai", "Hi")
+    assert "POST http://127.0.0.1:9/v1/chat/completions" in from_profile.stdout, "a profile wins over a provider"
+    unknown = run("--config", str(config), "explain", "-p", "nosuch", "Hi")
+    assert unknown.returncode == 3 and "unknown profile 'nosuch'" in unknown.stderr
