@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Set up the workspace and run its jobs, with nothing but Python 3.11+ and pip.
 
-    python3 scripts/dev.py          set up .venv and run the main job (explain a sample conversation)
+    python3 scripts/dev.py          set up .venv and run the main job (a real local model answers)
     python3 scripts/dev.py test     set up .venv and run the whole test suite (lint, types, tests)
-    python3 scripts/dev.py setup    only set up .venv
+    python3 scripts/dev.py setup    only set up .venv (with the dev tools)
 
 Setup creates ``.venv`` (if missing) and installs, editable, the core and every plugin under
-``plugins/`` plus the development tools listed in ``pyproject.toml`` under
+``plugins/``, the packages of ``[tool.chatpipe-workspace] no-deps`` without their dependencies
+(the default local model), and, for ``test`` and ``setup``, the development tools of
 ``[dependency-groups] dev``. It is idempotent and quick when nothing changed.
 """
 
@@ -43,38 +44,48 @@ def members() -> list[Path]:
     return [ROOT / "core", *plugins]
 
 
-def dev_requirements() -> list[str]:
+def workspace() -> dict[str, list[str]]:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    return list(data.get("dependency-groups", {}).get("dev", []))
+    return {
+        "dev": list(data.get("dependency-groups", {}).get("dev", [])),
+        "no-deps": list(data.get("tool", {}).get("chatpipe-workspace", {}).get("no-deps", [])),
+    }
 
 
-def fingerprint(paths: list[Path]) -> str:
-    digest = hashlib.sha256()
+def fingerprint(paths: list[Path], dev: bool) -> str:
+    digest = hashlib.sha256(b"dev" if dev else b"run")
     for path in [ROOT / "pyproject.toml", *(p / "pyproject.toml" for p in paths)]:
         digest.update(str(path).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def setup() -> None:
+def pip(*args: str) -> None:
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *args)
+
+
+def setup(*, dev: bool) -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 (this script runs on whatever python3 the machine has)
         sys.exit("chatpipe needs Python 3.11 or newer; run this script with python3.11+")
     if not PYTHON.exists():
         say(f"creating {VENV.relative_to(ROOT)}")
         venv.EnvBuilder(with_pip=True).create(VENV)
-        run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        pip("--upgrade", "pip")
     paths = members()
-    stamp = fingerprint(paths)
-    if STAMP.exists() and STAMP.read_text() == stamp:
+    stamps = {fingerprint(paths, dev=True)} | ({fingerprint(paths, dev=False)} if not dev else set())
+    if STAMP.exists() and STAMP.read_text() in stamps:
         return
-    say(f"installing core, {len(paths) - 1} plugins and the dev tools into .venv")
-    editable = [arg for path in paths for arg in ("-e", str(path))]
-    run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *editable, *dev_requirements())
-    STAMP.write_text(stamp)
+    extra = workspace()
+    tools = extra["dev"] if dev else []
+    say(f"installing core, {len(paths) - 1} plugins{' and the dev tools' if dev else ''} into .venv")
+    pip(*(arg for path in paths for arg in ("-e", str(path))), *tools)
+    if extra["no-deps"]:
+        pip("--no-deps", *extra["no-deps"])
+    STAMP.write_text(fingerprint(paths, dev=dev))
 
 
 def main_job() -> None:
-    """The main job: show what chatpipe would send for a sample conversation."""
+    """The main job: what chatpipe sends for a sample conversation, then a real model's answer."""
     say("chatpipe explain: the sample conversation through the strict converter, as an OpenAI request")
     run(
         BIN / "chatpipe",
@@ -86,6 +97,8 @@ def main_job() -> None:
         "--messages",
         ROOT / "examples" / "conversation.json",
     )
+    say('chatpipe chat "Hello": no config, no key: the embedded local model (llama.cpp + SmolLM2) answers')
+    run(BIN / "chatpipe", "chat", "Hello")
 
 
 def test() -> None:
@@ -105,7 +118,7 @@ def main() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else "run"
     if command not in {"run", "test", "setup"}:
         sys.exit(f"unknown command {command!r}; use: run (default), test or setup")
-    setup()
+    setup(dev=command != "run")
     if command == "run":
         main_job()
     elif command == "test":

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+EMBEDDED_DEFAULT = "local"
+"""The provider used when there is no config, no profile and no --provider (if installed)."""
+
 
 @click.group(context_settings=CONTEXT)
 @click.version_option(package_name="chatpipe", prog_name="chatpipe")
@@ -104,6 +107,8 @@ def build_pipeline(
         raise click.UsageError("give either --profile or --provider, not both")
     if profile and profile not in config.profiles and _is_provider(profile):
         provider = profile  # `-p claude` with no such profile: the provider of that name
+    if not provider and not profile and not config.profiles and _is_provider(EMBEDDED_DEFAULT):
+        provider = EMBEDDED_DEFAULT  # no config at all: the local model, offline, no key
     if provider:
         return Pipeline(
             provider,
@@ -117,7 +122,8 @@ def build_pipeline(
         where = f" in {config.source}" if config.source else ""
         raise ConfigError(
             f"no profiles configured{where}: pass --provider NAME (e.g. --provider openai), "
-            "or create chatpipe.yaml with a 'profiles' section (see docs/configuration.md)"
+            "create chatpipe.yaml with a 'profiles' section (see docs/configuration.md), "
+            "or pip install chatpipe-local for an offline default model"
         )
     return Pipeline.from_config(profile, config=config, **overrides)
 

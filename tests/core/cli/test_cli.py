@@ -145,11 +145,14 @@ def test_exit_codes_for_vendor_errors(fake_server: FakeServer, status: int, body
     assert "Traceback" not in result.stderr
 
 
-def test_exit_codes_for_local_problems(fake_server: FakeServer) -> None:
+def test_exit_codes_for_local_problems(fake_server: FakeServer, tmp_path: Path) -> None:
     assert run("chat", "--provider", "opena1", "Hi").returncode == 3
     assert "Did you mean 'openai'" in run("chat", "--provider", "opena1", "Hi").stderr
     assert run("chat", *custom(fake_server)).returncode == 2  # no prompt at all
-    assert run("chat", "Hi").returncode == 3  # no profile and no provider
+    two = tmp_path / "two.yaml"
+    two.write_text("profiles:\n  a: {provider: openai}\n  b: {provider: openai}\n")
+    ambiguous = run("--config", str(two), "chat", "Hi")
+    assert ambiguous.returncode == 3 and "several profiles" in ambiguous.stderr
     fake_server.enqueue("GET /models", FakeResponse.text("nope", status=404))
     failed = run("check", "--provider", "custom", "--base-url", fake_server.url)
     assert failed.returncode == 5 and "/v1" in failed.stderr
