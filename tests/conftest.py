@@ -7,7 +7,7 @@ no vendor API-key variable or CHATPIPE_* setting from the developer's shell leak
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -51,3 +51,27 @@ def shared_dir() -> Path:
     if not (candidate / "specs").is_dir():
         pytest.skip(f"vendor specs not found at {candidate}/specs (set CHATPIPE_SHARED_DIR)")
     return candidate
+
+
+@pytest.fixture(scope="session")
+def vendor_spec(shared_dir: Path) -> Callable[[str], object]:
+    """``vendor_spec("openai")``: a SpecValidator for ``specs/<name>.yaml`` (skips if absent)."""
+    from chatpipe.testing.openapi import SpecValidator
+
+    validators: dict[str, SpecValidator] = {}
+
+    def get(name: str) -> SpecValidator:
+        path = shared_dir / "specs" / f"{name}.yaml"
+        if not path.is_file():
+            pytest.skip(f"vendor spec not found at {path} (set CHATPIPE_SHARED_DIR)")
+        if name not in validators:
+            validators[name] = SpecValidator(path)
+        return validators[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def openai_spec(vendor_spec: Callable[[str], object]) -> object:
+    """The validator for the OpenAI spec (the baseline for every OpenAI-compatible vendor)."""
+    return vendor_spec("openai")

@@ -52,14 +52,3 @@ def make_provider() -> Callable[..., ExampleProvider]:
 def provider(make_provider: Callable[..., ExampleProvider]) -> ExampleProvider:
     """An adapter with the planted key and default settings."""
     return make_provider()
-
-
-@pytest.fixture(scope="session")
-def openai_spec(shared_dir: Path) -> Any:
-    """Validator for schemas of the shared OpenAI spec (skips when the spec is absent)."""
-    from openai_spec import SpecValidator, spec_path
-
-    path = spec_path(shared_dir)
-    if not path.is_file():
-        pytest.skip(f"OpenAI spec not found at {path} (set CHATPIPE_SHARED_DIR)")
-    return SpecValidator(path)

@@ -1,10 +1,19 @@
-"""Validation of JSON objects against schemas of the OpenAI OpenAPI document (test helper).
+"""Validate JSON against schemas of a vendor's OpenAPI document (for contract tests).
 
-The document (``specs/openai.yaml`` in the shared directory, ~3 MB) is loaded once per process
-with the C YAML loader. It is OpenAPI 3.1 but still marks optional-null fields with the
-OpenAPI 3.0 keyword ``nullable: true``, which JSON Schema 2020-12 ignores; :func:`load_spec`
-rewrites ``nullable: true`` into an explicit ``null`` alternative so real replies (``content:
-null`` beside tool calls) validate as the API documents them.
+``SpecValidator(path).check("CreateChatCompletionRequest", body)`` asserts that ``body`` is
+valid against ``#/components/schemas/CreateChatCompletionRequest`` of the document at
+``path``, using JSON Schema 2020-12 (``jsonschema`` and ``referencing`` must be installed).
+
+Documents are loaded once per process with the C YAML loader and patched in memory for the
+known defects of the vendors' files (the files themselves are never edited):
+
+* OpenAPI 3.0's ``nullable: true`` (still used in 3.1 documents) becomes an explicit
+  ``null`` alternative, which JSON Schema understands;
+* ``$ref`` values pointing outside the document (Cohere's code-sample files) are dropped;
+* references to ``#/$defs/...`` (pydantic-style, in Mistral's file) resolve against the
+  document's top-level ``$defs``, which the registry serves as they are;
+* YAML 1.1 booleans that stand for enum strings (``OFF`` loading as ``false``) are restored;
+* a ``type: null`` keyword (Anthropic's ``Model``) is dropped.
 """
 
 from __future__ import annotations
@@ -13,6 +22,8 @@ import copy
 import functools
 from pathlib import Path
 from typing import Any
+
+__all__ = ["SpecValidator", "load_spec"]
 
 SPEC_URI = "urn:chatpipe:openai-spec"
 
@@ -23,6 +34,14 @@ def _allow_null(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     out = {k: _allow_null(v) for k, v in node.items()}
+    ref = out.get("$ref")
+    if isinstance(ref, str) and not ref.startswith("#"):
+        del out["$ref"]  # points at a file beside the spec (code samples): not part of the contract
+    enum = out.get("enum")
+    if isinstance(enum, list) and any(v is False for v in enum) and any(isinstance(v, str) for v in enum):
+        out["enum"] = ["OFF" if value is False else value for value in enum]
+    if "type" in out and out["type"] is None:
+        del out["type"]  # Anthropic's Model schema says `type: null`
     if out.pop("nullable", False) is True:
         kind = out.get("type")
         if isinstance(kind, str):
@@ -61,15 +80,28 @@ class SpecValidator:
         self._validators: dict[str, Any] = {}
 
     def validator(self, name: str) -> Any:
-        """A Draft 2020-12 validator for schema ``name``."""
-        from jsonschema import Draft202012Validator
+        """A Draft 2020-12 validator for schema ``name``, or for a JSON pointer into the
+        document when ``name`` starts with ``#/`` (see :meth:`request_body`)."""
+        from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
         if name not in self._validators:
-            if name not in self.document["components"]["schemas"]:
+            if name.startswith("#/"):
+                pointer = name
+            elif name in self.document["components"]["schemas"]:
+                pointer = f"#/components/schemas/{name}"
+            else:
                 raise KeyError(f"schema {name!r} not in the spec")
-            schema = {"$ref": f"{SPEC_URI}#/components/schemas/{name}"}
+            schema = {"$ref": f"{SPEC_URI}{pointer}"}
             self._validators[name] = Draft202012Validator(schema, registry=self.registry)
         return self._validators[name]
+
+    @staticmethod
+    def request_body(path: str, method: str = "post", media_type: str = "application/json") -> str:
+        """The pointer naming the JSON request body schema of ``method path`` (inline schemas
+        included), usable wherever a schema name is: ``check(request_body("/v2/chat"), body)``."""
+        escaped = path.replace("~", "~0").replace("/", "~1")
+        media = media_type.replace("~", "~0").replace("/", "~1")
+        return f"#/paths/{escaped}/{method.lower()}/requestBody/content/{media}/schema"
 
     def errors(self, name: str, instance: Any) -> list[str]:
         """Readable validation errors of ``instance`` against schema ``name`` (empty when valid)."""
@@ -85,23 +117,3 @@ class SpecValidator:
         """The (nullable-rewritten) schema ``name`` as stored in the document."""
         result: dict[str, Any] = self.document["components"]["schemas"][name]
         return result
-
-
-def spec_path(shared_dir: Path) -> Path:
-    """The OpenAI spec file inside the shared directory."""
-    return shared_dir / "specs" / "openai.yaml"
-
-
-def load_module(path: Path, name: str) -> Any:
-    """Import a helper file by path once (plugin test folders share this helper)."""
-    import importlib.util
-    import sys
-
-    if name in sys.modules:
-        return sys.modules[name]
-    module_spec = importlib.util.spec_from_file_location(name, path)
-    assert module_spec is not None and module_spec.loader is not None
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules[name] = module
-    module_spec.loader.exec_module(module)
-    return module
