@@ -10,7 +10,8 @@ The pipeline feeds every chunk of every provider's stream through one :class:`St
   index 0);
 * the finish reason is the last non-empty one; usage is the **last** usage seen (usage in a
   stream is cumulative, so it is never summed); ``id`` and ``model`` the first ones seen;
-  chunk ``extra`` keys are merged, later values winning (Perplexity repeats its citations).
+  chunk ``extra`` keys are merged, later values winning (Perplexity repeats its citations);
+  ``message_extra`` keys are merged the same way into the choice's message ``extra``.
 
 ``partial_text`` / ``partial_reasoning`` expose what arrived so far, for errors mid-stream.
 """
@@ -43,6 +44,7 @@ class _ChoiceState:
     slots: dict[int, int] = attrs.field(factory=dict)
     finish_reason: FinishReason | None = None
     raw_finish_reason: str | None = None
+    message_extra: dict[str, Any] = attrs.field(factory=dict)
 
 
 class StreamAccumulator:
@@ -67,9 +69,10 @@ class StreamAccumulator:
         if chunk.extra:
             self.extra.update(chunk.extra)
         has_content = chunk.text or chunk.reasoning or chunk.tool_calls or chunk.role or chunk.raw_finish_reason
-        if not has_content and chunk.finish_reason is None:
+        if not has_content and chunk.finish_reason is None and not chunk.message_extra:
             return
         state = self._choices.setdefault(chunk.index, _ChoiceState())
+        state.message_extra.update(chunk.message_extra)
         if chunk.role and state.role is None:
             state.role = chunk.role
         if chunk.text:
@@ -142,6 +145,7 @@ class StreamAccumulator:
             state.role or "assistant",
             text if text or not calls else None,
             tool_calls=tuple(calls) or None,
+            extra=dict(state.message_extra),
         )
         return Choice(
             index,

@@ -273,7 +273,12 @@ class ToolCallDelta:
 
 @attrs.frozen
 class ChatChunk:
-    """One streamed increment. Any field may be empty; ``usage`` usually comes last."""
+    """One streamed increment. Any field may be empty; ``usage`` usually comes last.
+
+    ``extra`` keys land on the assembled :class:`ChatResponse`'s ``extra`` (citations...);
+    ``message_extra`` keys on the assembled message's ``extra``, for vendor data that must
+    travel back with the message in the next request (e.g. Claude's signed thinking blocks).
+    """
 
     index: int = 0
     text: str = ""
@@ -286,6 +291,7 @@ class ChatChunk:
     id: str | None = None
     model: str | None = None
     extra: Mapping[str, Any] = _extra()
+    message_extra: Mapping[str, Any] = attrs.field(factory=dict, kw_only=True, repr=False)
 
 
 @attrs.frozen

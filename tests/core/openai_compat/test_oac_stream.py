@@ -250,3 +250,15 @@ def test_accumulator_invents_an_id_when_the_server_sends_none() -> None:
     acc.add(ChatChunk(tool_calls=(ToolCallDelta(index=0, name="f", arguments="{}"),)))
     call = acc.response().tool_calls[0]
     assert call.id and call.function.name == "f"
+
+
+def test_accumulator_puts_message_extra_on_the_message() -> None:
+    from chatpipe._accumulate import StreamAccumulator
+    from chatpipe.models import ChatChunk
+
+    acc = StreamAccumulator(provider="x")
+    acc.add(ChatChunk(text="hi", message_extra={"thinking_blocks": [{"type": "thinking", "signature": "s1"}]}))
+    acc.add(ChatChunk(message_extra={"other": 1}, extra={"citations": ["u"]}))
+    response = acc.response()
+    assert response.message.extra == {"thinking_blocks": [{"type": "thinking", "signature": "s1"}], "other": 1}
+    assert response.extra == {"citations": ["u"]}
