@@ -146,6 +146,7 @@ class Pipeline:
                 include_body=dict(include_body or {}),
                 exclude_body=tuple(exclude_body or ()),
                 options=dict(options or {}),
+                context=self.context,
             )
         )
         self.params: dict[str, Any] = dict(params)

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Iterable, Mapping
 import attrs
 
 from ._secrets import Secret
+from .converter import ConvertContext
 from .errors import APIStatusError
 from .models import ChatChunk, ChatRequest, ChatResponse, ModelInfo
 from .sansio import HttpRequest, HttpResponse, SSEEvent
@@ -86,8 +87,10 @@ class ProviderSettings:
 
     ``options`` holds provider-specific settings from the profile (for example DeepSeek's
     ``prefix`` switch); each provider documents the ones it reads and rejects unknown ones in
-    :meth:`Provider.validate_options`. The repr shows only the names of headers, body fields
-    and options, never their values.
+    :meth:`Provider.validate_options`. ``context`` carries the pipeline's placeholder and
+    speaker names, for the vendor's own forced conversion (the same values the user's
+    converters get). The repr shows only the names of headers, body fields and options, never
+    their values.
     """
 
     base_url: str
@@ -96,6 +99,7 @@ class ProviderSettings:
     include_body: Mapping[str, Any] = attrs.field(factory=dict, repr=_names_only)
     exclude_body: tuple[str, ...] = ()
     options: Mapping[str, Any] = attrs.field(factory=dict, repr=_names_only)
+    context: ConvertContext = attrs.field(factory=ConvertContext, repr=False)
 
 
 class StreamParser(abc.ABC):

@@ -44,7 +44,7 @@ from ..errors import (
 )
 from .fake_server import FakeResponse, FakeServer, SSEItem
 
-__all__ = ["ERROR_CLASSES", "OpenAISimulator", "ProviderConformance", "Reply", "VendorSimulator"]
+__all__ = ["ERROR_CLASSES", "OpenAISimulator", "ProviderConformance", "Reply", "VendorSimulator", "split_text"]
 
 ERROR_CLASSES: dict[int, type[ProviderError]] = {
     400: BadRequestError,
@@ -213,7 +213,7 @@ class OpenAISimulator(VendorSimulator):
             return out
 
         events: list[SSEItem] = [chunk({"role": "assistant", "content": ""})]
-        for piece in _split(reply.text):
+        for piece in split_text(reply.text):
             events.append(chunk({"content": piece}))
         finish = "stop"
         if reply.tool_call:
@@ -275,7 +275,7 @@ class OpenAISimulator(VendorSimulator):
         assert [(m["tool_call_id"], m["content"]) for m in results] == [(call_id, result)]
 
 
-def _split(text: str) -> list[str]:
+def split_text(text: str) -> list[str]:
     """``text`` in three uneven pieces (or none), as a vendor would stream it."""
     if not text:
         return []
