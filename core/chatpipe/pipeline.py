@@ -12,6 +12,7 @@ and its transport pools connections.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import attrs
@@ -20,7 +21,7 @@ from ._chain import Stage, make_context, normalise_names, resolve_chain, run_cha
 from ._secrets import Secret, scrub
 from ._streams import AsyncChatStream, ChatStream
 from .converter import Converter, Names
-from .errors import AuthenticationError, ConfigError, InvalidRequestError, ProviderError
+from .errors import AuthenticationError, ChatpipeWarning, ConfigError, InvalidRequestError, ProviderError
 from .models import ChatRequest, ChatResponse, Message, ModelInfo, Tool
 from .provider import Provider, ProviderSettings
 from .registry import Registry, default_registry
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
 __all__ = ["CheckResult", "Explanation", "Pipeline"]
 
 TEST_MESSAGES: tuple[dict[str, str], ...] = ({"role": "user", "content": "Hi"},)
+
+MAX_MODEL_PAGES = 50
+"""A paged model list stops after this many pages (with a ChatpipeWarning)."""
 
 
 @attrs.frozen
@@ -425,14 +429,31 @@ class Pipeline:
         return self.complete(list(TEST_MESSAGES))
 
     def models(self) -> list[ModelInfo]:
-        """The provider's model list (its static list when it has no list endpoint)."""
+        """The provider's model list (its static list when it has no list endpoint).
+
+        Paged lists are followed page by page (:meth:`Provider.next_models`), up to
+        :data:`MAX_MODEL_PAGES` pages.
+        """
         request = self.adapter.build_models()
         if request is None:
             return self.adapter.static_models()
         self._require_key()
-        response = self.transport.send(request, retryable=self._retryable())
-        self._raise_for_status(response)
-        return self.adapter.parse_models(response)
+        models: list[ModelInfo] = []
+        for _ in range(MAX_MODEL_PAGES):
+            response = self.transport.send(request, retryable=self._retryable())
+            self._raise_for_status(response)
+            models.extend(self.adapter.parse_models(response))
+            next_request = self.adapter.next_models(response)
+            if next_request is None:
+                return models
+            request = next_request
+        warnings.warn(
+            f"{self.provider_class.info.name} listed more than {MAX_MODEL_PAGES} pages of models; "
+            f"showing the first {len(models)}",
+            ChatpipeWarning,
+            stacklevel=2,
+        )
+        return models
 
     def check(self) -> CheckResult:
         """The status check: the model list request, unless bypassed or unavailable.

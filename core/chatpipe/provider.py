@@ -178,8 +178,13 @@ class Provider(abc.ABC):
         return None
 
     def parse_models(self, response: HttpResponse) -> list[ModelInfo]:
-        """A successful model-list response."""
+        """A successful model-list response (one page of it, for paged lists)."""
         raise NotImplementedError
+
+    def next_models(self, response: HttpResponse) -> HttpRequest | None:
+        """The request for the page after ``response`` of a paged model list, or ``None``
+        when it was the last page (the default: lists are not paged)."""
+        return None
 
     def static_models(self) -> list[ModelInfo]:
         """The known models for vendors without a list endpoint."""

@@ -13,7 +13,10 @@ known defects of the vendors' files (the files themselves are never edited):
 * references to ``#/$defs/...`` (pydantic-style, in Mistral's file) resolve against the
   document's top-level ``$defs``, which the registry serves as they are;
 * YAML 1.1 booleans that stand for enum strings (``OFF`` loading as ``false``) are restored;
-* a ``type: null`` keyword (Anthropic's ``Model``) is dropped.
+* a ``type: null`` keyword (Anthropic's ``Model``) is dropped;
+* a ``oneOf`` with an OpenAPI ``discriminator`` mapping (Cohere's response formats, citation
+  sources and stream events) becomes "the ``propertyName`` value picks the mapped branch":
+  JSON Schema ignores ``discriminator``, and loose branches would otherwise match twice.
 """
 
 from __future__ import annotations
@@ -56,6 +59,26 @@ def _allow_null(node: Any) -> Any:
     return out
 
 
+def _discriminated(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_discriminated(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _discriminated(value) for key, value in node.items()}
+    discriminator = out.get("discriminator")
+    mapping = discriminator.get("mapping") if isinstance(discriminator, dict) else None
+    if "oneOf" in out and isinstance(mapping, dict) and mapping:
+        prop = discriminator["propertyName"]
+        branches = [
+            {"if": {"properties": {prop: {"const": value}}, "required": [prop]}, "then": {"$ref": ref}}
+            for value, ref in mapping.items()
+        ]
+        selector = {"properties": {prop: {"enum": list(mapping)}}, "required": [prop]}
+        del out["oneOf"], out["discriminator"]
+        out["allOf"] = [*out.get("allOf", []), selector, *branches]
+    return out
+
+
 @functools.cache
 def load_spec(path: str) -> dict[str, Any]:
     """The OpenAPI document at ``path`` with ``nullable`` rewritten (cached per process)."""
@@ -63,7 +86,7 @@ def load_spec(path: str) -> dict[str, Any]:
 
     with open(path, "rb") as handle:
         document = yaml.load(handle, Loader=yaml.CSafeLoader)
-    result: dict[str, Any] = _allow_null(document)
+    result: dict[str, Any] = _discriminated(_allow_null(document))
     return result
 
 

@@ -1,0 +1,100 @@
+"""Model facts and the model list (pure): default ``max_tokens``, prefill support, ``GET /v1/models``.
+
+``max_tokens`` is required by Claude. When neither the call (``max_tokens`` or
+``max_completion_tokens``) nor the profile option ``max_tokens`` gives it, the default comes
+from :data:`DEFAULT_MAX_TOKENS` by model family: 8192 for the Claude 3.5 / 3.7 / 4 and later
+families, 4096 for Claude 3 and older and for any id the table does not know
+(:data:`FALLBACK_MAX_TOKENS`). These are deliberately *defaults for a chat reply*, below every
+listed model's output ceiling, not the ceilings themselves: a long output is something to ask for.
+
+The model list is ``GET /v1/models?limit=1000`` (Claude's largest page), followed page by page
+while the vendor says ``has_more``, with ``after_id`` set to the page's ``last_id``
+(:func:`next_page_cursor`; the pipeline loops through ``Provider.next_models``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Mapping
+
+from chatpipe.models import ModelInfo
+
+__all__ = [
+    "DEFAULT_MAX_TOKENS",
+    "FALLBACK_MAX_TOKENS",
+    "MODELS_PAGE_LIMIT",
+    "NO_PREFILL_MODELS",
+    "MalformedModels",
+    "can_prefill",
+    "default_max_tokens",
+    "next_page_cursor",
+    "parse_model_page",
+]
+
+FALLBACK_MAX_TOKENS = 4096
+MODELS_PAGE_LIMIT = 1000
+
+DEFAULT_MAX_TOKENS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"^claude-3-[57]"), 8192),
+    (re.compile(r"^claude-(opus|sonnet|haiku)-\d"), 8192),
+    (re.compile(r"^claude-[3-9]-\d-(opus|sonnet|haiku)"), 8192),
+    (re.compile(r"^claude-3-"), 4096),
+)
+"""``(pattern, default)`` pairs tried in order on the model id; the first match wins."""
+
+NO_PREFILL_MODELS = ("claude-opus-4-6", "claude-sonnet-4-6", "claude-opus-4-7")
+"""Model-id prefixes that cannot continue a final assistant turn (reference 3.2): it is sent as user."""
+
+
+class MalformedModels(Exception):
+    """Internal: the model-list body does not have the documented shape."""
+
+
+def default_max_tokens(model: str) -> int:
+    """The ``max_tokens`` sent for ``model`` when nothing else sets it."""
+    for pattern, value in DEFAULT_MAX_TOKENS:
+        if pattern.search(model):
+            return value
+    return FALLBACK_MAX_TOKENS
+
+
+def can_prefill(model: str) -> bool:
+    """Whether ``model`` continues a final assistant turn (prefill)."""
+    return not model.startswith(NO_PREFILL_MODELS)
+
+
+def _timestamp(value: Any) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        return None
+
+
+def _entry(data: Any, position: int) -> ModelInfo:
+    if not isinstance(data, Mapping) or not isinstance(data.get("id"), str) or not data["id"]:
+        raise MalformedModels(f"model list entry {position} has no string 'id'")
+    context = data.get("max_input_tokens")
+    return ModelInfo(
+        data["id"],
+        owned_by="anthropic",
+        created=_timestamp(data.get("created_at")),
+        context_length=context if isinstance(context, int) and not isinstance(context, bool) else None,
+        extra={k: v for k, v in data.items() if k != "id"},
+    )
+
+
+def parse_model_page(data: Any) -> list[ModelInfo]:
+    """The models of one decoded ``GET /v1/models`` page."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("data"), list):
+        raise MalformedModels("a Claude model list is an object with a 'data' list")
+    return [_entry(entry, i) for i, entry in enumerate(data["data"])]
+
+
+def next_page_cursor(data: Any) -> str | None:
+    """The ``after_id`` of the next page, or ``None`` when this decoded page is the last."""
+    if isinstance(data, Mapping) and data.get("has_more") is True and isinstance(data.get("last_id"), str):
+        return str(data["last_id"])
+    return None

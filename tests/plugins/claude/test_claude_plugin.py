@@ -1,0 +1,64 @@
+"""The claude plugin's declaration and registration."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import Any, Callable
+
+from chatpipe._catalog import package_for
+from chatpipe.registry import Registry
+from chatpipe_claude import ClaudeProvider
+
+
+def test_declaration() -> None:
+    info = ClaudeProvider.info
+    assert (info.name, info.package) == ("claude", "chatpipe-claude")
+    assert info.default_base_url == "https://api.anthropic.com"
+    assert info.api_key_env == ("ANTHROPIC_API_KEY",)
+    assert info.default_model == "claude-sonnet-4-5"
+    caps = info.capabilities
+    assert (caps.streaming, caps.tools, caps.vision, caps.reasoning, caps.model_listing, caps.status_check) == (
+        True,
+        True,
+        True,
+        True,
+        True,
+        True,
+    )
+    assert info.required_converters == ()
+    assert {429, 500, 503, 529} <= info.retryable_statuses
+    assert package_for("provider", "claude") == info.package
+
+
+def test_entry_point_registers_the_class() -> None:
+    (ep,) = [e for e in entry_points(group="chatpipe.providers") if e.name == "claude"]
+    assert ep.value == "chatpipe_claude"
+    registry = Registry(entry_points=[])
+    registry.register(ep.load())
+    assert registry.provider("claude") is ClaudeProvider
+
+
+def test_the_adapter_repr_shows_no_key(adapter_factory: Callable[..., ClaudeProvider], claude_key: str) -> None:
+    adapter = adapter_factory()
+    assert claude_key not in repr(adapter) and claude_key not in repr(adapter.settings)
+
+
+def test_model_list_follows_every_page(fake_server: Any) -> None:
+    from chatpipe import Pipeline
+    from chatpipe.testing import FakeResponse
+
+    first = {"data": [{"type": "model", "id": "a"}], "has_more": True, "first_id": "a", "last_id": "a"}
+    second = {"data": [{"type": "model", "id": "b"}], "has_more": False, "first_id": "b", "last_id": "b"}
+    fake_server.enqueue("GET /v1/models", FakeResponse.json(first), FakeResponse.json(second))
+    pipe = Pipeline("claude", base_url=fake_server.url, api_key="sk-ant-test-0000")
+    assert [m.id for m in pipe.models()] == ["a", "b"]
+    assert [r.path for r in fake_server.requests] == ["/v1/models?limit=1000", "/v1/models?limit=1000&after_id=a"]
+
+
+def test_the_pipelines_placeholder_reaches_the_claude_conversion() -> None:
+    from chatpipe import Pipeline
+
+    pipe = Pipeline("claude", api_key="sk-ant-test-0000", placeholder="[Your turn]")
+    body = pipe.explain([{"role": "system", "content": "Rules."}]).request["json"]
+    assert body["system"] == [{"type": "text", "text": "Rules."}]
+    assert body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "[Your turn]"}]}]
