@@ -35,7 +35,7 @@ from ..errors import (
 )
 from ..sansio import HttpResponse
 
-__all__ = ["MAX_BODY", "ErrorDetails", "error_details", "make_error", "retry_after", "truncate"]
+__all__ = ["MAX_BODY", "ErrorDetails", "details_from_json", "error_details", "make_error", "retry_after", "truncate"]
 
 MAX_BODY = 2000
 """Longest body text kept on an error (characters)."""

@@ -76,7 +76,27 @@ become text instead of vanishing.
 from __future__ import annotations
 
 from ._merge import check_messages, merge_messages
-from ._names import name_prefix
+from ._names import name_prefix, prefix_as_char, prefix_as_user, prefix_unless_present
+from ._pieces import JOIN, Piece, Pieces, first_text, join, prepend, render, to_pieces
 from ._tools import TOOL_CALL_TEMPLATE, fold_tool_call
 
-__all__ = ["TOOL_CALL_TEMPLATE", "check_messages", "fold_tool_call", "merge_messages", "name_prefix"]
+# The pieces and names helpers are public for vendor adapters whose forced conversions join
+# and prefix content the same way (Mistral, AI21, Cohere).
+__all__ = [
+    "JOIN",
+    "TOOL_CALL_TEMPLATE",
+    "Piece",
+    "Pieces",
+    "check_messages",
+    "first_text",
+    "fold_tool_call",
+    "join",
+    "merge_messages",
+    "name_prefix",
+    "prefix_as_char",
+    "prefix_as_user",
+    "prefix_unless_present",
+    "prepend",
+    "render",
+    "to_pieces",
+]

@@ -66,7 +66,9 @@ def _discriminated(node: Any) -> Any:
         return node
     out = {key: _discriminated(value) for key, value in node.items()}
     discriminator = out.get("discriminator")
-    mapping = discriminator.get("mapping") if isinstance(discriminator, dict) else None
+    if not isinstance(discriminator, dict):
+        return out
+    mapping = discriminator.get("mapping")
     if "oneOf" in out and isinstance(mapping, dict) and mapping:
         prop = discriminator["propertyName"]
         branches = [

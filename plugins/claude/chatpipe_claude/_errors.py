@@ -21,7 +21,7 @@ from typing import Any, Iterable, Mapping
 
 from chatpipe._secrets import Secret, scrub
 from chatpipe.errors import APIStatusError
-from chatpipe.openai_compat._errors import ErrorDetails, error_details, make_error
+from chatpipe.openai_compat import ErrorDetails, error_details, make_error
 from chatpipe.sansio import HttpResponse
 
 __all__ = [

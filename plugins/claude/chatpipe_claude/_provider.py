@@ -26,9 +26,15 @@ from urllib.parse import urlencode
 from chatpipe._secrets import scrub
 from chatpipe.errors import APIStatusError, AuthenticationError, ConfigError, NotFoundError, ProtocolError
 from chatpipe.models import ChatRequest, ChatResponse, ModelInfo
-from chatpipe.openai_compat import check_options, join_url, normalise_base_url
-from chatpipe.openai_compat._errors import truncate
-from chatpipe.openai_compat._response import ErrorInBody, MalformedBody, decode_json
+from chatpipe.openai_compat import (
+    ErrorInBody,
+    MalformedBody,
+    check_options,
+    decode_json,
+    join_url,
+    normalise_base_url,
+    truncate,
+)
 from chatpipe.provider import DEFAULT_RETRYABLE_STATUSES, Capabilities, Provider, ProviderInfo, StreamParser
 from chatpipe.sansio import HttpRequest, HttpResponse
 

@@ -25,7 +25,7 @@ import json
 from typing import Any, Mapping
 
 from chatpipe.models import ChatResponse, Choice, FinishReason, FunctionCall, Message, ToolCall, Usage
-from chatpipe.openai_compat._response import ErrorInBody, MalformedBody
+from chatpipe.openai_compat import ErrorInBody, MalformedBody
 
 __all__ = ["STOP_REASONS", "THINKING_TYPES", "finish_reason", "parse_message", "parse_usage", "tool_call"]
 

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping
 
 from chatpipe._secrets import Secret, scrub
 from chatpipe.errors import APIStatusError, AuthenticationError, NotFoundError, ProtocolError, ServerError
-from chatpipe.openai_compat._errors import error_details, make_error, truncate
+from chatpipe.openai_compat import error_details, make_error, truncate
 from chatpipe.sansio import HttpResponse
 
 __all__ = ["ErrorMaker"]
