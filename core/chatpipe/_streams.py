@@ -4,6 +4,8 @@ A :class:`ChatStream` opens its connection on first iteration and closes it when
 iteration ends, fails, or the stream is closed early (``close()`` / leaving a ``with``
 block / breaking out of a ``for`` loop and dropping the generator). On a failure the raised
 :class:`~chatpipe.errors.ProviderError` carries ``partial_text`` and ``partial_reasoning``.
+A 200 reply whose body held no server-sent event at all raises
+:class:`~chatpipe.errors.ProtocolError` (never an empty reply).
 """
 
 from __future__ import annotations
@@ -11,14 +13,40 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, AsyncIterator, Iterator
 
 from ._accumulate import StreamAccumulator
-from .errors import ProviderError
+from ._secrets import scrub
+from .errors import ProtocolError, ProviderError
 from .models import ChatChunk, ChatRequest, ChatResponse
-from .sansio import HttpRequest
+from .sansio import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
+    from ._transport import AsyncStreamResponse, StreamResponse
     from .pipeline import Pipeline
 
 __all__ = ["AsyncChatStream", "ChatStream"]
+
+
+def _not_a_stream(pipeline: Pipeline, response: StreamResponse | AsyncStreamResponse) -> ProtocolError:
+    """The error for a 200 streaming reply whose body held no server-sent event at all.
+
+    Raised instead of returning an empty reply: the server ignored ``stream: true`` or a proxy
+    answered with a page of its own.
+    """
+    kind = response.headers.get("content-type", "") or "none"
+    body = response.head.decode("utf-8", errors="replace")
+    if "event-stream" in kind:
+        what = "an event stream that ended without any event"
+    elif not body.strip():
+        what = "an empty body"
+    else:
+        what = f"a body that is not an event stream (content-type {kind})"
+    return ProtocolError(
+        f"the server answered a streaming request with {what}; check base_url, or that the server supports "
+        "streaming (use --no-stream / complete() if it does not)",
+        provider=pipeline.provider_class.info.name,
+        status=response.status,
+        request_id=HttpResponse(response.status, dict(response.headers)).request_id,
+        body=scrub(body, pipeline.adapter.secrets()),
+    )
 
 
 def _attach_partial(error: ProviderError, accumulator: StreamAccumulator) -> ProviderError:
@@ -83,6 +111,8 @@ class ChatStream(_StreamBase):
                         yield chunk
                     if parser.done:
                         break
+                if not response.events_received:
+                    raise _not_a_stream(pipeline, response)
                 for chunk in parser.finish():
                     self._accumulator.add(chunk)
                     yield chunk
@@ -137,6 +167,8 @@ class AsyncChatStream(_StreamBase):
                         yield chunk
                     if parser.done:
                         break
+                if not response.events_received:
+                    raise _not_a_stream(pipeline, response)
                 for chunk in parser.finish():
                     self._accumulator.add(chunk)
                     yield chunk

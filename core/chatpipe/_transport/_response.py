@@ -12,7 +12,9 @@ from ._errors import BODY, STREAM
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["AsyncStreamResponse", "Fail", "StreamResponse"]
+__all__ = ["HEAD_BYTES", "AsyncStreamResponse", "Fail", "StreamResponse"]
+
+HEAD_BYTES = 2000
 
 # Maps a backend exception raised in a phase (after ``events`` events) to the error to raise.
 Fail = Callable[[BaseException, str, int], ChatpipeError]
@@ -32,6 +34,14 @@ class _Base:
         """The HTTP status code."""
         self.headers: Mapping[str, str] = lower_headers(response)
         """The response headers, names lower-cased."""
+        self.events_received = 0
+        """How many server-sent events the body has yielded so far."""
+        self.head = b""
+        """The first :data:`HEAD_BYTES` bytes of the body read so far (to quote a body that is no stream)."""
+
+    def _seen(self, chunk: bytes) -> None:
+        if len(self.head) < HEAD_BYTES:
+            self.head += chunk[: HEAD_BYTES - len(self.head)]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.status})"
@@ -85,10 +95,14 @@ class StreamResponse(_Base):
                 error = self._fail(exc, STREAM, delivered)
             if error is not None:
                 raise error
+            self._seen(chunk)
             for event in decoder.feed(chunk):
                 delivered += 1
+                self.events_received = delivered
                 yield event
-        yield from decoder.flush()
+        for event in decoder.flush():
+            self.events_received += 1
+            yield event
 
     def close(self) -> None:
         """Stop reading and close the connection (idempotent)."""
@@ -140,10 +154,13 @@ class AsyncStreamResponse(_Base):
                     error = self._fail(exc, STREAM, delivered)
                 if error is not None:
                     raise error
+                self._seen(chunk)
                 for event in decoder.feed(chunk):
                     delivered += 1
+                    self.events_received = delivered
                     yield event
             for event in decoder.flush():
+                self.events_received += 1
                 yield event
         finally:
             await chunks.aclose()

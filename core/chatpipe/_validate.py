@@ -1,0 +1,74 @@
+"""Checks on a conversation before it goes anywhere (pure; no I/O).
+
+:func:`validate_messages` runs on the caller's messages, before the converters and before
+any network call, and raises :class:`~chatpipe.errors.InvalidRequestError` naming the
+message (``messages[3].tool_call_id``) and the fix. What the wire layer already rejects
+(a role that is not a non-empty string, content of the wrong type) is not repeated here;
+unknown roles such as ``developer`` stay allowed, as the vendors' own gateways pass them on.
+
+Rules:
+
+* the list is not empty;
+* every assistant tool call has a non-empty string ``id``, unique in the conversation;
+* every ``tool`` message has a ``tool_call_id`` naming a tool call of an *earlier*
+  assistant message.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from .errors import InvalidRequestError
+from .models import Message
+
+__all__ = ["validate_messages"]
+
+
+def validate_messages(messages: Sequence[Message]) -> None:
+    """Raise :class:`~chatpipe.errors.InvalidRequestError` for the first problem in ``messages``.
+
+    Returns ``None`` when the conversation is well formed (see the module docstring for the
+    rules). ``messages`` is not modified.
+    """
+    if not messages:
+        raise InvalidRequestError(
+            "the conversation is empty; pass at least one message, e.g. [{'role': 'user', 'content': 'Hi'}]",
+            where="messages",
+        )
+    seen: dict[str, int] = {}
+    for index, message in enumerate(messages):
+        for position, call in enumerate(message.tool_calls or ()):
+            where = f"messages[{index}].tool_calls[{position}].id"
+            call_id = getattr(call, "id", None)
+            if not isinstance(call_id, str) or not call_id.strip():
+                raise InvalidRequestError(
+                    "a tool call needs a non-empty 'id' (the tool's result refers to it); "
+                    "send the id the model returned with the call",
+                    where=where,
+                )
+            if call_id in seen:
+                raise InvalidRequestError(
+                    f"tool call id {call_id!r} is used twice (first in messages[{seen[call_id]}]); "
+                    "every tool call needs its own id",
+                    where=where,
+                )
+            seen[call_id] = index
+        if message.role == "tool":
+            _check_tool_result(message, index, seen)
+
+
+def _check_tool_result(message: Message, index: int, calls: dict[str, int]) -> None:
+    where = f"messages[{index}].tool_call_id"
+    call_id = message.tool_call_id
+    if not isinstance(call_id, str) or not call_id.strip():
+        raise InvalidRequestError(
+            "a 'tool' message needs 'tool_call_id': the id of the assistant tool call it answers",
+            where=where,
+        )
+    if call_id not in calls:
+        known = ", ".join(repr(c) for c in calls) or "none"
+        raise InvalidRequestError(
+            f"tool result for {call_id!r} answers no earlier assistant tool call (known ids: {known}); "
+            "put the assistant message carrying that call before its result, or fix the id",
+            where=where,
+        )
