@@ -27,8 +27,14 @@ EMBEDDED_DEFAULT = "local"
     envvar="CHATPIPE_CONFIG",
     help="Config file (default: $CHATPIPE_CONFIG, ./chatpipe.yaml, then the user config dir).",
 )
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Log what chatpipe does (requests, retries, responses; keys redacted) to stderr at DEBUG level.",
+)
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None) -> None:
+def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
     """Send chat conversations to any vendor through a configurable pipeline.
 
     \b
@@ -36,6 +42,10 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     4 missing or rejected API key, 5 status check failed, 130 interrupted.
     """
     ctx.obj = {"config_path": config_path}
+    if verbose:
+        from .._log import enable_debug_logging
+
+        enable_debug_logging()
 
 
 # --- shared options ---------------------------------------------------------------------------
@@ -345,4 +355,4 @@ def test_command(
     click.secho(f"API connection successful: {preview or '(empty reply)'}", fg="green")
 
 
-from . import _admin  # noqa: E402,F401  (registers plugins, keys and config commands)
+from . import _admin, _serve  # noqa: E402,F401  (register plugins, keys, config and serve commands)

@@ -13,8 +13,8 @@
 
 * :func:`load_config` finds and reads the file (:func:`find_config_file` gives the order);
   :func:`parse_config` reads a string.
-* :class:`Config`, :class:`Profile`, :class:`TimeoutConfig` and :class:`Names` document
-  every key.
+* :class:`Config`, :class:`Profile`, :class:`TimeoutConfig`, :class:`Names` and
+  :class:`ServeConfig` document every key.
 * Every error is a :class:`~chatpipe.errors.ConfigError` whose ``path`` is the key path.
 """
 
@@ -26,7 +26,7 @@ from ._discovery import CONFIG_DIR_ENV, CONFIG_ENV, config_dir, find_config_file
 
 if TYPE_CHECKING:
     from ._loader import load_config, parse_config
-    from ._schema import Config, Names, Profile, TimeoutConfig
+    from ._schema import Config, Names, Profile, ServeConfig, TimeoutConfig
 
 # The loader pulls in PyYAML and the cattrs structuring code; import it on first use only,
 # so finding the config directory (the key store needs it) stays cheap.
@@ -36,6 +36,7 @@ _LAZY = {
     "Config": "._schema",
     "Names": "._schema",
     "Profile": "._schema",
+    "ServeConfig": "._schema",
     "TimeoutConfig": "._schema",
 }
 
@@ -57,6 +58,7 @@ __all__ = [
     "Config",
     "Names",
     "Profile",
+    "ServeConfig",
     "TimeoutConfig",
     "config_dir",
     "find_config_file",

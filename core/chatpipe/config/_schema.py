@@ -16,7 +16,10 @@ import attrs
 from ..converter import DEFAULT_PLACEHOLDER, Names
 from ..errors import ConfigError
 
-__all__ = ["Config", "Names", "Profile", "TimeoutConfig"]
+__all__ = ["DEFAULT_MAX_BODY_SIZE", "Config", "Names", "Profile", "ServeConfig", "TimeoutConfig"]
+
+DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
+"""The gateway's default request body limit: 16 MiB (room for a few inline images)."""
 
 
 @attrs.frozen
@@ -33,6 +36,45 @@ class TimeoutConfig:
 
     connect: float = 10.0
     read: float = 600.0
+
+
+def _mask_keys(keys: tuple[str, ...]) -> str:
+    return f"<{len(keys)} key(s)>"
+
+
+@attrs.frozen
+class ServeConfig:
+    """The gateway (``chatpipe serve``): ``serve: {host: ..., keys: [...], ...}`` in the config.
+
+    Keys (all optional):
+
+    * ``host`` (default ``127.0.0.1``): the address to listen on. A non-loopback address
+      (``0.0.0.0``, a LAN address, a host name other than ``localhost``) requires ``keys``.
+      ``--host`` overrides it.
+    * ``port`` (default ``8000``): the TCP port, from 1 to 65535. ``--port`` overrides it.
+    * ``keys``: the gateway keys clients must send as ``Authorization: Bearer KEY`` (what
+      OpenAI clients do with their ``api_key``). A list, or a single string; normally written
+      as ``${SOME_ENV_VAR}``. Empty entries are ignored (so ``${KEY:-}`` makes one optional);
+      each key must be at least 16 characters. No keys means no authentication, which is
+      allowed on a loopback address only. These are not vendor keys: vendor keys stay on the
+      server and never reach clients. Never shown in a repr or an error message.
+    * ``max_body_size`` (default ``16MiB``): the largest request body accepted; larger ones
+      get HTTP 413. A number of bytes, or a string with a unit: ``B``, ``KB``, ``MB``, ``GB``
+      (powers of 1000) or ``KiB``, ``MiB``, ``GiB`` (powers of 1024), e.g. ``20MB``.
+    * ``request_timeout`` (default ``600``): the longest a request may take in all, in seconds,
+      a streamed reply included; when it runs out the client gets HTTP 504 (or, once a stream
+      has started, an error event) and the upstream call is cancelled.
+    * ``shutdown_timeout`` (default ``30``): on SIGTERM/Ctrl-C the gateway stops accepting
+      connections and lets requests in flight (streams included) finish for up to this many
+      seconds before cutting them.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    keys: tuple[str, ...] = attrs.field(default=(), repr=_mask_keys)
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE
+    request_timeout: float = 600.0
+    shutdown_timeout: float = 30.0
 
 
 def _mask_headers(headers: Mapping[str, str]) -> str:
@@ -113,6 +155,8 @@ class Config:
     * ``timeout`` (default ``{connect: 10, read: 600}``): see :class:`TimeoutConfig`.
     * ``max_retries`` (default ``2``): retries of a failed call (rate limits, overload,
       connection errors), an integer ``>= 0``.
+    * ``serve``: settings of the OpenAI-compatible gateway (``chatpipe serve``); see
+      :class:`ServeConfig`.
 
     Every string value may use ``${ENV_VAR}`` or ``${ENV_VAR:-default}``; ``$${`` is a
     literal ``${``. An unset variable without a default is an error. A value that is entirely
@@ -128,6 +172,7 @@ class Config:
     names: Names = attrs.Factory(Names)
     timeout: TimeoutConfig = attrs.Factory(TimeoutConfig)
     max_retries: int = 2
+    serve: ServeConfig = attrs.Factory(ServeConfig)
     source: str | None = None
 
     def profile(self, name: str | None = None) -> tuple[str, Profile]:

@@ -22,7 +22,7 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, Iterabl
 from cattrs.gen import make_dict_structure_fn, override
 
 from ._problems import EnvStr, Invalid, KeyPath, Problem, Problems, describe, describe_type
-from ._schema import Config, Names, Profile, TimeoutConfig
+from ._schema import Config, Names, Profile, ServeConfig, TimeoutConfig
 from ._yaml import YamlSyntaxError, parse_yaml
 
 __all__ = ["structure_config"]
@@ -34,6 +34,9 @@ _INT = re.compile(r"[+-]?[0-9]+")
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_SIZE = re.compile(r"\s*([0-9]+)\s*([KMG]i?B|B)?\s*", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+MIN_GATEWAY_KEY = 16
 _BOOL_HINT = "; YAML reads unquoted yes/no/on/off/true/false as booleans, so quote the value"
 
 
@@ -134,6 +137,56 @@ def _base_url(value: Any, _: Any = None) -> str | None:
     if not parts.hostname:
         raise Invalid(f"{problem}; the host is missing")
     return url
+
+
+def _host(value: Any, _: Any = None) -> str:
+    host = _non_empty(value).strip()
+    if any(char.isspace() for char in host) or "/" in host:
+        raise Invalid(f"expected a host name or IP address (e.g. 127.0.0.1 or 0.0.0.0), got {describe(value)}")
+    return host
+
+
+def _port(value: Any, _: Any = None) -> int:
+    port = _integer(value)
+    if not 1 <= port <= 65535:
+        raise Invalid(f"a port is a whole number from 1 to 65535, got {port}")
+    return port
+
+
+def _byte_size(value: Any, _: Any = None) -> int:
+    """A size in bytes: a positive integer, or text such as ``20MB`` / ``16MiB``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    elif isinstance(value, str) and (match := _SIZE.fullmatch(value)):
+        size = int(match[1]) * _SIZE_UNITS[(match[2] or "").lower()]
+    else:
+        raise Invalid(f"expected a number of bytes or a size such as 20MB or 16MiB, got {describe(value)}")
+    if size <= 0:
+        raise Invalid(f"must be more than 0 bytes, got {describe(value)}")
+    return size
+
+
+def _gateway_keys(value: Any, _: Any = None) -> tuple[str, ...]:
+    """Gateway keys: a list of strings or one string; empty ones dropped; never echoed."""
+    if value is None or value == "":
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise Invalid(f"expected a key or a list of keys, got {describe_type(value)} (value not shown)")
+    keys: list[str] = []
+    for i, item in enumerate(items):
+        if item is None or item == "":
+            continue
+        if not isinstance(item, str):
+            raise Invalid(f"expected a string, got {describe_type(item)} (value not shown); quote it", at=(i,))
+        if len(item.strip()) < MIN_GATEWAY_KEY:
+            raise Invalid(
+                f"a gateway key must be at least {MIN_GATEWAY_KEY} characters (value not shown); "
+                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+                at=(i,),
+            )
+        keys.append(str(item.strip()))
+    return tuple(dict.fromkeys(keys))
 
 
 # --- collections ----------------------------------------------------------------------------
@@ -271,7 +324,7 @@ def _exclude_body(value: Any, _: Any = None) -> tuple[str, ...]:
 
 _ALLOWED_KEYS: dict[type, tuple[str, ...]] = {
     cls: tuple(a.name for a in attrs.fields(cls) if not (cls is Config and a.name == "source"))
-    for cls in (Config, Profile, Names, TimeoutConfig)
+    for cls in (Config, Profile, Names, TimeoutConfig, ServeConfig)
 }
 _REQUIRED_HINT: dict[KeyPath, str] = {("provider",): "every profile needs one, e.g. provider: openai"}
 
@@ -376,6 +429,19 @@ def _converter() -> cattrs.Converter:
         max_retries=override(struct_hook=_optional(_non_negative_int)),
     )
     converter.register_structure_hook(Profile, profile)
+    serve = _class_hook(
+        converter,
+        ServeConfig,
+        expected="a mapping of gateway settings (host, port, keys...)",
+        null_is_default=True,
+        host=override(struct_hook=_host),
+        port=override(struct_hook=_port),
+        keys=override(struct_hook=_gateway_keys),
+        max_body_size=override(struct_hook=_byte_size),
+        request_timeout=override(struct_hook=_seconds),
+        shutdown_timeout=override(struct_hook=_seconds),
+    )
+    converter.register_structure_hook(ServeConfig, serve)
     config = _class_hook(
         converter,
         Config,

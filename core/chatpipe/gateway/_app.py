@@ -1,0 +1,261 @@
+"""The Starlette application: routes, authentication, error handlers, lifespan.
+
+Routes (``/v1`` prefix optional on each, for clients configured without it):
+
+* ``POST /v1/chat/completions`` — routed by ``model`` (see :mod:`._routing`);
+* ``GET /v1/models`` — the profiles; ``?upstream=true`` adds each profile's upstream
+  models as ``<profile>/<model-id>``;
+* ``GET /v1/models/{model}`` — one entry;
+* ``GET /health`` — liveness, no authentication, no vendor call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..errors import ChatpipeError
+from ._connection import ClientDisconnected, DisconnectGuard, read_body
+from ._errors import GatewayError, error_body, from_chatpipe_error
+from ._render import StreamRenderer, completion_json
+from ._request import ChatCall, parse_chat_body
+from ._routing import Router
+from ._settings import GatewaySettings
+from ._stream import SSEResponse
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..models import ChatChunk
+    from ..pipeline import Pipeline
+
+__all__ = ["create_app"]
+
+_log = logging.getLogger("chatpipe.gateway")
+
+
+class _Gateway:
+    """Per-application state: the router and the settings."""
+
+    def __init__(self, config: Config, settings: GatewaySettings, router: Router) -> None:
+        self.config = config
+        self.settings = settings
+        self.router = router
+        self.started = int(time.time())
+
+    def authorize(self, request: Request) -> None:
+        if not self.settings.keys.allows(request.headers.get("authorization")):
+            raise GatewayError(
+                401,
+                "missing or invalid gateway key: send 'Authorization: Bearer <key>' with a key from serve.keys",
+                type="authentication_error",
+                code="invalid_api_key",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    def deadline(self) -> float:
+        return asyncio.get_running_loop().time() + self.settings.request_timeout
+
+
+def _gateway(request: Request) -> _Gateway:
+    gateway: _Gateway = request.app.state.gateway
+    return gateway
+
+
+def _timeout_error() -> GatewayError:
+    return GatewayError(
+        504, "the request took longer than serve.request_timeout", type="timeout", code="request_timeout"
+    )
+
+
+# --- endpoints ----------------------------------------------------------------------------
+
+
+async def health(request: Request) -> Response:
+    """Liveness: 200 while the process serves; calls no vendor."""
+    return JSONResponse({"status": "ok"})
+
+
+def _model_entry(model_id: str, owner: str, created: int) -> dict[str, Any]:
+    return {"id": model_id, "object": "model", "created": created, "owned_by": owner}
+
+
+async def list_models(request: Request) -> Response:
+    """The profiles as OpenAI models; ``?upstream=true`` adds every profile's upstream models."""
+    gateway = _gateway(request)
+    gateway.authorize(request)
+    config = gateway.config
+    data = [_model_entry(name, f"chatpipe:{p.provider}", gateway.started) for name, p in config.profiles.items()]
+    if request.query_params.get("upstream", "").lower() in ("1", "true", "yes"):
+        try:
+            async with DisconnectGuard(request.receive), asyncio.timeout_at(gateway.deadline()):
+                listed = await asyncio.gather(*(_upstream_models(gateway, name) for name in config.profiles))
+        except TimeoutError:
+            raise _timeout_error() from None
+        data.extend(entry for entries in listed for entry in entries)
+    return JSONResponse({"object": "list", "data": data})
+
+
+async def _upstream_models(gateway: _Gateway, profile: str) -> list[dict[str, Any]]:
+    import anyio.to_thread
+
+    try:
+        pipeline = gateway.router.pipeline(profile)
+        models = await anyio.to_thread.run_sync(pipeline.models)
+    except (ChatpipeError, GatewayError) as exc:
+        message = exc.message if isinstance(exc, GatewayError) else str(exc)
+        _log.warning("listing the upstream models of profile %r failed: %s", profile, message)
+        return []
+    owner = f"chatpipe:{pipeline.provider_class.info.name}"
+    return [_model_entry(f"{profile}/{m.id}", m.owned_by or owner, m.created or gateway.started) for m in models]
+
+
+async def get_model(request: Request) -> Response:
+    """One model entry: a profile or ``<profile>/<model-id>``."""
+    gateway = _gateway(request)
+    gateway.authorize(request)
+    model = request.path_params["model"]
+    route = gateway.router.resolve(model)
+    provider = gateway.config.profiles[route.profile].provider
+    return JSONResponse(_model_entry(model, f"chatpipe:{provider}", gateway.started))
+
+
+async def chat_completions(request: Request) -> Response | SSEResponse:
+    """``POST /v1/chat/completions``: parse, route, call the profile's pipeline, answer in OpenAI format."""
+    gateway = _gateway(request)
+    gateway.authorize(request)
+    call = parse_chat_body(await read_body(request, gateway.settings.max_body_size))
+    route = gateway.router.resolve(call.model)
+    pipeline = gateway.router.pipeline(route.profile)
+    params = dict(call.params)
+    if route.model is not None:
+        params["model"] = route.model
+
+    def map_error(exc: ChatpipeError) -> GatewayError:
+        return from_chatpipe_error(exc, profile=route.profile, secrets=gateway.router.profile_secrets(route.profile))
+
+    deadline = gateway.deadline()
+    try:
+        if call.stream:
+            return await _start_stream(request, call, pipeline, params, deadline, map_error)
+        async with DisconnectGuard(request.receive), asyncio.timeout_at(deadline):
+            response = await pipeline.acomplete(call.messages, tools=call.tools, tool_choice=call.tool_choice, **params)
+    except ChatpipeError as exc:
+        raise map_error(exc) from None
+    except TimeoutError:
+        raise _timeout_error() from None
+    return JSONResponse(completion_json(response, model=call.model))
+
+
+async def _start_stream(
+    request: Request,
+    call: ChatCall,
+    pipeline: Pipeline,
+    params: dict[str, Any],
+    deadline: float,
+    map_error: Callable[[ChatpipeError], GatewayError],
+) -> SSEResponse:
+    """Open the upstream stream and wait for its first chunk, so early failures keep their status."""
+    stream = pipeline.astream(call.messages, tools=call.tools, tool_choice=call.tool_choice, **params)
+    iterator = stream.__aiter__()
+    first: ChatChunk | None = None
+    try:
+        async with DisconnectGuard(request.receive), asyncio.timeout_at(deadline):
+            first = await anext(iterator, None)
+    except BaseException:
+        await stream.aclose()
+        raise
+    renderer = StreamRenderer(model=call.model, include_usage=call.include_usage)
+    return SSEResponse(stream, iterator, first, renderer, deadline=deadline, map_error=map_error)
+
+
+# --- error handlers ----------------------------------------------------------------------
+
+
+def _json_error(error: GatewayError) -> Response:
+    if error.status >= 500:
+        _log.error("%s", error)
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+
+
+async def _on_gateway_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GatewayError)
+    return _json_error(exc)
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
+    message = (
+        f"no route {request.method} {request.url.path}; this gateway serves /v1/chat/completions, /v1/models, /health"
+        if exc.status_code in (404, 405)
+        else str(exc.detail)
+    )
+    return JSONResponse(error_body(message, type=kind), status_code=exc.status_code, headers=dict(exc.headers or {}))
+
+
+async def _on_disconnect(request: Request, exc: Exception) -> Response:
+    _log.info("client disconnected before the reply; upstream call cancelled")
+    return Response(status_code=499)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    _log.exception("unexpected gateway failure", exc_info=exc)
+    return JSONResponse(error_body("internal gateway error; see the server log", type="server_error"), status_code=500)
+
+
+# --- the application -----------------------------------------------------------------------
+
+
+def _routes() -> list[Route]:
+    routes = []
+    for prefix in ("/v1", ""):
+        routes += [
+            Route(f"{prefix}/chat/completions", chat_completions, methods=["POST"]),
+            Route(f"{prefix}/models", list_models, methods=["GET"]),
+            Route(f"{prefix}/models/{{model:path}}", get_model, methods=["GET"]),
+        ]
+    routes.append(Route("/health", health, methods=["GET"]))
+    return routes
+
+
+def create_app(config: Config | None = None, *, router: Router | None = None) -> Starlette:
+    """The gateway ASGI application for ``config`` (default: :func:`~chatpipe.config.load_config`).
+
+    Called without arguments it is the app factory uvicorn's workers use
+    (``uvicorn --factory chatpipe.gateway:create_app``); the config file is then found as
+    usual (``CHATPIPE_CONFIG`` first). ``router`` replaces the default profile router (tests).
+    """
+    if config is None:
+        from ..config import load_config
+
+        config = load_config()
+    gateway = _Gateway(config, GatewaySettings.from_config(config.serve), router or Router(config))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await gateway.router.aclose()
+
+    app = Starlette(
+        routes=_routes(),
+        lifespan=lifespan,
+        exception_handlers={
+            GatewayError: _on_gateway_error,
+            HTTPException: _on_http_exception,
+            ClientDisconnected: _on_disconnect,
+            Exception: _on_unexpected,
+        },
+    )
+    app.state.gateway = gateway
+    return app

@@ -1,0 +1,60 @@
+"""Gateway keys: ``Authorization: Bearer KEY`` checked in constant time.
+
+Each configured key is kept only as its SHA-256 digest; a presented key is hashed and
+compared with :func:`hmac.compare_digest` against *every* digest (no early exit), so
+neither the comparison time nor the key lengths leak which key, or how much of one, matched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Iterable
+
+__all__ = ["KeyChecker", "bearer_token"]
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer TOKEN`` header value, else ``None``."""
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode("utf-8")).digest()
+
+
+class KeyChecker:
+    """Checks presented keys against the configured gateway keys.
+
+    With no keys configured :attr:`enabled` is false and every request is allowed (the CLI
+    only allows that on a loopback address). The keys themselves are not stored.
+    """
+
+    __slots__ = ("_digests",)
+
+    def __init__(self, keys: Iterable[str]) -> None:
+        self._digests = tuple(_digest(key) for key in keys if key)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether requests must carry a key."""
+        return bool(self._digests)
+
+    def allows(self, authorization: str | None) -> bool:
+        """Whether the ``Authorization`` header value carries one of the keys (always true when disabled)."""
+        if not self._digests:
+            return True
+        token = bearer_token(authorization)
+        presented = _digest(token if token is not None else "")
+        matched = False
+        for digest in self._digests:
+            matched |= hmac.compare_digest(digest, presented)
+        return matched and token is not None
+
+    def __repr__(self) -> str:
+        return f"KeyChecker(<{len(self._digests)} key(s)>)"

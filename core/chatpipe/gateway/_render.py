@@ -1,0 +1,113 @@
+"""Replies in OpenAI format: ``chat.completion`` JSON and ``chat.completion.chunk`` SSE frames.
+
+Streams follow OpenAI's shape: every chunk carries the same ``id``, ``created`` and
+``model``; the first delta carries ``role: "assistant"``; chunks carry no ``usage`` unless
+the client asked for ``stream_options.include_usage``, in which case one last chunk with
+``choices: []`` and the usage follows (when the vendor reported usage); then ``data: [DONE]``.
+An error after the stream started is sent as one ``data: {"error": {...}}`` frame and the
+stream ends without ``[DONE]`` (what OpenAI does; its SDKs raise on it).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from ..models import ChatChunk, ChatResponse, Usage
+from ..wire import chunk_to_dict, response_to_dict, usage_to_dict
+from ._errors import GatewayError
+
+__all__ = ["DONE", "StreamRenderer", "completion_json", "encode_json", "sse_frame"]
+
+DONE = b"data: [DONE]\n\n"
+
+
+def encode_json(obj: Any) -> bytes:
+    """Compact UTF-8 JSON."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def sse_frame(obj: Any) -> bytes:
+    """One ``data: <json>`` server-sent event."""
+    return b"data: " + encode_json(obj) + b"\n\n"
+
+
+def new_id() -> str:
+    """A fresh ``chatcmpl-…`` id for replies whose vendor gave none."""
+    return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def completion_json(response: ChatResponse, *, model: str, created: int | None = None) -> dict[str, Any]:
+    """The ``chat.completion`` object for ``response``; ``model`` is used when the vendor named none."""
+    body = response_to_dict(response)
+    body["id"] = body.get("id") or new_id()
+    body["object"] = "chat.completion"
+    body["created"] = int(time.time()) if created is None else created
+    body["model"] = body.get("model") or model
+    return body
+
+
+class StreamRenderer:
+    """Turns :class:`~chatpipe.models.ChatChunk` objects into SSE frames for one stream.
+
+    ``model`` is the name used until (unless) the vendor names its model; ``include_usage``
+    is the client's ``stream_options.include_usage``.
+    """
+
+    def __init__(self, *, model: str, include_usage: bool, created: int | None = None) -> None:
+        self.include_usage = include_usage
+        self.created = int(time.time()) if created is None else created
+        self.id: str | None = None
+        self.model: str | None = None
+        self._fallback_model = model
+        self._role_sent: set[int] = set()
+        self.usage: Usage | None = None
+
+    def _stamp(self, chunk: ChatChunk) -> None:
+        if self.id is None:
+            self.id = chunk.id or new_id()
+        if self.model is None:
+            self.model = chunk.model or self._fallback_model
+
+    def chunk(self, chunk: ChatChunk) -> bytes | None:
+        """The frame for ``chunk``, or ``None`` when it carries nothing a client sees (usage is kept)."""
+        self._stamp(chunk)
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        body = chunk_to_dict(chunk)
+        body.pop("usage", None)
+        choice = body["choices"][0]
+        delta = choice["delta"]
+        if chunk.index not in self._role_sent:
+            self._role_sent.add(chunk.index)
+            delta.setdefault("role", "assistant")
+            if "content" not in delta and "tool_calls" not in delta:
+                delta["content"] = ""
+        elif not delta and choice["finish_reason"] is None:
+            return None
+        body.update(id=self.id, created=self.created, model=self.model)
+        if self.include_usage:
+            body["usage"] = None
+        return sse_frame(body)
+
+    def finish(self, usage: Usage | None = None) -> bytes:
+        """The closing frames: the usage chunk (if asked for and known), then ``[DONE]``."""
+        usage = usage if usage is not None else self.usage
+        if not self.include_usage or usage is None:
+            return DONE
+        body = {
+            "id": self.id or new_id(),
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model or self._fallback_model,
+            "choices": [],
+            "usage": usage_to_dict(usage),
+        }
+        return sse_frame(body) + DONE
+
+    @staticmethod
+    def error(error: GatewayError) -> bytes:
+        """The frame reporting a failure after the stream started."""
+        return sse_frame(error.body())

@@ -1,0 +1,91 @@
+"""Running the gateway under uvicorn: bind checks, workers, graceful shutdown."""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConfigError
+from ._settings import is_loopback
+
+if TYPE_CHECKING:
+    from ..config import Config
+
+__all__ = ["check_bind", "run"]
+
+FACTORY = "chatpipe.gateway:create_app"
+
+
+def check_bind(config: Config, host: str) -> None:
+    """Refuse configurations that must not serve: no profiles, or a non-loopback host without keys.
+
+    Raises :class:`~chatpipe.errors.ConfigError` naming the fix.
+    """
+    if not config.profiles:
+        where = f" in {config.source}" if config.source else " (no config file was found)"
+        raise ConfigError(
+            f"the gateway has nothing to serve: no profiles are configured{where}; add profiles to "
+            "chatpipe.yaml or pass --config FILE"
+        )
+    if not is_loopback(host) and not config.serve.keys:
+        raise ConfigError(
+            f"refusing to listen on {host!r} without gateway keys: anyone who can reach it could spend "
+            "your vendor credits. Set serve.keys (e.g. keys: ['${CHATPIPE_GATEWAY_KEY}']) or bind to 127.0.0.1",
+            path="serve.keys",
+            file=config.source,
+        )
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging config plus the ``chatpipe`` loggers (gateway errors, retries) at ``level``."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["chatpipe"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    return config
+
+
+def run(
+    config: Config,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    workers: int = 1,
+    log_level: str = "info",
+    access_log: bool = False,
+) -> None:
+    """Serve ``config``'s profiles until SIGINT/SIGTERM (then finish in-flight requests).
+
+    ``host``/``port`` default to ``serve.host``/``serve.port``. With ``workers > 1`` each
+    worker process builds its own app from the same config file (``CHATPIPE_CONFIG`` is set
+    to it for them).
+    """
+    import uvicorn
+
+    host = host or config.serve.host
+    port = port or config.serve.port
+    check_bind(config, host)
+    options = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "log_config": log_config(log_level),
+        "access_log": access_log,
+        "lifespan": "on",
+        "server_header": False,
+        "timeout_graceful_shutdown": max(1, math.ceil(config.serve.shutdown_timeout)),
+    }
+    if workers > 1:
+        if config.source is None:
+            raise ConfigError("--workers needs a config file that every worker can read; pass --config FILE")
+        from ..config import CONFIG_ENV
+
+        os.environ[CONFIG_ENV] = str(Path(config.source).resolve())
+        uvicorn.run(FACTORY, factory=True, workers=workers, **options)  # type: ignore[arg-type]
+        return
+    from ._app import create_app
+
+    uvicorn.run(create_app(config), **options)  # type: ignore[arg-type]

@@ -1,0 +1,102 @@
+"""The streamed reply as an ASGI response: SSE frames until ``[DONE]``, cancelled on disconnect.
+
+The endpoint has already read the first chunk (so an upstream failure before any output is
+answered with its real HTTP status, never a 200); :class:`SSEResponse` sends the headers,
+that chunk, and the rest of the stream, watching for the client leaving and for the
+request deadline. An upstream failure mid-stream becomes one error frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, AsyncIterator, Callable
+
+from ..errors import ChatpipeError
+from ._connection import ClientDisconnected, DisconnectGuard
+from ._errors import GatewayError
+
+if TYPE_CHECKING:
+    from starlette.types import Receive, Scope, Send
+
+    from .._streams import AsyncChatStream
+    from ..models import ChatChunk
+    from ._render import StreamRenderer
+
+__all__ = ["SSEResponse"]
+
+_log = logging.getLogger("chatpipe.gateway")
+
+SSE_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+
+
+class SSEResponse:
+    """An ASGI app streaming ``stream`` (whose first chunk, if any, is ``first``) as SSE.
+
+    ``deadline`` is the event-loop time by which the stream must end; ``map_error`` turns a
+    chatpipe error into the :class:`GatewayError` reported in the error frame.
+    """
+
+    def __init__(
+        self,
+        stream: AsyncChatStream,
+        iterator: AsyncIterator[ChatChunk],
+        first: ChatChunk | None,
+        renderer: StreamRenderer,
+        *,
+        deadline: float,
+        map_error: Callable[[ChatpipeError], GatewayError],
+    ) -> None:
+        self._stream = stream
+        self._iterator = iterator
+        self._first = first
+        self._renderer = renderer
+        self._deadline = deadline
+        self._map_error = map_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the whole stream; returns early (upstream closed) when the client leaves."""
+        try:
+            async with DisconnectGuard(receive):
+                await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+                await self._pump(send)
+        except ClientDisconnected:
+            _log.info("client disconnected mid-stream; upstream call cancelled")
+        finally:
+            await self._stream.aclose()
+
+    async def _body(self, send: Send, data: bytes, more: bool = True) -> None:
+        await send({"type": "http.response.body", "body": data, "more_body": more})
+
+    async def _pump(self, send: Send) -> None:
+        renderer = self._renderer
+        try:
+            async with asyncio.timeout_at(self._deadline):
+                if self._first is not None:
+                    frame = renderer.chunk(self._first)
+                    if frame:
+                        await self._body(send, frame)
+                async for chunk in self._iterator:
+                    frame = renderer.chunk(chunk)
+                    if frame:
+                        await self._body(send, frame)
+        except ChatpipeError as exc:
+            error = self._map_error(exc)
+            _log.warning("stream failed after it started: %s", error.message)
+            await self._body(send, renderer.error(error), more=False)
+            return
+        except TimeoutError:
+            error = GatewayError(
+                504, "the request took longer than serve.request_timeout", type="timeout", code="request_timeout"
+            )
+            await self._body(send, renderer.error(error), more=False)
+            return
+        try:
+            usage = self._stream.response.usage
+        except RuntimeError:
+            usage = None
+        await self._body(send, renderer.finish(usage), more=False)

@@ -1,0 +1,47 @@
+"""Fixtures: a gateway app (Starlette TestClient) in front of a FakeServer OpenAI-style vendor."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import pytest
+from chatpipe.config import parse_config
+from chatpipe.testing import FakeServer
+
+VENDOR_KEY = "sk-vendor-secret-4242"
+GATEWAY_KEY = "gw-key-aaaaaaaaaaaaaaaa"
+
+
+@pytest.fixture
+def vendor() -> Iterator[FakeServer]:
+    """The fake upstream vendor."""
+    with FakeServer() as server:
+        yield server
+
+
+@pytest.fixture
+def make_client(vendor: FakeServer) -> Iterator[Callable[..., Any]]:
+    """``make_client(serve="...")``: a TestClient on a gateway with profile ``gpt`` → ``vendor``."""
+    from chatpipe.gateway import create_app
+    from starlette.testclient import TestClient
+
+    clients: list[Any] = []
+
+    def make(serve: str = "{}", extra_profiles: str = "") -> Any:
+        config = parse_config(
+            f"""
+profiles:
+  gpt: {{provider: openai, base_url: '{vendor.url}/v1', api_key: {VENDOR_KEY}, model: gpt-x, max_retries: 0}}
+{extra_profiles}
+serve: {serve}
+""",
+            env={},
+        )
+        client = TestClient(create_app(config), raise_server_exceptions=False)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)

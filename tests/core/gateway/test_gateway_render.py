@@ -1,0 +1,119 @@
+"""OpenAI-format rendering of replies and stream chunks."""
+
+from __future__ import annotations
+
+import json
+
+from chatpipe.gateway import GatewayError
+from chatpipe.gateway._render import DONE, StreamRenderer, completion_json, sse_frame
+from chatpipe.models import ChatChunk, ChatResponse, Choice, Message, ToolCallDelta, Usage
+
+
+def frames(data: bytes) -> list[object]:
+    out: list[object] = []
+    for block in data.decode().split("\n\n"):
+        if block:
+            assert block.startswith("data: ")
+            payload = block[len("data: ") :]
+            out.append(payload if payload == "[DONE]" else json.loads(payload))
+    return out
+
+
+def test_completion_json_fills_missing_id_model_created():
+    response = ChatResponse(id=None, model=None, choices=(Choice(0, Message("assistant", "Hi"), "stop"),))
+    body = completion_json(response, model="claude", created=123)
+    assert body["id"].startswith("chatcmpl-")
+    assert (body["object"], body["created"], body["model"]) == ("chat.completion", 123, "claude")
+    assert body["choices"] == [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}]
+
+
+def test_completion_json_keeps_vendor_id_model_reasoning_and_usage():
+    response = ChatResponse(
+        id="msg_1",
+        model="claude-x",
+        choices=(Choice(0, Message("assistant", "Hi"), "stop", reasoning="thought"),),
+        usage=Usage(prompt_tokens=3, completion_tokens=2, total_tokens=5),
+    )
+    body = completion_json(response, model="claude")
+    assert (body["id"], body["model"]) == ("msg_1", "claude-x")
+    assert body["choices"][0]["message"]["reasoning_content"] == "thought"
+    assert body["usage"] == {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+
+
+def test_stream_shape_without_usage():
+    renderer = StreamRenderer(model="p", include_usage=False, created=7)
+    out = (
+        b"".join(
+            f
+            for f in (
+                renderer.chunk(ChatChunk(text="Hel", id="c1", model="m1")),
+                renderer.chunk(ChatChunk(text="lo", model="other")),
+                renderer.chunk(ChatChunk(usage=Usage(prompt_tokens=1, completion_tokens=2, total_tokens=3))),
+                renderer.chunk(ChatChunk(finish_reason="stop")),
+            )
+            if f
+        )
+        + renderer.finish()
+    )
+    items = frames(out)
+    assert items[-1] == "[DONE]"
+    chunks = items[:-1]
+    assert len(chunks) == 3  # the usage-only chunk shows nothing
+    assert all(c["id"] == "c1" and c["model"] == "m1" and c["created"] == 7 for c in chunks)
+    assert all("usage" not in c for c in chunks)
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": "Hel"}
+    assert chunks[1]["choices"][0]["delta"] == {"content": "lo"}
+    assert chunks[2]["choices"][0] == {"index": 0, "delta": {}, "finish_reason": "stop"}
+
+
+def test_stream_usage_chunk_when_asked():
+    renderer = StreamRenderer(model="p", include_usage=True)
+    first = frames(renderer.chunk(ChatChunk(text="a")) or b"")[0]
+    assert first["usage"] is None
+    assert first["id"].startswith("chatcmpl-") and first["model"] == "p"
+    renderer.chunk(ChatChunk(usage=Usage(prompt_tokens=4, completion_tokens=1, total_tokens=5)))
+    usage_chunk, done = frames(renderer.finish())
+    assert done == "[DONE]"
+    assert usage_chunk["choices"] == []
+    assert usage_chunk["usage"] == {"prompt_tokens": 4, "completion_tokens": 1, "total_tokens": 5}
+    assert usage_chunk["id"] == first["id"]
+
+
+def test_final_usage_argument_wins_and_unknown_usage_sends_only_done():
+    renderer = StreamRenderer(model="p", include_usage=True)
+    renderer.chunk(ChatChunk(text="a"))
+    (usage_chunk, _) = frames(renderer.finish(Usage(prompt_tokens=9, completion_tokens=9, total_tokens=18)))
+    assert usage_chunk["usage"]["total_tokens"] == 18
+    assert StreamRenderer(model="p", include_usage=True).finish() == DONE
+
+
+def test_tool_call_and_reasoning_deltas():
+    renderer = StreamRenderer(model="p", include_usage=False)
+    reasoning = frames(renderer.chunk(ChatChunk(reasoning="think")) or b"")[0]
+    assert reasoning["choices"][0]["delta"] == {"role": "assistant", "content": "", "reasoning_content": "think"}
+    call = frames(
+        renderer.chunk(ChatChunk(tool_calls=(ToolCallDelta(0, id="call_1", name="f", arguments='{"a"'),))) or b""
+    )[0]
+    assert call["choices"][0]["delta"]["tool_calls"] == [
+        {"index": 0, "id": "call_1", "type": "function", "function": {"arguments": '{"a"', "name": "f"}}
+    ]
+    more = frames(renderer.chunk(ChatChunk(tool_calls=(ToolCallDelta(0, arguments=":1}"),))) or b"")[0]
+    assert more["choices"][0]["delta"]["tool_calls"] == [{"index": 0, "function": {"arguments": ":1}"}}]
+
+
+def test_each_choice_gets_its_role_once():
+    renderer = StreamRenderer(model="p", include_usage=False)
+    a = frames(renderer.chunk(ChatChunk(index=0, text="x")) or b"")[0]
+    b = frames(renderer.chunk(ChatChunk(index=1, text="y")) or b"")[0]
+    c = frames(renderer.chunk(ChatChunk(index=1, text="z")) or b"")[0]
+    assert a["choices"][0]["delta"]["role"] == b["choices"][0]["delta"]["role"] == "assistant"
+    assert "role" not in c["choices"][0]["delta"]
+
+
+def test_error_frame_is_openai_error_json():
+    (item,) = frames(StreamRenderer.error(GatewayError(502, "upstream died", type="upstream_error")))
+    assert item == {"error": {"message": "upstream died", "type": "upstream_error", "param": None, "code": None}}
+
+
+def test_sse_frame_is_compact_utf8():
+    assert sse_frame({"a": "é"}) == 'data: {"a":"é"}\n\n'.encode()
