@@ -131,8 +131,8 @@ NOTES = [
     "* **Added:** logging on the `chatpipe` logger hierarchy (`chatpipe.transport`, `chatpipe.pipeline`), only "
     "redacted data, nothing configured by the library; `chatpipe --verbose` logs DEBUG to stderr.",
     "* **Per-provider retry sets:** a status is retried when the provider declares it retryable "
-    "(`ProviderInfo.retryable_statuses`). OpenAI-compatible providers retry 408/409/429/500/502/503/504 and not "
-    "529; Cohere declares only 429/500/503/504, so its 408/409/502 are typed errors at once.",
+    "(`ProviderInfo.retryable_statuses`). OpenAI-compatible providers and Cohere retry "
+    "408/409/429/500/502/503/504 and not 529; Claude adds 529 (overloaded).",
     "* **Known limit:** `Pipeline.aclose()` also closes the *sync* pool; calling it while other threads are "
     "streaming through the same pipeline cuts their streams (`APIConnectionError`). Close a shared pipeline "
     "once all its users are done.",

@@ -19,7 +19,14 @@ import attrs
 from chatpipe.errors import APIStatusError, ConfigError, InvalidRequestError
 from chatpipe.models import ChatRequest, ChatResponse, ModelInfo
 from chatpipe.openai_compat import join_url
-from chatpipe.provider import Capabilities, Provider, ProviderInfo, ProviderSettings, StreamParser
+from chatpipe.provider import (
+    DEFAULT_RETRYABLE_STATUSES,
+    Capabilities,
+    Provider,
+    ProviderInfo,
+    ProviderSettings,
+    StreamParser,
+)
 from chatpipe.sansio import HttpRequest, HttpResponse
 
 from ._convert import convert_messages
@@ -51,7 +58,7 @@ class CohereProvider(Provider):
         default_base_url="https://api.cohere.com",
         api_key_env=("CO_API_KEY",),
         capabilities=Capabilities(streaming=True, tools=True, vision=True, reasoning=True),
-        retryable_statuses=frozenset({429, 500, 503, 504}),
+        retryable_statuses=DEFAULT_RETRYABLE_STATUSES,
         default_model=DEFAULT_MODEL,
         description="Cohere's v2 chat API: Command models, tool plans, documents with citations, safety modes.",
     )

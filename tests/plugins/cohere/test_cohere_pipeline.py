@@ -56,7 +56,7 @@ def test_the_key_comes_from_co_api_key(fake_server: FakeServer, monkeypatch: pyt
     assert sent.json["model"] == "command-a-03-2025"
 
 
-@pytest.mark.parametrize("status", [429, 500, 503, 504])
+@pytest.mark.parametrize("status", [408, 409, 429, 500, 502, 503, 504])
 def test_retryable_statuses_are_retried(fake_server: FakeServer, status: int) -> None:
     fake_server.enqueue(CHAT, error(status), answer("Recovered."))
     assert pipeline(fake_server, max_retries=2).complete(QUESTION).text == "Recovered."

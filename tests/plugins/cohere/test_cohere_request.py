@@ -57,7 +57,7 @@ def test_declaration() -> None:
     assert (info.name, info.package, info.default_base_url) == ("cohere", "chatpipe-cohere", "https://api.cohere.com")
     assert info.api_key_env == ("CO_API_KEY",)
     assert info.default_model == DEFAULT_MODEL == "command-a-03-2025"
-    assert info.retryable_statuses == {429, 500, 503, 504}
+    assert info.retryable_statuses == {408, 409, 429, 500, 502, 503, 504}
     caps = info.capabilities
     assert (caps.tools, caps.vision, caps.reasoning, caps.streaming) == (True, True, True, True)
 
