@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import pytest
-
 from chatpipe.testing.openapi import SpecValidator
 
 Spec = Callable[[str], Any]

@@ -13,8 +13,7 @@ import json
 from typing import Any, Callable
 
 import pytest
-from chatpipe.testing.conformance import OpenAISimulator, ProviderConformance, Reply
-from chatpipe.testing.conformance import split_text
+from chatpipe.testing.conformance import OpenAISimulator, ProviderConformance, Reply, split_text
 from chatpipe.testing.fake_server import FakeResponse, SSEItem
 
 MODEL = "jamba-mini"
