@@ -71,8 +71,11 @@ class StreamAccumulator:
         has_content = chunk.text or chunk.reasoning or chunk.tool_calls or chunk.role or chunk.raw_finish_reason
         if not has_content and chunk.finish_reason is None and not chunk.message_extra:
             return
-        state = self._choices.setdefault(chunk.index, _ChoiceState())
-        state.message_extra.update(chunk.message_extra)
+        state = self._choices.get(chunk.index)
+        if state is None:  # not setdefault: that would build a throw-away state for every chunk
+            state = self._choices[chunk.index] = _ChoiceState()
+        if chunk.message_extra:
+            state.message_extra.update(chunk.message_extra)
         if chunk.role and state.role is None:
             state.role = chunk.role
         if chunk.text:

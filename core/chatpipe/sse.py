@@ -89,6 +89,15 @@ class SSEDecoder:
             self._skip_lf = False
         buffer = self._buffer + text
         events: list[SSEEvent] = []
+        if "\r" not in buffer:
+            # Fast path for LF-only line endings (what vendors send): one split, no regex.
+            lines = buffer.split("\n")
+            self._buffer = lines.pop()
+            for line in lines:
+                event = self._line(line)
+                if event is not None:
+                    events.append(event)
+            return events
         start = 0
         for match in _LINE_BREAK.finditer(buffer):
             event = self._line(buffer[start : match.start()])
@@ -104,6 +113,10 @@ class SSEDecoder:
     def _line(self, line: str) -> SSEEvent | None:
         if not line:
             return self._dispatch()
+        if line.startswith("data:"):  # the common case, same result as the general rule below
+            value = line[5:]
+            self._data.append(value[1:] if value.startswith(" ") else value)
+            return None
         if line.startswith(":"):
             return None
         field, colon, value = line.partition(":")

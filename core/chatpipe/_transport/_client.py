@@ -48,11 +48,11 @@ if TYPE_CHECKING:
 
 __all__ = ["Transport"]
 
-# The HTTP library's default connection cap (100), all of them kept alive between bursts.
-# More connections make a concurrent burst slower, not faster: 500 concurrent calls took 2.4x
-# longer with a 1000-connection cap (connection set-up dominates; see docs/performance.md).
+# The HTTP library's default pool (100 connections, 20 kept alive). More connections make a
+# concurrent burst slower, not faster: 500 concurrent calls took 2.4x longer with a
+# 1000-connection cap (connection set-up dominates; see docs/performance.md).
 MAX_CONNECTIONS = 100
-MAX_KEEPALIVE = 100
+MAX_KEEPALIVE = 20
 DEFAULT_TIMEOUTS = Timeouts()
 DEFAULT_RETRY = RetryPolicy()
 _log = get_logger("transport")

@@ -10,7 +10,8 @@ Top-level keys chatpipe does not model (``citations``, ``search_results``, ``cre
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Mapping
+from collections.abc import Mapping  # not typing.Mapping: its isinstance() is ~10x slower
+from typing import Any, Callable
 
 from .. import wire
 from ..errors import InvalidRequestError

@@ -5,7 +5,8 @@ See the package docstring of :mod:`chatpipe.postprocess` for the rules in prose.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence  # not from typing: isinstance() on those is ~10x slower
+from typing import Any
 
 import attrs
 
