@@ -155,3 +155,44 @@ def test_cli_output_never_shows_the_key(server: FakeServer, tmp_path: Path) -> N
     verbose_chat = outputs[1]
     assert "DEBUG chatpipe.transport" in verbose_chat.stderr and "***" not in verbose_chat.stdout
     assert "bad key" in "".join(r.stderr + r.stdout for r in failed)  # the echoed body is shown, scrubbed
+
+
+def test_gateway_responses_and_logs_never_show_the_vendor_key(caplog: pytest.LogCaptureFixture) -> None:
+    """The gateway, in process: every kind of answer and every log line, with the key echoed upstream."""
+    pytest.importorskip("starlette")
+    from chatpipe.config import parse_config
+    from chatpipe.gateway import create_app
+    from starlette.testclient import TestClient
+
+    caplog.set_level(logging.DEBUG)
+    hello = {"model": "gpt", "messages": [{"role": "user", "content": "Hi"}]}
+    with FakeServer() as vendor:
+
+        def echo(request: RecordedRequest) -> FakeResponse:
+            auth = request.headers.get("authorization", "")
+            if request.json and request.json.get("stream"):
+                return FakeResponse.sse([{"choices": [{"index": 0, "delta": {"content": f"ok {auth[-4:]}"}}]}])
+            return FakeResponse.json({"error": {"message": f"rejected {auth}", "type": "invalid_request_error"}}, 401)
+
+        vendor.route("POST /v1/chat/completions", echo)
+        config = parse_config(
+            f"profiles:\n  gpt: {{provider: openai, base_url: '{vendor.url}/v1', api_key: {KEY}, model: m, "
+            "max_retries: 0}\n  down: {provider: openai, base_url: 'http://127.0.0.1:9/v1', "
+            f"api_key: {KEY}, model: m, max_retries: 0}}\n",
+            env={},
+        )
+        with TestClient(create_app(config), raise_server_exceptions=False) as client:
+            answers = [
+                client.post("/v1/chat/completions", json=hello),
+                client.post("/v1/chat/completions", json={**hello, "stream": True}),
+                client.post("/v1/chat/completions", json={**hello, "model": "down"}),
+                client.post("/v1/chat/completions", json={**hello, "model": "nope"}),
+                client.get("/v1/models"),
+                client.get("/health"),
+            ]
+    assert [a.status_code for a in answers][:1] == [502], "a vendor 401 is the gateway's upstream failure"
+    for answer in answers:
+        assert_clean(answer.text, f"gateway answer {answer.request.url}")
+        assert_clean(str(answer.headers), "gateway headers")
+    assert caplog.records, "the gateway logged nothing at DEBUG"
+    assert_clean("\n".join(r.getMessage() for r in caplog.records), "gateway logs")
