@@ -34,7 +34,7 @@ OTHER = {
     "test_cancellation.py": "Cancellation: sync close / async cancel close the connection (seen by the server); "
     "1,000 cancelled streams (async and sync) leak no connection, task or thread",
     "test_secrets.py": "Secrets: planted key absent from CLI output in every mode (plain and --verbose), explain, "
-    "DEBUG logs, error messages/reprs/bodies; key file 0600, looser file refused",
+    "DEBUG logs, error messages/reprs/bodies, gateway answers and logs; key file 0600, looser file refused",
     "test_bad_input.py": "Bad input: malformed messages, bad config, unknown provider/converter/profile — a clear "
     "error naming the place, and the server saw no request",
     "test_concurrency.py": "Concurrency: one Pipeline shared by 200 async tasks, by 8 threads, and by both at once",
