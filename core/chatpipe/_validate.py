@@ -16,7 +16,7 @@ Rules:
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from .errors import InvalidRequestError
 from .models import Message

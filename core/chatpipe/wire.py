@@ -14,7 +14,8 @@ Contract:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from collections.abc import Callable, Iterable, Mapping  # not typing: isinstance() on those is ~10x slower
+from typing import Any, TypeVar
 
 import attrs
 import cattrs
