@@ -31,6 +31,8 @@ from rel_harness import FAMILIES  # noqa: E402
 OTHER = {
     "test_fuzz.py": "Fuzzing (hypothesis, bounded): payloads through every parser, messages through every converter "
     "and adapter, YAML into a pipeline — only chatpipe errors",
+    "test_fuzz_native.py": "Fuzzing the native formats: Claude and Cohere replies, error bodies, model lists and "
+    "event streams — only chatpipe errors",
     "test_cancellation.py": "Cancellation: sync close / async cancel close the connection (seen by the server); "
     "1,000 cancelled streams (async and sync) leak no connection, task or thread",
     "test_secrets.py": "Secrets: planted key absent from CLI output in every mode (plain and --verbose), explain, "
