@@ -2,11 +2,12 @@
 """Set up the workspace and run its jobs, with nothing but Python 3.11+ and pip.
 
     python3 scripts/dev.py          set up .venv and run the main job (a real local model answers)
-    python3 scripts/dev.py test     set up .venv and run the whole test suite (lint, types, tests)
+    python3 scripts/dev.py test     set up .venv and run the whole test suite (lint, types, docs, tests)
     python3 scripts/dev.py setup    only set up .venv (with the dev tools)
 
-Setup creates ``.venv`` (if missing) and installs, editable, the core and every plugin under
-``plugins/``, the packages of ``[tool.chatpipe-workspace] no-deps`` without their dependencies
+Setup creates ``.venv`` (if missing) and installs, editable, the core, every plugin under
+``plugins/`` and every example plugin under ``examples/``, the packages of
+``[tool.chatpipe-workspace] no-deps`` without their dependencies
 (the default local model), and, for ``test`` and ``setup``, the development tools of
 ``[dependency-groups] dev``. It is idempotent and quick when nothing changed.
 """
@@ -17,6 +18,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import tomllib
 import venv
 from pathlib import Path
@@ -39,9 +41,10 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
 
 
 def members() -> list[Path]:
-    """core/ first, then every plugin directory with a pyproject.toml."""
+    """core/ first, then every plugin directory, then every example plugin, each with a pyproject.toml."""
     plugins = sorted(p.parent for p in (ROOT / "plugins").glob("*/pyproject.toml"))
-    return [ROOT / "core", *plugins]
+    examples = sorted(p.parent for p in (ROOT / "examples").glob("*/pyproject.toml"))
+    return [ROOT / "core", *plugins, *examples]
 
 
 def workspace() -> dict[str, list[str]]:
@@ -105,11 +108,16 @@ def test() -> None:
     env = dict(os.environ)
     env.setdefault("CHATPIPE_SHARED_DIR", str(ROOT.parent / "shared"))
     say("ruff")
-    run(BIN / "ruff", "check", "core", "plugins", "tests", "scripts", env=env)
-    say("mypy --strict (core and every plugin)")
-    packages = ["chatpipe", *(p.parent.name for p in sorted((ROOT / "plugins").glob("*/chatpipe_*/__init__.py")))]
+    run(BIN / "ruff", "check", "core", "plugins", "examples", "tests", "scripts", env=env)
+    say("mypy --strict (core, every plugin and example plugin)")
+    inits = [*ROOT.glob("plugins/*/chatpipe_*/__init__.py"), *ROOT.glob("examples/*/chatpipe_*/__init__.py")]
+    packages = ["chatpipe", *(p.parent.name for p in sorted(inits))]
     mypy_env = {**env, "MYPYPATH": os.pathsep.join(str(p) for p in members())}
     run(BIN / "mypy", *(arg for name in packages for arg in ("-p", name)), env=mypy_env)
+    say("docs: python3 scripts/gen_docs.py --check, then mkdocs build --strict")
+    run(PYTHON, ROOT / "scripts" / "gen_docs.py", "--check", env=env)
+    with tempfile.TemporaryDirectory(prefix="chatpipe-site-") as site:
+        run(BIN / "mkdocs", "build", "--strict", "--quiet", "--site-dir", site, env={**env, "NO_MKDOCS_2_WARNING": "1"})
     say("pytest")
     run(PYTHON, "-m", "pytest", *sys.argv[2:], env=env)
 

@@ -2,12 +2,16 @@
 
 Every test runs hermetically: the config/key directory is a fresh temporary directory, and
 no vendor API-key variable or CHATPIPE_* setting from the developer's shell leaks in.
+
+``fake_server`` (and ``mock_transport``, ``anthropic_events``, ``sse_recording``) come from
+chatpipe's pytest plugin, ``chatpipe.testing.pytest_plugin``, registered by the core's
+``pytest11`` entry point.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import pytest
 
@@ -20,6 +24,7 @@ VENDOR_KEY_VARS = (
     "CO_API_KEY",
     "PERPLEXITY_API_KEY",
     "FIREWORKS_API_KEY",
+    "GROQ_API_KEY",  # examples/groq
 )
 
 
@@ -31,15 +36,6 @@ def hermetic_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     for name in (*VENDOR_KEY_VARS, "CHATPIPE_CONFIG", "CHATPIPE_HTTP_BACKEND"):
         monkeypatch.delenv(name, raising=False)
     return config_dir
-
-
-@pytest.fixture
-def fake_server() -> Iterator[object]:
-    """A scriptable HTTP server on 127.0.0.1 (see chatpipe.testing.fake_server)."""
-    from chatpipe.testing.fake_server import FakeServer
-
-    with FakeServer() as server:
-        yield server
 
 
 @pytest.fixture(scope="session")

@@ -19,13 +19,15 @@ from .models import ChatChunk, ChatRequest, ChatResponse
 from .sansio import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
-    from ._transport import AsyncStreamResponse, StreamResponse
     from .pipeline import Pipeline
+    from .transport_protocol import AsyncStreamResponseProtocol, StreamResponseProtocol
 
 __all__ = ["AsyncChatStream", "ChatStream"]
 
 
-def _not_a_stream(pipeline: Pipeline, response: StreamResponse | AsyncStreamResponse) -> ProtocolError:
+def _not_a_stream(
+    pipeline: Pipeline, response: StreamResponseProtocol | AsyncStreamResponseProtocol
+) -> ProtocolError:
     """The error for a 200 streaming reply whose body held no server-sent event at all.
 
     Raised instead of returning an empty reply: the server ignored ``stream: true`` or a proxy

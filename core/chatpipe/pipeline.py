@@ -33,9 +33,9 @@ from .sansio import HttpRequest, HttpResponse
 from .wire import messages_from_dicts, messages_to_dicts, tools_from_dicts
 
 if TYPE_CHECKING:
-    from ._transport import Transport
     from .config import Config, Profile
     from .keys import KeyStore
+    from .transport_protocol import TransportProtocol
 
 __all__ = ["CheckResult", "Explanation", "Pipeline"]
 
@@ -113,6 +113,12 @@ class Pipeline:
     API key resolution: ``api_key`` > stored key (``chatpipe keys set``) > the vendor's env
     var > ``${ENV}`` in the config. A missing required key is reported when a call is made,
     so :meth:`explain` works without one.
+
+    ``transport`` replaces the built-in pooled HTTP transport with any object following
+    :class:`~chatpipe.transport_protocol.TransportProtocol` — e.g.
+    :class:`chatpipe.testing.MockTransport`, which runs the pipeline without sockets. Such a
+    transport is used as given: ``timeout``, ``max_retries`` and the ``chatpipe_before_send``
+    hook apply to the built-in transport only.
     """
 
     def __init__(
@@ -136,6 +142,7 @@ class Pipeline:
         key_store: KeyStore | None = None,
         profile: str | None = None,
         config_api_key: str | None = None,
+        transport: TransportProtocol | None = None,
         **params: Any,
     ) -> None:
         self.registry = registry or default_registry()
@@ -166,7 +173,7 @@ class Pipeline:
         self.bypass_status_check = bypass_status_check
         self._timeout = timeout
         self._max_retries = max_retries
-        self._transport: Transport | None = None
+        self._transport: TransportProtocol | None = transport
 
     # --- construction -------------------------------------------------------------------
 
@@ -209,8 +216,9 @@ class Pipeline:
             "config_api_key": prof.api_key,
         }
         params = dict(prof.params)
-        params.update({k: v for k, v in overrides.items() if k not in kwargs and k != "api_key"})
-        kwargs.update({k: v for k, v in overrides.items() if k in kwargs or k == "api_key"})
+        direct = {"api_key", "transport", "registry", "key_store"}
+        params.update({k: v for k, v in overrides.items() if k not in kwargs and k not in direct})
+        kwargs.update({k: v for k, v in overrides.items() if k in kwargs or k in direct})
         return cls(prof.provider, **kwargs, **params)
 
     def _resolve_key(
@@ -318,8 +326,8 @@ class Pipeline:
     # --- transport ------------------------------------------------------------------------
 
     @property
-    def transport(self) -> Transport:
-        """The pooled transport (created on first use)."""
+    def transport(self) -> TransportProtocol:
+        """The transport: the one given to the constructor, else the pooled HTTP transport (created on first use)."""
         if self._transport is None:
             from ._transport import RetryPolicy, Timeouts, Transport
 

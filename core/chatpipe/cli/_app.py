@@ -355,4 +355,4 @@ def test_command(
     click.secho(f"API connection successful: {preview or '(empty reply)'}", fg="green")
 
 
-from . import _admin, _serve  # noqa: E402,F401  (register plugins, keys, config and serve commands)
+from . import _admin, _new, _serve  # noqa: E402,F401  (register plugins, keys, config, new and serve commands)

@@ -1,4 +1,7 @@
-"""The provider conformance suite: behaviour every provider adapter must share.
+"""The conformance suites: behaviour every provider adapter and every converter must share.
+
+The converter suite is :class:`~chatpipe.testing.converter_conformance.ConverterConformance`
+(re-exported here); the rest of this module is the provider suite.
 
 A plugin author describes their vendor's wire format once, as a :class:`VendorSimulator`
 (vendor-shaped replies for a handful of scenarios), and subclasses
@@ -42,9 +45,18 @@ from ..errors import (
     RateLimitError,
     ServerError,
 )
+from .converter_conformance import ConverterConformance
 from .fake_server import FakeResponse, FakeServer, SSEItem
 
-__all__ = ["ERROR_CLASSES", "OpenAISimulator", "ProviderConformance", "Reply", "VendorSimulator", "split_text"]
+__all__ = [
+    "ERROR_CLASSES",
+    "ConverterConformance",
+    "OpenAISimulator",
+    "ProviderConformance",
+    "Reply",
+    "VendorSimulator",
+    "split_text",
+]
 
 ERROR_CLASSES: dict[int, type[ProviderError]] = {
     400: BadRequestError,
