@@ -11,7 +11,6 @@ import dataclasses
 from typing import Any, Callable
 
 import pytest
-from chatpipe._accumulate import StreamAccumulator
 from chatpipe.errors import (
     APIConnectionError,
     APIStatusError,
@@ -26,10 +25,10 @@ from chatpipe.errors import (
     RateLimitError,
     ServerError,
 )
-from chatpipe.models import ChatRequest, ChatResponse
+from chatpipe.models import ChatResponse
 from chatpipe.sse import SSEDecoder
 from chatpipe.testing import FakeResponse, FakeServer
-from rel_harness import KEY, MODES, TEXT, Family, Sleeps, call, make_pipeline
+from rel_harness import KEY, MODES, TEXT, Family, Sleeps, call, make_pipeline, parse_events
 
 STREAM_MODES = ("sync-stream", "async-stream")
 
@@ -125,18 +124,9 @@ def offline(family: Family, chunks: list[bytes]) -> tuple[str | None, type[BaseE
     """What the adapter alone makes of ``chunks`` (no network): (text, None) or (None, error type)."""
     pipe = make_pipeline(family, "http://127.0.0.1:9")
     decoder = SSEDecoder()
-    parser = pipe.adapter.stream_parser(ChatRequest(model=family.simulator.model, messages=(), stream=True))
-    accumulator = StreamAccumulator(provider=family.provider)
     try:
         events = [e for c in chunks for e in decoder.feed(c)] + list(decoder.flush())
-        for event in events:
-            for chunk in parser.feed(event):
-                accumulator.add(chunk)
-            if parser.done:
-                break
-        for chunk in parser.finish():
-            accumulator.add(chunk)
-        return accumulator.response().text, None
+        return parse_events(pipe.adapter, events, family.provider).text, None
     except ChatpipeError as exc:
         return None, type(exc)
 

@@ -19,8 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from chatpipe import Pipeline
+from chatpipe._accumulate import StreamAccumulator
 from chatpipe._transport import RetryPolicy, Timeouts, Transport
-from chatpipe.models import ChatResponse
+from chatpipe.models import ChatRequest, ChatResponse
+from chatpipe.provider import Provider
+from chatpipe.sansio import SSEEvent
 from chatpipe.testing import FakeResponse
 from chatpipe.testing.conformance import OpenAISimulator, Reply, VendorSimulator
 
@@ -192,3 +195,18 @@ def call(pipe: Pipeline, mode: str, messages: list[dict[str, Any]] | None = None
             await pipe.aclose()
 
     return asyncio.run(run())
+
+
+def parse_events(adapter: Provider, events: list[SSEEvent], provider: str) -> ChatResponse:
+    """What ``adapter`` alone (no network) makes of a stream of ``events``: the assembled reply,
+    or the chatpipe error its parser or the accumulator raises."""
+    parser = adapter.stream_parser(ChatRequest(model="m", messages=(), stream=True))
+    accumulator = StreamAccumulator(provider=provider)
+    for event in events:
+        for chunk in parser.feed(event):
+            accumulator.add(chunk)
+        if parser.done:
+            break
+    for chunk in parser.finish():
+        accumulator.add(chunk)
+    return accumulator.response()

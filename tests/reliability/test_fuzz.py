@@ -19,14 +19,13 @@ from typing import Any
 import pytest
 import yaml
 from chatpipe import Pipeline
-from chatpipe._accumulate import StreamAccumulator
 from chatpipe.errors import APIStatusError, ChatpipeError
-from chatpipe.models import ChatRequest, ChatResponse
+from chatpipe.models import ChatResponse
 from chatpipe.registry import default_registry
 from chatpipe.sansio import HttpResponse, SSEEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rel_harness import KEY
+from rel_harness import KEY, parse_events
 
 OPENAI_FAMILY = ("custom", "openai", "deepseek", "fireworks", "perplexity", "mistral", "ai21")
 CONVERTERS = [
@@ -203,18 +202,8 @@ events = st.builds(
 @FUZZ
 @given(stream=st.lists(events, max_size=10))
 def test_stream_parser_raises_only_chatpipe_errors(provider: str, stream: list[SSEEvent]) -> None:
-    adapter = pipeline(provider).adapter
-    parser = adapter.stream_parser(ChatRequest(model="m", messages=(), stream=True))
-    accumulator = StreamAccumulator(provider=provider)
     try:
-        for event in stream:
-            for chunk in parser.feed(event):
-                accumulator.add(chunk)
-            if parser.done:
-                break
-        for chunk in parser.finish():
-            accumulator.add(chunk)
-        response = accumulator.response()
+        response = parse_events(pipeline(provider).adapter, stream, provider)
     except ChatpipeError as exc:
         assert str(exc) and KEY not in str(exc)
     else:

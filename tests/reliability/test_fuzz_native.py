@@ -11,14 +11,13 @@ from typing import Any
 
 import pytest
 from chatpipe import Pipeline
-from chatpipe._accumulate import StreamAccumulator
 from chatpipe.errors import APIStatusError, ChatpipeError, PluginNotFoundError
-from chatpipe.models import ChatRequest, ChatResponse
+from chatpipe.models import ChatResponse
 from chatpipe.registry import default_registry
 from chatpipe.sansio import HttpResponse, SSEEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rel_harness import KEY
+from rel_harness import KEY, parse_events
 
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -196,17 +195,8 @@ def test_native_model_list_parser_raises_only_chatpipe_errors(provider: str, dat
 @given(data=st.data())
 def test_native_stream_parser_raises_only_chatpipe_errors(provider: str, data: st.DataObject) -> None:
     stream = data.draw(native_events(provider))
-    parser = adapter(provider).stream_parser(ChatRequest(model="m", messages=(), stream=True))
-    accumulator = StreamAccumulator(provider=provider)
     try:
-        for event in stream:
-            for chunk in parser.feed(event):
-                accumulator.add(chunk)
-            if parser.done:
-                break
-        for chunk in parser.finish():
-            accumulator.add(chunk)
-        response = accumulator.response()
+        response = parse_events(adapter(provider), stream, provider)
     except ChatpipeError as exc:
         assert str(exc) and KEY not in str(exc)
     else:
