@@ -23,13 +23,14 @@ def plugins(as_json: bool) -> None:
         ]
         click.echo(json.dumps(data, indent=2))
         return
+    width = max((len(", ".join(p.names)) for p in listing), default=0) + 2
     for kind in ("provider", "converter"):
         rows = [p for p in listing if p.kind == kind]
         click.secho(f"{kind}s:", bold=True)
         if not rows:
             click.echo(f"  (none installed; e.g. pip install chatpipe-{'openai' if kind == 'provider' else 'strict'})")
         for p in rows:
-            click.echo(f"  {', '.join(p.names):<45} {p.distribution} {p.version}")
+            click.echo(f"  {', '.join(p.names):<{width}}{p.distribution} {p.version}")
 
 
 @cli.group(context_settings=CONTEXT)
