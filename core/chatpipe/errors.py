@@ -109,7 +109,7 @@ class PluginNotFoundError(ChatpipeError):
         if self.suggestions:
             parts.append("Did you mean " + " or ".join(repr(s) for s in self.suggestions) + "?")
         if package:
-            parts.append(f"If it is the plugin package, install it: pip install {package}")
+            parts.append(f"If a plugin provides it, install it: pip install {package}.")
         if self.available:
             parts.append("Installed: " + ", ".join(self.available) + ".")
         super().__init__(" ".join(parts))

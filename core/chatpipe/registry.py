@@ -132,7 +132,9 @@ class Registry:
         suggestions = difflib.get_close_matches(name, known, n=2, cutoff=0.6)
         if not suggestions:
             suggestions = [s for s in difflib.get_close_matches(name, list(catalog), n=2, cutoff=0.6) if s != name]
-        package = _catalog.package_for(kind, name) or f"chatpipe-{name}" if name else None
+        # A first-party name names its package; for a likely typo the suggestion is the fix, and
+        # otherwise third-party plugins are conventionally published as chatpipe-<name>.
+        package = _catalog.package_for(kind, name) or (f"chatpipe-{name}" if name and not suggestions else None)
         return PluginNotFoundError(kind, name, suggestions=suggestions, package=package, available=known)
 
     # --- listing ------------------------------------------------------------------------

@@ -227,7 +227,8 @@ def chat(
                         in_reasoning = False
                     click.echo(chunk.text, nl=False)
         except ProviderError:
-            click.echo("")
+            if stream.text:
+                click.echo("")  # end the partial line before the error message
             raise
         click.echo("")
         _print_tool_calls(stream.response.tool_calls)
