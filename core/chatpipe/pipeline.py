@@ -404,7 +404,7 @@ class Pipeline:
         **params: Any,
     ) -> ChatResponse:
         """One non-streaming completion."""
-        _, http, _, _ = self._build(messages, stream=False, tools=tools, tool_choice=tool_choice, params=params)
+        http = self._build(messages, stream=False, tools=tools, tool_choice=tool_choice, params=params)[1]
         self._require_key()
         response = self.transport.send(http, retryable=self._retryable())
         self._raise_for_status(response)
@@ -419,7 +419,10 @@ class Pipeline:
         **params: Any,
     ) -> ChatResponse:
         """Async twin of :meth:`complete`."""
-        _, http, _, _ = self._build(messages, stream=False, tools=tools, tool_choice=tool_choice, params=params)
+        # Only the HTTP request is kept: holding the converter stages across the await would keep
+        # every in-flight call's intermediates alive, which makes garbage collection in a burst of
+        # concurrent calls measurably slower (docs/performance.md).
+        http = self._build(messages, stream=False, tools=tools, tool_choice=tool_choice, params=params)[1]
         self._require_key()
         response = await self.transport.asend(http, retryable=self._retryable())
         self._raise_for_status(response)
