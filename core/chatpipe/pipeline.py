@@ -224,22 +224,18 @@ class Pipeline:
     def _resolve_key(
         self, explicit: str | Secret | None, config_key: str | None, store: KeyStore | None
     ) -> Secret | None:
-        if isinstance(explicit, Secret) and explicit:
-            return explicit
-        if isinstance(explicit, str) and explicit.strip():
-            return Secret(explicit.strip())
         from .keys import KeyStore, resolve_api_key
 
         info = self.provider_class.info
         if explicit is None and store is None:
-            store = KeyStore()
+            store = KeyStore()  # the key file is only read when no key was passed
         return resolve_api_key(
             info.name,
             explicit=explicit,
             profile_name=self.profile,
             profile_key=config_key,
             env_vars=info.api_key_env,
-            store=store if explicit is None else None,
+            store=store,
         )
 
     def __repr__(self) -> str:
