@@ -439,5 +439,16 @@ _structure_hooks: tuple[tuple[type, Callable[[Any, str], Any]], ...] = (
     (InputAudio, _input_audio),
     (ModelInfo, _model_info_checked),
 )
+
+
+def _structure_hook(fn: Callable[[Any, str], Any], cls: type) -> Callable[[Any, Any], Any]:
+    """A cattrs structure hook running ``fn`` (errors located at the class name)."""
+
+    def hook(data: Any, _type: Any) -> Any:
+        return _wrap(fn, data, cls.__name__)
+
+    return hook
+
+
 for _scls, _sfn in _structure_hooks:
-    converter.register_structure_hook(_cls, lambda data, _type, _f=_sfn, _c=_scls: _wrap(_f, data, _c.__name__))
+    converter.register_structure_hook(_scls, _structure_hook(_sfn, _scls))

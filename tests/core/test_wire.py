@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 from chatpipe.errors import InvalidRequestError
-from chatpipe.models import AudioPart, ImagePart, Message, OtherPart, TextPart, ToolCall, Usage
+from chatpipe.models import AudioPart, ImagePart, Message, OtherPart, TextPart, Tool, ToolCall, Usage
 from chatpipe.wire import (
+    converter,
     message_from_dict,
     message_to_dict,
     messages_from_dicts,
@@ -170,6 +171,19 @@ def test_malformed_messages_name_the_key(data: dict[str, Any], where: str, fragm
         messages_from_dicts([data])
     assert info.value.where == where
     assert fragment in str(info.value)
+
+
+def test_the_cattrs_converter_structures_each_model() -> None:
+    assert converter.structure({"role": "user", "content": "hi"}, Message) == Message("user", "hi")
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+    assert tool_to_dict(converter.structure(tool, Tool)) == tool
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    calls = message_from_dict({"role": "assistant", "tool_calls": [call]}).tool_calls
+    assert calls is not None
+    assert converter.structure(call, ToolCall) == calls[0]
+    with pytest.raises(InvalidRequestError) as info:
+        converter.structure({"content": "no role"}, Message)
+    assert info.value.where == "Message.role"
 
 
 def test_message_list_must_be_a_list() -> None:
