@@ -30,7 +30,7 @@ from .models import ChatRequest, ChatResponse, Message, ModelInfo, Tool
 from .provider import Provider, ProviderSettings
 from .registry import Registry, default_registry
 from .sansio import HttpRequest, HttpResponse
-from .wire import messages_from_dicts, messages_to_dicts, tools_from_dicts
+from .wire import _plain_message, message_from_dict, messages_to_dicts, tools_from_dicts
 
 if TYPE_CHECKING:
     from .config import Config, Profile
@@ -84,18 +84,17 @@ class Explanation:
 
 
 def _as_messages(messages: Sequence[Mapping[str, Any] | Message]) -> tuple[Message, ...]:
-    if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
+    """The caller's messages as models: Message instances kept, dicts structured (errors located)."""
+    if type(messages) is not list and (isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence)):
         raise InvalidRequestError("expected a list of messages", where="messages")
-    if all(isinstance(m, Message) for m in messages):
-        return tuple(messages)  # type: ignore[arg-type]
-    return messages_from_dicts([m if isinstance(m, Mapping) else _message_dict(m, i) for i, m in enumerate(messages)])
+    return tuple([_plain_message(m) or _structure(m, i) for i, m in enumerate(messages)])
 
 
-def _message_dict(message: Any, index: int) -> Mapping[str, Any]:
-    from .wire import message_to_dict
-
+def _structure(message: object, index: int) -> Message:
     if isinstance(message, Message):
-        return message_to_dict(message)
+        return message
+    if isinstance(message, Mapping):
+        return message_from_dict(message, where=f"messages[{index}]")
     raise InvalidRequestError(
         f"expected a message dict such as {{'role': 'user', 'content': 'Hi'}}, got {type(message).__name__}",
         where=f"messages[{index}]",
@@ -151,6 +150,7 @@ class Pipeline:
         self.profile = profile
         self.converters: tuple[Converter, ...] = tuple(resolve_chain(normalise_names(converters), self.registry))
         self.required: tuple[Converter, ...] = tuple(resolve_chain(info.required_converters, self.registry))
+        self._chain = (*self.converters, *self.required)
         self.context = make_context(placeholder, names)
         self.model = model or info.default_model
         base = base_url or info.default_base_url
@@ -245,7 +245,7 @@ class Pipeline:
     # --- request building -----------------------------------------------------------------
 
     def _stages(self, messages: tuple[Message, ...]) -> list[Stage]:
-        return run_chain(messages, [*self.converters, *self.required], self.context)
+        return run_chain(messages, self._chain, self.context)
 
     def _build(
         self,
@@ -260,7 +260,7 @@ class Pipeline:
         validate_messages(structured)
         tool_objs = self._tools(tools)
         if tool_objs:
-            folding = [c.name for c in (*self.converters, *self.required) if not c.keeps_tools]
+            folding = [c.name for c in self._chain if not c.keeps_tools]
             if folding:
                 raise InvalidRequestError(
                     f"converter(s) {folding} fold tool calls into text, so 'tools' cannot be sent; "
@@ -290,7 +290,7 @@ class Pipeline:
         )
         http = self.adapter.build_chat(request)
         if _log.isEnabledFor(logging.DEBUG):
-            chain = ",".join(c.name for c in (*self.converters, *self.required)) or "none"
+            chain = ",".join(c.name for c in self._chain) or "none"
             _log.debug(
                 "%s",
                 scrub(

@@ -174,6 +174,27 @@ def _tool_call(data: Any, where: str) -> ToolCall:
 
 
 _MESSAGE_KEYS = ("role", "content", "name", "tool_calls", "tool_call_id")
+_PLAIN_KEYS = frozenset(("role", "content"))
+_NESTED_KEYS = frozenset(("name", "tool_calls", "tool_call_id"))
+
+
+def _plain_message(data: Any) -> Message | None:
+    """The message for a plain dict (string or null ``content``, no name or tool fields), else ``None``.
+
+    A fast path for the common case (no ABC checks, no error locations built): anything
+    else, including every malformed message, returns ``None`` and goes through
+    :func:`_message`, which gives the same result for the dicts accepted here.
+    """
+    if type(data) is dict:
+        role = data.get("role")
+        content = data.get("content")
+        if type(role) is str and role and (content is None or type(content) is str):
+            keys = data.keys()
+            if keys <= _PLAIN_KEYS:
+                return Message(role, content)
+            if keys.isdisjoint(_NESTED_KEYS):
+                return Message(role, content, extra={k: v for k, v in data.items() if k not in _PLAIN_KEYS})
+    return None
 
 
 def _message(data: Any, where: str) -> Message:
@@ -226,14 +247,14 @@ def _wrap(fn: Callable[[Any, str], T], data: Any, where: str) -> T:
 
 def message_from_dict(data: Mapping[str, Any], *, where: str = "message") -> Message:
     """Structure one OpenAI message dict; raises InvalidRequestError naming the bad key."""
-    return _wrap(_message, data, where)
+    return _plain_message(data) or _wrap(_message, data, where)
 
 
 def messages_from_dicts(data: Iterable[Mapping[str, Any]], *, where: str = "messages") -> tuple[Message, ...]:
     """Structure a message list; ``where`` prefixes error locations (``messages[3].role``)."""
-    if isinstance(data, (str, bytes, Mapping)) or not isinstance(data, Iterable):
+    if type(data) is not list and (isinstance(data, (str, bytes, Mapping)) or not isinstance(data, Iterable)):
         raise InvalidRequestError("expected a list of message objects", where=where)
-    return tuple(_wrap(_message, m, f"{where}[{i}]") for i, m in enumerate(data))
+    return tuple(_plain_message(m) or _wrap(_message, m, f"{where}[{i}]") for i, m in enumerate(data))
 
 
 def part_from_dict(data: Mapping[str, Any], *, where: str = "part") -> Part:
@@ -253,24 +274,38 @@ def tools_from_dicts(data: Iterable[Mapping[str, Any]], *, where: str = "tools")
     return tuple(_wrap(_tool, t, f"{where}[{i}]") for i, t in enumerate(data))
 
 
+_COUNT_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
+
+
 def usage_from_dict(data: Mapping[str, Any]) -> Usage:
-    """Structure an OpenAI ``usage`` object, lifting cached and reasoning token details."""
-    base = {k: data[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens") if isinstance(data.get(k), int)}
-    extra = {k: v for k, v in data.items() if k not in base}
-    prompt_details = data.get("prompt_tokens_details")
-    completion_details = data.get("completion_tokens_details")
-    cached = prompt_details.get("cached_tokens") if isinstance(prompt_details, Mapping) else None
-    if cached is None and isinstance(data.get("prompt_cache_hit_tokens"), int):
-        cached = data["prompt_cache_hit_tokens"]
-    reasoning = completion_details.get("reasoning_tokens") if isinstance(completion_details, Mapping) else None
-    if reasoning is None and isinstance(data.get("reasoning_tokens"), int):
-        reasoning = data["reasoning_tokens"]
+    """Structure an OpenAI ``usage`` object, lifting cached and reasoning token details.
+
+    The three counts become fields when they are integers; every other key (a count that is
+    not an integer included) is kept in ``extra``.
+    """
+    prompt = data.get("prompt_tokens")
+    completion = data.get("completion_tokens")
+    total = data.get("total_tokens")
+    extra = {k: v for k, v in data.items() if k not in _COUNT_KEYS or not isinstance(v, int)}
+    cached = _detail(data, "prompt_tokens_details", "cached_tokens", "prompt_cache_hit_tokens")
+    reasoning = _detail(data, "completion_tokens_details", "reasoning_tokens", "reasoning_tokens")
     return Usage(
-        **base,
-        cached_tokens=cached if isinstance(cached, int) else None,
-        reasoning_tokens=reasoning if isinstance(reasoning, int) else None,
+        prompt_tokens=prompt if isinstance(prompt, int) else None,
+        completion_tokens=completion if isinstance(completion, int) else None,
+        total_tokens=total if isinstance(total, int) else None,
+        cached_tokens=cached,
+        reasoning_tokens=reasoning,
         extra=extra,
     )
+
+
+def _detail(data: Mapping[str, Any], details_key: str, key: str, flat_key: str) -> int | None:
+    """``data[details_key][key]``, else the flat ``data[flat_key]`` some vendors send; ints only."""
+    details = data.get(details_key)
+    value = details.get(key) if details is not None and isinstance(details, Mapping) else None
+    if value is None:
+        value = data.get(flat_key)
+    return value if isinstance(value, int) else None
 
 
 # --- public unstructure functions -----------------------------------------------------

@@ -173,6 +173,24 @@ def test_malformed_messages_name_the_key(data: dict[str, Any], where: str, fragm
     assert fragment in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": None, "refusal": None},
+        {"role": "tool", "content": "42", "tool_call_id": "call_1"},
+        {"role": "user", "name": "Rook", "content": "hi", "x_vendor": 1},
+    ],
+)
+def test_plain_and_full_paths_agree(data: dict[str, Any]) -> None:
+    # message_from_dict takes a fast path for plain dicts; a dict subclass takes the full path.
+    class Subclassed(dict[str, Any]):
+        pass
+
+    assert message_from_dict(data) == message_from_dict(Subclassed(data))
+    assert message_to_dict(message_from_dict(data)) == data
+
+
 def test_the_cattrs_converter_structures_each_model() -> None:
     assert converter.structure({"role": "user", "content": "hi"}, Message) == Message("user", "hi")
     tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}

@@ -49,6 +49,7 @@ class OpenAICompatibleProvider(Provider):
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)
         self.base_url = normalise_base_url(settings.base_url, provider=self.info.name)
+        self._headers: dict[bool, tuple[dict[str, str], frozenset[str]]] = {}
 
     # --- hooks for subclasses -----------------------------------------------------------
 
@@ -57,7 +58,11 @@ class OpenAICompatibleProvider(Provider):
         return body
 
     def extra_headers(self) -> dict[str, str]:
-        """Vendor headers added after the standard ones (e.g. OpenAI-Organization). Default: none."""
+        """Vendor headers added after the standard ones (e.g. OpenAI-Organization). Default: none.
+
+        Called once per adapter (per streaming mode): the headers derive from the settings
+        only and are pre-built, not rebuilt for every request.
+        """
         return {}
 
     def models_base_url(self) -> str:
@@ -88,12 +93,19 @@ class OpenAICompatibleProvider(Provider):
     # --- requests -----------------------------------------------------------------------
 
     def headers(self, *, stream: bool = False) -> tuple[dict[str, str], frozenset[str]]:
-        """The request headers and the names of those carrying a secret.
+        """The request headers (a fresh dict) and the names of those carrying a secret.
 
         ``Authorization: Bearer`` is sent only when a key is set (decision 6); the vendor's
         :meth:`extra_headers` and then ``settings.headers`` follow and may override (names
         compared case-insensitively). A settings header whose value contains the key is secret.
+        Built once per streaming mode, as they depend on the settings alone.
         """
+        built = self._headers.get(stream)
+        if built is None:
+            built = self._headers[stream] = self._build_headers(stream)
+        return dict(built[0]), built[1]
+
+    def _build_headers(self, stream: bool) -> tuple[dict[str, str], frozenset[str]]:
         headers: dict[str, str] = {
             "Content-Type": "application/json",
             "Accept": "text/event-stream" if stream else "application/json",
@@ -173,9 +185,9 @@ class OpenAICompatibleProvider(Provider):
         """A 2xx ``chat.completion`` body; malformed -> ProtocolError, error envelope -> typed error."""
         try:
             data = decode_json(response.content)
-            return parse_completion(
-                data, provider=self.info.name, finish_table=self.finish_reasons, choice_hook=self.adjust_choice
-            )
+            overridden = type(self).adjust_choice is not OpenAICompatibleProvider.adjust_choice
+            hook = self.adjust_choice if overridden else None
+            return parse_completion(data, provider=self.info.name, finish_table=self.finish_reasons, choice_hook=hook)
         except ErrorInBody as exc:
             details = details_from_json(exc.data) or ErrorDetails(message="the server returned an error object")
             raise self._body_error(details, response) from None

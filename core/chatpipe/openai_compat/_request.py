@@ -65,8 +65,8 @@ def core_body(request: ChatRequest, *, stream_usage: bool, rewrite_audio: bool) 
     Raises :class:`~chatpipe.errors.InvalidRequestError` when ``params`` holds a key that has a
     field of its own (``model``, ``messages``, ``tools``, ``tool_choice``, ``stream``).
     """
-    reserved = sorted(RESERVED_PARAMS.intersection(request.params))
-    if reserved:
+    if not RESERVED_PARAMS.isdisjoint(request.params):
+        reserved = sorted(RESERVED_PARAMS.intersection(request.params))
         raise InvalidRequestError(
             f"{reserved} cannot be passed as parameters; use the request's own arguments for them",
             where="params",

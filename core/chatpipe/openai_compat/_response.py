@@ -35,12 +35,21 @@ class ErrorInBody(Exception):
         self.data = data
 
 
+_DECODER = json.JSONDecoder()
+
+
 def decode_json(content: bytes | str) -> Any:
     """Decode a JSON body, skipping leading whitespace and blank keep-alive lines.
 
     Raises :class:`MalformedBody` for anything that is not JSON.
     """
     text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else content
+    try:
+        value, end = _DECODER.raw_decode(text)  # the common case: nothing around the JSON
+        if end == len(text):
+            return value
+    except ValueError:
+        pass
     text = text.strip()
     if not text:
         raise MalformedBody("the body was empty")
@@ -61,22 +70,22 @@ def reasoning_of(message: Mapping[str, Any]) -> str | None:
 
 def parse_usage(data: Any) -> Usage | None:
     """``usage`` when it is an object, else ``None`` (absent or ``null``)."""
-    if isinstance(data, Mapping):
-        return wire.usage_from_dict(data)
     if data is None:
         return None
+    if isinstance(data, Mapping):
+        return wire.usage_from_dict(data)
     raise MalformedBody(f"'usage' should be an object, got {type(data).__name__}")
 
 
 def parse_choice(data: Any, position: int, finish_table: Mapping[str, FinishReason] = FINISH_REASONS) -> Choice:
     """One ``choices[i]`` entry; ``position`` stands in for a missing ``index``."""
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise MalformedBody(f"choices[{position}] should be an object, got {type(data).__name__}")
     index = data.get("index", position)
-    if not isinstance(index, int) or isinstance(index, bool):
+    if type(index) is not int and (not isinstance(index, int) or isinstance(index, bool)):
         raise MalformedBody(f"choices[{position}].index should be an integer, got {index!r}")
     message = data.get("message")
-    if not isinstance(message, Mapping):
+    if type(message) is not dict and not isinstance(message, Mapping):
         raise MalformedBody(f"choices[{position}].message should be an object, got {type(message).__name__}")
     if "role" not in message:
         message = {"role": "assistant", **message}
@@ -101,16 +110,16 @@ def parse_completion(
     :class:`MalformedBody` for any other shape problem. ``choice_hook`` post-processes each
     choice (e.g. Perplexity's ``<think>`` split).
     """
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise MalformedBody(f"expected a JSON object, got {type(data).__name__}")
     if "error" in data and not data.get("choices"):
         raise ErrorInBody(data)
     choices_data = data.get("choices")
     if not isinstance(choices_data, list):
         raise MalformedBody("the response has no 'choices' list")
-    choices = tuple(parse_choice(c, i, finish_table) for i, c in enumerate(choices_data))
+    choices = tuple([parse_choice(c, i, finish_table) for i, c in enumerate(choices_data)])
     if choice_hook is not None:
-        choices = tuple(choice_hook(c) for c in choices)
+        choices = tuple([choice_hook(c) for c in choices])
     response_id = data.get("id")
     model = data.get("model")
     return ChatResponse(

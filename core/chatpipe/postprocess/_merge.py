@@ -23,15 +23,21 @@ SYSTEM, USER, ASSISTANT, TOOL = "system", "user", "assistant", "tool"
 EXAMPLE_USER, EXAMPLE_ASSISTANT = "example_user", "example_assistant"
 
 
-@attrs.frozen
+@attrs.define
 class _Item:
-    """A message being processed: its role, content pieces and the fields that survive."""
+    """A message being processed: its role, content pieces and the fields that survive.
+
+    Treated as immutable (changes go through :func:`attrs.evolve`); not frozen only because
+    a frozen class is slower to build, and one is built per message on every call.
+    """
 
     role: str
     pieces: Pieces
     tool_calls: tuple[ToolCall, ...] | None = None
     tool_call_id: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict)
+    source: Message | None = None
+    """The input message this item was made from, returned as is when nothing changed."""
 
     def absorb(self, other: _Item) -> _Item:
         """This item with ``other`` appended: content joined, tool calls concatenated.
@@ -46,10 +52,27 @@ class _Item:
         return attrs.evolve(self, pieces=join(self.pieces, other.pieces), tool_calls=calls)
 
     def to_message(self) -> Message:
-        """The output message (name removed, content rendered, extra keys copied)."""
+        """The output message (name removed, content rendered, extra keys copied).
+
+        When every field would be the very object the source message already holds (and the
+        source has no name to remove), the source message itself is returned: it is equal to
+        the message that would be built, and immutable.
+        """
+        content = render(self.pieces)
+        src = self.source
+        if (
+            src is not None
+            and src.content is content
+            and src.name is None
+            and src.role == self.role
+            and src.tool_calls is self.tool_calls
+            and src.tool_call_id is self.tool_call_id
+            and src.extra is self.extra
+        ):
+            return src
         return Message(
             role=self.role,
-            content=render(self.pieces),
+            content=content,
             tool_calls=self.tool_calls,
             tool_call_id=self.tool_call_id,
             extra=dict(self.extra),
@@ -61,7 +84,7 @@ def check_messages(messages: Sequence[Message]) -> tuple[Message, ...]:
 
     Raises :class:`~chatpipe.errors.InvalidRequestError` naming the first bad entry.
     """
-    if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
+    if type(messages) is not tuple and (isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence)):
         raise InvalidRequestError(
             f"expected a sequence of chatpipe.models.Message, got {type(messages).__name__}",
             where="messages",
@@ -79,7 +102,11 @@ def check_messages(messages: Sequence[Message]) -> tuple[Message, ...]:
 def _normalise(message: Message, index: int, context: ConvertContext, *, single: bool, tools: bool) -> _Item:
     """Step A for one message: flatten, fold tool calls, prefix names, fix the role."""
     names = context.names
-    pieces = to_pieces(message.content, where=f"messages[{index}].content")
+    content = message.content
+    if type(content) is str:  # the common case, without the general path's checks
+        pieces: Pieces = (content,) if content else ()
+    else:
+        pieces = to_pieces(content, where=f"messages[{index}].content")
     if not tools and message.tool_calls:
         for call in message.tool_calls:
             pieces = join(pieces, (fold_tool_call(call),))
@@ -100,8 +127,8 @@ def _normalise(message: Message, index: int, context: ConvertContext, *, single:
             pieces = prefix_as_user(pieces, names)
         role = USER
     if tools:
-        return _Item(role, pieces, message.tool_calls, message.tool_call_id, message.extra)
-    return _Item(role, pieces, extra=message.extra)
+        return _Item(role, pieces, message.tool_calls, message.tool_call_id, message.extra, message)
+    return _Item(role, pieces, extra=message.extra, source=message)
 
 
 def _squash(items: Sequence[_Item]) -> list[_Item]:
@@ -119,13 +146,12 @@ def _strict_pass(items: list[_Item], context: ConvertContext, *, placeholders: b
     """Step E: later systems become user turns, the placeholder rule, then squash again."""
     items = [attrs.evolve(it, role=USER) if i > 0 and it.role == SYSTEM else it for i, it in enumerate(items)]
     if placeholders:
-        placeholder = _Item(USER, to_pieces(context.placeholder))
         first = items[0]
         if first.role == SYSTEM:
             if len(items) == 1 or items[1].role != USER:
-                items.insert(1, placeholder)
+                items.insert(1, _Item(USER, to_pieces(context.placeholder)))
         elif first.role != USER:
-            items.insert(0, placeholder)
+            items.insert(0, _Item(USER, to_pieces(context.placeholder)))
     return _squash(items)
 
 

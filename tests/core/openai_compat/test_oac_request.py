@@ -50,6 +50,20 @@ def test_headers_carry_bearer_key_json_types_and_mark_the_secret(provider: Any, 
     assert planted_key not in str(http.redacted())
 
 
+def test_each_request_gets_its_own_headers_dict(provider: Any) -> None:
+    # Headers are pre-built once per adapter; a caller (or a before-send hook) changing one
+    # request's headers must not leak into the next request, nor into the model-list request.
+    first = provider.build_chat(request())
+    first.headers["X-Mutated"] = "yes"
+    del first.headers["Accept"]
+    second = provider.build_chat(request())
+    assert "X-Mutated" not in second.headers and second.headers["Accept"] == "application/json"
+    models = provider.build_models()
+    assert "Content-Type" not in models.headers
+    assert provider.build_chat(request()).headers["Content-Type"] == "application/json"
+    assert provider.build_chat(request(stream=True)).headers["Accept"] == "text/event-stream"
+
+
 def test_streaming_asks_for_event_stream_and_usage(provider: Any) -> None:
     http = provider.build_chat(request(stream=True))
     assert http.headers["Accept"] == "text/event-stream"

@@ -55,6 +55,18 @@ def test_leading_blank_keep_alive_lines_are_skipped(provider: Any) -> None:
     assert provider.parse_chat(http(200, raw)).text == "late"
 
 
+def test_whitespace_after_the_json_is_fine_but_trailing_data_is_not(provider: Any) -> None:
+    raw = json.dumps(completion("tail")).encode()
+    assert provider.parse_chat(http(200, raw + b"\r\n\n ")).text == "tail"
+    with pytest.raises(ProtocolError, match="not valid JSON"):
+        provider.parse_chat(http(200, raw + b"{}"))
+
+
+def test_a_body_that_is_not_utf8_is_decoded_leniently(provider: Any) -> None:
+    raw = json.dumps(completion("caf\u00e9"), ensure_ascii=False).encode("latin-1")
+    assert provider.parse_chat(http(200, raw)).text == "caf\ufffd"
+
+
 def test_missing_optional_fields_are_tolerated(provider: Any) -> None:
     reply = provider.parse_chat(http(200, {"choices": [{"message": {"content": "hi"}}]}))
     assert reply.text == "hi"

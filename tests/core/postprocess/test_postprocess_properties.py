@@ -6,11 +6,14 @@ Bounded: 200 examples per property, no deadline.
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import Iterable
+from typing import Any, Iterable
 
 import pytest
+from chatpipe.converter import ConvertContext
 from chatpipe.models import Message, OtherPart, Part, TextPart
+from chatpipe.postprocess import _merge as merge_module
 from chatpipe.postprocess import fold_tool_call
+from chatpipe.postprocess._pieces import render
 from chatpipe.wire import messages_to_dicts
 from chatpipe_postprocess_strategies import contexts, message_lists
 from hypothesis import given, settings
@@ -173,3 +176,39 @@ def test_strategies_produce_every_part_kind():
     for kind in (ImagePart, AudioPart, OtherPart):
         assert isinstance(find(parts, lambda p, k=kind: isinstance(p, k)), kind)
     assert find(parts, lambda p: isinstance(p, TextPart) and bool(p.extra)).extra
+
+
+def _always_build(item: Any) -> Message:
+    """What ``_Item.to_message`` builds when it does not hand back the untouched source message."""
+    return Message(
+        role=item.role,
+        content=render(item.pieces),
+        tool_calls=item.tool_calls,
+        tool_call_id=item.tool_call_id,
+        extra=dict(item.extra),
+    )
+
+
+@pytest.mark.parametrize("mode", [m for m in ALL if m != "none"])
+@bounded
+@given(messages=message_lists, context=contexts)
+def test_handing_back_untouched_messages_changes_no_output(converters, mode, messages, context):
+    output = converters[mode](messages, context)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(merge_module._Item, "to_message", _always_build)
+        built = converters[mode](messages, context)
+    assert output == built
+    assert messages_to_dicts(output) == messages_to_dicts(built)
+    originals = {id(m) for m in messages}
+    assert all(m.name is None for m in output if id(m) in originals)
+
+
+def test_an_untouched_message_is_handed_back_and_a_touched_one_is_new(converters):
+    system, named, plain = (
+        Message("system", "Be brief."),
+        Message("user", "Hi", name="Rook"),
+        Message("assistant", "Hello"),
+    )
+    output = converters["strict"]((system, named, plain), ConvertContext())
+    assert output[0] is system and output[2] is plain
+    assert output[1] is not named and output[1] == Message("user", "Rook: Hi")
