@@ -41,6 +41,7 @@ from ..sansio import HttpRequest, HttpResponse
 from ._backend import load_backend
 from ._errors import BODY, REQUEST, map_exception, safe_url
 from ._policy import RetryPolicy, Timeouts
+from ._prepared import RequestBuilder
 from ._response import AsyncStreamResponse, StreamResponse, lower_headers
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class Transport:
         self._should_retry = should_retry
         self._backend_name = backend
         self._backend: ModuleType | None = None
+        self._builder: RequestBuilder | None = None
         self._sleep = sleep
         self._async_sleep = async_sleep
         self._lock = threading.Lock()
@@ -116,6 +118,7 @@ class Transport:
         """The HTTP library module in use (imported on first access)."""
         if self._backend is None:
             self._backend = load_backend(self._backend_name)
+            self._builder = RequestBuilder(self._backend)
         return self._backend
 
     @property
@@ -190,21 +193,26 @@ class Transport:
         return values
 
     def _build(self, client: httpx2.Client | httpx2.AsyncClient, request: HttpRequest) -> httpx2.Request:
-        """The backend request for ``request``; bad URL/headers/body raise InvalidRequestError."""
-        headers = dict(request.headers)
+        """The backend request for ``request``; bad URL/headers/body raise InvalidRequestError.
+
+        A JSON body is sent compact (no spaces), UTF-8, with ``content-type: application/json``
+        unless the request sets its own content type.
+        """
+        headers = request.headers
         content: bytes | None = None
         problem: str | None = None
         if request.json is not None:
             try:
-                content = json.dumps(request.json, ensure_ascii=False, allow_nan=False).encode("utf-8")
+                content = json.dumps(request.json, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
             except (TypeError, ValueError) as exc:
                 problem = f"the request body is not valid JSON ({exc}); pass only JSON-serialisable values"
             if not any(name.lower() == "content-type" for name in headers):
-                headers["content-type"] = "application/json"
+                headers = {**headers, "content-type": "application/json"}
         if problem is None:
             b = self.backend
+            assert self._builder is not None  # set with the backend
             try:
-                return client.build_request(request.method, request.url, headers=headers, content=content)
+                return self._builder.build(client, request.method, request.url, headers, content)
             except (b.InvalidURL, b.UnsupportedProtocol) as exc:
                 problem = (
                     f"invalid or unsupported URL {safe_url(request.url)!r}: {exc}; base_url must be an absolute "
