@@ -138,4 +138,5 @@ class SSEDecoder:
         self._data, self._event, self._retry = [], "", None
         if not data:
             return None
-        return SSEEvent(data="\n".join(data), event=event or "message", id=self._last_id, retry=retry)
+        text = data[0] if len(data) == 1 else "\n".join(data)
+        return SSEEvent(data=text, event=event or "message", id=self._last_id, retry=retry)

@@ -39,6 +39,9 @@ ErrorFactory = Callable[[Mapping[str, Any] | str], APIStatusError]
 ProtocolFactory = Callable[[str, str], ProtocolError]
 
 
+_DECODER = json.JSONDecoder()
+
+
 class OpenAIStreamParser(StreamParser):
     """Parses one OpenAI-compatible SSE stream.
 
@@ -74,7 +77,9 @@ class OpenAIStreamParser(StreamParser):
                 payload = data
             raise self._make_error(payload if isinstance(payload, Mapping) else data)
         try:
-            decoded = json.loads(data)
+            decoded, end = _DECODER.raw_decode(data)  # json.loads without its extra checks: data is stripped
+            if end != len(data):
+                decoded = json.loads(data)  # raises the "extra data" error
         except ValueError:
             if event.event not in _DATA_EVENTS:
                 return ()  # an unknown named event carrying text: not ours to interpret

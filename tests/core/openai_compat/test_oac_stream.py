@@ -192,6 +192,7 @@ def test_stream_error_text_never_contains_the_key(provider: Any, planted_key: st
     ("data", "problem"),
     [
         ("{not json", "not valid JSON"),
+        ('{"choices": []} {"choices": []}', "not valid JSON"),
         ("[1]", "not an object"),
         ('{"choices": {"0": 1}}', "choices"),
         ('{"choices": [{"delta": "x"}]}', "delta"),
