@@ -15,10 +15,9 @@ Contract:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping  # not typing: isinstance() on those is ~10x slower
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
-import cattrs
 
 from .errors import InvalidRequestError
 from .models import (
@@ -60,8 +59,14 @@ __all__ = [
 
 T = TypeVar("T")
 
-converter = cattrs.Converter()
-"""The one converter. Classes with an ``extra`` field get hooks that keep unknown keys."""
+if TYPE_CHECKING:
+    import cattrs
+
+    converter: cattrs.Converter
+    """The one cattrs converter, with the structure/unstructure functions below as its hooks.
+
+    Built (and cattrs imported) on first access: nothing on the request path needs it.
+    """
 
 
 class _WireError(Exception):
@@ -450,7 +455,7 @@ def chunk_to_dict(chunk: ChatChunk) -> dict[str, Any]:
     return out
 
 
-for _cls, _fn in (
+_UNSTRUCTURE_HOOKS: tuple[tuple[type, Callable[[Any], Any]], ...] = (
     (Message, message_to_dict),
     (Tool, tool_to_dict),
     (Usage, usage_to_dict),
@@ -461,10 +466,8 @@ for _cls, _fn in (
     (ImagePart, part_to_dict),
     (AudioPart, part_to_dict),
     (OtherPart, part_to_dict),
-):
-    converter.register_unstructure_hook(_cls, _fn)
-
-_structure_hooks: tuple[tuple[type, Callable[[Any, str], Any]], ...] = (
+)
+_STRUCTURE_HOOKS: tuple[tuple[type, Callable[[Any, str], Any]], ...] = (
     (Message, _message),
     (Tool, _tool),
     (ToolCall, _tool_call),
@@ -485,5 +488,19 @@ def _structure_hook(fn: Callable[[Any, str], Any], cls: type) -> Callable[[Any, 
     return hook
 
 
-for _scls, _sfn in _structure_hooks:
-    converter.register_structure_hook(_scls, _structure_hook(_sfn, _scls))
+def _build_converter() -> cattrs.Converter:
+    import cattrs
+
+    built = cattrs.Converter()
+    for cls, unstructure in _UNSTRUCTURE_HOOKS:
+        built.register_unstructure_hook(cls, unstructure)
+    for cls, structure in _STRUCTURE_HOOKS:
+        built.register_structure_hook(cls, _structure_hook(structure, cls))
+    return built
+
+
+def __getattr__(name: str) -> Any:
+    if name == "converter":
+        built = globals()["converter"] = _build_converter()
+        return built
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
