@@ -262,40 +262,56 @@ def scenario_import(client: Client, cfg: dict[str, Any]) -> dict[str, Any]:
     return {"import_ms": elapsed * 1e3, "rss_mb": rss_mb(), "modules": len(sys.modules)}
 
 
-def _timed(fn: Any, n: int) -> tuple[float, float]:
-    wall, cpu = time.perf_counter(), time.process_time()
-    for _ in range(n):
-        fn()
-    return time.perf_counter() - wall, time.process_time() - cpu
+BLOCKS = 10
+"""Sequential calls are timed in this many equal blocks; the median block is reported.
+
+A shared machine has slow phases lasting a second or more (seen here: every client at once
+1.4x slower); the median block keeps such a phase from deciding a whole measurement.
+"""
+
+
+def _per_call(times: list[tuple[float, float]], per_block: int) -> dict[str, float]:
+    """Median wall and CPU microseconds per call over the blocks' ``(wall, cpu)`` seconds."""
+    return {
+        "us_per_call": statistics.median(w for w, _ in times) / per_block * 1e6,
+        "cpu_us_per_call": statistics.median(c for _, c in times) / per_block * 1e6,
+        "us_per_call_mean": sum(w for w, _ in times) / (per_block * len(times)) * 1e6,
+    }
 
 
 def scenario_sync(client: Client, cfg: dict[str, Any]) -> dict[str, Any]:
-    """Sequential sync calls: wall and CPU microseconds per call."""
+    """Sequential sync calls: wall and CPU microseconds per call (median of BLOCKS blocks)."""
     client.setup(cfg["url"])
     for _ in range(cfg["warmup"]):
         client.call()
-    n = cfg["calls"]
-    wall, cpu = _timed(client.call, n)
-    return {"us_per_call": wall / n * 1e6, "cpu_us_per_call": cpu / n * 1e6, "calls": n}
+    per_block = max(1, cfg["calls"] // BLOCKS)
+    times = []
+    for _ in range(BLOCKS):
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(per_block):
+            client.call()
+        times.append((time.perf_counter() - wall, time.process_time() - cpu))
+    return {**_per_call(times, per_block), "calls": per_block * BLOCKS}
 
 
 def scenario_async(client: Client, cfg: dict[str, Any]) -> dict[str, Any]:
-    """Sequential awaited calls on one event loop: wall and CPU microseconds per call."""
+    """Sequential awaited calls on one event loop: wall and CPU µs per call (median of BLOCKS blocks)."""
     client.setup(cfg["url"])
+    per_block = max(1, cfg["calls"] // BLOCKS)
 
-    async def run() -> tuple[float, float]:
+    async def run() -> list[tuple[float, float]]:
         for _ in range(cfg["warmup"]):
             await client.acall()
-        wall, cpu = time.perf_counter(), time.process_time()
-        for _ in range(cfg["calls"]):
-            await client.acall()
-        result = time.perf_counter() - wall, time.process_time() - cpu
+        times = []
+        for _ in range(BLOCKS):
+            wall, cpu = time.perf_counter(), time.process_time()
+            for _ in range(per_block):
+                await client.acall()
+            times.append((time.perf_counter() - wall, time.process_time() - cpu))
         await client.aclose()
-        return result
+        return times
 
-    wall, cpu = asyncio.run(run())
-    n = cfg["calls"]
-    return {"us_per_call": wall / n * 1e6, "cpu_us_per_call": cpu / n * 1e6, "calls": n}
+    return {**_per_call(asyncio.run(run()), per_block), "calls": per_block * BLOCKS}
 
 
 def scenario_stream(client: Client, cfg: dict[str, Any]) -> dict[str, Any]:
