@@ -40,7 +40,8 @@ BENCH_PYTHON = HERE / ".venv" / "bin" / "python"
 # it), even where the environment sets PYTHONDONTWRITEBYTECODE or the source tree is read-only.
 PYCACHE = HERE / ".pycache"
 
-MAIN_CLIENTS = ("chatpipe", "httpx2", "httpx")
+MAIN_CLIENTS = ("chatpipe", "chatpipe-claude", "httpx2", "httpx")
+ANTHROPIC_ENDPOINT = ("chatpipe-claude", "anthropic")
 OTHER_CLIENTS = ("openai", "anthropic", "litellm")
 SCENARIOS = ("import", "sync", "async", "stream", "burst", "cli", "chain")
 ONLY_CHATPIPE = ("cli", "chain")
@@ -271,7 +272,7 @@ def table(m: dict[str, Any], clients: list[str]) -> str:
         stream = _get(m, c, "stream", "chunks_per_s")
         warm = _get(m, c, "burst", "warm_wall_s")
         peak = _get(m, c, "burst", "peak_rss_mb")
-        name = c + (" (Anthropic endpoint)" if c == "anthropic" else "")
+        name = c + (" (Anthropic endpoint)" if c in ANTHROPIC_ENDPOINT else "")
         rows.append(
             "| "
             + " | ".join(

@@ -6,7 +6,8 @@ Standard library only, plus the one client library under test, imported inside t
 section of the ``import`` scenario.
 
 Clients: ``chatpipe``, ``httpx``, ``httpx2`` (bare: post + ``.json()``, or ``iter_lines``),
-``openai``, ``litellm``, ``anthropic`` (on the Anthropic-style endpoint).
+``openai``, ``litellm``; ``anthropic`` and ``chatpipe-claude`` (chatpipe's Claude adapter) on
+the Anthropic-style endpoint.
 Scenarios: ``import``, ``sync``, ``async``, ``stream``, ``burst``, ``cli`` and ``chain``
 (chatpipe only).
 """
@@ -142,6 +143,17 @@ class Chatpipe(Client):
         await self.pipe.aclose()
 
 
+class ChatpipeClaude(Chatpipe):
+    """chatpipe's Claude adapter against the Anthropic-style endpoint (next to the anthropic SDK)."""
+
+    def setup(self, url: str) -> None:
+        import chatpipe
+
+        self.pipe = chatpipe.Pipeline(
+            "claude", model=MODEL, converters=["strict"], api_key=KEY, base_url=url, max_retries=2
+        )
+
+
 class OpenAISDK(Client):
     """The official openai SDK."""
 
@@ -244,7 +256,13 @@ def make_client(name: str) -> Client:
     """The client object for ``name``."""
     if name in ("httpx", "httpx2"):
         return Bare(name)
-    factories = {"chatpipe": Chatpipe, "openai": OpenAISDK, "litellm": LiteLLM, "anthropic": AnthropicSDK}
+    factories = {
+        "chatpipe": Chatpipe,
+        "chatpipe-claude": ChatpipeClaude,
+        "openai": OpenAISDK,
+        "litellm": LiteLLM,
+        "anthropic": AnthropicSDK,
+    }
     if name not in factories:
         raise SystemExit(f"unknown client {name!r}; choose from httpx, httpx2, {', '.join(factories)}")
     return factories[name]()
