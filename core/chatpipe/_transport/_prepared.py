@@ -9,7 +9,8 @@ the request from those parsed pieces (about 9 µs).
 Contract: ``builder.build(client, method, url, headers, content)`` returns a request equal to
 ``client.build_request(method, url, headers=headers, content=content)`` — same URL, same
 merged headers, the client's cookies and timeout — provided every client given to one builder
-has the same default headers (the transport builds all its clients from the same options).
+has the same default headers and no ``base_url`` or default query ``params`` (the transport
+builds all its clients from the same options, with neither).
 URLs that are not absolute ``http``/``https`` URLs are passed to ``client.build_request``
 itself, so its errors are the library's own.
 """
