@@ -81,3 +81,23 @@ def test_the_caches_are_bounded(library: Any) -> None:
         assert str(built.url) == url and built.headers["x-index"] == str(index)
     assert len(builder._urls) <= MAX_CACHED and len(builder._headers) <= MAX_CACHED
     client.close()
+
+
+def test_the_transport_s_clients_meet_the_builder_s_precondition(backend: str) -> None:
+    import asyncio
+
+    from chatpipe._transport import Transport
+
+    transport = Transport()
+
+    async def async_client() -> Any:
+        client = transport._async_client()
+        await transport.aclose()
+        return client
+
+    sync = transport._sync_client()
+    other = asyncio.run(async_client())
+    for client in (sync, other):
+        assert str(client.base_url) == "" and not client.params
+    assert sync.headers.raw == other.headers.raw
+    transport.close()
