@@ -10,8 +10,8 @@ chatpipe's pytest plugin, ``chatpipe.testing.pytest_plugin``, registered by the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 

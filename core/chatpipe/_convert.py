@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ._chain import make_context, normalise_names, resolve_chain, run_chain
 from .registry import Registry, default_registry

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 __all__ = ["Secret", "mask", "scrub"]
 

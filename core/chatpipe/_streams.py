@@ -10,7 +10,8 @@ A 200 reply whose body held no server-sent event at all raises
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
 
 from ._accumulate import StreamAccumulator
 from ._secrets import scrub

@@ -14,7 +14,7 @@ A converter plugin registers :class:`Converter` objects through
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 

@@ -11,7 +11,8 @@ Registration hooks are *historic*: a plugin registered later still receives the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ._markers import hookspec
 

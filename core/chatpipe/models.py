@@ -13,7 +13,8 @@ Contracts shared by every class here:
 
 from __future__ import annotations
 
-from typing import Any, Literal, Mapping, Union
+from collections.abc import Mapping
+from typing import Any, Literal, Union
 
 import attrs
 

@@ -14,7 +14,8 @@ Every ``parse_*`` method must turn malformed vendor data into a
 from __future__ import annotations
 
 import abc
-from typing import Any, ClassVar, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 
 import attrs
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import difflib
 import threading
-from typing import TYPE_CHECKING, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 import pluggy

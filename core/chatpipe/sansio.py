@@ -10,7 +10,8 @@ Secrets: headers named in ``HttpRequest.secret_headers`` carry credentials. ``re
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 

@@ -21,8 +21,9 @@ Contract of a transport:
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from typing import AsyncIterator, Iterator, Mapping, Protocol
+from typing import Protocol
 
 from .sansio import HttpRequest, HttpResponse, SSEEvent
 

@@ -8,7 +8,8 @@ gets a :class:`Case` (family, mode, a fresh fake server, recorded sleeps) and as
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from chatpipe.errors import (

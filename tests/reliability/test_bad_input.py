@@ -5,8 +5,9 @@ Every case runs against a live fake server that would answer, and asserts it saw
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from chatpipe import Pipeline

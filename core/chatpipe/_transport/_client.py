@@ -31,8 +31,9 @@ import logging
 import threading
 import time
 import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from .._log import get_logger
 from .._secrets import Secret, scrub

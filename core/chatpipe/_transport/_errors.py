@@ -7,8 +7,8 @@ that fixes it, and is scrubbed of the request's secrets. The original exception 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from types import ModuleType
-from typing import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .._secrets import Secret, scrub

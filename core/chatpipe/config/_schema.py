@@ -9,7 +9,8 @@ from trusted values. Mappings are plain dicts; treat them as read-only.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 

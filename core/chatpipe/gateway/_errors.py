@@ -27,7 +27,8 @@ upstream response *body* is never forwarded, and connection errors never name th
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .._secrets import Secret, scrub
 from ..errors import (

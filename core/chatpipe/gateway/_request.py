@@ -11,7 +11,8 @@ Every problem raises :class:`~.GatewayError` 400 naming the field (``param``).
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 

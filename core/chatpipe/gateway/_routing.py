@@ -12,7 +12,8 @@ no per-call state and pool their connections).
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import attrs
 

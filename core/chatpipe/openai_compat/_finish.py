@@ -7,7 +7,8 @@ string is always kept beside it as ``raw_finish_reason``. A value we do not know
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..models import FinishReason
 

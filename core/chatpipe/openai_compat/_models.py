@@ -7,7 +7,8 @@ Mistral's documented example). Entries keep unknown keys (``supports_chat``,
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .. import wire
 from ..errors import InvalidRequestError

@@ -14,7 +14,8 @@ its differences through class attributes and small hooks:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from .._secrets import scrub
 from ..errors import APIStatusError, AuthenticationError, NotFoundError, ProtocolError

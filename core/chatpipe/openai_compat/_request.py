@@ -13,7 +13,8 @@ Order of construction (reference 3 and 3.9), each step overriding the previous o
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from .. import wire
 from ..errors import InvalidRequestError

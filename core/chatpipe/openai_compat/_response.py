@@ -10,8 +10,11 @@ Top-level keys chatpipe does not model (``citations``, ``search_results``, ``cre
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping  # not typing.Mapping: its isinstance() is ~10x slower
-from typing import Any, Callable
+from collections.abc import (
+    Callable,
+    Mapping,  # not typing.Mapping: its isinstance() is ~10x slower
+)
+from typing import Any
 
 from .. import wire
 from ..errors import InvalidRequestError

@@ -18,8 +18,12 @@ API error; data that is not JSON raises :class:`~chatpipe.errors.ProtocolError`.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping  # not typing.Mapping: its isinstance() is ~10x slower, per chunk
-from typing import Any, Callable, Iterable
+from collections.abc import (
+    Callable,
+    Iterable,
+    Mapping,  # not typing.Mapping: its isinstance() is ~10x slower, per chunk
+)
+from typing import Any
 
 import attrs
 

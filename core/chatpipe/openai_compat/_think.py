@@ -12,7 +12,7 @@ a ``<think>`` later in the text is ordinary text.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 import attrs
 

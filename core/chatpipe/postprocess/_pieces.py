@@ -10,7 +10,8 @@ without ever dropping a part.
 
 from __future__ import annotations
 
-from typing import Iterable, Union
+from collections.abc import Iterable
+from typing import Union
 
 from ..errors import InvalidRequestError
 from ..models import AudioPart, ImagePart, OtherPart, Part, TextPart

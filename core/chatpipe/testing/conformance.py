@@ -29,7 +29,8 @@ What is checked:
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, Iterator
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 import attrs
 import pytest

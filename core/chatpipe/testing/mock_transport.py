@@ -29,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import deque
-from typing import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 
 from ..errors import APIConnectionError, APITimeoutError, InvalidRequestError
 from ..sansio import HttpRequest, HttpResponse, SSEEvent

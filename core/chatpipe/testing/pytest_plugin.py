@@ -17,8 +17,9 @@ plugin imports nothing heavy: each fixture imports what it needs.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 

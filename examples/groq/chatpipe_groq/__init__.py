@@ -7,7 +7,8 @@ only declares what differs. Registered through the ``chatpipe.providers`` entry 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chatpipe import hookimpl
 from chatpipe.models import ChatRequest

@@ -6,7 +6,7 @@ option ``max_tokens_limit``. See README.md.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from chatpipe import hookimpl
 from chatpipe.provider import Provider

@@ -26,7 +26,7 @@ is trimmed, and a lone system prompt gets a placeholder turn.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import attrs
 from chatpipe.converter import ConvertContext

@@ -17,7 +17,8 @@ response whose ``x-should-retry`` header says ``false``.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from chatpipe._secrets import Secret, scrub
 from chatpipe.errors import APIStatusError

@@ -49,7 +49,8 @@ decisions. It runs inside request building, after the user's converter chain. St
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 from chatpipe.errors import InvalidRequestError

@@ -15,8 +15,9 @@ while the vendor says ``has_more``, with ``after_id`` set to the page's ``last_i
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from chatpipe.models import ModelInfo
 

@@ -20,7 +20,8 @@ adaptive thinking + ``output_config.effort`` instead of a token budget), ``use_s
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from chatpipe._secrets import scrub

@@ -20,7 +20,8 @@ Construction, each step overriding the previous one:
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from chatpipe.converter import DEFAULT_PLACEHOLDER
 from chatpipe.errors import InvalidRequestError

@@ -22,7 +22,8 @@ is Claude's error envelope raises :class:`~chatpipe.openai_compat._response.Erro
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from chatpipe.models import ChatResponse, Choice, FinishReason, FunctionCall, Message, ToolCall, Usage
 from chatpipe.openai_compat import ErrorInBody, MalformedBody

@@ -31,7 +31,8 @@ Malformed data (not JSON, wrong types, a delta for a block that never started) r
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, ClassVar, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar
 
 import attrs
 from chatpipe.errors import APIStatusError, ProtocolError

@@ -20,7 +20,8 @@ them with thinking) — as in the reference.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 from chatpipe.errors import InvalidRequestError

@@ -6,7 +6,7 @@ option ``safety_mode``. See README.md for what is specific to Cohere.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from chatpipe._markers import hookimpl
 from chatpipe.provider import Provider

@@ -30,7 +30,7 @@ The input is never mutated.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import attrs
 from chatpipe.converter import DEFAULT_PLACEHOLDER, Names

@@ -14,7 +14,8 @@ Every body is scrubbed of the API key.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from chatpipe._secrets import Secret, scrub
 from chatpipe.errors import APIStatusError, AuthenticationError, NotFoundError, ProtocolError, ServerError

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Mapping
+from collections.abc import Mapping
 
 from chatpipe._secrets import Secret
 from chatpipe.errors import ChatpipeWarning

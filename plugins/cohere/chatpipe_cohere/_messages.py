@@ -23,7 +23,8 @@ content is never dropped silently.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from chatpipe.errors import InvalidRequestError
 from chatpipe.models import ImagePart, Message, OtherPart, Part, TextPart, ToolCall

@@ -8,7 +8,8 @@ the id is ``name``, ``context_length`` is kept as an integer and every other key
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from chatpipe.models import ModelInfo
 

@@ -24,7 +24,8 @@ fields it does not know); ``include_body`` can still send a raw field. A ``None`
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from chatpipe.errors import InvalidRequestError
 

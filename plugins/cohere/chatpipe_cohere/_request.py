@@ -14,7 +14,8 @@ Order of construction, each step overriding the previous one:
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from chatpipe.errors import InvalidRequestError
 from chatpipe.models import ChatRequest

@@ -16,7 +16,8 @@ Malformed shapes raise :class:`~chatpipe_cohere._usage.Malformed`.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from chatpipe.models import ChatResponse, Choice, FunctionCall, Message, ToolCall
 from chatpipe.openai_compat import normalise_finish_reason

@@ -24,7 +24,8 @@ Data that is not a JSON object, or events of the wrong shape, raise
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from chatpipe.errors import APIStatusError, ProtocolError
 from chatpipe.models import ChatChunk, ToolCallDelta

@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from chatpipe.errors import InvalidRequestError
 from chatpipe.models import Tool

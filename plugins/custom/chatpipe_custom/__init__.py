@@ -6,7 +6,7 @@ required; the key is optional. See README.md.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from chatpipe._markers import hookimpl
 from chatpipe.provider import Provider

@@ -6,7 +6,7 @@ Registered through the ``chatpipe.providers`` entry point ``deepseek``. Key from
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from chatpipe._markers import hookimpl
 from chatpipe.provider import Provider

@@ -12,7 +12,8 @@ are imported on first access.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from chatpipe._markers import hookimpl
 

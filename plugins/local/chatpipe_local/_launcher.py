@@ -31,7 +31,8 @@ import os
 import signal
 import sys
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 __all__ = ["API_KEY_ENV", "READY_PREFIX", "main", "parse_args"]
 

@@ -15,7 +15,8 @@ address is unknown until it runs, so:
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 from chatpipe.errors import ConfigError, InvalidRequestError

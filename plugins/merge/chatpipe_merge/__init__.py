@@ -9,7 +9,7 @@ See :mod:`chatpipe.postprocess` for every rule.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from chatpipe import hookimpl
 from chatpipe.converter import ConvertContext, Converter

@@ -6,7 +6,7 @@ Registered through the ``chatpipe.providers`` entry point ``mistral``. Key from
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from chatpipe import hookimpl
 from chatpipe.provider import Provider

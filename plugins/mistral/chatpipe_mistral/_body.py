@@ -27,7 +27,8 @@ anything in or out.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = ["DROPPED_PARAMS", "MESSAGE_KEYS", "adjust_mistral_body"]
 

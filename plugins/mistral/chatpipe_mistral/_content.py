@@ -18,7 +18,8 @@ chunk whose ``thinking`` is neither a list nor a string raises :class:`Malformed
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 from chatpipe import wire

@@ -30,7 +30,7 @@ whose Mistral schema has no ``name`` (see :mod:`._body`).
 from __future__ import annotations
 
 import hashlib
-from typing import Sequence
+from collections.abc import Sequence
 
 import attrs
 from chatpipe.converter import Names

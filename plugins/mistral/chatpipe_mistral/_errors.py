@@ -12,7 +12,8 @@ permitted`` — and keeps the vendor's ``type`` and ``code``.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from chatpipe.openai_compat import ErrorDetails, details_from_json
 

@@ -21,7 +21,8 @@ Tool-call ids in replies are Mistral's own; the hashing applies only to what is 
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 from chatpipe._secrets import scrub

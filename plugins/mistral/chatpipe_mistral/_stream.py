@@ -11,7 +11,8 @@ OpenAI parser's job.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import attrs
 from chatpipe.errors import APIStatusError, ProtocolError

@@ -7,7 +7,7 @@ merging, tool calls and names kept. Strictness 0.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from chatpipe import hookimpl
 from chatpipe.converter import ConvertContext, Converter

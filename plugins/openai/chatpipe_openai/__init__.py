@@ -6,7 +6,7 @@ key (``OPENAI_API_KEY``) and options (``organization``, ``project``).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from chatpipe._markers import hookimpl
 from chatpipe.provider import Provider

@@ -12,7 +12,8 @@ Differences declared here:
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from chatpipe.models import ChatRequest
 from chatpipe.openai_compat import OpenAICompatibleProvider, check_options

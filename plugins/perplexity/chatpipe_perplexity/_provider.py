@@ -14,7 +14,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from chatpipe.errors import ConfigError
 from chatpipe.models import ChatRequest, Choice, ModelInfo

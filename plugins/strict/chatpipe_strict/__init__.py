@@ -8,7 +8,7 @@ first message is neither system nor user, a placeholder is inserted before it. O
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from chatpipe import hookimpl
 from chatpipe.converter import ConvertContext, Converter

@@ -5,8 +5,9 @@ Bounded: 200 examples per property, no deadline.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import pairwise
-from typing import Any, Iterable
+from typing import Any
 
 import pytest
 from chatpipe.converter import ConvertContext

@@ -7,7 +7,7 @@ import json
 import socket
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from chatpipe.errors import InvalidRequestError

@@ -6,7 +6,8 @@ import asyncio
 import gc
 import time
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from chatpipe._transport import Transport

@@ -10,7 +10,8 @@ plain text or ``{"detail": ...}``.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from chatpipe.testing.conformance import OpenAISimulator, ProviderConformance, Reply, split_text

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from chatpipe import Pipeline, wire

@@ -4,7 +4,8 @@ asserting chatpipe's outcome where one of its decisions changes the reference's.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from chatpipe.errors import InvalidRequestError

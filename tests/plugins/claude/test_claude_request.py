@@ -3,7 +3,8 @@ structured output, include/exclude — and the bodies validated against the 2024
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from chatpipe.errors import ConfigError, InvalidRequestError

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from chatpipe import Pipeline

@@ -14,7 +14,8 @@ import importlib.util
 import itertools
 import os
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 

@@ -9,8 +9,8 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from chatpipe_local._launcher import API_KEY_ENV, READY_PREFIX

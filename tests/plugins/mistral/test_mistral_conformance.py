@@ -5,7 +5,8 @@ chunk lists and strings mixed). The simulator's payloads are checked against Mis
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from chatpipe.testing.conformance import TOOL_ARGUMENTS, TOOL_NAME, ProviderConformance, Reply, VendorSimulator

@@ -6,7 +6,8 @@ strips what other vendors' histories carry (``name``, ``reasoning_content``, ``s
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from chatpipe import wire
