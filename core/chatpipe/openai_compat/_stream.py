@@ -132,7 +132,7 @@ class OpenAIStreamParser(StreamParser):
         if type(data) is not dict and not isinstance(data, Mapping):
             raise MalformedBody(f"choices[{position}] should be an object, got {type(data).__name__}")
         index = data.get("index", position)
-        if not isinstance(index, int) or isinstance(index, bool):
+        if type(index) is not int and (not isinstance(index, int) or isinstance(index, bool)):
             raise MalformedBody(f"choices[{position}].index should be an integer, got {index!r}")
         delta = data.get("delta")
         if delta is None:
@@ -145,11 +145,12 @@ class OpenAIStreamParser(StreamParser):
             text = _string(text, f"choices[{position}].delta.content")
         reasoning = delta.get("reasoning_content")
         if type(reasoning) is not str:
-            reasoning = _string(reasoning, "delta.reasoning_content")
+            reasoning = "" if reasoning is None else _string(reasoning, "delta.reasoning_content")
         if not reasoning:
-            reasoning = _string(delta.get("reasoning"), "delta.reasoning")
+            other = delta.get("reasoning")
+            reasoning = "" if other is None else _string(other, "delta.reasoning")
         role = delta.get("role")
-        if not isinstance(role, str):
+        if type(role) is not str:
             role = None
         tool_calls = delta.get("tool_calls")
         calls = () if tool_calls is None else _tool_call_deltas(tool_calls, position)
