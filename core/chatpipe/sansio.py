@@ -10,14 +10,38 @@ Secrets: headers named in ``HttpRequest.secret_headers`` carry credentials. ``re
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
 
-__all__ = ["REDACTED", "HttpRequest", "HttpResponse", "SSEEvent"]
+__all__ = ["REDACTED", "HttpRequest", "HttpResponse", "SSEEvent", "merge_headers"]
 
 REDACTED = "***"
+
+
+def merge_headers(
+    base: Mapping[str, str],
+    overrides: Iterable[tuple[str, object]],
+    *,
+    key: str = "",
+    secret_names: Iterable[str] = ("authorization",),
+) -> tuple[dict[str, str], frozenset[str]]:
+    """``base`` with each ``(name, value)`` of ``overrides`` applied in order, and the secret names.
+
+    An override replaces every header of the same name compared case-insensitively (the
+    override's spelling wins) and its value is sent as ``str(value)``. A header is secret when
+    its name is one of ``secret_names`` (case-insensitive) or, with a non-empty ``key``, its
+    value contains the key: pass the result as ``HttpRequest.secret_headers``.
+    """
+    headers = dict(base)
+    for name, value in overrides:
+        for existing in [h for h in headers if h.lower() == name.lower()]:
+            del headers[existing]
+        headers[name] = str(value)
+    names = {n.lower() for n in secret_names}
+    secret = frozenset(n for n, v in headers.items() if n.lower() in names or (key and key in v))
+    return headers, secret
 
 
 @attrs.frozen(repr=False)

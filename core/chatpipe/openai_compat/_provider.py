@@ -21,7 +21,7 @@ from .._secrets import scrub
 from ..errors import APIStatusError, AuthenticationError, NotFoundError, ProtocolError
 from ..models import ChatRequest, ChatResponse, Choice, FinishReason, ModelInfo
 from ..provider import Provider, ProviderSettings, StreamParser
-from ..sansio import HttpRequest, HttpResponse
+from ..sansio import HttpRequest, HttpResponse, merge_headers
 from ._errors import ErrorDetails, details_from_json, error_details, make_error, truncate
 from ._finish import FINISH_REASONS
 from ._models import parse_model_list
@@ -111,19 +111,11 @@ class OpenAICompatibleProvider(Provider):
             "Content-Type": "application/json",
             "Accept": "text/event-stream" if stream else "application/json",
         }
-        secret = set()
         key = self.settings.api_key.reveal() if self.settings.api_key else ""
         if key:
             headers["Authorization"] = f"Bearer {key}"
-            secret.add("Authorization")
-        for name, value in (*self.extra_headers().items(), *self.settings.headers.items()):
-            for existing in [h for h in headers if h.lower() == name.lower()]:
-                del headers[existing]
-                secret.discard(existing)
-            headers[name] = str(value)
-            if name.lower() == "authorization" or (key and key in str(value)):
-                secret.add(name)
-        return headers, frozenset(secret)
+        overrides = (*self.extra_headers().items(), *self.settings.headers.items())
+        return merge_headers(headers, overrides, key=key)
 
     def build_body(self, request: ChatRequest) -> dict[str, Any]:
         """The JSON body for ``request`` (see :mod:`chatpipe.openai_compat._request`)."""

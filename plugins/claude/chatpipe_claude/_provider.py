@@ -37,7 +37,7 @@ from chatpipe.openai_compat import (
     truncate,
 )
 from chatpipe.provider import DEFAULT_RETRYABLE_STATUSES, Capabilities, Provider, ProviderInfo, StreamParser
-from chatpipe.sansio import HttpRequest, HttpResponse
+from chatpipe.sansio import HttpRequest, HttpResponse, merge_headers
 
 from ._errors import error_from_event, error_from_response, retry_vetoed
 from ._models import MODELS_PAGE_LIMIT, MalformedModels, next_page_cursor, parse_model_page
@@ -100,22 +100,15 @@ class ClaudeProvider(Provider):
         if body:
             headers["Content-Type"] = "application/json"
         headers["Accept"] = "text/event-stream" if stream else "application/json"
-        secret = set()
         key = self.settings.api_key.reveal() if self.settings.api_key else ""
         if key:
             headers["x-api-key"] = key
-            secret.add("x-api-key")
         betas = self.settings.options.get("betas")
         if betas:
             headers["anthropic-beta"] = ",".join(b.strip() for b in betas)
-        for name, value in self.settings.headers.items():
-            for existing in [h for h in headers if h.lower() == name.lower()]:
-                del headers[existing]
-                secret.discard(existing)
-            headers[name] = str(value)
-            if name.lower() in ("x-api-key", "authorization") or (key and key in str(value)):
-                secret.add(name)
-        return headers, frozenset(secret)
+        return merge_headers(
+            headers, self.settings.headers.items(), key=key, secret_names=("x-api-key", "authorization")
+        )
 
     def build_body(self, request: ChatRequest) -> dict[str, Any]:
         """The JSON body for ``request`` (see :mod:`chatpipe_claude._request`)."""

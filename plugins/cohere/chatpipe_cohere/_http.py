@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from chatpipe._secrets import Secret
 from chatpipe.errors import ChatpipeWarning
 from chatpipe.openai_compat import normalise_base_url
+from chatpipe.sansio import merge_headers
 
 __all__ = ["CLIENT_NAME", "api_root", "request_headers"]
 
@@ -54,11 +55,4 @@ def request_headers(
     if revealed:
         headers["Authorization"] = f"Bearer {revealed}"
     headers["X-Client-Name"] = CLIENT_NAME
-    for name, value in extra.items():
-        for existing in [h for h in headers if h.lower() == name.lower()]:
-            del headers[existing]
-        headers[name] = str(value)
-    secret = {
-        name for name, value in headers.items() if name.lower() == "authorization" or (revealed and revealed in value)
-    }
-    return headers, frozenset(secret)
+    return merge_headers(headers, extra.items(), key=revealed)
