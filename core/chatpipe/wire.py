@@ -1,10 +1,18 @@
-"""OpenAI-format dicts ⇄ :mod:`chatpipe.models`, through one cattrs converter.
+"""OpenAI-format dicts ⇄ :mod:`chatpipe.models`: hand-written structure and unstructure functions.
+
+Every request and reply crosses this module: the pipeline structures the caller's messages
+and tools, adapters render requests and parse replies with it, the gateway and ``chatpipe
+chat --json`` render responses and stream chunks as OpenAI objects. The functions are plain
+code over attrs classes (no serialization library), with a fast path for plain message dicts.
 
 Contract:
 
-* ``message_from_dict(d)`` accepts any OpenAI chat message; keys without a field of their own
-  land in ``extra``. Malformed input raises :class:`~chatpipe.errors.InvalidRequestError`
-  naming the offending key (``messages[1].content[0].type``).
+* ``*_from_dict`` structure a dict into a model. ``message_from_dict(d)`` accepts any OpenAI
+  chat message; keys without a field of their own land in ``extra``. Malformed input raises
+  :class:`~chatpipe.errors.InvalidRequestError` naming the offending key
+  (``messages[1].content[0].type``).
+* ``*_to_dict`` unstructure a model into its OpenAI dict; :func:`response_to_dict` and
+  :func:`chunk_to_dict` render ``chat.completion`` and ``chat.completion.chunk`` objects.
 * ``message_to_dict(message_from_dict(d)) == d`` for every valid message that states
   ``content`` (an absent ``content`` comes back as ``"content": None``); and
   ``message_from_dict(message_to_dict(m)) == m`` for every model instance.
@@ -15,7 +23,7 @@ Contract:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping  # not typing: isinstance() on those is ~10x slower
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -41,7 +49,6 @@ from .models import (
 
 __all__ = [
     "chunk_to_dict",
-    "converter",
     "message_from_dict",
     "message_to_dict",
     "messages_from_dicts",
@@ -58,15 +65,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-if TYPE_CHECKING:
-    import cattrs
-
-    converter: cattrs.Converter
-    """The one cattrs converter, with the structure/unstructure functions below as its hooks.
-
-    Built (and cattrs imported) on first access: nothing on the request path needs it.
-    """
 
 
 class _WireError(Exception):
@@ -453,54 +451,3 @@ def chunk_to_dict(chunk: ChatChunk) -> dict[str, Any]:
     if chunk.usage is not None:
         out["usage"] = usage_to_dict(chunk.usage)
     return out
-
-
-_UNSTRUCTURE_HOOKS: tuple[tuple[type, Callable[[Any], Any]], ...] = (
-    (Message, message_to_dict),
-    (Tool, tool_to_dict),
-    (Usage, usage_to_dict),
-    (ModelInfo, model_info_to_dict),
-    (ChatResponse, response_to_dict),
-    (ChatChunk, chunk_to_dict),
-    (TextPart, part_to_dict),
-    (ImagePart, part_to_dict),
-    (AudioPart, part_to_dict),
-    (OtherPart, part_to_dict),
-)
-_STRUCTURE_HOOKS: tuple[tuple[type, Callable[[Any, str], Any]], ...] = (
-    (Message, _message),
-    (Tool, _tool),
-    (ToolCall, _tool_call),
-    (FunctionCall, _function_call),
-    (FunctionDef, _function_def),
-    (ImageURL, _image_url),
-    (InputAudio, _input_audio),
-    (ModelInfo, _model_info_checked),
-)
-
-
-def _structure_hook(fn: Callable[[Any, str], Any], cls: type) -> Callable[[Any, Any], Any]:
-    """A cattrs structure hook running ``fn`` (errors located at the class name)."""
-
-    def hook(data: Any, _type: Any) -> Any:
-        return _wrap(fn, data, cls.__name__)
-
-    return hook
-
-
-def _build_converter() -> cattrs.Converter:
-    import cattrs
-
-    built = cattrs.Converter()
-    for cls, unstructure in _UNSTRUCTURE_HOOKS:
-        built.register_unstructure_hook(cls, unstructure)
-    for cls, structure in _STRUCTURE_HOOKS:
-        built.register_structure_hook(cls, _structure_hook(structure, cls))
-    return built
-
-
-def __getattr__(name: str) -> Any:
-    if name == "converter":
-        built = globals()["converter"] = _build_converter()
-        return built
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

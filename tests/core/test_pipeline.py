@@ -368,7 +368,7 @@ def test_building_a_pipeline_imports_only_the_named_plugins() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[0].split(",") == ["chatpipe_openai", "chatpipe_strict"]
     assert out[1] == "False", "the HTTP library must not be imported before the first request"
-    assert out[2] == "False", "cattrs is imported only when chatpipe.wire.converter is first used"
+    assert out[2] == "False", "cattrs is imported only when a config file is read"
 
 
 def test_exhausted_quota_is_not_retried(fake_server: FakeServer) -> None:
