@@ -6,8 +6,9 @@ library is imported only when the first request is sent.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lazy import lazy_attributes
 from ._markers import hookimpl
 
 __version__ = "0.1.0"
@@ -25,34 +26,22 @@ __all__ = [
     "hookimpl",
 ]
 
-_LAZY = {
-    "Pipeline": "chatpipe.pipeline",
-    "convert": "chatpipe._convert",
-    "ChatpipeError": "chatpipe.errors",
-    "Message": "chatpipe.models",
-    "Tool": "chatpipe.models",
-    "ChatRequest": "chatpipe.models",
-    "ChatResponse": "chatpipe.models",
-    "ChatChunk": "chatpipe.models",
-}
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        "Pipeline": ".pipeline",
+        "convert": "._convert",
+        "ChatpipeError": ".errors",
+        "Message": ".models",
+        "Tool": ".models",
+        "ChatRequest": ".models",
+        "ChatResponse": ".models",
+        "ChatChunk": ".models",
+    },
+)
 
 if TYPE_CHECKING:
     from ._convert import convert
     from .errors import ChatpipeError
     from .models import ChatChunk, ChatRequest, ChatResponse, Message, Tool
     from .pipeline import Pipeline
-
-
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'chatpipe' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)

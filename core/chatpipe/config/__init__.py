@@ -20,8 +20,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_attributes
 from ._discovery import CONFIG_DIR_ENV, CONFIG_ENV, config_dir, find_config_file
 
 if TYPE_CHECKING:
@@ -30,27 +31,18 @@ if TYPE_CHECKING:
 
 # The loader pulls in PyYAML and the cattrs structuring code; import it on first use only,
 # so finding the config directory (the key store needs it) stays cheap.
-_LAZY = {
-    "load_config": "._loader",
-    "parse_config": "._loader",
-    "Config": "._schema",
-    "Names": "._schema",
-    "Profile": "._schema",
-    "ServeConfig": "._schema",
-    "TimeoutConfig": "._schema",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'chatpipe.config' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        "load_config": "._loader",
+        "parse_config": "._loader",
+        "Config": "._schema",
+        "Names": "._schema",
+        "Profile": "._schema",
+        "ServeConfig": "._schema",
+        "TimeoutConfig": "._schema",
+    },
+)
 
 __all__ = [
     "CONFIG_DIR_ENV",
