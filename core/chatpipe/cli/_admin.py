@@ -7,10 +7,12 @@ import sys
 
 import click
 
-from ._app import CONTEXT, cli
+from ._options import CONTEXT
+
+__all__ = ["config_group", "keys", "plugins"]
 
 
-@cli.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 def plugins(as_json: bool) -> None:
     """List installed providers and converters (from package metadata; nothing is imported)."""
@@ -33,7 +35,7 @@ def plugins(as_json: bool) -> None:
             click.echo(f"  {', '.join(p.names):<{width}}{p.distribution} {p.version}")
 
 
-@cli.group(context_settings=CONTEXT)
+@click.group(context_settings=CONTEXT)
 def keys() -> None:
     """Store API keys apart from the config, in a file only you can read."""
 
@@ -79,7 +81,7 @@ def keys_remove(name: str) -> None:
         raise click.UsageError(f"no key stored for {name!r} (see: chatpipe keys list)")
 
 
-@cli.group("config", context_settings=CONTEXT)
+@click.group("config", context_settings=CONTEXT)
 def config_group() -> None:
     """Inspect the configuration."""
 

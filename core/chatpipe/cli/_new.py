@@ -13,9 +13,9 @@ from string import Template
 
 import click
 
-from ._app import CONTEXT, cli
+from ._options import CONTEXT
 
-__all__ = ["NAME_RE", "render_plugin", "write_plugin"]
+__all__ = ["NAME_RE", "new", "render_plugin", "write_plugin"]
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 """A plugin name: lower-case letters and digits, words joined by single hyphens."""
@@ -80,7 +80,7 @@ def write_plugin(
     return target
 
 
-@cli.group(context_settings=CONTEXT)
+@click.group(context_settings=CONTEXT)
 def new() -> None:
     """Create a new plugin package (provider or converter), ready to install and test."""
 

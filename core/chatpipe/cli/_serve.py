@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
-from ._app import CONTEXT, cli
+from ._options import CONTEXT
+
+__all__ = ["serve"]
 
 INSTALL_HINT = "pip install 'chatpipe[serve]'"
 
@@ -24,7 +26,7 @@ def _require_extra() -> None:
         raise MissingExtra(f"the gateway needs {' and '.join(missing)}, which are not installed: {INSTALL_HINT}")
 
 
-@cli.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @click.option("--host", help="Address to listen on (default: serve.host, else 127.0.0.1). Non-loopback needs keys.")
 @click.option("--port", type=click.IntRange(1, 65535), help="TCP port (default: serve.port, else 8000).")
 @click.option(

@@ -1,0 +1,89 @@
+"""``chatpipe chat`` and ``chatpipe explain``: send a conversation, or show what would be sent."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from ._options import CONTEXT, PipelineChoice, message_options, pipeline_options
+
+__all__ = ["chat", "explain"]
+
+
+@click.command(context_settings=CONTEXT)
+@message_options
+@pipeline_options
+@click.option("--json", "as_json", is_flag=True, help="Print the whole reply as OpenAI-format JSON.")
+@click.option("--no-stream", is_flag=True, help="Wait for the whole reply instead of streaming it.")
+@click.option("--reasoning/--no-reasoning", default=True, help="Show the model's reasoning on stderr.")
+def chat(
+    messages: list[dict[str, Any]], pipeline: PipelineChoice, as_json: bool, no_stream: bool, reasoning: bool
+) -> None:
+    """Send PROMPT (or stdin) and print the reply, streaming it as it arrives."""
+    from ..errors import ProviderError
+    from ..wire import response_to_dict
+
+    with pipeline.build() as pipe:
+        if no_stream or as_json:
+            response = pipe.complete(messages) if no_stream else pipe.stream(messages).collect()
+            if as_json:
+                click.echo(json.dumps(response_to_dict(response), indent=2, ensure_ascii=False))
+                return
+            if reasoning and response.reasoning:
+                click.secho(response.reasoning, err=True, dim=True)
+            click.echo(response.text)
+            _print_tool_calls(response.tool_calls)
+            return
+        stream = pipe.stream(messages)
+        in_reasoning = False
+        try:
+            for chunk in stream:
+                if chunk.reasoning and reasoning:
+                    click.secho(chunk.reasoning, err=True, dim=True, nl=False)
+                    in_reasoning = True
+                if chunk.text:
+                    if in_reasoning:
+                        click.echo("", err=True)
+                        in_reasoning = False
+                    click.echo(chunk.text, nl=False)
+        except ProviderError:
+            if stream.text:
+                click.echo("")  # end the partial line before the error message
+            raise
+        click.echo("")
+        _print_tool_calls(stream.response.tool_calls)
+
+
+def _print_tool_calls(calls: Any) -> None:
+    for call in calls:
+        click.secho(f"[tool call {call.id}] {call.function.name}({call.function.arguments})", fg="cyan")
+
+
+@click.command(context_settings=CONTEXT)
+@message_options
+@pipeline_options
+@click.option("--stream", "as_stream", is_flag=True, help="Explain the streaming request instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+def explain(messages: list[dict[str, Any]], pipeline: PipelineChoice, as_stream: bool, as_json: bool) -> None:
+    """Show every converter stage and the exact HTTP request, without sending it."""
+    explanation = pipeline.build().explain(messages, stream=as_stream)
+    if as_json:
+        click.echo(json.dumps(explanation.to_dict(), indent=2, ensure_ascii=False))
+        return
+    click.secho(f"provider {explanation.provider}, model {explanation.model}", bold=True)
+    for name, stage in explanation.stages:
+        click.secho(f"\n== {name} ({len(stage)} message(s))", fg="green", bold=True)
+        for message in stage:
+            click.echo(json.dumps(message, ensure_ascii=False))
+    request = explanation.request
+    click.secho("\n== HTTP request", fg="green", bold=True)
+    click.echo(f"{request['method']} {request['url']}")
+    for key, value in request["headers"].items():
+        click.echo(f"{key}: {value}")
+    if "json" in request:
+        click.echo("")
+        click.echo(json.dumps(request["json"], indent=2, ensure_ascii=False))
+    for note in explanation.notes:
+        click.secho(f"note: {note}", fg="yellow", err=True)

@@ -1,0 +1,187 @@
+"""The options commands share, each declared once, and what they select.
+
+* :func:`pipeline_options` adds ``--profile``, ``--provider``, ``--model``, ``--converter`` and
+  ``--base-url`` and hands the command one :class:`PipelineChoice` (keyword ``pipeline``);
+  the command builds the pipeline with :meth:`PipelineChoice.build` when it needs it.
+* :func:`message_options` adds ``PROMPT``, ``--system`` and ``--messages`` and hands the
+  command the conversation they give (keyword ``messages``), read before the command runs.
+
+Importing this module imports click only; the pipeline is imported by ``build()``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from ..pipeline import Pipeline
+
+__all__ = ["CONTEXT", "EMBEDDED_DEFAULT", "PipelineChoice", "message_options", "pipeline_options"]
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+"""The context settings of every chatpipe command."""
+
+EMBEDDED_DEFAULT = "local"
+"""The provider used when there is no config, no profile and no --provider (if installed)."""
+
+R = TypeVar("R")
+
+
+class PipelineChoice(NamedTuple):
+    """The pipeline the options describe: a profile, or an ad-hoc provider, with overrides."""
+
+    config_path: Path | None
+    profile: str | None
+    provider: str | None
+    model: str | None
+    converters: tuple[str, ...]
+    base_url: str | None
+
+    def build(self) -> Pipeline:
+        """Load the config and build the pipeline (a usage or config error when it cannot)."""
+        from ..config import load_config
+        from ..errors import ConfigError
+        from ..pipeline import Pipeline
+
+        config = load_config(self.config_path)
+        overrides: dict[str, Any] = {}
+        if self.model:
+            overrides["model"] = self.model
+        if self.converters:
+            overrides["converters"] = list(self.converters)
+        if self.base_url:
+            overrides["base_url"] = self.base_url
+        profile, provider = self.profile, self.provider
+        if provider and profile:
+            raise click.UsageError("give either --profile or --provider, not both")
+        if profile and profile not in config.profiles and _is_provider(profile):
+            provider = profile  # `-p claude` with no such profile: the provider of that name
+        if not provider and not profile and not config.profiles and _is_provider(EMBEDDED_DEFAULT):
+            provider = EMBEDDED_DEFAULT  # no config at all: the local model, offline, no key
+        if provider:
+            return Pipeline(
+                provider,
+                placeholder=config.prompt_placeholder,
+                names=config.names,
+                max_retries=config.max_retries,
+                timeout=(config.timeout.connect, config.timeout.read),
+                **overrides,
+            )
+        if not config.profiles:
+            where = f" in {config.source}" if config.source else ""
+            raise ConfigError(
+                f"no profiles configured{where}: pass --provider NAME (e.g. --provider openai), "
+                "create chatpipe.yaml with a 'profiles' section (see docs/configuration.md), "
+                "or pip install chatpipe-local for an offline default model"
+            )
+        return Pipeline.from_config(profile, config=config, **overrides)
+
+
+def _is_provider(name: str) -> bool:
+    from ..errors import PluginNotFoundError
+    from ..registry import default_registry
+
+    try:
+        default_registry().provider(name)
+    except PluginNotFoundError:
+        return False
+    return True
+
+
+def _apply(fn: Callable[..., R], decorators: list[Callable[[Callable[..., R]], Callable[..., R]]]) -> Callable[..., R]:
+    """``fn`` under ``decorators``, the first one outermost (first in ``--help``)."""
+    for decorator in reversed(decorators):
+        fn = decorator(fn)
+    return fn
+
+
+def pipeline_options(fn: Callable[..., R]) -> Callable[..., R]:
+    """Add the options that select and adjust the pipeline; pass them on as ``pipeline``."""
+
+    @functools.wraps(fn)
+    def command(
+        *args: Any,
+        profile: str | None,
+        provider: str | None,
+        model: str | None,
+        converters: tuple[str, ...],
+        base_url: str | None,
+        **kwargs: Any,
+    ) -> R:
+        config_path = click.get_current_context().obj["config_path"]
+        choice = PipelineChoice(config_path, profile, provider, model, converters, base_url)
+        return fn(*args, pipeline=choice, **kwargs)
+
+    return _apply(
+        command,
+        [
+            click.option(
+                "-p",
+                "--profile",
+                help="Profile from the config file (default: the config's 'default'); a provider name works "
+                "too when no profile has that name.",
+            ),
+            click.option("--provider", help="Use this provider directly, without a profile (e.g. openai, custom)."),
+            click.option("-m", "--model", help="Model id, overriding the profile's."),
+            click.option(
+                "--converter",
+                "converters",
+                multiple=True,
+                help="Converter to apply (repeat for a chain); replaces the profile's chain.",
+            ),
+            click.option("--base-url", help="Base URL, overriding the profile's (e.g. http://127.0.0.1:1234/v1)."),
+        ],
+    )
+
+
+def message_options(fn: Callable[..., R]) -> Callable[..., R]:
+    """Add the options that give the conversation; pass it on as ``messages``."""
+
+    @functools.wraps(fn)
+    def command(*args: Any, prompt: str | None, system: str | None, messages_file: Any, **kwargs: Any) -> R:
+        return fn(*args, messages=_read_messages(prompt, system, messages_file), **kwargs)
+
+    return _apply(
+        command,
+        [
+            click.argument("prompt", required=False),
+            click.option("-s", "--system", help="A system message placed before the prompt."),
+            click.option(
+                "--messages",
+                "messages_file",
+                type=click.File("r"),
+                help="A JSON file (or - for stdin) holding the message list; the prompt, if given, is appended.",
+            ),
+        ],
+    )
+
+
+def _read_messages(prompt: str | None, system: str | None, messages_file: Any) -> list[dict[str, Any]]:
+    """The conversation from the options; a prompt comes from the argument or piped stdin."""
+    messages: list[dict[str, Any]] = []
+    if system:
+        messages.append({"role": "system", "content": system})
+    if messages_file is not None:
+        try:
+            loaded = json.load(messages_file)
+        except json.JSONDecodeError as exc:
+            raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--messages") from None
+        if isinstance(loaded, dict) and "messages" in loaded:
+            loaded = loaded["messages"]
+        if not isinstance(loaded, list):
+            raise click.BadParameter("expected a JSON list of messages", param_hint="--messages")
+        messages.extend(loaded)
+    if prompt is None and messages_file is None and not sys.stdin.isatty():
+        prompt = sys.stdin.read().strip() or None
+    if prompt is not None:
+        messages.append({"role": "user", "content": prompt})
+    if not messages:
+        raise click.UsageError("no conversation: give a PROMPT, pipe text on stdin, or use --messages FILE")
+    return messages
