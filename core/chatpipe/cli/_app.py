@@ -126,6 +126,7 @@ def build_pipeline(
             names=config.names,
             max_retries=config.max_retries,
             timeout=(config.timeout.connect, config.timeout.read),
+            plugins=config.plugins,
             **overrides,
         )
     if not config.profiles:
