@@ -5,11 +5,16 @@
     python3 scripts/gen_docs.py --check  exit 1 if a generated block or page is out of date
 
 A generated block sits between ``<!-- generated:NAME -->`` and ``<!-- /generated -->``:
-``config`` (the configuration reference, from the config classes) and ``hooks`` (the hook
-reference, from the hookspec docstrings). Generated pages are whole files: one
+``config`` (the configuration reference, from the config classes), ``hooks`` (the hook
+reference, from the hookspec docstrings) and ``providers`` (the providers table of
+docs/providers.md, from each provider's ``ProviderInfo``). Generated files are whole files: one
 ``docs/vendors/<name>.md`` per provider package (``plugins/*`` and ``examples/*``), from its
-README. tests/docs checks that everything is current, so a docstring or README change must
-come with its doc; ``scripts/dev.py test`` then builds the site with ``mkdocs build --strict``.
+README and titled with its display name (scripts/mkdocs_hooks.py puts every vendor page in the
+site's nav), and ``core/chatpipe/_catalog.py``, the entry-point names of ``plugins/*`` and their
+packages (for "pip install" hints about plugins that are not installed). So a vendor is its
+folder: this script derives everything else from it. tests/docs checks that everything is
+current, so a docstring, README or declaration change must come with its doc;
+``scripts/dev.py test`` then builds the site with ``mkdocs build --strict``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import inspect
 import re
 import sys
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -75,25 +80,100 @@ def hook_reference() -> str:
     return "\n".join(parts)
 
 
-GENERATORS: dict[str, Callable[[], str]] = {"config": config_reference, "hooks": hook_reference}
-
 VENDOR_DIR = ROOT / "docs" / "vendors"
+CATALOG = ROOT / "core" / "chatpipe" / "_catalog.py"
 README_LINKS = {"../../core/README.md": "../index.md", "../../core": "../index.md"}
 """Relative links of the plugin READMEs and where they point on the site."""
+PROVIDER_GROUP = "chatpipe.providers"
+
+
+def entry_points(package: Path) -> dict[str, dict[str, str]]:
+    """The entry points a package directory's pyproject declares: group -> name -> target."""
+    project = tomllib.loads((package / "pyproject.toml").read_text()).get("project", {})
+    return {group: dict(entries) for group, entries in project.get("entry-points", {}).items()}
 
 
 def _provider_packages() -> list[Path]:
     """Every plugin or example directory whose pyproject declares a ``chatpipe.providers`` entry point."""
-    found = []
-    for pyproject in sorted([*ROOT.glob("plugins/*/pyproject.toml"), *ROOT.glob("examples/*/pyproject.toml")]):
-        entry_points = tomllib.loads(pyproject.read_text()).get("project", {}).get("entry-points", {})
-        if "chatpipe.providers" in entry_points:
-            found.append(pyproject.parent)
-    return found
+    pyprojects = [*sorted(ROOT.glob("plugins/*/pyproject.toml")), *sorted(ROOT.glob("examples/*/pyproject.toml"))]
+    return [p.parent for p in pyprojects if PROVIDER_GROUP in entry_points(p.parent)]
+
+
+def provider_infos(package: Path) -> list[Any]:
+    """The ``ProviderInfo`` of each provider a package declares (read through the registry, so the
+    package must be installed; a data provider's info is read without importing any adapter)."""
+    from chatpipe.registry import default_registry
+
+    return [default_registry().provider_info(name) for name in entry_points(package).get(PROVIDER_GROUP, {})]
+
+
+def _capabilities(info: Any) -> str:
+    import attrs
+
+    flags = attrs.asdict(info.capabilities)
+    return ", ".join(name.replace("_", " ") for name, on in flags.items() if on) or "none"
+
+
+def _key(info: Any) -> str:
+    names = " or ".join(f"`{name}`" for name in info.api_key_env)
+    if info.key_required:
+        return names
+    return f"{names} (optional)" if names else "optional"
+
+
+def providers_table(packages: Iterable[Path] | None = None) -> str:
+    """The providers table: one row per provider of ``packages`` (default: every provider package)."""
+    rows = [
+        "| provider | package | what it is | key variable | forced conversion | capabilities |",
+        "|---|---|---|---|---|---|",
+    ]
+    for package in _provider_packages() if packages is None else packages:
+        for info in provider_infos(package):
+            example = " (example plugin)" if package.parent.name == "examples" else ""
+            forced = ", ".join(f"`{name}`" for name in info.required_converters) or "none"
+            rows.append(
+                f"| `{info.name}` | [{info.package}](vendors/{package.name}.md){example} | {info.description} "
+                f"| {_key(info)} | {forced} | {_capabilities(info)} |"
+            )
+    return "\n".join(rows) + "\n"
+
+
+GENERATORS: dict[str, Callable[[], str]] = {
+    "config": config_reference,
+    "hooks": hook_reference,
+    "providers": providers_table,
+}
+
+
+def catalog_module() -> str:
+    """``core/chatpipe/_catalog.py``: every entry-point name of ``plugins/*`` and its package."""
+    packages: dict[str, dict[str, str]] = {}
+    for pyproject in sorted(ROOT.glob("plugins/*/pyproject.toml")):
+        distribution = tomllib.loads(pyproject.read_text())["project"]["name"]
+        for group, entries in entry_points(pyproject.parent).items():
+            if group.startswith("chatpipe.") and group != "chatpipe.commands":
+                packages.setdefault(group, {}).update(dict.fromkeys(entries, distribution))
+    lines = [
+        '"""First-party plugin names and the packages that provide them, for "pip install" hints.',
+        "",
+        "Generated by scripts/gen_docs.py from the entry points of plugins/*/pyproject.toml: do not edit",
+        "(the script rewrites it; ``--check`` fails when it is stale). Installed plugins are found in",
+        "their own metadata; this table only names the package of a first-party plugin that is not",
+        "installed, and any other name is hinted as ``chatpipe-<name>``. Nothing here is loaded.",
+        '"""',
+        "",
+        "PACKAGES: dict[str, dict[str, str]] = {",
+    ]
+    for group in sorted(packages):
+        lines.append(f"    {group!r}: {{".replace("'", '"'))
+        lines += [f'        "{name}": "{dist}",' for name, dist in sorted(packages[group].items())]
+        lines.append("    },")
+    return "\n".join([*lines, "}", ""])
 
 
 def vendor_page(package: Path) -> str:
-    """``docs/vendors/<name>.md``: the package README, its relative links pointed at the site."""
+    """``docs/vendors/<name>.md``: the package README titled with the provider's display name, its
+    relative links pointed at the site."""
     source = package.relative_to(ROOT) / "README.md"
     text = (package / "README.md").read_text()
 
@@ -106,12 +186,16 @@ def vendor_page(package: Path) -> str:
         return f"{match[1]}({README_LINKS[target]})"
 
     text = re.sub(r"(\[[^\]]*\])\(([^)\s]+)\)", relink, text)
-    return f"<!-- generated from {source} by scripts/gen_docs.py: edit the README, not this page -->\n\n{text}"
+    title = provider_infos(package)[0].display_name + (" (example plugin)" if package.parent.name == "examples" else "")
+    note = f"<!-- generated from {source} by scripts/gen_docs.py: edit the README, not this page -->"
+    return f"---\ntitle: {title}\n---\n\n{note}\n\n{text}"
 
 
 def pages() -> dict[Path, str]:
-    """Every generated whole page: path -> content."""
-    return {VENDOR_DIR / f"{p.name}.md": vendor_page(p) for p in _provider_packages()}
+    """Every generated whole file: path -> content."""
+    generated = {VENDOR_DIR / f"{p.name}.md": vendor_page(p) for p in _provider_packages()}
+    generated[CATALOG] = catalog_module()
+    return generated
 
 
 def render(text: str) -> str:

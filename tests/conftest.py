@@ -15,17 +15,15 @@ from pathlib import Path
 
 import pytest
 
-VENDOR_KEY_VARS = (
-    "OPENAI_API_KEY",
-    "ANTHROPIC_API_KEY",
-    "MISTRAL_API_KEY",
-    "DEEPSEEK_API_KEY",
-    "AI21_API_KEY",
-    "CO_API_KEY",
-    "PERPLEXITY_API_KEY",
-    "FIREWORKS_API_KEY",
-    "GROQ_API_KEY",  # examples/groq
-)
+
+def _vendor_key_vars() -> tuple[str, ...]:
+    """Every installed provider's API-key variables, from its own declaration (``ProviderInfo``)."""
+    from chatpipe.registry import Registry
+
+    return tuple(sorted({name for info in Registry().provider_infos() for name in info.api_key_env}))
+
+
+VENDOR_KEY_VARS = _vendor_key_vars()
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,14 @@
 """Every hook chatpipe calls, grouped by phase. Implement them with ``@chatpipe.hookimpl``.
 
-Plugins are found through two entry-point groups, ``chatpipe.providers`` and
-``chatpipe.converters``. **The entry-point name is the registered name**: a pipeline that
-names provider ``openai`` and converter ``strict`` loads exactly those two entry points and
-nothing else. The object an entry point names (usually a module) is registered with pluggy and
-its hook implementations are called. Built-in plugins register through these same hooks.
+Plugins are found through entry-point groups: ``chatpipe.providers``, ``chatpipe.converters``,
+``chatpipe.plugins`` (observers, loaded only when the config's ``plugins`` list names
+them) and ``chatpipe.commands`` (loaded by the CLI). **The entry-point name is the
+registered name**: a pipeline that names provider ``openai`` and converter ``strict`` loads
+exactly those two entry points and nothing else. The object an entry point names (usually a
+module) is registered with pluggy and its hook implementations are called; a ``@hookimpl``
+function whose name is not a hook below, or whose arguments are not the hook's, makes loading
+that plugin fail with an error naming it. Built-in plugins register through these same hooks.
+Core code calls them through :class:`~chatpipe.registry.Registry`'s typed methods.
 
 Registration hooks are *historic*: a plugin registered later still receives the call.
 """
@@ -32,7 +36,9 @@ def chatpipe_register_providers(register: Callable[[type[Provider]], None]) -> N
 
     Call ``register(cls)`` once per :class:`~chatpipe.provider.Provider` subclass the plugin
     ships. ``cls.info.name`` must equal the plugin's entry-point name in the
-    ``chatpipe.providers`` group so the pipeline can load it by name.
+    ``chatpipe.providers`` group so the pipeline can load it by name. A vendor that differs from
+    the OpenAI-compatible base by data only needs no hook: its entry point names its
+    :class:`~chatpipe.provider.ProviderInfo` (see docs/plugins.md).
 
     :param register: Adds one provider class. Registering a second, different class under a
         name that is taken raises :class:`~chatpipe.errors.ChatpipeError`.
@@ -71,6 +77,10 @@ def chatpipe_before_send(provider: str, request: HttpRequest) -> None:
 @hookspec
 def chatpipe_after_response(provider: str, response: ChatResponse) -> None:
     """Observe a complete reply: a non-streaming response, or a stream assembled at its end.
+
+    Observation hooks reach plugins registered in the pipeline's registry: in-process ones
+    (:meth:`~chatpipe.registry.Registry.register`) and the ``chatpipe.plugins`` entry points the
+    config's ``plugins`` list names.
 
     :param provider: The registered provider name.
     :param response: The parsed reply.

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._capabilities import check_capabilities
 from ._chain import Stage, make_context, normalise_names, resolve_chain, run_chain
 from ._log import get_logger
 from ._secrets import Secret, scrub
@@ -118,6 +119,9 @@ class Pipeline:
     :class:`chatpipe.testing.MockTransport`, which runs the pipeline without sockets. Such a
     transport is used as given: ``timeout``, ``max_retries`` and the ``chatpipe_before_send``
     hook apply to the built-in transport only.
+
+    ``plugins`` names ``chatpipe.plugins`` entry points (observers) to load into the
+    registry first, as the config's top-level ``plugins`` list does (:meth:`from_config`).
     """
 
     def __init__(
@@ -142,9 +146,11 @@ class Pipeline:
         profile: str | None = None,
         config_api_key: str | None = None,
         transport: TransportProtocol | None = None,
+        plugins: Sequence[str] = (),
         **params: Any,
     ) -> None:
         self.registry = registry or default_registry()
+        self.registry.load_plugins(plugins)
         self.provider_class = self.registry.provider(provider)
         info = self.provider_class.info
         self.profile = profile
@@ -214,6 +220,7 @@ class Pipeline:
             "bypass_status_check": prof.bypass_status_check,
             "profile": name,
             "config_api_key": prof.api_key,
+            "plugins": list(cfg.plugins),
         }
         params = dict(prof.params)
         direct = {"api_key", "transport", "registry", "key_store"}
@@ -267,10 +274,9 @@ class Pipeline:
                     "use the '-tools' variant (e.g. strict-tools) or remove the tools",
                     where="tools",
                 )
-            if not self.provider_class.info.capabilities.tools:
-                raise InvalidRequestError(f"provider {self.provider_class.info.name!r} does not support tools")
         stages = self._stages(structured)
         final = stages[-1][1] if stages else structured
+        check_capabilities(self.provider_class.info, stream=stream, tools=bool(tool_objs), messages=final)
         merged = {**self.params, **params}
         model = merged.pop("model", None) or self.model
         if not model:
@@ -339,22 +345,17 @@ class Pipeline:
                 retry=RetryPolicy(max_retries=self._max_retries),
                 provider=self.provider_class.info.name,
                 secrets=self.adapter.secrets(),
-                on_send=self._on_send if self._has_hook("chatpipe_before_send") else None,
+                on_send=self._on_send if self.registry.observes("chatpipe_before_send") else None,
                 should_retry=self.adapter.should_retry,
             )
         return self._transport
 
-    def _has_hook(self, name: str) -> bool:
-        return bool(getattr(self.registry.plugin_manager.hook, name).get_hookimpls())
-
     def _on_send(self, request: HttpRequest) -> None:
-        self.registry.plugin_manager.hook.chatpipe_before_send(provider=self.provider_class.info.name, request=request)
+        self.registry.before_send(self.provider_class.info.name, request)
 
     def _observe(self, response: ChatResponse) -> ChatResponse:
-        if self._has_hook("chatpipe_after_response"):
-            self.registry.plugin_manager.hook.chatpipe_after_response(
-                provider=self.provider_class.info.name, response=response
-            )
+        if self.registry.observes("chatpipe_after_response"):
+            self.registry.after_response(self.provider_class.info.name, response)
         return response
 
     def _raise_for_status(self, response: HttpResponse) -> None:
@@ -463,9 +464,9 @@ class Pipeline:
         """The provider's model list (its static list when it has no list endpoint).
 
         Paged lists are followed page by page (:meth:`Provider.next_models`), up to
-        :data:`MAX_MODEL_PAGES` pages.
+        :data:`MAX_MODEL_PAGES` pages. A provider declaring no model listing gets no request.
         """
-        request = self.adapter.build_models()
+        request = self.adapter.build_models() if self.provider_class.info.capabilities.model_listing else None
         if request is None:
             return self.adapter.static_models()
         self._require_key()
@@ -490,9 +491,10 @@ class Pipeline:
         """The status check: the model list request, unless bypassed or unavailable.
 
         Never raises for a vendor failure: the result says what went wrong. With
-        ``bypass_status_check`` a failure is reported but ``ok`` stays true.
+        ``bypass_status_check`` a failure is reported but ``ok`` stays true. A provider declaring
+        no status check gets no request.
         """
-        request = self.adapter.build_check()
+        request = self.adapter.build_check() if self.provider_class.info.capabilities.status_check else None
         if request is None:
             return CheckResult(
                 ok=True,

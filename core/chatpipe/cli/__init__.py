@@ -58,14 +58,9 @@ def exit_code_for(error: BaseException) -> int:
 
 def load_command_plugins() -> None:
     """Let plugins of the ``chatpipe.commands`` group add commands (none are loaded otherwise)."""
-    from ..registry import COMMAND_GROUP, default_registry
+    from ..registry import default_registry
 
-    registry = default_registry()
-    entries = [e for e in registry.entry_points() if e.group == COMMAND_GROUP]
-    for entry in entries:
-        registry.register(entry.load(), name=f"{COMMAND_GROUP}:{entry.value}")
-    if entries:
-        registry.plugin_manager.hook.chatpipe_register_commands(cli=cli)
+    default_registry().load_commands(cli)
 
 
 def main(argv: list[str] | None = None) -> Any:

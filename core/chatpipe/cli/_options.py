@@ -72,6 +72,7 @@ class PipelineChoice(NamedTuple):
                 names=config.names,
                 max_retries=config.max_retries,
                 timeout=(config.timeout.connect, config.timeout.read),
+                plugins=config.plugins,
                 **overrides,
             )
         if not config.profiles:

@@ -158,6 +158,12 @@ class Config:
       connection errors), an integer ``>= 0``.
     * ``serve``: settings of the OpenAI-compatible gateway (``chatpipe serve``); see
       :class:`ServeConfig`.
+    * ``plugins``: names of ``chatpipe.plugins`` entry points to load (observers: traces,
+      metrics, logs), e.g. ``[tracing]``; a single name may be given as a string. Only the plugins named here
+      are imported, when a pipeline is built from the config (``chatpipe chat``, ``serve``,
+      ``Pipeline.from_config``...); their observation hooks then see every call in the
+      process. An unknown name is an error with a did-you-mean. Providers and converters are
+      not listed here: the profiles name them.
 
     Every string value may use ``${ENV_VAR}`` or ``${ENV_VAR:-default}``; ``$${`` is a
     literal ``${``. An unset variable without a default is an error. A value that is entirely
@@ -174,6 +180,7 @@ class Config:
     timeout: TimeoutConfig = attrs.Factory(TimeoutConfig)
     max_retries: int = 2
     serve: ServeConfig = attrs.Factory(ServeConfig)
+    plugins: tuple[str, ...] = ()
     source: str | None = None
 
     def profile(self, name: str | None = None) -> tuple[str, Profile]:

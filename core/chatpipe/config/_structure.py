@@ -449,6 +449,7 @@ def _converter() -> cattrs.Converter:
         null_is_default=True,
         profiles=override(struct_hook=_profiles(converter)),
         max_retries=override(struct_hook=_non_negative_int),
+        plugins=override(struct_hook=_name_list("plugin name")),
         source=override(omit=True),
     )
     converter.register_structure_hook(Config, config)

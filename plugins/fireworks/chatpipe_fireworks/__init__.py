@@ -1,22 +1,29 @@
-"""chatpipe provider plugin ``fireworks``: Fireworks AI's OpenAI-compatible API.
+"""chatpipe provider plugin ``fireworks``: Fireworks AI's OpenAI-compatible API, as data.
 
-Registered through the ``chatpipe.providers`` entry point ``fireworks``. Key from
+Fireworks differs from the OpenAI-compatible base adapter by its declaration only, so this
+package is that declaration: the ``chatpipe.providers`` entry point ``fireworks`` names
+:data:`INFO`, and the registry serves it with the base adapter
+(:func:`chatpipe.registry.data_provider`). No forced conversion (docs/post-processing.md).
+Model ids are resource paths (``accounts/fireworks/models/<name>``); the model list is
+``GET /models``, each entry keeping Fireworks' ``supports_chat`` / ``supports_tools`` details in
+``ModelInfo.extra`` (``context_length`` is lifted into its own field). Key from
 ``FIREWORKS_API_KEY``. See README.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from chatpipe.provider import Capabilities, ProviderInfo
 
-from chatpipe._markers import hookimpl
-from chatpipe.provider import Provider
+__all__ = ["INFO"]
 
-from ._provider import FireworksProvider
-
-__all__ = ["FireworksProvider", "chatpipe_register_providers"]
-
-
-@hookimpl
-def chatpipe_register_providers(register: Callable[[type[Provider]], None]) -> None:
-    """Register :class:`FireworksProvider` under the name ``fireworks``."""
-    register(FireworksProvider)
+INFO = ProviderInfo(
+    name="fireworks",
+    package="chatpipe-fireworks",
+    display_name="Fireworks AI",
+    default_base_url="https://api.fireworks.ai/inference/v1",
+    api_key_env=("FIREWORKS_API_KEY",),
+    capabilities=Capabilities(vision=True, reasoning=True),
+    default_model="accounts/fireworks/models/llama-v3p1-8b-instruct",
+    description="Fireworks AI's OpenAI-compatible inference API (open-weight models).",
+)
+"""Fireworks AI's serverless and dedicated inference at ``https://api.fireworks.ai/inference/v1``."""

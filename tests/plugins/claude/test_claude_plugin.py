@@ -6,8 +6,7 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
-from chatpipe._catalog import package_for
-from chatpipe.registry import Registry
+from chatpipe.registry import Registry, package_for
 from chatpipe_claude import ClaudeProvider
 
 

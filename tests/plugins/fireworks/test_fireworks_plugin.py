@@ -1,4 +1,4 @@
-"""The fireworks plugin: declaration, URLs and the model list's extra flags."""
+"""The fireworks plugin (a data provider): declaration, URLs and the model list's extra flags."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from chatpipe._secrets import Secret
 from chatpipe.errors import OverloadedError
 from chatpipe.models import ChatRequest, Message
 from chatpipe.provider import ProviderSettings
-from chatpipe.registry import Registry
+from chatpipe.registry import Registry, data_provider
 from chatpipe.sansio import HttpResponse
-from chatpipe_fireworks import FireworksProvider
+from chatpipe_fireworks import INFO
+
+FireworksProvider = data_provider(INFO)
 
 KEY = "fw-PLANTED-key-0123456789abcdef"
 
