@@ -75,7 +75,7 @@ def setup(*, dev: bool) -> None:
     tools = " and the dev tools" if dev else ""
     say(f"uv sync: .venv with core, every plugin and example (editable), the local model{tools}")
     sync = ["sync", "--quiet", "--all-packages", "--python", sys.executable]
-    if os.environ.get("CI"):
+    if os.environ.get("CI", "").lower() not in {"", "0", "false"}:
         sync.append("--locked")
     if not dev:
         # The main job needs no dev tools; --inexact keeps them if an earlier setup installed them.
