@@ -19,6 +19,7 @@ __all__ = [
     "ChatpipeError",
     "Message",
     "Pipeline",
+    "Secret",
     "Tool",
     "__version__",
     "convert",
@@ -34,6 +35,7 @@ _LAZY = {
     "ChatRequest": "chatpipe.models",
     "ChatResponse": "chatpipe.models",
     "ChatChunk": "chatpipe.models",
+    "Secret": "chatpipe.secrets",
 }
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from .errors import ChatpipeError
     from .models import ChatChunk, ChatRequest, ChatResponse, Message, Tool
     from .pipeline import Pipeline
+    from .secrets import Secret
 
 
 def __getattr__(name: str) -> Any:
