@@ -6,8 +6,9 @@ library is imported only when the first request is sent.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lazy import lazy_attributes
 from ._markers import hookimpl
 
 __version__ = "0.1.0"
@@ -27,15 +28,15 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Pipeline": "chatpipe.pipeline",
-    "convert": "chatpipe._convert",
-    "ChatpipeError": "chatpipe.errors",
-    "Message": "chatpipe.models",
-    "Tool": "chatpipe.models",
-    "ChatRequest": "chatpipe.models",
-    "ChatResponse": "chatpipe.models",
-    "ChatChunk": "chatpipe.models",
-    "Secret": "chatpipe.secrets",
+    "Pipeline": "chatpipe.pipeline:Pipeline",
+    "convert": "chatpipe._convert:convert",
+    "ChatpipeError": "chatpipe.errors:ChatpipeError",
+    "Message": "chatpipe.models:Message",
+    "Tool": "chatpipe.models:Tool",
+    "ChatRequest": "chatpipe.models:ChatRequest",
+    "ChatResponse": "chatpipe.models:ChatResponse",
+    "ChatChunk": "chatpipe.models:ChatChunk",
+    "Secret": "chatpipe.secrets:Secret",
 }
 
 if TYPE_CHECKING:
@@ -46,16 +47,4 @@ if TYPE_CHECKING:
     from .secrets import Secret
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'chatpipe' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_attributes(globals(), _LAZY, __all__)

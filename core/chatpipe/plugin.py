@@ -71,8 +71,9 @@ use, so a plugin that registers only CLI commands loads no adapter code.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lazy import lazy_attributes
 from ._markers import hookimpl
 
 _EXPORTS: dict[str, tuple[str, ...]] = {
@@ -176,9 +177,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "to_pieces",
     ),
 }
-"""Where each lazily imported name lives (``wire`` is the module :mod:`chatpipe.wire` itself)."""
+"""Where each lazily imported name lives."""
 
-_LAZY = {name: module for module, names in _EXPORTS.items() for name in names}
+_LAZY = {name: f"{module}:{name}" for module, names in _EXPORTS.items() for name in names}
+_LAZY["wire"] = "chatpipe.wire"  # the module itself
 
 __all__ = [
     "DEFAULT_PLACEHOLDER",
@@ -383,19 +385,4 @@ if TYPE_CHECKING:
     )
 
 
-def __getattr__(name: str) -> Any:
-    import importlib
-
-    if name == "wire":
-        value: Any = importlib.import_module("chatpipe.wire")
-    else:
-        module_name = _LAZY.get(name)
-        if module_name is None:
-            raise AttributeError(f"module 'chatpipe.plugin' has no attribute {name!r}")
-        value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_attributes(globals(), _LAZY, __all__)

@@ -9,13 +9,20 @@
   following the WHATWG rules (see its module docstring for the details).
 * The transport contract: :class:`TransportProtocol` (what ``Pipeline(transport=...)``
   accepts), :class:`StreamResponseProtocol` and :class:`AsyncStreamResponseProtocol`.
+
+The decoder and the protocols are imported on first use: adapters need only the data classes.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
 from ._messages import REDACTED, REQUEST_ID_HEADERS, HttpRequest, HttpResponse, SSEEvent, merge_headers
-from ._sse import SSEDecoder
-from ._transport import AsyncStreamResponseProtocol, StreamResponseProtocol, TransportProtocol
+
+if TYPE_CHECKING:
+    from ._sse import SSEDecoder
+    from ._transport import AsyncStreamResponseProtocol, StreamResponseProtocol, TransportProtocol
 
 __all__ = [
     "REDACTED",
@@ -29,3 +36,12 @@ __all__ = [
     "TransportProtocol",
     "merge_headers",
 ]
+
+_LAZY = {
+    "SSEDecoder": "chatpipe.http._sse:SSEDecoder",
+    "AsyncStreamResponseProtocol": "chatpipe.http._transport:AsyncStreamResponseProtocol",
+    "StreamResponseProtocol": "chatpipe.http._transport:StreamResponseProtocol",
+    "TransportProtocol": "chatpipe.http._transport:TransportProtocol",
+}
+
+__getattr__, __dir__ = lazy_attributes(globals(), _LAZY, __all__)

@@ -1,0 +1,41 @@
+"""chatpipe._lazy.lazy_attributes: names import on first use, are cached, and unknown ones raise."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import types
+
+import pytest
+from chatpipe._lazy import lazy_attributes
+
+
+def test_a_name_imports_on_first_use_and_is_cached() -> None:
+    module = types.ModuleType("probe")
+    targets = {"dumps": "json:dumps", "path": "os.path"}
+    getattr_, dir_ = lazy_attributes(vars(module), targets, ["path", "dumps"])
+    import json
+    import os.path
+
+    assert getattr_("dumps") is json.dumps and vars(module)["dumps"] is json.dumps
+    assert getattr_("path") is os.path
+    assert dir_() == ["dumps", "path"]
+    with pytest.raises(AttributeError, match="module 'probe' has no attribute 'nope'"):
+        getattr_("nope")
+
+
+def test_chatpipe_http_loads_the_decoder_and_the_protocols_only_when_asked() -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        import chatpipe.http
+        before = sorted(m for m in sys.modules if m.startswith("chatpipe.http."))
+        chatpipe.http.SSEDecoder, chatpipe.http.TransportProtocol
+        print(before, sorted(m for m in sys.modules if m.startswith("chatpipe.http.")))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout
+    assert out.strip() == (
+        "['chatpipe.http._messages'] ['chatpipe.http._messages', 'chatpipe.http._sse', 'chatpipe.http._transport']"
+    )
