@@ -20,28 +20,31 @@ __all__ = [
     "ChatpipeError",
     "Message",
     "Pipeline",
+    "Secret",
     "Tool",
     "__version__",
     "convert",
     "hookimpl",
 ]
 
-__getattr__, __dir__ = lazy_attributes(
-    __name__,
-    {
-        "Pipeline": ".pipeline",
-        "convert": "._convert",
-        "ChatpipeError": ".errors",
-        "Message": ".models",
-        "Tool": ".models",
-        "ChatRequest": ".models",
-        "ChatResponse": ".models",
-        "ChatChunk": ".models",
-    },
-)
+_LAZY = {
+    "Pipeline": "chatpipe.pipeline:Pipeline",
+    "convert": "chatpipe._convert:convert",
+    "ChatpipeError": "chatpipe.errors:ChatpipeError",
+    "Message": "chatpipe.models:Message",
+    "Tool": "chatpipe.models:Tool",
+    "ChatRequest": "chatpipe.models:ChatRequest",
+    "ChatResponse": "chatpipe.models:ChatResponse",
+    "ChatChunk": "chatpipe.models:ChatChunk",
+    "Secret": "chatpipe.secrets:Secret",
+}
 
 if TYPE_CHECKING:
     from ._convert import convert
     from .errors import ChatpipeError
     from .models import ChatChunk, ChatRequest, ChatResponse, Message, Tool
     from .pipeline import Pipeline
+    from .secrets import Secret
+
+
+__getattr__, __dir__ = lazy_attributes(globals(), _LAZY, __all__)

@@ -1,46 +1,40 @@
-"""Module attributes imported on first access (PEP 562), so importing a package stays cheap.
-
-::
-
-    __getattr__, __dir__ = lazy_attributes(__name__, {"Pipeline": ".pipeline", "Config": "chatpipe.config"})
-
-The module then imports ``.pipeline`` the first time ``Pipeline`` is read (``from package
-import Pipeline`` included), caches the value in its namespace (later reads cost a plain
-attribute lookup) and lists its ``__all__`` in ``dir()``.
-"""
+"""Module attributes imported on first use (PEP 562), so importing a module stays cheap."""
 
 from __future__ import annotations
 
 import importlib
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 __all__ = ["lazy_attributes"]
 
 
 def lazy_attributes(
-    module_name: str, attributes: Mapping[str, str]
+    namespace: dict[str, Any], targets: Mapping[str, str], public: Iterable[str]
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """The ``__getattr__`` and ``__dir__`` of module ``module_name``, called from that module.
+    """The ``__getattr__`` and ``__dir__`` of a module whose names in ``targets`` load on first use.
 
-    ``attributes`` maps each lazy name to the module defining an attribute of the same name,
-    absolute (``chatpipe.models``) or relative to the calling module's package (``.models``).
-    Reading a name not in ``attributes`` raises :class:`AttributeError`, as a plain module
-    would. ``__dir__`` returns the module's ``__all__`` sorted; the module must define it.
+    ``namespace`` is the module's ``globals()``; ``targets`` maps each lazy name to
+    ``"package.module:attribute"``, or to ``"package.module"`` for the module itself. A value,
+    once imported, is stored in ``namespace`` so later lookups do not come back here.
+    ``__dir__`` lists ``public`` (the module's ``__all__``). Use::
+
+        __getattr__, __dir__ = lazy_attributes(globals(), _LAZY, __all__)
     """
-    module = sys.modules[module_name]
-    table = dict(attributes)
+    module_name = namespace["__name__"]
+    listed = sorted(public)
 
     def __getattr__(name: str) -> Any:
-        target = table.get(name)
+        target = targets.get(name)
         if target is None:
             raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(target, module.__package__), name)
-        setattr(module, name, value)
+        path, _, attribute = target.partition(":")
+        module = importlib.import_module(path)
+        value = getattr(module, attribute) if attribute else module
+        namespace[name] = value
         return value
 
     def __dir__() -> list[str]:
-        return sorted(module.__all__)
+        return list(listed)
 
     return __getattr__, __dir__

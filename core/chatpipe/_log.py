@@ -11,7 +11,7 @@ does, through :func:`enable_debug_logging`). Records, at DEBUG unless noted:
   errors raised for a vendor's answer.
 
 Only redacted data is logged: URLs pass through ``safe_url`` and every message through
-:func:`chatpipe._secrets.scrub` (at the call sites). Debug formatting is guarded by
+:func:`chatpipe.secrets.scrub` (at the call sites). Debug formatting is guarded by
 ``isEnabledFor`` so the hot path costs one level check when logging is off.
 """
 

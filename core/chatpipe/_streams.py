@@ -14,14 +14,14 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._accumulate import StreamAccumulator
-from ._secrets import scrub
 from .errors import ProtocolError, ProviderError
+from .http import HttpRequest, HttpResponse
 from .models import ChatChunk, ChatRequest, ChatResponse
-from .sansio import HttpRequest, HttpResponse
+from .secrets import scrub
 
 if TYPE_CHECKING:
+    from .http import AsyncStreamResponseProtocol, StreamResponseProtocol
     from .pipeline import Pipeline
-    from .transport_protocol import AsyncStreamResponseProtocol, StreamResponseProtocol
 
 __all__ = ["AsyncChatStream", "ChatStream"]
 

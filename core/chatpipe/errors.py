@@ -28,7 +28,7 @@ Contracts:
 
 * ``str(error)`` is one readable sentence naming the problem and, where there is one, the fix.
 * No message, attribute or repr ever contains an API key: bodies are scrubbed of the key
-  before they are stored (see :func:`chatpipe._secrets.scrub`).
+  before they are stored (see :func:`chatpipe.secrets.scrub`).
 * ``partial_text`` / ``partial_reasoning`` hold what a stream delivered before it failed, so a
   mid-stream failure loses nothing.
 """

@@ -22,9 +22,9 @@ from ._markers import hookspec
 
 if TYPE_CHECKING:
     from .converter import Converter
+    from .http import HttpRequest
     from .models import ChatResponse
     from .provider import Provider
-    from .sansio import HttpRequest
 
 
 # --- Registration -----------------------------------------------------------------------

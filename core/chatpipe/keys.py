@@ -21,9 +21,9 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from ._secrets import Secret, mask
 from .config import config_dir
 from .errors import ConfigError
+from .secrets import Secret, mask
 
 __all__ = ["KEYS_FILE", "KeyStore", "resolve_api_key"]
 

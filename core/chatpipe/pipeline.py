@@ -22,21 +22,21 @@ import attrs
 from ._capabilities import check_capabilities
 from ._chain import Stage, make_context, normalise_names, resolve_chain, run_chain
 from ._log import get_logger
-from ._secrets import Secret, scrub
 from ._streams import AsyncChatStream, ChatStream
 from ._validate import validate_messages
 from .converter import Converter, Names
 from .errors import AuthenticationError, ChatpipeWarning, ConfigError, InvalidRequestError, ProviderError
+from .http import HttpRequest, HttpResponse
 from .models import ChatRequest, ChatResponse, Message, ModelInfo, Tool
 from .provider import Provider, ProviderSettings
 from .registry import Registry, default_registry
-from .sansio import HttpRequest, HttpResponse
+from .secrets import Secret, scrub
 from .wire import _plain_message, message_from_dict, messages_to_dicts, tools_from_dicts
 
 if TYPE_CHECKING:
     from .config import Config, Profile
+    from .http import TransportProtocol
     from .keys import KeyStore
-    from .transport_protocol import TransportProtocol
 
 __all__ = ["CheckResult", "Explanation", "Pipeline"]
 

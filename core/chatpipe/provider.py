@@ -19,11 +19,11 @@ from typing import Any, ClassVar
 
 import attrs
 
-from ._secrets import Secret
 from .converter import ConvertContext
 from .errors import APIStatusError
+from .http import HttpRequest, HttpResponse, SSEEvent
 from .models import ChatChunk, ChatRequest, ChatResponse, ModelInfo
-from .sansio import HttpRequest, HttpResponse, SSEEvent
+from .secrets import Secret
 
 __all__ = [
     "DEFAULT_RETRYABLE_STATUSES",

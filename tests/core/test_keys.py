@@ -8,9 +8,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from chatpipe._secrets import Secret
 from chatpipe.errors import ConfigError
 from chatpipe.keys import KeyStore, resolve_api_key
+from chatpipe.secrets import Secret
 
 POSIX = os.name == "posix"
 posix_only = pytest.mark.skipif(not POSIX, reason="file modes are POSIX-only")

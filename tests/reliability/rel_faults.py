@@ -26,8 +26,8 @@ from chatpipe.errors import (
     RateLimitError,
     ServerError,
 )
+from chatpipe.http import SSEDecoder
 from chatpipe.models import ChatResponse
-from chatpipe.sse import SSEDecoder
 from chatpipe.testing import FakeResponse, FakeServer
 from rel_harness import KEY, MODES, TEXT, Family, Sleeps, call, make_pipeline, parse_events
 

@@ -21,9 +21,9 @@ from typing import Any
 from chatpipe import Pipeline
 from chatpipe._accumulate import StreamAccumulator
 from chatpipe._transport import RetryPolicy, Timeouts, Transport
+from chatpipe.http import SSEEvent
 from chatpipe.models import ChatRequest, ChatResponse
 from chatpipe.provider import Provider
-from chatpipe.sansio import SSEEvent
 from chatpipe.testing import FakeResponse
 from chatpipe.testing.conformance import OpenAISimulator, Reply, VendorSimulator
 

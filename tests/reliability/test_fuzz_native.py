@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from chatpipe import Pipeline
 from chatpipe.errors import APIStatusError, ChatpipeError, PluginNotFoundError
+from chatpipe.http import HttpResponse, SSEEvent
 from chatpipe.models import ChatResponse
 from chatpipe.registry import default_registry
-from chatpipe.sansio import HttpResponse, SSEEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rel_harness import KEY, parse_events

@@ -36,9 +36,9 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from .._log import get_logger
-from .._secrets import Secret, scrub
 from ..errors import APIConnectionError, ChatpipeError, InvalidRequestError
-from ..sansio import HttpRequest, HttpResponse
+from ..http import REQUEST_ID_HEADERS, HttpRequest, HttpResponse
+from ..secrets import Secret, scrub
 from ._backend import load_backend
 from ._errors import BODY, REQUEST, map_exception, safe_url
 from ._policy import RetryPolicy, Timeouts
@@ -288,7 +288,7 @@ class Transport:
 
     def _log_response(self, request: HttpRequest, status: int, headers: Mapping[str, str]) -> None:
         if _log.isEnabledFor(logging.DEBUG):
-            ids = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
+            ids = REQUEST_ID_HEADERS
             request_id = next((headers[n] for n in ids if n in headers), None)
             self._emit(logging.DEBUG, request, f"response {status} to {self._where(request)} request_id={request_id}")
 

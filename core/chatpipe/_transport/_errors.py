@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from types import ModuleType
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .._secrets import Secret, scrub
 from ..errors import (
     APIConnectionError,
     APITimeoutError,
@@ -20,6 +19,7 @@ from ..errors import (
     ProtocolError,
     ProviderError,
 )
+from ..secrets import Secret, scrub
 from ._policy import Timeouts
 
 __all__ = ["BODY", "REQUEST", "STREAM", "map_exception", "safe_url", "with_cause"]

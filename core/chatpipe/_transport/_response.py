@@ -6,8 +6,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ChatpipeError
-from ..sansio import HttpResponse, SSEEvent
-from ..sse import SSEDecoder
+from ..http import HttpResponse, SSEDecoder, SSEEvent
 from ._errors import BODY, STREAM
 
 if TYPE_CHECKING:

@@ -72,16 +72,14 @@ pytest                              # the provider conformance suite and the req
 """chatpipe provider plugin ``$name``: $display's OpenAI-compatible chat API.
 
 Registered through the ``chatpipe.providers`` entry point ``$name``. Key from ``$env``.
-Declare only what differs from OpenAI (see ``chatpipe.openai_compat.OpenAICompatibleProvider``).
+Declare only what differs from OpenAI (see ``chatpipe.plugin.OpenAICompatibleProvider``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from chatpipe import hookimpl
-from chatpipe.openai_compat import OpenAICompatibleProvider
-from chatpipe.provider import Capabilities, Provider, ProviderInfo
+from chatpipe.plugin import Capabilities, OpenAICompatibleProvider, Provider, ProviderInfo, hookimpl
 
 __all__ = ["${cls}Provider", "chatpipe_register_providers"]
 
@@ -173,9 +171,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from chatpipe import hookimpl
-from chatpipe.converter import ConvertContext, Converter
-from chatpipe.models import Message
+from chatpipe.plugin import ConvertContext, Converter, Message, hookimpl
 
 __all__ = ["CONVERTER", "chatpipe_register_converters", "convert"]
 

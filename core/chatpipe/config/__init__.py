@@ -31,18 +31,15 @@ if TYPE_CHECKING:
 
 # The loader pulls in PyYAML and the cattrs structuring code; import it on first use only,
 # so finding the config directory (the key store needs it) stays cheap.
-__getattr__, __dir__ = lazy_attributes(
-    __name__,
-    {
-        "load_config": "._loader",
-        "parse_config": "._loader",
-        "Config": "._schema",
-        "Names": "._schema",
-        "Profile": "._schema",
-        "ServeConfig": "._schema",
-        "TimeoutConfig": "._schema",
-    },
-)
+_LAZY = {
+    "load_config": "chatpipe.config._loader:load_config",
+    "parse_config": "chatpipe.config._loader:parse_config",
+    "Config": "chatpipe.config._schema:Config",
+    "Names": "chatpipe.config._schema:Names",
+    "Profile": "chatpipe.config._schema:Profile",
+    "ServeConfig": "chatpipe.config._schema:ServeConfig",
+    "TimeoutConfig": "chatpipe.config._schema:TimeoutConfig",
+}
 
 __all__ = [
     "CONFIG_DIR_ENV",
@@ -57,3 +54,5 @@ __all__ = [
     "load_config",
     "parse_config",
 ]
+
+__getattr__, __dir__ = lazy_attributes(globals(), _LAZY, __all__)

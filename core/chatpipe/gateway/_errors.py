@@ -30,7 +30,6 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .._secrets import Secret, scrub
 from ..errors import (
     APIConnectionError,
     APITimeoutError,
@@ -49,6 +48,7 @@ from ..errors import (
     ProviderError,
     RateLimitError,
 )
+from ..secrets import Secret, scrub
 
 __all__ = ["GatewayError", "error_body", "from_chatpipe_error"]
 

@@ -21,9 +21,9 @@ from ..errors import ChatpipeError
 from ._errors import GatewayError, from_chatpipe_error
 
 if TYPE_CHECKING:
-    from .._secrets import Secret
     from ..config import Config
     from ..pipeline import Pipeline
+    from ..secrets import Secret
 
 __all__ = ["Route", "Router"]
 

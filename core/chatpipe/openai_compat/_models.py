@@ -13,16 +13,16 @@ from typing import Any
 from .. import wire
 from ..errors import InvalidRequestError
 from ..models import ModelInfo
-from ._response import MalformedBody
+from ..vendor import MalformedPayload
 
 __all__ = ["parse_model_list"]
 
 
 def parse_model_list(data: Any) -> list[ModelInfo]:
-    """The model entries of a decoded model-list body; :class:`MalformedBody` for other shapes."""
+    """The model entries of a decoded model-list body; :class:`MalformedPayload` for other shapes."""
     entries = data.get("data") if isinstance(data, Mapping) else data
     if not isinstance(entries, list):
-        raise MalformedBody("a model list should be a JSON list or an object with a 'data' list")
+        raise MalformedPayload("a model list should be a JSON list or an object with a 'data' list")
     out = []
     for i, entry in enumerate(entries):
         if isinstance(entry, str):  # a bare list of ids
@@ -31,5 +31,5 @@ def parse_model_list(data: Any) -> list[ModelInfo]:
         try:
             out.append(wire.model_info_from_dict(entry))
         except InvalidRequestError as exc:
-            raise MalformedBody(f"model list entry {i}: {exc}") from None
+            raise MalformedPayload(f"model list entry {i}: {exc}") from None
     return out

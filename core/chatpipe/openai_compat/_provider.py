@@ -17,18 +17,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from .._secrets import scrub
 from ..errors import APIStatusError, AuthenticationError, NotFoundError, ProtocolError
+from ..http import HttpRequest, HttpResponse, merge_headers
 from ..models import ChatRequest, ChatResponse, Choice, FinishReason, ModelInfo
 from ..provider import Provider, ProviderSettings, StreamParser
-from ..sansio import HttpRequest, HttpResponse, merge_headers
-from ._errors import ErrorDetails, details_from_json, error_details, make_error, truncate
-from ._finish import FINISH_REASONS
+from ..secrets import scrub
+from ..vendor import (
+    FINISH_REASONS,
+    ErrorDetails,
+    ErrorInBody,
+    MalformedPayload,
+    auth_hint,
+    decode_json,
+    details_from_json,
+    error_details,
+    join_url,
+    make_error,
+    normalise_base_url,
+    protocol_error,
+)
 from ._models import parse_model_list
 from ._request import build_body
-from ._response import ErrorInBody, MalformedBody, decode_json, parse_completion
+from ._response import parse_completion
 from ._stream import OpenAIStreamParser
-from ._urls import join_url, normalise_base_url
 
 __all__ = ["OpenAICompatibleProvider"]
 
@@ -37,7 +48,7 @@ class OpenAICompatibleProvider(Provider):
     """Speaks OpenAI's ``chat/completions`` protocol; subclasses declare vendor differences.
 
     The instance's :attr:`base_url` is the settings' base URL normalised by
-    :func:`~chatpipe.openai_compat._urls.normalise_base_url` (no trailing slash, no
+    :func:`~chatpipe.vendor.normalise_base_url` (no trailing slash, no
     ``/chat/completions`` suffix).
     """
 
@@ -80,12 +91,7 @@ class OpenAICompatibleProvider(Provider):
 
     def auth_hint(self) -> str:
         """The fix suggested with a 401: where the key comes from."""
-        name = self.info.name
-        envs = " or ".join(self.info.api_key_env)
-        source = f"set {envs} or run 'chatpipe keys set {name}'" if envs else f"run 'chatpipe keys set {name}'"
-        if not self.settings.api_key:
-            return f"No API key was sent; {source}"
-        return f"Check the API key: {source}"
+        return auth_hint(self.info.name, self.info.api_key_env, key_sent=bool(self.settings.api_key))
 
     def chat_url(self) -> str:
         """The absolute chat-completions URL."""
@@ -150,13 +156,14 @@ class OpenAICompatibleProvider(Provider):
     def _protocol_error(
         self, problem: str, body: str | bytes, status: int | None = None, request_id: str | None = None
     ) -> ProtocolError:
-        text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
-        return ProtocolError(
-            f"{problem}; the server may not be OpenAI-compatible, or a proxy altered the reply",
+        return protocol_error(
+            problem,
+            body,
             provider=self.info.name,
+            expected="be OpenAI-compatible",
+            secrets=self.secrets(),
             status=status,
             request_id=request_id,
-            body=truncate(scrub(text, self.secrets())),
         )
 
     def _body_error(self, details: ErrorDetails, response: HttpResponse) -> APIStatusError:
@@ -184,7 +191,7 @@ class OpenAICompatibleProvider(Provider):
         except ErrorInBody as exc:
             details = details_from_json(exc.data) or ErrorDetails(message="the server returned an error object")
             raise self._body_error(details, response) from None
-        except MalformedBody as exc:
+        except MalformedPayload as exc:
             raise self._protocol_error(str(exc), response.content, response.status, response.request_id) from None
 
     def stream_parser(self, request: ChatRequest) -> StreamParser:
@@ -222,7 +229,7 @@ class OpenAICompatibleProvider(Provider):
         )
 
     def parse_error(self, response: HttpResponse) -> APIStatusError:
-        """The typed error for a non-2xx response (see :mod:`chatpipe.openai_compat._errors`)."""
+        """The typed error for a non-2xx response (see :mod:`chatpipe.vendor`)."""
         scrubbed = HttpResponse(response.status, response.headers, scrub(response.text, self.secrets()).encode())
         return self._body_error(error_details(scrubbed), scrubbed)
 
@@ -235,5 +242,5 @@ class OpenAICompatibleProvider(Provider):
         """A 2xx model-list body (``{"data": [...]}`` or a bare list)."""
         try:
             return parse_model_list(decode_json(response.content))
-        except MalformedBody as exc:
+        except MalformedPayload as exc:
             raise self._protocol_error(str(exc), response.content, response.status, response.request_id) from None

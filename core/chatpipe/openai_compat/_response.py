@@ -9,7 +9,6 @@ Top-level keys chatpipe does not model (``citations``, ``search_results``, ``cre
 
 from __future__ import annotations
 
-import json
 from collections.abc import (
     Callable,
     Mapping,  # not typing.Mapping: its isinstance() is ~10x slower
@@ -19,47 +18,11 @@ from typing import Any
 from .. import wire
 from ..errors import InvalidRequestError
 from ..models import ChatResponse, Choice, FinishReason, Usage
-from ._finish import FINISH_REASONS, normalise_finish_reason
+from ..vendor import FINISH_REASONS, ErrorInBody, MalformedPayload, normalise_finish_reason
 
-__all__ = ["ErrorInBody", "MalformedBody", "decode_json", "parse_choice", "parse_completion", "parse_usage"]
+__all__ = ["parse_choice", "parse_completion", "parse_usage"]
 
 _MODELLED_KEYS = frozenset({"id", "object", "model", "choices", "usage"})
-
-
-class MalformedBody(Exception):
-    """Internal: the body is not what the contract promises; the adapter turns it into a ProtocolError."""
-
-
-class ErrorInBody(Exception):
-    """Internal: a 2xx body that is an error envelope; the adapter turns it into a typed API error."""
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        super().__init__("error envelope")
-        self.data = data
-
-
-_DECODER = json.JSONDecoder()
-
-
-def decode_json(content: bytes | str) -> Any:
-    """Decode a JSON body, skipping leading whitespace and blank keep-alive lines.
-
-    Raises :class:`MalformedBody` for anything that is not JSON.
-    """
-    text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else content
-    try:
-        value, end = _DECODER.raw_decode(text)  # the common case: nothing around the JSON
-        if end == len(text):
-            return value
-    except ValueError:
-        pass
-    text = text.strip()
-    if not text:
-        raise MalformedBody("the body was empty")
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise MalformedBody(f"the body is not valid JSON ({exc.args[0] if exc.args else exc})") from None
 
 
 def reasoning_of(message: Mapping[str, Any]) -> str | None:
@@ -77,25 +40,25 @@ def parse_usage(data: Any) -> Usage | None:
         return None
     if isinstance(data, Mapping):
         return wire.usage_from_dict(data)
-    raise MalformedBody(f"'usage' should be an object, got {type(data).__name__}")
+    raise MalformedPayload(f"'usage' should be an object, got {type(data).__name__}")
 
 
 def parse_choice(data: Any, position: int, finish_table: Mapping[str, FinishReason] = FINISH_REASONS) -> Choice:
     """One ``choices[i]`` entry; ``position`` stands in for a missing ``index``."""
     if type(data) is not dict and not isinstance(data, Mapping):
-        raise MalformedBody(f"choices[{position}] should be an object, got {type(data).__name__}")
+        raise MalformedPayload(f"choices[{position}] should be an object, got {type(data).__name__}")
     index = data.get("index", position)
     if type(index) is not int and (not isinstance(index, int) or isinstance(index, bool)):
-        raise MalformedBody(f"choices[{position}].index should be an integer, got {index!r}")
+        raise MalformedPayload(f"choices[{position}].index should be an integer, got {index!r}")
     message = data.get("message")
     if type(message) is not dict and not isinstance(message, Mapping):
-        raise MalformedBody(f"choices[{position}].message should be an object, got {type(message).__name__}")
+        raise MalformedPayload(f"choices[{position}].message should be an object, got {type(message).__name__}")
     if "role" not in message:
         message = {"role": "assistant", **message}
     try:
         parsed = wire.message_from_dict(message, where=f"choices[{position}].message")
     except InvalidRequestError as exc:
-        raise MalformedBody(str(exc)) from None
+        raise MalformedPayload(str(exc)) from None
     finish, raw = normalise_finish_reason(data.get("finish_reason"), finish_table)
     return Choice(index, parsed, finish_reason=finish, raw_finish_reason=raw, reasoning=reasoning_of(message))
 
@@ -110,16 +73,16 @@ def parse_completion(
     """A decoded ``chat.completion`` object as a :class:`ChatResponse`.
 
     Raises :class:`ErrorInBody` for an ``{"error": ...}`` object without choices and
-    :class:`MalformedBody` for any other shape problem. ``choice_hook`` post-processes each
+    :class:`MalformedPayload` for any other shape problem. ``choice_hook`` post-processes each
     choice (e.g. Perplexity's ``<think>`` split).
     """
     if type(data) is not dict and not isinstance(data, Mapping):
-        raise MalformedBody(f"expected a JSON object, got {type(data).__name__}")
+        raise MalformedPayload(f"expected a JSON object, got {type(data).__name__}")
     if "error" in data and not data.get("choices"):
         raise ErrorInBody(data)
     choices_data = data.get("choices")
     if not isinstance(choices_data, list):
-        raise MalformedBody("the response has no 'choices' list")
+        raise MalformedPayload("the response has no 'choices' list")
     choices = tuple([parse_choice(c, i, finish_table) for i, c in enumerate(choices_data)])
     if choice_hook is not None:
         choices = tuple([choice_hook(c) for c in choices])

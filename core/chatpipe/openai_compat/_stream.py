@@ -28,11 +28,11 @@ from typing import Any
 import attrs
 
 from ..errors import APIStatusError, ProtocolError
+from ..http import SSEEvent
 from ..models import ChatChunk, FinishReason, ToolCallDelta
 from ..provider import StreamParser
-from ..sansio import SSEEvent
-from ._finish import FINISH_REASONS, normalise_finish_reason
-from ._response import MalformedBody, parse_usage
+from ..vendor import FINISH_REASONS, MalformedPayload, normalise_finish_reason
+from ._response import parse_usage
 
 __all__ = ["OpenAIStreamParser"]
 
@@ -94,7 +94,7 @@ class OpenAIStreamParser(StreamParser):
             raise self._make_error(decoded)
         try:
             return self._chunks(decoded)
-        except MalformedBody as exc:
+        except MalformedPayload as exc:
             raise self._make_protocol_error(str(exc), data) from None
 
     def _chunks(self, data: Mapping[str, Any]) -> list[ChatChunk]:
@@ -111,7 +111,7 @@ class OpenAIStreamParser(StreamParser):
         if choices is None:
             choices = []
         if not isinstance(choices, list):
-            raise MalformedBody(f"'choices' should be a list, got {type(choices).__name__}")
+            raise MalformedPayload(f"'choices' should be a list, got {type(choices).__name__}")
         chunks: list[ChatChunk] = []
         for i, c in enumerate(choices):
             chunk = self._choice_chunk(c, i, chunk_id, model, extra)
@@ -130,15 +130,15 @@ class OpenAIStreamParser(StreamParser):
         self, data: Any, position: int, chunk_id: str | None, model: str | None, extra: Mapping[str, Any]
     ) -> ChatChunk | None:
         if type(data) is not dict and not isinstance(data, Mapping):
-            raise MalformedBody(f"choices[{position}] should be an object, got {type(data).__name__}")
+            raise MalformedPayload(f"choices[{position}] should be an object, got {type(data).__name__}")
         index = data.get("index", position)
         if type(index) is not int and (not isinstance(index, int) or isinstance(index, bool)):
-            raise MalformedBody(f"choices[{position}].index should be an integer, got {index!r}")
+            raise MalformedPayload(f"choices[{position}].index should be an integer, got {index!r}")
         delta = data.get("delta")
         if delta is None:
             delta = {}
         if type(delta) is not dict and not isinstance(delta, Mapping):
-            raise MalformedBody(f"choices[{position}].delta should be an object, got {type(delta).__name__}")
+            raise MalformedPayload(f"choices[{position}].delta should be an object, got {type(delta).__name__}")
         # Per-chunk hot path: plain strings and absent fields skip the helper calls (same results).
         text = delta.get("content")
         if type(text) is not str:
@@ -179,25 +179,25 @@ def _string(value: Any, where: str) -> str:
         return value
     if isinstance(value, list):  # Mistral-style content chunks: join their text parts
         return "".join(p.get("text", "") for p in value if isinstance(p, Mapping) and isinstance(p.get("text"), str))
-    raise MalformedBody(f"{where} should be a string, got {type(value).__name__}")
+    raise MalformedPayload(f"{where} should be a string, got {type(value).__name__}")
 
 
 def _tool_call_deltas(data: Any, position: int) -> tuple[ToolCallDelta, ...]:
     if data is None:
         return ()
     if not isinstance(data, list):
-        raise MalformedBody(f"choices[{position}].delta.tool_calls should be a list, got {type(data).__name__}")
+        raise MalformedPayload(f"choices[{position}].delta.tool_calls should be a list, got {type(data).__name__}")
     out = []
     for i, call in enumerate(data):
         where = f"choices[{position}].delta.tool_calls[{i}]"
         if not isinstance(call, Mapping):
-            raise MalformedBody(f"{where} should be an object, got {type(call).__name__}")
+            raise MalformedPayload(f"{where} should be an object, got {type(call).__name__}")
         index = call.get("index", i)
         if not isinstance(index, int) or isinstance(index, bool):
-            raise MalformedBody(f"{where}.index should be an integer, got {index!r}")
+            raise MalformedPayload(f"{where}.index should be an integer, got {index!r}")
         function = call.get("function") or {}
         if not isinstance(function, Mapping):
-            raise MalformedBody(f"{where}.function should be an object, got {type(function).__name__}")
+            raise MalformedPayload(f"{where}.function should be an object, got {type(function).__name__}")
         arguments = function.get("arguments")
         if arguments is None:
             arguments = ""

@@ -16,9 +16,9 @@ from collections.abc import Iterable
 
 import attrs
 
+from ..http import SSEEvent
 from ..models import ChatChunk, Choice
 from ..provider import StreamParser
-from ..sansio import SSEEvent
 
 __all__ = ["ThinkSplitter", "ThinkStreamParser", "split_choice", "split_think"]
 

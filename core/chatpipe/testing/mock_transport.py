@@ -1,7 +1,7 @@
 """A transport without sockets: run a Pipeline against scripted answers, in-process.
 
 :class:`MockTransport` has the interface of the built-in transport
-(:class:`~chatpipe.transport_protocol.TransportProtocol`) and answers each request with a
+(:class:`~chatpipe.http.TransportProtocol`) and answers each request with a
 :class:`~chatpipe.testing.FakeResponse` — the same values :class:`~chatpipe.testing.FakeServer`
 serves, so the conformance simulators and :func:`~chatpipe.testing.replay_sse` work with
 both::
@@ -32,8 +32,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 
 from ..errors import APIConnectionError, APITimeoutError, InvalidRequestError
-from ..sansio import HttpRequest, HttpResponse, SSEEvent
-from ..sse import SSEDecoder
+from ..http import HttpRequest, HttpResponse, SSEDecoder, SSEEvent
 from .fake_server import FakeResponse
 
 __all__ = ["MockAsyncStreamResponse", "MockStreamResponse", "MockTransport"]
@@ -138,10 +137,10 @@ class MockAsyncStreamResponse(_MockStreamBase):
 
 
 class MockTransport:
-    """A :class:`~chatpipe.transport_protocol.TransportProtocol` answering from a script.
+    """A :class:`~chatpipe.http.TransportProtocol` answering from a script.
 
     ``handler(request)`` (optional) answers whatever the queue (:meth:`enqueue`) does not;
-    it returns a :class:`FakeResponse` or an :class:`~chatpipe.sansio.HttpResponse`.
+    it returns a :class:`FakeResponse` or an :class:`~chatpipe.http.HttpResponse`.
     Every request is recorded in :attr:`requests`. Thread-safe.
     """
 

@@ -10,10 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chatpipe import hookimpl
-from chatpipe.models import ChatRequest
-from chatpipe.openai_compat import OpenAICompatibleProvider
-from chatpipe.provider import Capabilities, Provider, ProviderInfo
+from chatpipe.plugin import Capabilities, ChatRequest, OpenAICompatibleProvider, Provider, ProviderInfo, hookimpl
 
 __all__ = ["UNSUPPORTED_PARAMS", "GroqProvider", "chatpipe_register_providers"]
 

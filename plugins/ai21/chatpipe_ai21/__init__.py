@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chatpipe import hookimpl
-from chatpipe.provider import Provider
+from chatpipe.plugin import Provider, hookimpl
 
 from ._convert import convert_messages
 from ._params import ACCEPTED_PARAMS, DEFAULT_MAX_TOKENS_LIMIT, SCHEMA_MESSAGE_PREFIX

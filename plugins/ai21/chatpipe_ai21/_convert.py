@@ -29,9 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import attrs
-from chatpipe.converter import ConvertContext
-from chatpipe.models import Message, Part, TextPart
-from chatpipe.postprocess import check_messages, merge_messages
+from chatpipe.plugin import ConvertContext, Message, Part, TextPart, check_messages, merge_messages
 
 __all__ = ["convert_messages"]
 

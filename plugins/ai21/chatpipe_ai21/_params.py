@@ -26,8 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-from chatpipe.errors import ChatpipeWarning, InvalidRequestError
-from chatpipe.models import ChatRequest, Message
+from chatpipe.plugin import ChatpipeWarning, ChatRequest, InvalidRequestError, Message
 
 __all__ = [
     "ACCEPTED_PARAMS",

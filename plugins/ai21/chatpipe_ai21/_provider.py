@@ -19,11 +19,16 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-from chatpipe.converter import ConvertContext
-from chatpipe.errors import ConfigError
-from chatpipe.models import ChatRequest, ModelInfo
-from chatpipe.openai_compat import OpenAICompatibleProvider, check_options
-from chatpipe.provider import Capabilities, ProviderInfo
+from chatpipe.plugin import (
+    Capabilities,
+    ChatRequest,
+    ConfigError,
+    ConvertContext,
+    ModelInfo,
+    OpenAICompatibleProvider,
+    ProviderInfo,
+    check_options,
+)
 
 from ._convert import convert_messages
 from ._params import DEFAULT_MAX_TOKENS_LIMIT, adjust_ai21_body, json_schema_workaround

@@ -19,8 +19,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from chatpipe.errors import InvalidRequestError
-from chatpipe.models import ImagePart, OtherPart, Part, TextPart
+from chatpipe.plugin import ImagePart, InvalidRequestError, OtherPart, Part, TextPart
 
 __all__ = ["CLAUDE_BLOCK_TYPES", "MEDIA_BLOCK_TYPES", "content_blocks", "image_source", "part_to_block", "text_block"]
 

@@ -3,15 +3,16 @@
 Claude's envelope is ``{"type": "error", "error": {"type", "message", "details"?},
 "request_id"}``. An HTTP error is classified by its status (529 overloaded, 413 request too
 large → bad request, 402 billing → permission denied... see
-:mod:`chatpipe.openai_compat._errors`); an ``event: error`` inside a 200 stream has no status,
+:func:`chatpipe.vendor.make_error`); an ``event: error`` inside a 200 stream has no status,
 so its ``error.type`` stands for one (:data:`TYPE_STATUS`: ``overloaded_error`` → 529 →
 :class:`~chatpipe.errors.OverloadedError`) and the error's ``status`` is that status.
 The request id comes from the ``request-id`` header, else from the body. Bodies are scrubbed
 of the key before they are kept.
 
 A 429 whose ``error.details.error_code`` (or message) says ``enforced_spend_limit_reached`` is
-not worth retrying: waiting does not raise a spend limit (:func:`retry_vetoed`). So is any
-response whose ``x-should-retry`` header says ``false``.
+not worth retrying: waiting does not raise a spend limit (:func:`spend_limit_reached`; a
+response whose ``x-should-retry`` header says ``false`` is not retried either, but that is the
+transport's check, for every provider).
 """
 
 from __future__ import annotations
@@ -20,17 +21,13 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chatpipe._secrets import Secret, scrub
-from chatpipe.errors import APIStatusError
-from chatpipe.openai_compat import ErrorDetails, error_details, make_error
-from chatpipe.sansio import HttpResponse
+from chatpipe.plugin import APIStatusError, ErrorDetails, HttpResponse, Secret, error_details, make_error, scrub
 
 __all__ = [
     "SPEND_LIMIT",
     "TYPE_STATUS",
     "error_from_event",
     "error_from_response",
-    "retry_vetoed",
     "spend_limit_reached",
 ]
 
@@ -138,9 +135,3 @@ def spend_limit_reached(response: HttpResponse) -> bool:
     message = error.get("message")
     return code == SPEND_LIMIT or (isinstance(message, str) and SPEND_LIMIT in message)
 
-
-def retry_vetoed(response: HttpResponse) -> bool:
-    """Whether a retryable-status response must not be retried (spend limit, ``x-should-retry: false``)."""
-    if response.headers.get("x-should-retry", "").strip().lower() == "false":
-        return True
-    return spend_limit_reached(response)

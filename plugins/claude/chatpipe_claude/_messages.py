@@ -53,9 +53,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-from chatpipe.errors import InvalidRequestError
-from chatpipe.models import Message, ToolCall
-from chatpipe.postprocess import fold_tool_call, name_prefix
+from chatpipe.plugin import InvalidRequestError, Message, ToolCall, fold_tool_call, name_prefix
 
 from ._content import MEDIA_BLOCK_TYPES, content_blocks, text_block
 

@@ -19,14 +19,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from chatpipe.models import ModelInfo
+from chatpipe.plugin import MalformedPayload, ModelInfo
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
     "FALLBACK_MAX_TOKENS",
     "MODELS_PAGE_LIMIT",
     "NO_PREFILL_MODELS",
-    "MalformedModels",
     "can_prefill",
     "default_max_tokens",
     "next_page_cursor",
@@ -46,10 +45,6 @@ DEFAULT_MAX_TOKENS: tuple[tuple[re.Pattern[str], int], ...] = (
 
 NO_PREFILL_MODELS = ("claude-opus-4-6", "claude-sonnet-4-6", "claude-opus-4-7")
 """Model-id prefixes that cannot continue a final assistant turn (reference 3.2): it is sent as user."""
-
-
-class MalformedModels(Exception):
-    """Internal: the model-list body does not have the documented shape."""
 
 
 def default_max_tokens(model: str) -> int:
@@ -76,7 +71,7 @@ def _timestamp(value: Any) -> int | None:
 
 def _entry(data: Any, position: int) -> ModelInfo:
     if not isinstance(data, Mapping) or not isinstance(data.get("id"), str) or not data["id"]:
-        raise MalformedModels(f"model list entry {position} has no string 'id'")
+        raise MalformedPayload(f"model list entry {position} has no string 'id'")
     context = data.get("max_input_tokens")
     return ModelInfo(
         data["id"],
@@ -90,7 +85,7 @@ def _entry(data: Any, position: int) -> ModelInfo:
 def parse_model_page(data: Any) -> list[ModelInfo]:
     """The models of one decoded ``GET /v1/models`` page."""
     if not isinstance(data, Mapping) or not isinstance(data.get("data"), list):
-        raise MalformedModels("a Claude model list is an object with a 'data' list")
+        raise MalformedPayload("a Claude model list is an object with a 'data' list")
     return [_entry(entry, i) for i, entry in enumerate(data["data"])]
 
 

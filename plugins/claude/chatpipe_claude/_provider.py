@@ -9,8 +9,9 @@
 * Body: :mod:`chatpipe_claude._request` (with the forced conversion of
   :mod:`chatpipe_claude._messages`); replies :mod:`chatpipe_claude._response`; streams
   :mod:`chatpipe_claude._stream`; errors and retries :mod:`chatpipe_claude._errors`.
-* Retryable statuses: the default set plus 529 (overloaded); a spend-limit 429 or an
-  ``x-should-retry: false`` response is not retried.
+* Retryable statuses: the default set plus 529 (overloaded); a spend-limit 429 is not retried
+  (nor, as for every provider, is a response saying ``x-should-retry: false``: the transport
+  checks that header).
 
 Options (profile ``options``): ``max_tokens`` (int, default per model), ``betas`` (list of
 beta names for ``anthropic-beta``), ``adaptive_thinking`` (bool: ``reasoning_effort`` gives
@@ -24,23 +25,35 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from chatpipe._secrets import scrub
-from chatpipe.errors import APIStatusError, AuthenticationError, ConfigError, NotFoundError, ProtocolError
-from chatpipe.models import ChatRequest, ChatResponse, ModelInfo
-from chatpipe.openai_compat import (
+from chatpipe.plugin import (
+    DEFAULT_RETRYABLE_STATUSES,
+    APIStatusError,
+    AuthenticationError,
+    Capabilities,
+    ChatRequest,
+    ChatResponse,
+    ConfigError,
     ErrorInBody,
-    MalformedBody,
+    HttpRequest,
+    HttpResponse,
+    MalformedPayload,
+    ModelInfo,
+    NotFoundError,
+    ProtocolError,
+    Provider,
+    ProviderInfo,
+    StreamParser,
+    auth_hint,
     check_options,
     decode_json,
     join_url,
+    merge_headers,
     normalise_base_url,
-    truncate,
+    protocol_error,
 )
-from chatpipe.provider import DEFAULT_RETRYABLE_STATUSES, Capabilities, Provider, ProviderInfo, StreamParser
-from chatpipe.sansio import HttpRequest, HttpResponse, merge_headers
 
-from ._errors import error_from_event, error_from_response, retry_vetoed
-from ._models import MODELS_PAGE_LIMIT, MalformedModels, next_page_cursor, parse_model_page
+from ._errors import error_from_event, error_from_response, spend_limit_reached
+from ._models import MODELS_PAGE_LIMIT, next_page_cursor, parse_model_page
 from ._request import build_body
 from ._response import parse_message
 from ._stream import ClaudeStreamParser
@@ -137,25 +150,25 @@ class ClaudeProvider(Provider):
         """The next page while Claude says ``has_more`` (cursor: the page's ``last_id``)."""
         try:
             cursor = next_page_cursor(decode_json(response.content))
-        except MalformedBody:
+        except MalformedPayload:
             return None
         return self.build_models(after_id=cursor) if cursor else None
 
     # --- responses ------------------------------------------------------------------------
 
     def _protocol_error(self, problem: str, body: str | bytes, response: HttpResponse | None = None) -> ProtocolError:
-        text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
-        return ProtocolError(
-            f"{problem}; the server may not speak Claude's Messages API, or a proxy altered the reply",
+        return protocol_error(
+            problem,
+            body,
             provider=self.info.name,
+            expected="speak Claude's Messages API",
+            secrets=self.secrets(),
             status=response.status if response else None,
             request_id=response.request_id if response else None,
-            body=truncate(scrub(text, self.secrets())),
         )
 
     def _hints(self) -> dict[type[APIStatusError], str]:
-        source = f"set ANTHROPIC_API_KEY or run 'chatpipe keys set {self.info.name}'"
-        auth = f"Check the API key: {source}" if self.settings.api_key else f"No API key was sent; {source}"
+        auth = auth_hint(self.info.name, self.info.api_key_env, key_sent=bool(self.settings.api_key))
         found = (
             f"Check the model id ('chatpipe models -p {self.info.name}' lists them) and the base URL ({self.base_url})"
         )
@@ -170,7 +183,7 @@ class ClaudeProvider(Provider):
             return parse_message(decode_json(response.content), provider=self.info.name)
         except ErrorInBody as exc:
             raise self._event_error(exc.data) from None
-        except MalformedBody as exc:
+        except MalformedPayload as exc:
             raise self._protocol_error(str(exc), response.content, response) from None
 
     def stream_parser(self, request: ChatRequest) -> StreamParser:
@@ -185,12 +198,12 @@ class ClaudeProvider(Provider):
         return error_from_response(response, provider=self.info.name, secrets=self.secrets(), hints=self._hints())
 
     def should_retry(self, response: HttpResponse) -> bool:
-        """No retry for a spend-limit 429 or when the server says ``x-should-retry: false``."""
-        return not retry_vetoed(response)
+        """No retry for a spend-limit 429 (``x-should-retry: false`` is the transport's check)."""
+        return not spend_limit_reached(response)
 
     def parse_models(self, response: HttpResponse) -> list[ModelInfo]:
         """A 2xx ``GET /v1/models`` page (see :func:`~chatpipe_claude._models.parse_model_page`)."""
         try:
             return parse_model_page(decode_json(response.content))
-        except (MalformedBody, MalformedModels) as exc:
+        except MalformedPayload as exc:
             raise self._protocol_error(str(exc), response.content, response) from None

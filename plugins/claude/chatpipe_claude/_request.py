@@ -23,9 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chatpipe.converter import DEFAULT_PLACEHOLDER
-from chatpipe.errors import InvalidRequestError
-from chatpipe.models import ChatRequest
+from chatpipe.plugin import DEFAULT_PLACEHOLDER, ChatRequest, InvalidRequestError
 
 from ._messages import convert_messages
 from ._models import can_prefill, default_max_tokens

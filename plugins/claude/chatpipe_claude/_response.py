@@ -15,8 +15,8 @@
   ``cache_read_input_tokens`` (OpenAI's meaning: cached tokens included); ``cached_tokens`` is
   the cache read, ``cache_creation_tokens`` the cache write; ``extra`` keeps the whole object.
 
-Malformed data raises :class:`~chatpipe.openai_compat._response.MalformedBody`; a 200 body that
-is Claude's error envelope raises :class:`~chatpipe.openai_compat._response.ErrorInBody`.
+Malformed data raises :class:`~chatpipe.vendor.MalformedPayload`; a 200 body that
+is Claude's error envelope raises :class:`~chatpipe.vendor.ErrorInBody`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,17 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from chatpipe.models import ChatResponse, Choice, FinishReason, FunctionCall, Message, ToolCall, Usage
-from chatpipe.openai_compat import ErrorInBody, MalformedBody
+from chatpipe.plugin import (
+    ChatResponse,
+    Choice,
+    ErrorInBody,
+    FinishReason,
+    FunctionCall,
+    MalformedPayload,
+    Message,
+    ToolCall,
+    Usage,
+)
 
 __all__ = ["STOP_REASONS", "THINKING_TYPES", "finish_reason", "parse_message", "parse_usage", "tool_call"]
 
@@ -82,26 +91,26 @@ def tool_call(block: Mapping[str, Any], where: str) -> ToolCall:
     """The tool call of a complete ``tool_use`` block."""
     call_id, name, arguments = block.get("id"), block.get("name"), block.get("input", {})
     if not isinstance(call_id, str) or not isinstance(name, str) or not isinstance(arguments, Mapping):
-        raise MalformedBody(f"{where} is a tool_use block without a string id, a string name and an input object")
+        raise MalformedPayload(f"{where} is a tool_use block without a string id, a string name and an input object")
     return ToolCall(call_id, FunctionCall(name, json.dumps(arguments, ensure_ascii=False)))
 
 
 def _string(block: Mapping[str, Any], key: str, where: str) -> str:
     value = block.get(key)
     if not isinstance(value, str):
-        raise MalformedBody(f"{where}.{key} should be a string")
+        raise MalformedPayload(f"{where}.{key} should be a string")
     return value
 
 
 def parse_message(data: Any, *, provider: str) -> ChatResponse:
     """The :class:`ChatResponse` for a decoded Claude ``Message``."""
     if not isinstance(data, Mapping):
-        raise MalformedBody("a Claude reply should be a JSON object of type 'message'")
+        raise MalformedPayload("a Claude reply should be a JSON object of type 'message'")
     if data.get("type") == "error":
         raise ErrorInBody(data)
     content = data.get("content")
     if not isinstance(content, list):
-        raise MalformedBody("a Claude reply should have a 'content' list of blocks")
+        raise MalformedPayload("a Claude reply should have a 'content' list of blocks")
     texts: list[str] = []
     reasoning: list[str] = []
     calls: list[ToolCall] = []
@@ -110,7 +119,7 @@ def parse_message(data: Any, *, provider: str) -> ChatResponse:
     for i, block in enumerate(content):
         where = f"content[{i}]"
         if not isinstance(block, Mapping) or not isinstance(block.get("type"), str):
-            raise MalformedBody(f"{where} should be a block object with a 'type'")
+            raise MalformedPayload(f"{where} should be a block object with a 'type'")
         kind = block["type"]
         if kind == "text":
             texts.append(_string(block, "text", where))

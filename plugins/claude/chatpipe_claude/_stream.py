@@ -35,10 +35,15 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 import attrs
-from chatpipe.errors import APIStatusError, ProtocolError
-from chatpipe.models import ChatChunk, ToolCallDelta
-from chatpipe.provider import StreamParser
-from chatpipe.sansio import SSEEvent
+from chatpipe.plugin import (
+    APIStatusError,
+    ChatChunk,
+    MalformedPayload,
+    ProtocolError,
+    SSEEvent,
+    StreamParser,
+    ToolCallDelta,
+)
 
 from ._response import THINKING_TYPES, finish_reason, parse_usage
 
@@ -98,7 +103,7 @@ class ClaudeStreamParser(StreamParser):
             return ()
         try:
             return handler(self, payload)
-        except _Malformed as exc:
+        except MalformedPayload as exc:
             raise self._protocol(str(exc), data) from None
 
     def finish(self) -> Iterable[ChatChunk]:
@@ -129,7 +134,7 @@ class ClaudeStreamParser(StreamParser):
         block = dict(_mapping(payload, "content_block"))
         kind = block.get("type")
         if not isinstance(kind, str):
-            raise _Malformed("content_block_start needs a block with a 'type'")
+            raise MalformedPayload("content_block_start needs a block with a 'type'")
         state = _Block(kind, block)
         self._blocks[index] = state
         if kind == "text":
@@ -187,7 +192,7 @@ class ClaudeStreamParser(StreamParser):
             try:
                 block["input"] = json.loads("".join(state.json_parts))
             except ValueError:
-                raise _Malformed(f"the input of a {state.kind} block is not valid JSON") from None
+                raise MalformedPayload(f"the input of a {state.kind} block is not valid JSON") from None
         self._kept[key].append(block)
         return [ChatChunk(message_extra={key: list(self._kept[key])})]
 
@@ -215,18 +220,14 @@ class ClaudeStreamParser(StreamParser):
     def _block(self, payload: Mapping[str, Any]) -> _Block:
         index = _index(payload)
         if index not in self._blocks:
-            raise _Malformed(f"an event refers to content block {index}, which never started")
+            raise MalformedPayload(f"an event refers to content block {index}, which never started")
         return self._blocks[index]
-
-
-class _Malformed(Exception):
-    """Internal: an event does not have the documented shape."""
 
 
 def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = data.get(key)
     if not isinstance(value, Mapping):
-        raise _Malformed(f"'{key}' should be an object")
+        raise MalformedPayload(f"'{key}' should be an object")
     return value
 
 
@@ -235,19 +236,19 @@ def _optional_mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise _Malformed(f"'{key}' should be an object")
+        raise MalformedPayload(f"'{key}' should be an object")
     return value
 
 
 def _str(data: Mapping[str, Any], key: str, default: str | None = None) -> str:
     value = data.get(key, default)
     if not isinstance(value, str):
-        raise _Malformed(f"'{key}' should be a string")
+        raise MalformedPayload(f"'{key}' should be a string")
     return value
 
 
 def _index(payload: Mapping[str, Any]) -> int:
     index = payload.get("index")
     if isinstance(index, bool) or not isinstance(index, int):
-        raise _Malformed("a content block event needs an integer 'index'")
+        raise MalformedPayload("a content block event needs an integer 'index'")
     return index

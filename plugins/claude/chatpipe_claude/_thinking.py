@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-from chatpipe.errors import InvalidRequestError
+from chatpipe.plugin import InvalidRequestError
 
 __all__ = ["BUDGET_SHARES", "MIN_BUDGET", "NON_STREAM_MAX_BUDGET", "Thinking", "thinking_for"]
 

@@ -18,8 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chatpipe.errors import InvalidRequestError
-from chatpipe.models import Tool
+from chatpipe.plugin import InvalidRequestError, Tool
 
 __all__ = ["tool_choice", "tool_definition"]
 

@@ -33,9 +33,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import attrs
-from chatpipe.converter import DEFAULT_PLACEHOLDER, Names
-from chatpipe.models import Message, Part, TextPart, ToolCall
-from chatpipe.postprocess import name_prefix
+from chatpipe.plugin import DEFAULT_PLACEHOLDER, Message, Names, Part, TextPart, ToolCall, name_prefix
 
 __all__ = ["TOOL_PLAN_TEMPLATE", "convert_messages", "synthetic_tool_plan", "with_name_prefix"]
 

@@ -1,7 +1,7 @@
 """Cohere error replies -> typed chatpipe errors (pure).
 
 Cohere answers every error status with ``{"message": ..., "id": ...}``. The status decides
-the class (through :func:`chatpipe.openai_compat._errors.make_error`): 400 and 422 bad request
+the class (through :func:`chatpipe.vendor.make_error`): 400 and 422 bad request
 (context-length refined from the message), 401 and **498** (invalid token) authentication,
 403 permission, 404 not found, 429 rate limit (``retry_after`` from ``Retry-After``), 499
 (request cancelled) the base :class:`~chatpipe.errors.APIStatusError`, 503 overloaded, 500, 501
@@ -14,13 +14,24 @@ Every body is scrubbed of the API key.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from chatpipe._secrets import Secret, scrub
-from chatpipe.errors import APIStatusError, AuthenticationError, NotFoundError, ProtocolError, ServerError
-from chatpipe.openai_compat import error_details, make_error, truncate
-from chatpipe.sansio import HttpResponse
+from chatpipe.plugin import (
+    APIStatusError,
+    AuthenticationError,
+    HttpResponse,
+    NotFoundError,
+    ProtocolError,
+    Secret,
+    ServerError,
+    auth_hint,
+    error_details,
+    make_error,
+    protocol_error,
+    scrub,
+    truncate,
+)
 
 __all__ = ["ErrorMaker"]
 
@@ -28,12 +39,13 @@ __all__ = ["ErrorMaker"]
 class ErrorMaker:
     """Builds the adapter's errors with its provider name, key hints and secrets."""
 
-    def __init__(self, provider: str, *, secrets: Iterable[Secret | None], has_key: bool, env: str) -> None:
+    def __init__(
+        self, provider: str, *, secrets: Iterable[Secret | None], has_key: bool, env_vars: Sequence[str]
+    ) -> None:
         self.provider = provider
         self.secrets = tuple(secrets)
-        source = f"set {env} or run 'chatpipe keys set {provider}'"
         self.hints: Mapping[type[APIStatusError], str] = {
-            AuthenticationError: f"Check the API key: {source}" if has_key else f"No API key was sent; {source}",
+            AuthenticationError: auth_hint(provider, env_vars, key_sent=has_key),
             NotFoundError: f"Check the model name ('chatpipe models -p {provider}' lists them) and the base URL",
         }
 
@@ -63,12 +75,13 @@ class ErrorMaker:
 
     def protocol_error(self, problem: str, body: str | bytes, status: int | None = None) -> ProtocolError:
         """A :class:`ProtocolError` for a malformed reply or event."""
-        text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
-        return ProtocolError(
-            f"{problem}; the server may not speak Cohere's v2 chat API, or a proxy altered the reply",
+        return protocol_error(
+            problem,
+            body,
             provider=self.provider,
+            expected="speak Cohere's v2 chat API",
+            secrets=self.secrets,
             status=status,
-            body=truncate(scrub(text, self.secrets)),
         )
 
 

@@ -16,10 +16,7 @@ import re
 import warnings
 from collections.abc import Mapping
 
-from chatpipe._secrets import Secret
-from chatpipe.errors import ChatpipeWarning
-from chatpipe.openai_compat import normalise_base_url
-from chatpipe.sansio import merge_headers
+from chatpipe.plugin import ChatpipeWarning, Secret, merge_headers, normalise_base_url
 
 __all__ = ["CLIENT_NAME", "api_root", "request_headers"]
 

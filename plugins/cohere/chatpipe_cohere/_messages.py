@@ -26,8 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chatpipe.errors import InvalidRequestError
-from chatpipe.models import ImagePart, Message, OtherPart, Part, TextPart, ToolCall
+from chatpipe.plugin import ImagePart, InvalidRequestError, Message, OtherPart, Part, TextPart, ToolCall
 
 from ._convert import synthetic_tool_plan
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chatpipe.models import ModelInfo
-
-from ._usage import Malformed
+from chatpipe.plugin import MalformedPayload, ModelInfo
 
 __all__ = ["PAGE_SIZE", "parse_model_page"]
 
@@ -23,10 +21,10 @@ PAGE_SIZE = 1000
 
 def _entry(entry: Any, index: int) -> ModelInfo:
     if not isinstance(entry, Mapping):
-        raise Malformed(f"models[{index}] should be an object, got {type(entry).__name__}")
+        raise MalformedPayload(f"models[{index}] should be an object, got {type(entry).__name__}")
     name = entry.get("name")
     if not isinstance(name, str) or not name:
-        raise Malformed(f"models[{index}] has no 'name'")
+        raise MalformedPayload(f"models[{index}] has no 'name'")
     length = entry.get("context_length")
     context = int(length) if isinstance(length, (int, float)) and not isinstance(length, bool) else None
     extra = {k: v for k, v in entry.items() if k not in ("name", "context_length")}
@@ -37,6 +35,6 @@ def parse_model_page(data: Any) -> tuple[list[ModelInfo], str | None]:
     """The models of one decoded page and its ``next_page_token`` (``None`` on the last page)."""
     models = data.get("models") if isinstance(data, Mapping) else None
     if not isinstance(models, list):
-        raise Malformed("a Cohere model list should be an object with a 'models' list")
+        raise MalformedPayload("a Cohere model list should be an object with a 'models' list")
     token = data.get("next_page_token")
     return [_entry(entry, i) for i, entry in enumerate(models)], token if isinstance(token, str) and token else None

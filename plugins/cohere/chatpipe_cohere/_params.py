@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chatpipe.errors import InvalidRequestError
+from chatpipe.plugin import InvalidRequestError
 
 __all__ = ["MAX_STOP_SEQUENCES", "SAFETY_MODES", "map_params", "response_format", "safety_mode", "stop_sequences"]
 

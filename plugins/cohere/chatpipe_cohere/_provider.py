@@ -17,18 +17,24 @@ from typing import Any
 from urllib.parse import urlencode
 
 import attrs
-from chatpipe.errors import APIStatusError, ConfigError, InvalidRequestError
-from chatpipe.models import ChatRequest, ChatResponse, ModelInfo
-from chatpipe.openai_compat import join_url
-from chatpipe.provider import (
+from chatpipe.plugin import (
     DEFAULT_RETRYABLE_STATUSES,
+    APIStatusError,
     Capabilities,
+    ChatRequest,
+    ChatResponse,
+    ConfigError,
+    HttpRequest,
+    HttpResponse,
+    InvalidRequestError,
+    MalformedPayload,
+    ModelInfo,
     Provider,
     ProviderInfo,
     ProviderSettings,
     StreamParser,
+    join_url,
 )
-from chatpipe.sansio import HttpRequest, HttpResponse
 
 from ._convert import convert_messages
 from ._errors import ErrorMaker
@@ -38,7 +44,6 @@ from ._params import safety_mode
 from ._request import build_body
 from ._response import parse_reply
 from ._stream import CohereStreamParser
-from ._usage import Malformed
 
 __all__ = ["CHAT_PATH", "DEFAULT_MODEL", "MODELS_PATH", "CohereProvider"]
 
@@ -69,7 +74,7 @@ class CohereProvider(Provider):
         self.base_url = api_root(settings.base_url)
         self.validate_options(settings.options)
         self.errors = ErrorMaker(
-            self.info.name, secrets=self.secrets(), has_key=bool(settings.api_key), env=self.info.api_key_env[0]
+            self.info.name, secrets=self.secrets(), has_key=bool(settings.api_key), env_vars=self.info.api_key_env
         )
 
     @classmethod
@@ -120,7 +125,7 @@ class CohereProvider(Provider):
         """The next page while Cohere returns a ``next_page_token``."""
         try:
             _, token = parse_model_page(response.json())
-        except (ValueError, Malformed):
+        except (ValueError, MalformedPayload):
             return None
         return self.build_models(page_token=token) if token else None
 
@@ -137,7 +142,7 @@ class CohereProvider(Provider):
         data = self._decode(response)
         try:
             return parse_reply(data, provider=self.info.name)
-        except Malformed as exc:
+        except MalformedPayload as exc:
             raise self.errors.protocol_error(str(exc), response.content, response.status) from None
 
     def stream_parser(self, request: ChatRequest) -> StreamParser:
@@ -152,6 +157,6 @@ class CohereProvider(Provider):
         """The chat models of one page (the pipeline follows :meth:`next_models`)."""
         try:
             models, _ = parse_model_page(self._decode(response))
-        except Malformed as exc:
+        except MalformedPayload as exc:
             raise self.errors.protocol_error(str(exc), response.content, response.status) from None
         return models

@@ -17,8 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chatpipe.errors import InvalidRequestError
-from chatpipe.models import ChatRequest
+from chatpipe.plugin import ChatRequest, InvalidRequestError
 
 from ._messages import messages_to_cohere
 from ._params import map_params

@@ -10,7 +10,7 @@
   ``extra["citations"]``, ``logprobs`` in ``extra["logprobs"]``.
 * ``finish_reason`` and ``usage``: see :mod:`._usage`. The decoded body stays in ``raw``.
 
-Malformed shapes raise :class:`~chatpipe_cohere._usage.Malformed`.
+Malformed shapes raise :class:`~chatpipe.vendor.MalformedPayload`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,17 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from chatpipe.models import ChatResponse, Choice, FunctionCall, Message, ToolCall
-from chatpipe.openai_compat import normalise_finish_reason
+from chatpipe.plugin import (
+    ChatResponse,
+    Choice,
+    FunctionCall,
+    MalformedPayload,
+    Message,
+    ToolCall,
+    normalise_finish_reason,
+)
 
-from ._usage import FINISH_REASONS, Malformed, parse_usage
+from ._usage import FINISH_REASONS, parse_usage
 
 __all__ = ["arguments_text", "parse_reply"]
 
@@ -30,7 +37,7 @@ __all__ = ["arguments_text", "parse_reply"]
 def _string(value: Any, where: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    raise Malformed(f"{where} should be a string, got {type(value).__name__}")
+    raise MalformedPayload(f"{where} should be a string, got {type(value).__name__}")
 
 
 def arguments_text(value: Any, where: str) -> str:
@@ -41,7 +48,7 @@ def arguments_text(value: Any, where: str) -> str:
         return value
     if isinstance(value, (Mapping, list)):
         return json.dumps(value, ensure_ascii=False)
-    raise Malformed(f"{where} should be a JSON string, got {type(value).__name__}")
+    raise MalformedPayload(f"{where} should be a JSON string, got {type(value).__name__}")
 
 
 def _blocks(content: Any) -> tuple[str, str]:
@@ -51,11 +58,11 @@ def _blocks(content: Any) -> tuple[str, str]:
     if isinstance(content, str):
         return content, ""
     if not isinstance(content, list):
-        raise Malformed(f"message.content should be a list of blocks, got {type(content).__name__}")
+        raise MalformedPayload(f"message.content should be a list of blocks, got {type(content).__name__}")
     text, thinking = [], []
     for i, block in enumerate(content):
         if not isinstance(block, Mapping):
-            raise Malformed(f"message.content[{i}] should be an object, got {type(block).__name__}")
+            raise MalformedPayload(f"message.content[{i}] should be an object, got {type(block).__name__}")
         if block.get("type") == "text":
             text.append(_string(block.get("text"), f"message.content[{i}].text") or "")
         elif block.get("type") == "thinking":
@@ -67,16 +74,16 @@ def _tool_calls(data: Any) -> tuple[ToolCall, ...]:
     if data is None:
         return ()
     if not isinstance(data, list):
-        raise Malformed(f"message.tool_calls should be a list, got {type(data).__name__}")
+        raise MalformedPayload(f"message.tool_calls should be a list, got {type(data).__name__}")
     calls = []
     for i, call in enumerate(data):
         where = f"message.tool_calls[{i}]"
         function = call.get("function") if isinstance(call, Mapping) else None
         if not isinstance(function, Mapping):
-            raise Malformed(f"{where} should be an object with a 'function' object")
+            raise MalformedPayload(f"{where} should be an object with a 'function' object")
         name = _string(function.get("name"), f"{where}.function.name")
         if not name:
-            raise Malformed(f"{where}.function.name is missing")
+            raise MalformedPayload(f"{where}.function.name is missing")
         call_id = _string(call.get("id"), f"{where}.id") or f"call_0_{i}"
         calls.append(ToolCall(call_id, FunctionCall(name, arguments_text(function.get("arguments"), where))))
     return tuple(calls)
@@ -85,16 +92,16 @@ def _tool_calls(data: Any) -> tuple[ToolCall, ...]:
 def parse_reply(data: Any, *, provider: str) -> ChatResponse:
     """The :class:`ChatResponse` for a decoded ``ChatResponseV2`` body."""
     if not isinstance(data, Mapping):
-        raise Malformed(f"the reply should be a JSON object, got {type(data).__name__}")
+        raise MalformedPayload(f"the reply should be a JSON object, got {type(data).__name__}")
     message = data.get("message")
     if not isinstance(message, Mapping):
-        raise Malformed("the reply has no 'message' object")
+        raise MalformedPayload("the reply has no 'message' object")
     text, thinking = _blocks(message.get("content"))
     calls = _tool_calls(message.get("tool_calls"))
     plan = _string(message.get("tool_plan"), "message.tool_plan")
     citations = message.get("citations")
     if citations is not None and not isinstance(citations, list):
-        raise Malformed(f"message.citations should be a list, got {type(citations).__name__}")
+        raise MalformedPayload(f"message.citations should be a list, got {type(citations).__name__}")
     finish, raw_finish = normalise_finish_reason(data.get("finish_reason"), FINISH_REASONS)
     extra: dict[str, Any] = {}
     if citations:

@@ -27,14 +27,19 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from chatpipe.errors import APIStatusError, ProtocolError
-from chatpipe.models import ChatChunk, ToolCallDelta
-from chatpipe.openai_compat import normalise_finish_reason
-from chatpipe.provider import StreamParser
-from chatpipe.sansio import SSEEvent
+from chatpipe.plugin import (
+    APIStatusError,
+    ChatChunk,
+    MalformedPayload,
+    ProtocolError,
+    SSEEvent,
+    StreamParser,
+    ToolCallDelta,
+    normalise_finish_reason,
+)
 
 from ._response import arguments_text
-from ._usage import FINISH_REASONS, Malformed, parse_usage
+from ._usage import FINISH_REASONS, parse_usage
 
 __all__ = ["CohereStreamParser"]
 
@@ -54,7 +59,7 @@ def _path(data: Mapping[str, Any], *keys: str) -> Any:
         if node is None:
             return None
         if not isinstance(node, Mapping):
-            raise Malformed(f"{'.'.join(walked)} should be an object, got {type(node).__name__}")
+            raise MalformedPayload(f"{'.'.join(walked)} should be an object, got {type(node).__name__}")
         node = node.get(key)
         walked.append(key)
     return node
@@ -64,14 +69,14 @@ def _text(value: Any, where: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise Malformed(f"{where} should be a string, got {type(value).__name__}")
+        raise MalformedPayload(f"{where} should be a string, got {type(value).__name__}")
     return value
 
 
 def _index(data: Mapping[str, Any]) -> int:
     index = data.get("index", 0)
     if not isinstance(index, int) or isinstance(index, bool):
-        raise Malformed(f"index should be an integer, got {index!r}")
+        raise MalformedPayload(f"index should be an integer, got {index!r}")
     return index
 
 
@@ -112,7 +117,7 @@ class CohereStreamParser(StreamParser):
             raise self._make_protocol_error("a stream event has no 'type'", data)
         try:
             return self._chunks(kind, decoded, data)
-        except Malformed as exc:
+        except MalformedPayload as exc:
             raise self._make_protocol_error(f"{kind} event: {exc}", data) from None
 
     def _chunks(self, kind: str, event: Mapping[str, Any], data: str) -> list[ChatChunk]:
@@ -150,10 +155,10 @@ class CohereStreamParser(StreamParser):
     def _call_start(self, event: Mapping[str, Any]) -> ToolCallDelta:
         call = _path(event, "delta", "message", "tool_calls")
         if not isinstance(call, Mapping):
-            raise Malformed("delta.message.tool_calls should be an object")
+            raise MalformedPayload("delta.message.tool_calls should be an object")
         name = _text(_path(call, "function", "name"), "delta.message.tool_calls.function.name")
         if not name:
-            raise Malformed("delta.message.tool_calls.function.name is missing")
+            raise MalformedPayload("delta.message.tool_calls.function.name is missing")
         call_id = _text(call.get("id"), "delta.message.tool_calls.id")
         arguments = arguments_text(_path(call, "function", "arguments"), "delta.message.tool_calls.function.arguments")
         return ToolCallDelta(_index(event), id=call_id or None, name=name, arguments=arguments)
@@ -161,7 +166,7 @@ class CohereStreamParser(StreamParser):
     def _end(self, event: Mapping[str, Any], data: str) -> list[ChatChunk]:
         delta = event.get("delta") or {}
         if not isinstance(delta, Mapping):
-            raise Malformed(f"delta should be an object, got {type(delta).__name__}")
+            raise MalformedPayload(f"delta should be an object, got {type(delta).__name__}")
         error = delta.get("error")
         if error:
             raise self._make_error(error if isinstance(error, str) else json.dumps(error), data)

@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from chatpipe.errors import InvalidRequestError
-from chatpipe.models import Tool
+from chatpipe.plugin import InvalidRequestError, Tool
 
 __all__ = ["EMPTY_PARAMETERS", "any_strict", "tool_choice", "tool_to_cohere"]
 

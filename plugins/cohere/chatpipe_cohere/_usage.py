@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chatpipe.models import FinishReason, Usage
+from chatpipe.plugin import FinishReason, MalformedPayload, Usage
 
-__all__ = ["FINISH_REASONS", "Malformed", "parse_usage"]
+__all__ = ["FINISH_REASONS", "parse_usage"]
 
 FINISH_REASONS: Mapping[str, FinishReason] = {
     "complete": "stop",
@@ -31,16 +31,12 @@ FINISH_REASONS: Mapping[str, FinishReason] = {
 """Cohere's finish reasons (lower-cased keys, as :func:`normalise_finish_reason` looks them up)."""
 
 
-class Malformed(Exception):
-    """A Cohere payload does not have the documented shape (the adapter makes it a ProtocolError)."""
-
-
 def _count(data: Mapping[str, Any], key: str, where: str) -> int | None:
     value = data.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise Malformed(f"{where}.{key} should be a number, got {type(value).__name__}")
+        raise MalformedPayload(f"{where}.{key} should be a number, got {type(value).__name__}")
     return int(value)
 
 
@@ -49,11 +45,11 @@ def parse_usage(data: Any, where: str = "usage") -> Usage | None:
     if data is None:
         return None
     if not isinstance(data, Mapping):
-        raise Malformed(f"{where} should be an object, got {type(data).__name__}")
+        raise MalformedPayload(f"{where} should be an object, got {type(data).__name__}")
     tokens = data.get("tokens")
     tokens = {} if tokens is None else tokens
     if not isinstance(tokens, Mapping):
-        raise Malformed(f"{where}.tokens should be an object, got {type(tokens).__name__}")
+        raise MalformedPayload(f"{where}.tokens should be an object, got {type(tokens).__name__}")
     prompt = _count(tokens, "input_tokens", f"{where}.tokens")
     completion = _count(tokens, "output_tokens", f"{where}.tokens")
     total = prompt + completion if prompt is not None and completion is not None else None

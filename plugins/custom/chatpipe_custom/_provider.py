@@ -14,9 +14,14 @@ warning) is the base adapter's. ``bypass_status_check`` is a profile key the pip
 
 from __future__ import annotations
 
-from chatpipe.openai_compat import OpenAICompatibleProvider, has_version_segment, join_url
-from chatpipe.provider import Capabilities, ProviderInfo
-from chatpipe.sansio import HttpResponse
+from chatpipe.plugin import (
+    Capabilities,
+    HttpResponse,
+    OpenAICompatibleProvider,
+    ProviderInfo,
+    has_version_segment,
+    join_url,
+)
 
 __all__ = ["CustomProvider"]
 

@@ -19,9 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-from chatpipe.models import ChatRequest, Message
-from chatpipe.openai_compat import OpenAICompatibleProvider, check_options
-from chatpipe.provider import Capabilities, ProviderInfo
+from chatpipe.plugin import Capabilities, ChatRequest, Message, OpenAICompatibleProvider, ProviderInfo, check_options
 
 __all__ = ["DROPPED_PARAMS", "DeepSeekProvider"]
 

@@ -12,7 +12,7 @@ Model ids are resource paths (``accounts/fireworks/models/<name>``); the model l
 
 from __future__ import annotations
 
-from chatpipe.provider import Capabilities, ProviderInfo
+from chatpipe.plugin import Capabilities, ProviderInfo
 
 __all__ = ["INFO"]
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from chatpipe._markers import hookimpl
+from chatpipe.plugin import hookimpl
 
 if TYPE_CHECKING:
-    from chatpipe.provider import Provider
+    from chatpipe.plugin import Provider
 
     from ._provider import LocalProvider
     from ._server import LocalServer, LocalServerError, get_server, stop_all

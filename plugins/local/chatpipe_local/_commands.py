@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import click
-from chatpipe._markers import hookimpl
+from chatpipe.plugin import hookimpl
 
 __all__ = ["chatpipe_register_commands", "local"]
 
@@ -48,7 +48,7 @@ def serve(
     (OpenAI-compatible)" source, or chatpipe's 'custom' provider with base_url set to it).
     """
     import attrs
-    from chatpipe._secrets import Secret
+    from chatpipe.plugin import Secret
 
     from ._server import LocalServer, LocalServerError
     from ._settings import ServerSettings, settings_from_options

@@ -19,11 +19,18 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-from chatpipe.errors import ConfigError, InvalidRequestError
-from chatpipe.models import ChatRequest
-from chatpipe.openai_compat import OpenAICompatibleProvider, check_options, join_url
-from chatpipe.provider import Capabilities, ProviderInfo, ProviderSettings
-from chatpipe.sansio import HttpRequest
+from chatpipe.plugin import (
+    Capabilities,
+    ChatRequest,
+    ConfigError,
+    HttpRequest,
+    InvalidRequestError,
+    OpenAICompatibleProvider,
+    ProviderInfo,
+    ProviderSettings,
+    check_options,
+    join_url,
+)
 
 from ._server import LocalServer, get_server
 from ._settings import DEFAULT_ALIAS, OPTION_TYPES, ServerSettings, check_option_values, settings_from_options

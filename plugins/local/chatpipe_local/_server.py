@@ -30,8 +30,7 @@ import urllib.error
 import urllib.request
 from typing import IO, Any
 
-from chatpipe._secrets import scrub
-from chatpipe.errors import ChatpipeError, ConfigError
+from chatpipe.plugin import ChatpipeError, ConfigError, scrub
 
 from ._launcher import API_KEY_ENV, READY_PREFIX
 from ._settings import (

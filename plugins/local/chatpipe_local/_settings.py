@@ -14,8 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-from chatpipe._secrets import Secret
-from chatpipe.errors import ConfigError
+from chatpipe.plugin import ConfigError, Secret
 
 __all__ = [
     "BUILTIN_TEMPLATES",

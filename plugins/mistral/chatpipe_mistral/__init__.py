@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chatpipe import hookimpl
-from chatpipe.provider import Provider
+from chatpipe.plugin import Provider, hookimpl
 
 from ._body import DROPPED_PARAMS, adjust_mistral_body
 from ._content import split_chunks

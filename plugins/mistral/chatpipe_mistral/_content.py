@@ -13,7 +13,8 @@ string). The rules, the same for both:
   reply's content; in a stream there is no place for it and it is skipped.
 
 A chunk that is not an object, a ``text`` chunk without string ``text`` or a ``thinking``
-chunk whose ``thinking`` is neither a list nor a string raises :class:`MalformedContent`.
+chunk whose ``thinking`` is neither a list nor a string raises
+:class:`~chatpipe.vendor.MalformedPayload`.
 """
 
 from __future__ import annotations
@@ -22,14 +23,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-from chatpipe import wire
-from chatpipe.models import Choice, Part, TextPart
+from chatpipe.plugin import Choice, MalformedPayload, Part, TextPart, wire
 
-__all__ = ["MalformedContent", "SplitContent", "normalise_stream_payload", "split_choice_content", "split_chunks"]
-
-
-class MalformedContent(ValueError):
-    """Reply content that breaks Mistral's chunk contract; the adapter raises a ProtocolError."""
+__all__ = ["SplitContent", "normalise_stream_payload", "split_choice_content", "split_chunks"]
 
 
 @attrs.frozen
@@ -45,7 +41,7 @@ def _thinking_text(value: Any, where: str) -> str:
     if isinstance(value, str):
         return value
     if not isinstance(value, list):
-        raise MalformedContent(f"{where}.thinking should be a list of chunks, got {type(value).__name__}")
+        raise MalformedPayload(f"{where}.thinking should be a list of chunks, got {type(value).__name__}")
     return "".join(item["text"] for item in value if isinstance(item, Mapping) and isinstance(item.get("text"), str))
 
 
@@ -57,11 +53,11 @@ def split_chunks(chunks: Sequence[Any], where: str = "content") -> SplitContent:
     for i, chunk in enumerate(chunks):
         at = f"{where}[{i}]"
         if not isinstance(chunk, Mapping):
-            raise MalformedContent(f"{at} should be a content chunk object, got {type(chunk).__name__}")
+            raise MalformedPayload(f"{at} should be a content chunk object, got {type(chunk).__name__}")
         kind = chunk.get("type")
         if kind == "text":
             if not isinstance(chunk.get("text"), str):
-                raise MalformedContent(f"{at}.text should be a string, got {type(chunk.get('text')).__name__}")
+                raise MalformedPayload(f"{at}.text should be a string, got {type(chunk.get('text')).__name__}")
             text.append(chunk["text"])
         elif kind == "thinking":
             reasoning.append(_thinking_text(chunk.get("thinking"), at))

@@ -33,9 +33,9 @@ import hashlib
 from collections.abc import Sequence
 
 import attrs
-from chatpipe.converter import Names
-from chatpipe.models import Message
-from chatpipe.postprocess import (
+from chatpipe.plugin import (
+    Message,
+    Names,
     Pieces,
     first_text,
     join,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chatpipe.openai_compat import ErrorDetails, details_from_json
+from chatpipe.plugin import ErrorDetails, details_from_json
 
 __all__ = ["as_envelope", "mistral_error_details"]
 

@@ -25,15 +25,25 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-from chatpipe._secrets import scrub
-from chatpipe.errors import APIStatusError
-from chatpipe.models import ChatRequest, ChatResponse, ModelInfo
-from chatpipe.openai_compat import OpenAICompatibleProvider, OpenAIStreamParser, check_options, error_details
-from chatpipe.provider import Capabilities, ProviderInfo, StreamParser
-from chatpipe.sansio import HttpResponse
+from chatpipe.plugin import (
+    APIStatusError,
+    Capabilities,
+    ChatRequest,
+    ChatResponse,
+    HttpResponse,
+    MalformedPayload,
+    ModelInfo,
+    OpenAICompatibleProvider,
+    OpenAIStreamParser,
+    ProviderInfo,
+    StreamParser,
+    check_options,
+    error_details,
+    scrub,
+)
 
 from ._body import adjust_mistral_body
-from ._content import MalformedContent, split_choice_content
+from ._content import split_choice_content
 from ._convert import convert_mistral_messages
 from ._errors import mistral_error_details
 from ._stream import MistralStreamParser
@@ -94,7 +104,7 @@ class MistralProvider(OpenAICompatibleProvider):
         parsed = super().parse_chat(response)
         try:
             choices = tuple(split_choice_content(c, i) for i, c in enumerate(parsed.choices))
-        except MalformedContent as exc:
+        except MalformedPayload as exc:
             raise self._protocol_error(str(exc), response.content, response.status, response.request_id) from None
         return attrs.evolve(parsed, choices=choices)
 

@@ -15,13 +15,19 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
-from chatpipe.errors import APIStatusError, ProtocolError
-from chatpipe.models import ChatChunk
-from chatpipe.openai_compat import ErrorDetails, OpenAIStreamParser, details_from_json
-from chatpipe.provider import StreamParser
-from chatpipe.sansio import SSEEvent
+from chatpipe.plugin import (
+    APIStatusError,
+    ChatChunk,
+    ErrorDetails,
+    MalformedPayload,
+    OpenAIStreamParser,
+    ProtocolError,
+    SSEEvent,
+    StreamParser,
+    details_from_json,
+)
 
-from ._content import MalformedContent, normalise_stream_payload
+from ._content import normalise_stream_payload
 from ._errors import as_envelope, mistral_error_details
 
 __all__ = ["MistralStreamParser"]
@@ -68,7 +74,7 @@ class MistralStreamParser(StreamParser):
             if isinstance(decoded, Mapping):
                 try:
                     normalised = normalise_stream_payload(decoded)
-                except MalformedContent as exc:
+                except MalformedPayload as exc:
                     raise self._make_protocol_error(str(exc), data) from None
                 if normalised is not decoded:
                     event = attrs.evolve(event, data=json.dumps(normalised, ensure_ascii=False))

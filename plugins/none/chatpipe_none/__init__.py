@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from chatpipe import hookimpl
-from chatpipe.converter import ConvertContext, Converter
-from chatpipe.models import Message
-from chatpipe.postprocess import check_messages
+from chatpipe.plugin import ConvertContext, Converter, Message, check_messages, hookimpl
 
 __all__ = ["NONE", "chatpipe_register_converters", "convert_none"]
 

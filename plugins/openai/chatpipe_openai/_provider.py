@@ -15,9 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from chatpipe.models import ChatRequest
-from chatpipe.openai_compat import OpenAICompatibleProvider, check_options
-from chatpipe.provider import Capabilities, ProviderInfo
+from chatpipe.plugin import Capabilities, ChatRequest, OpenAICompatibleProvider, ProviderInfo, check_options
 
 __all__ = ["OpenAIProvider", "uses_max_completion_tokens"]
 

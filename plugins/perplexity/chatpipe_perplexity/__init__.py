@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chatpipe._markers import hookimpl
-from chatpipe.provider import Provider
+from chatpipe.plugin import Provider, hookimpl
 
 from ._provider import SONAR_MODELS, PerplexityProvider
 

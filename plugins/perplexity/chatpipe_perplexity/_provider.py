@@ -17,16 +17,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chatpipe.errors import ConfigError
-from chatpipe.models import ChatRequest, Choice, ModelInfo
-from chatpipe.openai_compat import (
+from chatpipe.plugin import (
+    Capabilities,
+    ChatRequest,
+    Choice,
+    ConfigError,
+    ModelInfo,
     OpenAICompatibleProvider,
+    ProviderInfo,
+    StreamParser,
     ThinkStreamParser,
     check_options,
     join_url,
     split_choice,
 )
-from chatpipe.provider import Capabilities, ProviderInfo, StreamParser
 
 __all__ = ["SONAR_MODELS", "PerplexityProvider"]
 

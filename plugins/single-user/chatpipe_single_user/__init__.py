@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from chatpipe import hookimpl
-from chatpipe.converter import ConvertContext, Converter
-from chatpipe.models import Message
-from chatpipe.postprocess import merge_messages
+from chatpipe.plugin import ConvertContext, Converter, Message, hookimpl, merge_messages
 
 __all__ = ["SINGLE_USER", "chatpipe_register_converters", "convert_single_user"]
 

@@ -112,3 +112,11 @@ def test_an_existing_package_is_never_overwritten(tmp_path: Path) -> None:
 def test_help_lists_both_kinds(tmp_path: Path) -> None:
     result = chatpipe("new", "--help", cwd=tmp_path)
     assert result.returncode == 0 and "provider" in result.stdout and "converter" in result.stdout
+
+
+@pytest.mark.parametrize("kind", ["provider", "converter"])
+def test_the_generated_module_imports_chatpipe_only_through_chatpipe_plugin(tmp_path: Path, kind: str) -> None:
+    assert chatpipe("new", kind, "acme", cwd=tmp_path).returncode == 0
+    source = (tmp_path / "chatpipe-acme" / "chatpipe_acme" / "__init__.py").read_text()
+    imports = [line for line in source.splitlines() if line.startswith(("from chatpipe", "import chatpipe"))]
+    assert imports and all(line.startswith("from chatpipe.plugin import ") for line in imports), imports

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chatpipe._secrets import Secret
 from chatpipe.openai_compat import OpenAICompatibleProvider
 from chatpipe.provider import ProviderInfo, ProviderSettings
+from chatpipe.secrets import Secret
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # the spec helper lives beside this conftest

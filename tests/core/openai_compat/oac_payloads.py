@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chatpipe.sansio import HttpResponse, SSEEvent
+from chatpipe.http import HttpResponse, SSEEvent
 
 
 def completion(

@@ -17,7 +17,7 @@ from chatpipe.errors import (
     RateLimitError,
     ServerError,
 )
-from chatpipe.openai_compat._errors import retry_after
+from chatpipe.vendor import retry_after
 from oac_payloads import http
 
 

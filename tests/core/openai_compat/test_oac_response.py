@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from chatpipe.errors import APIStatusError, ContextLengthError, ProtocolError
-from chatpipe.openai_compat import normalise_finish_reason
+from chatpipe.vendor import normalise_finish_reason
 from oac_payloads import completion, http
 
 

@@ -14,9 +14,9 @@ from chatpipe.errors import (
     RateLimitError,
     ServerError,
 )
+from chatpipe.http import SSEEvent
 from chatpipe.models import ChatChunk, ChatRequest, Message
-from chatpipe.openai_compat import StreamAccumulator
-from chatpipe.sansio import SSEEvent
+from chatpipe.plugin import StreamAccumulator
 from oac_payloads import TOOL_CALL_FRAGMENTS, chunk, event
 
 REQUEST = ChatRequest(model="gpt-4o-mini", messages=(Message("user", "Hi"),), stream=True)

@@ -70,9 +70,9 @@ def test_text_is_held_back_only_while_it_could_be_a_tag() -> None:
 
 
 def test_think_stream_parser_routes_per_choice() -> None:
+    from chatpipe.http import SSEEvent
     from chatpipe.openai_compat import ThinkStreamParser
     from chatpipe.provider import StreamParser
-    from chatpipe.sansio import SSEEvent
 
     class Scripted(StreamParser):
         def __init__(self) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from chatpipe import Pipeline
 from chatpipe.errors import APIConnectionError, APITimeoutError, InvalidRequestError, RateLimitError
-from chatpipe.sansio import HttpRequest, HttpResponse
+from chatpipe.http import HttpRequest, HttpResponse
 from chatpipe.testing import FakeResponse, MockTransport
 from chatpipe.testing.conformance import OpenAISimulator, Reply
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from chatpipe._transport import RetryPolicy, Timeouts, Transport
-from chatpipe.sansio import HttpRequest
+from chatpipe.http import HttpRequest
 from chatpipe.testing import FakeServer
 
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from chatpipe._transport import Transport
 from chatpipe.errors import APIConnectionError, APITimeoutError
-from chatpipe.sansio import HttpRequest, HttpResponse
+from chatpipe.http import HttpRequest, HttpResponse
 from chatpipe.testing import FakeResponse, FakeServer
 
 MakeTransport = Callable[..., Transport]

@@ -9,7 +9,7 @@ import textwrap
 import pytest
 from chatpipe._transport import Transport, load_backend
 from chatpipe.errors import ConfigError
-from chatpipe.sansio import HttpRequest
+from chatpipe.http import HttpRequest
 
 
 def test_importing_the_transport_does_not_import_an_http_library() -> None:
@@ -19,7 +19,7 @@ def test_importing_the_transport_does_not_import_an_http_library() -> None:
         import chatpipe._transport
         from chatpipe._transport import RetryPolicy, Timeouts, Transport
         Transport(timeouts=Timeouts(), retry=RetryPolicy(), provider="x")
-        import chatpipe.sse, chatpipe.testing
+        import chatpipe.http, chatpipe.testing
         loaded = sorted(m for m in sys.modules if m.split(".")[0] in {"httpx", "httpx2", "httpcore", "httpcore2"})
         print(",".join(loaded) or "none")
         """

@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
-from chatpipe._secrets import Secret
 from chatpipe._transport import Transport
 from chatpipe.errors import ChatpipeError
-from chatpipe.sansio import HttpRequest
+from chatpipe.http import HttpRequest
+from chatpipe.secrets import Secret
 from chatpipe.testing import FakeResponse, FakeServer, RecordedRequest
 
 MakeTransport = Callable[..., Transport]

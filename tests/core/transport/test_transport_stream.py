@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from chatpipe._transport import Transport
 from chatpipe.errors import APIConnectionError, APITimeoutError
-from chatpipe.sansio import HttpRequest, SSEEvent
+from chatpipe.http import HttpRequest, SSEEvent
 from chatpipe.testing import FakeResponse, FakeServer
 
 MakeTransport = Callable[..., Transport]

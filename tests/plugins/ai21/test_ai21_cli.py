@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from chatpipe import wire
-from chatpipe._secrets import Secret
 from chatpipe.models import ChatRequest
 from chatpipe.provider import ProviderSettings
+from chatpipe.secrets import Secret
 from chatpipe_ai21 import JAMBA_MODELS, AI21Provider
 
 KEY = "ai21-cli-PLANTED-abcdef0123456789"

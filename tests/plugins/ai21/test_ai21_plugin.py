@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from chatpipe import Pipeline, wire
-from chatpipe._secrets import Secret
 from chatpipe.errors import (
     APIStatusError,
     AuthenticationError,
@@ -24,11 +23,12 @@ from chatpipe.errors import (
     RateLimitError,
     ServerError,
 )
+from chatpipe.http import HttpResponse, SSEEvent
 from chatpipe.models import ChatRequest
-from chatpipe.openai_compat import StreamAccumulator
+from chatpipe.plugin import StreamAccumulator
 from chatpipe.provider import ProviderSettings
 from chatpipe.registry import Registry
-from chatpipe.sansio import HttpResponse, SSEEvent
+from chatpipe.secrets import Secret
 from chatpipe.testing.fake_server import FakeResponse, FakeServer
 from chatpipe_ai21 import ACCEPTED_PARAMS, JAMBA_MODELS, SCHEMA_MESSAGE_PREFIX, AI21Provider
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from chatpipe import wire
-from chatpipe._secrets import Secret
 from chatpipe.models import ChatRequest
 from chatpipe.provider import ProviderSettings
+from chatpipe.secrets import Secret
 from chatpipe_claude import ClaudeProvider
 
 KEY = "sk-ant-PLANTED-claude-0123456789abcdef"

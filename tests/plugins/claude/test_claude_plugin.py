@@ -6,6 +6,7 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
+import pytest
 from chatpipe.registry import Registry, package_for
 from chatpipe_claude import ClaudeProvider
 
@@ -53,6 +54,39 @@ def test_model_list_follows_every_page(fake_server: Any) -> None:
     pipe = Pipeline("claude", base_url=fake_server.url, api_key="sk-ant-test-0000")
     assert [m.id for m in pipe.models()] == ["a", "b"]
     assert [r.path for r in fake_server.requests] == ["/v1/models?limit=1000", "/v1/models?limit=1000&after_id=a"]
+
+
+OVERLOADED = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+REPLY = {
+    "id": "msg_01",
+    "type": "message",
+    "role": "assistant",
+    "model": "claude-sonnet-4-5",
+    "content": [{"type": "text", "text": "Hello!"}],
+    "stop_reason": "end_turn",
+    "usage": {"input_tokens": 1, "output_tokens": 1},
+}
+
+
+@pytest.mark.parametrize(("should_retry", "attempts"), [("false", 1), (None, 2)], ids=["vetoed", "retried"])
+def test_x_should_retry_false_stops_claude_retries(fake_server: Any, should_retry: str | None, attempts: int) -> None:
+    """The transport's ``x-should-retry`` check covers Claude: a 529 saying ``false`` is not retried."""
+    from chatpipe import Pipeline
+    from chatpipe.errors import OverloadedError
+    from chatpipe.testing import FakeResponse
+
+    headers = {"retry-after": "0", **({"x-should-retry": should_retry} if should_retry else {})}
+    fake_server.enqueue(
+        "POST /v1/messages", FakeResponse.json(OVERLOADED, status=529, headers=headers), FakeResponse.json(REPLY)
+    )
+    pipe = Pipeline("claude", model="claude-sonnet-4-5", base_url=fake_server.url, api_key="sk-ant-test-0000")
+    messages = [{"role": "user", "content": "Hi"}]
+    if attempts == 1:
+        with pytest.raises(OverloadedError):
+            pipe.complete(messages)
+    else:
+        assert pipe.complete(messages).text == "Hello!"
+    assert len(fake_server.requests) == attempts
 
 
 def test_the_pipelines_placeholder_reaches_the_claude_conversion() -> None:

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from chatpipe import Pipeline, wire
 from chatpipe.errors import APIStatusError, OverloadedError, ProtocolError, RateLimitError
+from chatpipe.http import SSEEvent
 from chatpipe.models import ChatChunk, ChatRequest, ToolCallDelta
-from chatpipe.sansio import SSEEvent
 from chatpipe.testing.fake_server import FakeResponse, FakeServer
 from chatpipe_claude import ClaudeProvider
 

@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 from chatpipe import wire
-from chatpipe._secrets import Secret
 from chatpipe.converter import DEFAULT_PLACEHOLDER, ConvertContext, Names
 from chatpipe.models import ChatRequest, ImagePart, Message, TextPart
 from chatpipe.pipeline import Pipeline
 from chatpipe.provider import ProviderSettings
+from chatpipe.secrets import Secret
 from chatpipe_cohere import CohereProvider, convert_messages
 from hypothesis import given
 from hypothesis import strategies as st

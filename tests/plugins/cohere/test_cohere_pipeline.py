@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 from chatpipe import wire
-from chatpipe._secrets import Secret
 from chatpipe.errors import APIStatusError, BadRequestError
 from chatpipe.models import ChatRequest
 from chatpipe.pipeline import Pipeline
 from chatpipe.provider import ProviderSettings
+from chatpipe.secrets import Secret
 from chatpipe.testing.fake_server import FakeResponse, FakeServer
 from chatpipe_cohere import CohereProvider
 

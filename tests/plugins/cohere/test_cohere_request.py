@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from chatpipe import wire
-from chatpipe._secrets import Secret
 from chatpipe.errors import ChatpipeWarning, ConfigError, InvalidRequestError
 from chatpipe.models import ChatRequest
 from chatpipe.provider import ProviderSettings
 from chatpipe.registry import Registry
+from chatpipe.secrets import Secret
 from chatpipe_cohere import DEFAULT_MODEL, CohereProvider
 
 KEY = "co-PLANTED-cohere-0123456789abcdef"

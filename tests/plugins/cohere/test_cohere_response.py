@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from chatpipe._accumulate import StreamAccumulator
-from chatpipe._secrets import Secret
 from chatpipe.errors import (
     APIStatusError,
     AuthenticationError,
@@ -19,9 +18,10 @@ from chatpipe.errors import (
     RateLimitError,
     ServerError,
 )
+from chatpipe.http import HttpResponse, SSEEvent
 from chatpipe.models import ChatRequest, ChatResponse, Message
 from chatpipe.provider import ProviderSettings
-from chatpipe.sansio import HttpResponse, SSEEvent
+from chatpipe.secrets import Secret
 from chatpipe_cohere import CohereProvider
 
 KEY = "co-PLANTED-cohere-0123456789abcdef"

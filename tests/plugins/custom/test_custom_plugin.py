@@ -7,12 +7,12 @@ from importlib.metadata import entry_points
 from typing import Any
 
 import pytest
-from chatpipe._secrets import Secret
 from chatpipe.errors import ChatpipeWarning, ConfigError, NotFoundError
+from chatpipe.http import HttpResponse
 from chatpipe.models import ChatRequest, Message
 from chatpipe.provider import ProviderSettings
 from chatpipe.registry import Registry
-from chatpipe.sansio import HttpResponse
+from chatpipe.secrets import Secret
 from chatpipe_custom import CustomProvider
 
 REQUEST = ChatRequest(model="local-model", messages=(Message("user", "Hi"),))

@@ -72,7 +72,7 @@ def plain_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def guarded_url() -> Iterator[str]:
     """Base URL of a llama.cpp server that demands :data:`GUARD_KEY` and renders tools."""
-    from chatpipe._secrets import Secret
+    from chatpipe.secrets import Secret
     from chatpipe_local import LocalServer, ServerSettings
 
     settings = ServerSettings(ctx_size=2048, parallel=1, threads=1, chat_template="tools", api_key=Secret(GUARD_KEY))

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 from chatpipe import wire
-from chatpipe._secrets import Secret
 from chatpipe.errors import ConfigError, PermissionDeniedError
+from chatpipe.http import HttpResponse, SSEEvent
 from chatpipe.models import ChatRequest
 from chatpipe.provider import ProviderSettings
 from chatpipe.registry import Registry
-from chatpipe.sansio import HttpResponse, SSEEvent
+from chatpipe.secrets import Secret
 from chatpipe_deepseek import DeepSeekProvider
 
 KEY = "sk-PLANTED-deepseek-0123456789abcdef"

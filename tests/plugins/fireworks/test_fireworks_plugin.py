@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from importlib.metadata import entry_points
 
-from chatpipe._secrets import Secret
 from chatpipe.errors import OverloadedError
+from chatpipe.http import HttpResponse
 from chatpipe.models import ChatRequest, Message
 from chatpipe.provider import ProviderSettings
 from chatpipe.registry import Registry, data_provider
-from chatpipe.sansio import HttpResponse
+from chatpipe.secrets import Secret
 from chatpipe_fireworks import INFO
 
 FireworksProvider = data_provider(INFO)

@@ -146,7 +146,7 @@ def test_startup_timeout_is_a_clear_error_and_leaves_no_process(
 def test_server_log_never_shows_the_api_key(fresh_settings: Callable[..., Any], tmp_path: Path) -> None:
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"GGUF" + os.urandom(64))
-    from chatpipe._secrets import Secret
+    from chatpipe.secrets import Secret
 
     server = get_server(fresh_settings(model_path=str(bad), api_key=Secret("sk-local-secret-key")))
     with pytest.raises(LocalServerError) as info:

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from chatpipe import Pipeline
-from chatpipe._secrets import Secret
 from chatpipe.errors import AuthenticationError, ConfigError, InvalidRequestError
 from chatpipe.provider import ProviderSettings
 from chatpipe.registry import Registry
+from chatpipe.secrets import Secret
 from chatpipe_local import LocalProvider, ServerSettings
 from chatpipe_local._provider import PLACEHOLDER_BASE_URL
 from chatpipe_local._settings import DEFAULT_ALIAS, resolve_chat_template

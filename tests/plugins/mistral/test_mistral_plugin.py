@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from chatpipe import Pipeline, wire
-from chatpipe._secrets import Secret
 from chatpipe.errors import (
     APIStatusError,
     AuthenticationError,
@@ -18,10 +17,11 @@ from chatpipe.errors import (
     ProtocolError,
     RateLimitError,
 )
+from chatpipe.http import HttpResponse, SSEEvent
 from chatpipe.models import ChatRequest, OtherPart, TextPart
 from chatpipe.provider import ProviderSettings
 from chatpipe.registry import Registry
-from chatpipe.sansio import HttpResponse, SSEEvent
+from chatpipe.secrets import Secret
 from chatpipe.testing.fake_server import FakeResponse, FakeServer
 from chatpipe_mistral import DROPPED_PARAMS, MistralProvider, mistral_tool_id
 

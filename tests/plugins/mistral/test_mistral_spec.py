@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from chatpipe import wire
-from chatpipe._secrets import Secret
 from chatpipe.models import ChatRequest
 from chatpipe.provider import ProviderSettings
+from chatpipe.secrets import Secret
 from chatpipe_mistral import MistralProvider
 
 SCHEMA = "ChatCompletionRequest"

@@ -6,11 +6,11 @@ from importlib.metadata import entry_points
 from typing import Any
 
 import pytest
-from chatpipe._secrets import Secret
 from chatpipe.errors import ConfigError
 from chatpipe.models import ChatRequest, Message
 from chatpipe.provider import ProviderSettings
 from chatpipe.registry import Registry
+from chatpipe.secrets import Secret
 from chatpipe_openai import OpenAIProvider, uses_max_completion_tokens
 
 KEY = "sk-proj-PLANTED-openai-0123456789"
@@ -112,7 +112,7 @@ def test_audio_data_urls_are_sent_as_input_audio() -> None:
 
 
 def test_401_hint_names_openai_api_key() -> None:
-    from chatpipe.sansio import HttpResponse
+    from chatpipe.http import HttpResponse
 
     error = make().parse_error(
         HttpResponse(

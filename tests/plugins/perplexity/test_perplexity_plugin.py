@@ -7,13 +7,13 @@ from importlib.metadata import entry_points
 from typing import Any
 
 import pytest
-from chatpipe._secrets import Secret
 from chatpipe.errors import ConfigError
+from chatpipe.http import HttpResponse, SSEEvent
 from chatpipe.models import ChatRequest, Message
-from chatpipe.openai_compat import StreamAccumulator
+from chatpipe.plugin import StreamAccumulator
 from chatpipe.provider import ProviderSettings
 from chatpipe.registry import Registry
-from chatpipe.sansio import HttpResponse, SSEEvent
+from chatpipe.secrets import Secret
 from chatpipe_perplexity import SONAR_MODELS, PerplexityProvider
 
 KEY = "pplx-PLANTED-0123456789abcdef0123"

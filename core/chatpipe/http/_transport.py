@@ -8,7 +8,7 @@ pipeline without sockets.
 
 Contract of a transport:
 
-* ``send(request, retryable=...)`` returns the complete :class:`~chatpipe.sansio.HttpResponse`;
+* ``send(request, retryable=...)`` returns the complete :class:`~chatpipe.http.HttpResponse`;
   an error status is *returned*, not raised (the pipeline maps it with the adapter);
 * ``stream(request, retryable=...)`` is a context manager yielding a
   :class:`StreamResponseProtocol`; the connection closes when the block exits;
@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Protocol
 
-from .sansio import HttpRequest, HttpResponse, SSEEvent
+from ._messages import HttpRequest, HttpResponse, SSEEvent
 
 __all__ = ["AsyncStreamResponseProtocol", "StreamResponseProtocol", "TransportProtocol"]
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from chatpipe.sansio import SSEEvent
-from chatpipe.sse import SSEDecoder
+from chatpipe.http import SSEDecoder, SSEEvent
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -1,8 +1,8 @@
-"""chatpipe.sansio.merge_headers: case-insensitive overrides and the secret header names."""
+"""chatpipe.http.merge_headers: case-insensitive overrides and the secret header names."""
 
 from __future__ import annotations
 
-from chatpipe.sansio import merge_headers
+from chatpipe.http import merge_headers
 
 KEY = "sk-test-0123456789"
 
@@ -27,3 +27,12 @@ def test_secret_names_and_values_carrying_the_key_are_secret() -> None:
 def test_without_a_key_only_the_secret_names_count() -> None:
     _, secret = merge_headers({"Accept": ""}, [("X-Empty", "")], key="")
     assert secret == frozenset()
+
+
+def test_request_id_comes_from_the_first_known_header() -> None:
+    from chatpipe.http import REQUEST_ID_HEADERS, HttpResponse
+
+    assert REQUEST_ID_HEADERS[0] == "x-request-id"
+    assert HttpResponse(200, {"cf-ray": "ray", "request-id": "req"}).request_id == "req"
+    assert HttpResponse(200, {"cf-ray": "ray"}).request_id == "ray"
+    assert HttpResponse(200, {}).request_id is None

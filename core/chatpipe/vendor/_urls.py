@@ -1,4 +1,4 @@
-"""Base-URL normalisation and joining for OpenAI-compatible endpoints (pure string work).
+"""Base-URL normalisation and joining for vendor endpoints (pure string work).
 
 Rules (chatpipe decision 6):
 

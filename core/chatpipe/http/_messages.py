@@ -1,7 +1,7 @@
 """Plain descriptions of HTTP traffic, so provider adapters never touch a socket.
 
 An adapter *builds* an :class:`HttpRequest` and *parses* an :class:`HttpResponse` or a
-sequence of :class:`SSEEvent`; the transport (:mod:`chatpipe._transport`) performs the I/O.
+sequence of :class:`SSEEvent`; the transport performs the I/O.
 
 Secrets: headers named in ``HttpRequest.secret_headers`` carry credentials. ``repr()`` and
 :meth:`HttpRequest.redacted` replace their values with ``"***"``; nothing else ever shows them.
@@ -15,9 +15,12 @@ from typing import Any
 
 import attrs
 
-__all__ = ["REDACTED", "HttpRequest", "HttpResponse", "SSEEvent", "merge_headers"]
+__all__ = ["REDACTED", "REQUEST_ID_HEADERS", "HttpRequest", "HttpResponse", "SSEEvent", "merge_headers"]
 
 REDACTED = "***"
+
+REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
+"""Response headers that carry the vendor's request id (lower-cased), the first present wins."""
 
 
 def merge_headers(
@@ -88,7 +91,7 @@ class HttpResponse:
     @property
     def request_id(self) -> str | None:
         """The vendor's request id header, if any."""
-        for name in ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray"):
+        for name in REQUEST_ID_HEADERS:
             if name in self.headers:
                 return self.headers[name]
         return None

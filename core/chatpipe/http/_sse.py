@@ -1,4 +1,4 @@
-"""An incremental server-sent-events decoder: bytes in, :class:`~chatpipe.sansio.SSEEvent` out.
+"""An incremental server-sent-events decoder: bytes in, :class:`~chatpipe.http.SSEEvent` out.
 
 Pure (no I/O): the transport feeds it whatever chunks the socket delivers, in any sizes, and
 gets back every event completed by those bytes. It follows the WHATWG "event stream
@@ -26,9 +26,9 @@ from __future__ import annotations
 import codecs
 import re
 
-from .sansio import SSEEvent
+from ._messages import SSEEvent
 
-__all__ = ["SSEDecoder", "SSEEvent"]
+__all__ = ["SSEDecoder"]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 

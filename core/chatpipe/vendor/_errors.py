@@ -10,18 +10,20 @@ or message); 401/498 authentication; 402 (payment required, DeepSeek's "insuffic
 permission denied; 403 permission denied; 404 not found; 408, 409 and other 4xx the base
 :class:`~chatpipe.errors.APIStatusError`; 429 rate limit with ``retry_after``; 503/529
 overloaded; other 5xx server error. Bodies are key-scrubbed and cut to :data:`MAX_BODY` chars.
+
+The fixes the messages suggest are shared too: :func:`auth_hint` (where the key comes from) for
+a 401, and :func:`protocol_error` for a reply that breaks the vendor's contract.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
-from .._secrets import Secret, scrub
 from ..errors import (
     APIStatusError,
     AuthenticationError,
@@ -31,12 +33,24 @@ from ..errors import (
     NotFoundError,
     OverloadedError,
     PermissionDeniedError,
+    ProtocolError,
     RateLimitError,
     ServerError,
 )
-from ..sansio import HttpResponse
+from ..http import HttpResponse
+from ..secrets import Secret, scrub
 
-__all__ = ["MAX_BODY", "ErrorDetails", "details_from_json", "error_details", "make_error", "retry_after", "truncate"]
+__all__ = [
+    "MAX_BODY",
+    "ErrorDetails",
+    "auth_hint",
+    "details_from_json",
+    "error_details",
+    "make_error",
+    "protocol_error",
+    "retry_after",
+    "truncate",
+]
 
 MAX_BODY = 2000
 """Longest body text kept on an error (characters)."""
@@ -250,3 +264,40 @@ def make_error(
     if cls is RateLimitError:
         return RateLimitError(message, retry_after=retry_after(headers), **kwargs)
     return cls(message, **kwargs)
+
+
+def protocol_error(
+    problem: str,
+    body: str | bytes,
+    *,
+    provider: str,
+    expected: str,
+    secrets: Iterable[Secret | str | None],
+    status: int | None = None,
+    request_id: str | None = None,
+) -> ProtocolError:
+    """The :class:`~chatpipe.errors.ProtocolError` for a reply that breaks the vendor's contract.
+
+    Its message is ``"{problem}; the server may not {expected}, or a proxy altered the reply"``
+    (``expected`` is e.g. ``"speak Claude's Messages API"``); ``body`` is kept scrubbed of every
+    secret and cut to :data:`MAX_BODY` characters.
+    """
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    return ProtocolError(
+        f"{problem}; the server may not {expected}, or a proxy altered the reply",
+        provider=provider,
+        status=status,
+        request_id=request_id,
+        body=truncate(scrub(text, secrets)),
+    )
+
+
+def auth_hint(provider: str, env_vars: Sequence[str], *, key_sent: bool) -> str:
+    """The fix suggested with a 401: where the key comes from (``env_vars``, ``chatpipe keys set``).
+
+    ``key_sent`` tells a wrong key ("Check the API key: ...") from a missing one ("No API key
+    was sent; ...").
+    """
+    envs = " or ".join(env_vars)
+    source = f"set {envs} or run 'chatpipe keys set {provider}'" if envs else f"run 'chatpipe keys set {provider}'"
+    return f"Check the API key: {source}" if key_sent else f"No API key was sent; {source}"

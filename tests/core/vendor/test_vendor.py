@@ -1,0 +1,60 @@
+"""chatpipe.vendor: the one malformed-payload signal, JSON decoding, the protocol-error and auth-hint builders."""
+
+from __future__ import annotations
+
+import pytest
+from chatpipe.errors import ProtocolError
+from chatpipe.secrets import Secret
+from chatpipe.vendor import MAX_BODY, ErrorInBody, MalformedPayload, auth_hint, decode_json, protocol_error
+
+KEY = "sk-vendor-PLANTED-0123456789"
+
+
+@pytest.mark.parametrize("body", [b'{"a": 1}', b'\n\n  {"a": 1}\n', '{"a": 1}'])
+def test_decode_json_skips_surrounding_whitespace(body: bytes | str) -> None:
+    assert decode_json(body) == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"), [(b"", "the body was empty"), (b" \n", "the body was empty"), (b"{x", "not valid JSON")]
+)
+def test_decode_json_raises_the_one_malformed_signal(body: bytes, problem: str) -> None:
+    with pytest.raises(MalformedPayload, match=problem):
+        decode_json(body)
+
+
+def test_error_in_body_carries_the_envelope() -> None:
+    assert ErrorInBody({"error": {"message": "m"}}).data == {"error": {"message": "m"}}
+
+
+def test_protocol_error_names_the_contract_and_keeps_a_scrubbed_cut_body() -> None:
+    body = (f"key={KEY} " + "x" * (MAX_BODY * 2)).encode()
+    error = protocol_error(
+        "the reply has no 'choices' list",
+        body,
+        provider="acme",
+        expected="speak Acme's chat API",
+        secrets=[Secret(KEY)],
+        status=200,
+        request_id="req-1",
+    )
+    assert isinstance(error, ProtocolError)
+    assert str(error) == (
+        "acme HTTP 200: the reply has no 'choices' list; the server may not speak Acme's chat API, "
+        "or a proxy altered the reply (request id req-1)"
+    )
+    assert (error.provider, error.status, error.request_id) == ("acme", 200, "req-1")
+    assert error.body is not None and KEY not in error.body and error.body.startswith("key=*** ")
+    assert "more characters]" in error.body
+
+
+@pytest.mark.parametrize(
+    ("env_vars", "key_sent", "hint"),
+    [
+        (("ACME_API_KEY",), True, "Check the API key: set ACME_API_KEY or run 'chatpipe keys set acme'"),
+        (("A_KEY", "B_KEY"), False, "No API key was sent; set A_KEY or B_KEY or run 'chatpipe keys set acme'"),
+        ((), False, "No API key was sent; run 'chatpipe keys set acme'"),
+    ],
+)
+def test_auth_hint_names_where_the_key_comes_from(env_vars: tuple[str, ...], key_sent: bool, hint: str) -> None:
+    assert auth_hint("acme", env_vars, key_sent=key_sent) == hint
