@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "core" / "chatpipe"
 NOT_SOURCE = {"build", "dist", ".venv", "__pycache__"}
 
+
 def _sources(package: Path) -> list[Path]:
     return sorted(
         p
