@@ -264,8 +264,11 @@ class Transport:
         if isinstance(outcome, BaseException):
             self._failed(retry, request, outcome, phase)
             return None
-        verdict = self._answered(retry, request, outcome.status, outcome.headers, outcome)
-        return outcome if verdict is RETURN else None
+        self._log_response(request, outcome.status, outcome.headers)
+        if retry.answered(outcome.status, outcome.headers, outcome) is RETURN:
+            return outcome
+        self._log_retry(request, retry.wait, retry.reason)  # a whole response is never answered READ
+        return None
 
     def _judged(
         self, retry: Retry, request: HttpRequest, outcome: BaseException | StreamResponse | AsyncStreamResponse
@@ -274,18 +277,8 @@ class Transport:
         if isinstance(outcome, BaseException):
             self._failed(retry, request, outcome, REQUEST)
             return WAIT
-        return self._answered(retry, request, outcome.status, outcome.headers)
-
-    def _answered(
-        self,
-        retry: Retry,
-        request: HttpRequest,
-        status: int,
-        headers: Mapping[str, str],
-        response: HttpResponse | None = None,
-    ) -> Verdict:
-        self._log_response(request, status, headers)
-        return self._logged(retry, request, retry.answered(status, headers, response))
+        self._log_response(request, outcome.status, outcome.headers)
+        return self._logged(retry, request, retry.answered(outcome.status, outcome.headers))
 
     def _read(self, retry: Retry, request: HttpRequest, response: HttpResponse) -> Verdict:
         """The verdict on the whole body of a response answered READ (RETURN or WAIT)."""
@@ -324,7 +317,7 @@ class Transport:
     def _where(self, request: HttpRequest) -> str:
         return f"{request.method} {safe_url(request.url)} provider={self.provider}"
 
-    def _notify(self, request: HttpRequest, attempt: int = 0, *, stream: bool = False) -> None:
+    def _notify(self, request: HttpRequest, attempt: int, *, stream: bool) -> None:
         if _log.isEnabledFor(logging.DEBUG):
             kind = "stream request" if stream else "request"
             total = self.retry.max_retries + 1
