@@ -3,7 +3,7 @@
 The transport's four drivers (``send``, ``stream``, ``asend``, ``astream``) do the I/O; this
 decides. A driver sends attempt :attr:`Retry.attempt`, reports its outcome and obeys::
 
-    retry = Retry(policy, retryable, veto)
+    retry = Retry(policy, retryable, veto, stream=...)
     while True:
         send the request
         a response head  -> verdict = retry.answered(status, headers[, whole response])
@@ -13,8 +13,9 @@ decides. A driver sends attempt :attr:`Retry.attempt`, reports its outcome and o
         RAISE  -> raise the mapped error
         WAIT   -> wait retry.wait seconds, then send again
 
-Every retry the machine grants passes through :meth:`Retry._again`: the one place where a
-limit on retrying (a deadline) or a per-attempt observer belongs.
+Extending it touches no driver: every attempt's outcome arrives through :meth:`Retry.answered`,
+:meth:`Retry.failed` or :meth:`Retry.read` (where a per-attempt observer belongs), and every
+retry granted passes through ``Retry._again`` (where a deadline belongs: no wait past time T).
 """
 
 from __future__ import annotations
