@@ -6,12 +6,17 @@ block / breaking out of a ``for`` loop and dropping the generator). On a failure
 :class:`~chatpipe.errors.ProviderError` carries ``partial_text`` and ``partial_reasoning``.
 A 200 reply whose body held no server-sent event at all raises
 :class:`~chatpipe.errors.ProtocolError` (never an empty reply).
+
+A stream knows its pipeline only through a :class:`StreamCall`: the adapter, the request in
+both forms, the transport and the observer of the assembled reply.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import attrs
 
 from ._accumulate import StreamAccumulator
 from .errors import ProtocolError, ProviderError
@@ -20,15 +25,31 @@ from .models import ChatChunk, ChatRequest, ChatResponse
 from .secrets import scrub
 
 if TYPE_CHECKING:
-    from .http import AsyncStreamResponseProtocol, StreamResponseProtocol
-    from .pipeline import Pipeline
+    from .http import AsyncStreamResponseProtocol, StreamResponseProtocol, TransportProtocol
+    from .provider import Provider, StreamParser
 
-__all__ = ["AsyncChatStream", "ChatStream"]
+__all__ = ["AsyncChatStream", "ChatStream", "StreamCall"]
 
 
-def _not_a_stream(
-    pipeline: Pipeline, response: StreamResponseProtocol | AsyncStreamResponseProtocol
-) -> ProtocolError:
+@attrs.frozen
+class StreamCall:
+    """Everything a stream needs from the pipeline that started it (one per streaming call).
+
+    ``http`` (the wire form of ``request``) goes through ``transport``, retrying the
+    ``retryable`` statuses; ``adapter`` parses the events (``stream_parser(request)``), maps an
+    error status (``parse_error``) and names the secrets scrubbed from a quoted body
+    (``secrets()``); ``observe`` receives the assembled reply and returns it.
+    """
+
+    adapter: Provider
+    request: ChatRequest
+    http: HttpRequest
+    transport: TransportProtocol
+    retryable: frozenset[int]
+    observe: Callable[[ChatResponse], ChatResponse]
+
+
+def _not_a_stream(call: StreamCall, response: StreamResponseProtocol | AsyncStreamResponseProtocol) -> ProtocolError:
     """The error for a 200 streaming reply whose body held no server-sent event at all.
 
     Raised instead of returning an empty reply: the server ignored ``stream: true`` or a proxy
@@ -45,29 +66,28 @@ def _not_a_stream(
     return ProtocolError(
         f"the server answered a streaming request with {what}; check base_url, or that the server supports "
         "streaming (use --no-stream / complete() if it does not)",
-        provider=pipeline.provider_class.info.name,
+        provider=call.adapter.info.name,
         status=response.status,
         request_id=HttpResponse(response.status, dict(response.headers)).request_id,
-        body=scrub(body, pipeline.adapter.secrets()),
+        body=scrub(body, call.adapter.secrets()),
     )
 
 
-def _attach_partial(error: ProviderError, accumulator: StreamAccumulator) -> ProviderError:
-    if not error.partial_text and accumulator.partial_text:
-        error.partial_text = accumulator.partial_text
-    if not error.partial_reasoning and accumulator.partial_reasoning:
-        error.partial_reasoning = accumulator.partial_reasoning
-    error.args = (error._render(),)
-    return error
+_Chunks = TypeVar("_Chunks", Iterator[ChatChunk], AsyncIterator[ChatChunk])
 
 
-class _StreamBase:
-    def __init__(self, pipeline: Pipeline, request: ChatRequest, http: HttpRequest) -> None:
-        self._pipeline = pipeline
-        self._request = request
-        self._http = http
-        self._accumulator = StreamAccumulator(provider=pipeline.provider_class.info.name)
+class _StreamBase(Generic[_Chunks]):
+    """What the sync and async streams share; each drives it from its own loop over the events.
+
+    The three-line loop over one event's chunks stays in each driver: a shared per-event call
+    measured ~0.25 µs more per event, on the per-chunk path the speed rules protect.
+    """
+
+    def __init__(self, call: StreamCall) -> None:
+        self._call = call
+        self._accumulator = StreamAccumulator(provider=call.adapter.info.name)
         self._response: ChatResponse | None = None
+        self._iterator: _Chunks | None = None
 
     @property
     def response(self) -> ChatResponse:
@@ -81,46 +101,68 @@ class _StreamBase:
         """The text received so far."""
         return self._accumulator.partial_text
 
-    def _finish(self) -> None:
-        self._response = self._pipeline._observe(self._accumulator.response())
-
-
-class ChatStream(_StreamBase):
-    """A synchronous stream of :class:`~chatpipe.models.ChatChunk`."""
-
-    def __init__(self, pipeline: Pipeline, request: ChatRequest, http: HttpRequest) -> None:
-        super().__init__(pipeline, request, http)
-        self._iterator: Iterator[ChatChunk] | None = None
-
-    def __iter__(self) -> Iterator[ChatChunk]:
+    def _chunks(self) -> _Chunks:
+        """The one iterator of the stream's chunks (the connection opens on its first step)."""
         if self._iterator is None:
             self._iterator = self._run()
         return self._iterator
+
+    def _run(self) -> _Chunks:
+        raise NotImplementedError
+
+    def _parser(self, failure: HttpResponse | None) -> StreamParser:
+        """The parser for a 2xx/3xx reply; ``failure`` (an error reply, read whole) is raised mapped."""
+        if failure is not None:
+            raise self._call.adapter.parse_error(failure)
+        return self._call.adapter.stream_parser(self._call.request)
+
+    def _end(
+        self, parser: StreamParser, response: StreamResponseProtocol | AsyncStreamResponseProtocol
+    ) -> Iterator[ChatChunk]:
+        """The chunks still pending when the body ended; a body without any event is an error."""
+        if not response.events_received:
+            raise _not_a_stream(self._call, response)
+        for chunk in parser.finish():
+            self._accumulator.add(chunk)
+            yield chunk
+
+    def _failed(self, error: ProviderError) -> ProviderError:
+        """``error`` carrying what arrived before it (``partial_text``, ``partial_reasoning``)."""
+        accumulator = self._accumulator
+        if not error.partial_text and accumulator.partial_text:
+            error.partial_text = accumulator.partial_text
+        if not error.partial_reasoning and accumulator.partial_reasoning:
+            error.partial_reasoning = accumulator.partial_reasoning
+        error.args = (error._render(),)
+        return error
+
+    def _finish(self) -> None:
+        self._response = self._call.observe(self._accumulator.response())
+
+
+class ChatStream(_StreamBase[Iterator[ChatChunk]]):
+    """A synchronous stream of :class:`~chatpipe.models.ChatChunk`."""
+
+    def __iter__(self) -> Iterator[ChatChunk]:
+        return self._chunks()
 
     def __next__(self) -> ChatChunk:
         return next(iter(self))
 
     def _run(self) -> Iterator[ChatChunk]:
-        pipeline = self._pipeline
-        adapter = pipeline.adapter
+        call, add = self._call, self._accumulator.add
         try:
-            with pipeline.transport.stream(self._http, retryable=pipeline._retryable()) as response:
-                if response.status >= 400:
-                    raise adapter.parse_error(response.read())
-                parser = adapter.stream_parser(self._request)
+            with call.transport.stream(call.http, retryable=call.retryable) as response:
+                parser = self._parser(response.read() if response.status >= 400 else None)
                 for event in response.events():
                     for chunk in parser.feed(event):
-                        self._accumulator.add(chunk)
+                        add(chunk)
                         yield chunk
                     if parser.done:
                         break
-                if not response.events_received:
-                    raise _not_a_stream(pipeline, response)
-                for chunk in parser.finish():
-                    self._accumulator.add(chunk)
-                    yield chunk
+                yield from self._end(parser, response)
         except ProviderError as error:
-            raise _attach_partial(error, self._accumulator) from error.__cause__
+            raise self._failed(error) from error.__cause__
         self._finish()
 
     def close(self) -> None:
@@ -141,42 +183,30 @@ class ChatStream(_StreamBase):
         return self.response
 
 
-class AsyncChatStream(_StreamBase):
+class AsyncChatStream(_StreamBase[AsyncIterator[ChatChunk]]):
     """An asynchronous stream of :class:`~chatpipe.models.ChatChunk`."""
 
-    def __init__(self, pipeline: Pipeline, request: ChatRequest, http: HttpRequest) -> None:
-        super().__init__(pipeline, request, http)
-        self._iterator: AsyncIterator[ChatChunk] | None = None
-
     def __aiter__(self) -> AsyncIterator[ChatChunk]:
-        if self._iterator is None:
-            self._iterator = self._run()
-        return self._iterator
+        return self._chunks()
 
     async def __anext__(self) -> ChatChunk:
         return await self.__aiter__().__anext__()
 
     async def _run(self) -> AsyncIterator[ChatChunk]:
-        pipeline = self._pipeline
-        adapter = pipeline.adapter
+        call, add = self._call, self._accumulator.add
         try:
-            async with pipeline.transport.astream(self._http, retryable=pipeline._retryable()) as response:
-                if response.status >= 400:
-                    raise adapter.parse_error(await response.aread())
-                parser = adapter.stream_parser(self._request)
+            async with call.transport.astream(call.http, retryable=call.retryable) as response:
+                parser = self._parser(await response.aread() if response.status >= 400 else None)
                 async for event in response.aevents():
                     for chunk in parser.feed(event):
-                        self._accumulator.add(chunk)
+                        add(chunk)
                         yield chunk
                     if parser.done:
                         break
-                if not response.events_received:
-                    raise _not_a_stream(pipeline, response)
-                for chunk in parser.finish():
-                    self._accumulator.add(chunk)
+                for chunk in self._end(parser, response):
                     yield chunk
         except ProviderError as error:
-            raise _attach_partial(error, self._accumulator) from error.__cause__
+            raise self._failed(error) from error.__cause__
         self._finish()
 
     async def aclose(self) -> None:

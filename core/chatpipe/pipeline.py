@@ -22,7 +22,7 @@ import attrs
 from ._capabilities import check_capabilities
 from ._chain import Stage, make_context, normalise_names, resolve_chain, run_chain
 from ._log import get_logger
-from ._streams import AsyncChatStream, ChatStream
+from ._streams import AsyncChatStream, ChatStream, StreamCall
 from ._validate import validate_messages
 from .converter import Converter, Names
 from .errors import AuthenticationError, ChatpipeWarning, ConfigError, InvalidRequestError, ProviderError
@@ -115,7 +115,7 @@ class Pipeline:
     so :meth:`explain` works without one.
 
     ``transport`` replaces the built-in pooled HTTP transport with any object following
-    :class:`~chatpipe.transport_protocol.TransportProtocol` — e.g.
+    :class:`~chatpipe.http.TransportProtocol` — e.g.
     :class:`chatpipe.testing.MockTransport`, which runs the pipeline without sockets. Such a
     transport is used as given: ``timeout``, ``max_retries`` and the ``chatpipe_before_send``
     hook apply to the built-in transport only.
@@ -439,9 +439,7 @@ class Pipeline:
         usage). On a mid-stream failure the raised error's ``partial_text`` keeps what arrived.
         Closing the stream (``with pipe.stream(...) as s`` or ``s.close()``) closes the connection.
         """
-        request, http, _, _ = self._build(messages, stream=True, tools=tools, tool_choice=tool_choice, params=params)
-        self._require_key()
-        return ChatStream(self, request, http)
+        return ChatStream(self._stream_call(messages, tools, tool_choice, params))
 
     def astream(
         self,
@@ -452,9 +450,18 @@ class Pipeline:
         **params: Any,
     ) -> AsyncChatStream:
         """Async twin of :meth:`stream`: ``async for chunk in pipe.astream(messages)``."""
+        return AsyncChatStream(self._stream_call(messages, tools, tool_choice, params))
+
+    def _stream_call(
+        self,
+        messages: Sequence[Mapping[str, Any] | Message],
+        tools: Sequence[Mapping[str, Any] | Tool] | None,
+        tool_choice: str | Mapping[str, Any] | None,
+        params: Mapping[str, Any],
+    ) -> StreamCall:
         request, http, _, _ = self._build(messages, stream=True, tools=tools, tool_choice=tool_choice, params=params)
         self._require_key()
-        return AsyncChatStream(self, request, http)
+        return StreamCall(self.adapter, request, http, self.transport, self._retryable(), self._observe)
 
     def test_message(self) -> ChatResponse:
         """Send the reference "Test Message": one non-streaming ``Hi``, no tools."""

@@ -39,10 +39,10 @@ from .errors import ChatpipeError, PluginNotFoundError
 
 if TYPE_CHECKING:
     from .converter import Converter
+    from .http import HttpRequest
     from .models import ChatResponse
     from .openai_compat import OpenAICompatibleProvider
     from .provider import Provider, ProviderInfo
-    from .sansio import HttpRequest
 
 __all__ = [
     "COMMAND_GROUP",

@@ -20,11 +20,7 @@ NOT_SOURCE = {"build", "dist", ".venv", "__pycache__"}
 
 
 def _sources(package: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in package.rglob("*.py")
-        if not NOT_SOURCE.intersection(p.relative_to(package).parts)
-    )
+    return sorted(p for p in package.rglob("*.py") if not NOT_SOURCE.intersection(p.relative_to(package).parts))
 
 
 def _private_imports(path: Path) -> list[str]:

@@ -1,6 +1,6 @@
 """The transport: the only part of chatpipe that does network I/O (private package).
 
-:class:`Transport` sends :class:`~chatpipe.sansio.HttpRequest` objects over pooled
+:class:`Transport` sends :class:`~chatpipe.http.HttpRequest` objects over pooled
 httpx2/httpx clients with timeouts (:class:`Timeouts`), retries (:class:`RetryPolicy`) and SSE
 decoding (:class:`StreamResponse` / :class:`AsyncStreamResponse`). Importing this package does
 not import the HTTP library; the first request does.

@@ -4,7 +4,8 @@ One :class:`Transport` holds one sync client and one async client per event loop
 first use and reused (connection pooling). The HTTP library (httpx2, else httpx; see
 :mod:`._backend`) is imported on the first request.
 
-Retry rules (the policy is :class:`~._policy.RetryPolicy`):
+Retry rules (the waits are :class:`~._policy.RetryPolicy`'s; the decisions are made in one
+place, the sans-IO state machine :class:`~._retry.Retry`, which the four methods drive):
 
 * a response whose status is in ``retryable`` is retried, unless its ``x-should-retry``
   header says ``false`` (``true`` makes any error status retryable) or its ``Retry-After``
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import threading
@@ -33,10 +35,10 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .._log import get_logger
-from ..errors import APIConnectionError, ChatpipeError, InvalidRequestError
+from ..errors import ChatpipeError, InvalidRequestError
 from ..http import REQUEST_ID_HEADERS, HttpRequest, HttpResponse
 from ..secrets import Secret, scrub
 from ._backend import load_backend
@@ -44,6 +46,7 @@ from ._errors import BODY, REQUEST, map_exception, safe_url
 from ._policy import RetryPolicy, Timeouts
 from ._prepared import RequestBuilder
 from ._response import AsyncStreamResponse, StreamResponse, lower_headers
+from ._retry import RAISE, READ, RETURN, WAIT, Retry, Verdict
 
 if TYPE_CHECKING:
     import httpx2
@@ -58,10 +61,11 @@ MAX_KEEPALIVE = 20
 DEFAULT_TIMEOUTS = Timeouts()
 DEFAULT_RETRY = RetryPolicy()
 _log = get_logger("transport")
+_Opened = TypeVar("_Opened", StreamResponse, AsyncStreamResponse)
 
 
 class Transport:
-    """Sends :class:`~chatpipe.sansio.HttpRequest` objects; the only place chatpipe does HTTP.
+    """Sends :class:`~chatpipe.http.HttpRequest` objects; the only place chatpipe does HTTP.
 
     ``timeouts`` and ``retry`` configure waiting and retrying; ``provider`` is stamped on
     every raised error; ``secrets`` (plus the values of the request's ``secret_headers``) are
@@ -238,38 +242,73 @@ class Transport:
             raise exc
         return error
 
-    def _status_wait(
-        self, attempt: int, status: int, headers: Mapping[str, str], retryable: frozenset[int]
-    ) -> float | None:
-        """Seconds to wait before retrying a response, or None to hand it back."""
-        if status < 400 or attempt >= self.retry.max_retries:
-            return None
-        flag = headers.get("x-should-retry", "").strip().lower()
-        if flag == "false" or (flag != "true" and status not in retryable):
-            return None
-        return self.retry.delay(attempt, headers)
+    # --- the retry loop: the state machine (._retry) decides, these log, the drivers do I/O --
 
-    def _vetoed(self, response: HttpResponse) -> bool:
-        """True when the provider says this error response must not be retried."""
-        return self._should_retry is not None and not self._should_retry(response)
+    def _begin(self, client: httpx2.Client | httpx2.AsyncClient, request: HttpRequest, retry: Retry) -> httpx2.Request:
+        """The backend request for attempt ``retry.attempt``, announced (debug log, ``on_send``)."""
+        built = self._build(client, request)
+        self._notify(request, retry.attempt, stream=retry.stream)
+        return built
 
-    def _error_wait(self, attempt: int, error: ChatpipeError, *, retriable: bool = True) -> float | None:
-        """Seconds to wait before retrying after ``error``, or None to raise it.
+    def _retry(self, retryable: frozenset[int], *, stream: bool = False) -> Retry:
+        return Retry(self.retry, retryable, self._should_retry, stream=stream)
 
-        Only connection-level failures (APIConnectionError and its APITimeoutError) are
-        retried; ``retriable=False`` vetoes (a read timeout waiting for a stream's head).
+    def _settled(
+        self, retry: Retry, request: HttpRequest, outcome: HttpResponse | BaseException, phase: str
+    ) -> HttpResponse | None:
+        """A ``send`` attempt judged: the response to return, or None to send again after ``retry.wait``.
+
+        ``outcome`` is the whole response, or the backend exception raised in ``phase``; a
+        final error is raised.
         """
-        if not retriable or attempt >= self.retry.max_retries or not isinstance(error, APIConnectionError):
+        if isinstance(outcome, BaseException):
+            self._failed(retry, request, outcome, phase)
             return None
-        return self.retry.delay(attempt, {})
+        self._log_response(request, outcome.status, outcome.headers)
+        if retry.answered(outcome.status, outcome.headers, outcome) is RETURN:
+            return outcome
+        self._log_retry(request, retry.wait, retry.reason)  # a whole response is never answered READ
+        return None
+
+    def _judged(
+        self, retry: Retry, request: HttpRequest, outcome: BaseException | StreamResponse | AsyncStreamResponse
+    ) -> Verdict:
+        """A ``stream`` attempt judged: RETURN (open it), READ (its body first) or WAIT; a final error is raised."""
+        if isinstance(outcome, BaseException):
+            self._failed(retry, request, outcome, REQUEST)
+            return WAIT
+        self._log_response(request, outcome.status, outcome.headers)
+        return self._logged(retry, request, retry.answered(outcome.status, outcome.headers))
+
+    def _read(self, retry: Retry, request: HttpRequest, response: HttpResponse) -> Verdict:
+        """The verdict on the whole body of a response answered READ (RETURN or WAIT)."""
+        return self._logged(retry, request, retry.read(response))
+
+    def _failed(self, retry: Retry, request: HttpRequest, exc: BaseException, phase: str) -> None:
+        """Map and log a failed attempt; raise the error unless it is retried after ``retry.wait``."""
+        error = self._fail(request, exc, phase)
+        verdict = retry.failed(error, read_timeout=isinstance(exc, self.backend.ReadTimeout))
+        self._log_failure(request, error, verdict is RAISE)
+        if verdict is RAISE:
+            raise error
+        self._logged(retry, request, verdict)
+
+    def _logged(self, retry: Retry, request: HttpRequest, verdict: Verdict) -> Verdict:
+        if verdict is WAIT:
+            self._log_retry(request, retry.wait, retry.reason)
+        return verdict
 
     @staticmethod
-    def _stream_idle(response: httpx2.Response, idle: float) -> None:
-        # From here on, the read timeout bounds the silence between body bytes (the HTTP core
-        # reads it from the request's extensions when the body iteration starts).
-        timeout = dict(response.request.extensions.get("timeout") or {})
-        timeout["read"] = idle
-        response.request.extensions["timeout"] = timeout
+    def _whole(response: httpx2.Response, content: bytes) -> HttpResponse:
+        return HttpResponse(response.status_code, lower_headers(response), content)
+
+    def _open(self, kind: type[_Opened], request: HttpRequest, response: httpx2.Response) -> _Opened:
+        return kind(response, self.backend.HTTPError, functools.partial(self._fail, request))
+
+    def _hand_over(self, request: HttpRequest, opened: StreamResponse | AsyncStreamResponse) -> None:
+        # From here on, the read timeout bounds the silence between body bytes.
+        opened.limit_idle(self.timeouts.idle)
+        self._debug(request, "stream opened")
 
     def _emit(self, level: int, request: HttpRequest, text: str) -> None:
         """Log ``text`` (scrubbed of the request's secrets) on ``chatpipe.transport``."""
@@ -278,7 +317,7 @@ class Transport:
     def _where(self, request: HttpRequest) -> str:
         return f"{request.method} {safe_url(request.url)} provider={self.provider}"
 
-    def _notify(self, request: HttpRequest, attempt: int = 0, *, stream: bool = False) -> None:
+    def _notify(self, request: HttpRequest, attempt: int, *, stream: bool) -> None:
         if _log.isEnabledFor(logging.DEBUG):
             kind = "stream request" if stream else "request"
             total = self.retry.max_retries + 1
@@ -314,38 +353,23 @@ class Transport:
         retryable. Raises APIConnectionError / APITimeoutError when no response could be had,
         InvalidRequestError for a bad URL, header or body.
         """
-        client = self._sync_client()
-        attempt = 0
+        client, retry = self._sync_client(), self._retry(retryable)
         while True:
-            built = self._build(client, request)
-            self._notify(request, attempt)
-            error: ChatpipeError | None = None
+            built = self._begin(client, request, retry)
             phase = REQUEST
             try:
                 response = client.send(built, stream=True)
                 phase = BODY
                 try:
-                    content = response.read()
+                    outcome: HttpResponse | BaseException = self._whole(response, response.read())
                 finally:
                     response.close()
             except self.backend.HTTPError as exc:
-                error = self._fail(request, exc, phase)
-            if error is not None:
-                wait = self._error_wait(attempt, error)
-                self._log_failure(request, error, wait is None)
-                if wait is None:
-                    raise error
-                reason = type(error).__name__
-            else:
-                result = HttpResponse(response.status_code, lower_headers(response), content)
-                self._log_response(request, result.status, result.headers)
-                wait = self._status_wait(attempt, result.status, result.headers, retryable)
-                if wait is None or self._vetoed(result):
-                    return result
-                reason = f"status {result.status}"
-            self._log_retry(request, wait, reason)
-            self._sleep(wait)
-            attempt += 1
+                outcome = exc
+            result = self._settled(retry, request, outcome, phase)
+            if result is not None:
+                return result
+            self._sleep(retry.wait)
 
     @contextlib.contextmanager
     def stream(self, request: HttpRequest, *, retryable: frozenset[int]) -> Iterator[StreamResponse]:
@@ -354,50 +378,28 @@ class Transport:
         Retries happen only before the response is yielded (see the module docstring). The
         yielded :class:`StreamResponse` may carry an error status: call ``read()`` for its body.
         """
-        client = self._sync_client()
-        attempt = 0
+        client, retry = self._sync_client(), self._retry(retryable, stream=True)
         while True:
-            built = self._build(client, request)
-            self._notify(request, attempt, stream=True)
-            error: ChatpipeError | None = None
-            head_timeout = False
+            built = self._begin(client, request, retry)
             try:
-                response = client.send(built, stream=True)
+                outcome: StreamResponse | BaseException = self._open(
+                    StreamResponse, request, client.send(built, stream=True)
+                )
             except self.backend.HTTPError as exc:
-                error = self._fail(request, exc, REQUEST)
-                head_timeout = isinstance(exc, self.backend.ReadTimeout)
-            if error is not None:
-                wait = self._error_wait(attempt, error, retriable=not head_timeout)
-                self._log_failure(request, error, wait is None)
-                if wait is None:
-                    raise error
-                reason = type(error).__name__
-            else:
-                head = lower_headers(response)
-                self._log_response(request, response.status_code, head)
-                wait = self._status_wait(attempt, response.status_code, head, retryable)
-                if wait is None:
+                outcome = exc
+            verdict = self._judged(retry, request, outcome)
+            if isinstance(outcome, StreamResponse):
+                if verdict is READ:
+                    verdict = self._read(retry, request, outcome.read())
+                if verdict is RETURN:
                     break
-                reason = f"status {response.status_code}"
-                if self._should_retry is not None:
-                    try:
-                        content = response.read()
-                    except self.backend.HTTPError as exc:
-                        response.close()
-                        raise self._fail(request, exc, BODY) from None
-                    if self._vetoed(HttpResponse(response.status_code, lower_headers(response), content)):
-                        break
-                response.close()
-            self._log_retry(request, wait, reason)
-            self._sleep(wait)
-            attempt += 1
-        self._stream_idle(response, self.timeouts.idle)
-        opened = StreamResponse(response, self.backend.HTTPError, lambda e, p, n: self._fail(request, e, p, n))
-        self._debug(request, "stream opened")
+                outcome.close()
+            self._sleep(retry.wait)
+        self._hand_over(request, outcome)
         try:
-            yield opened
+            yield outcome
         finally:
-            opened.close()
+            outcome.close()
             self._debug(request, "stream closed")
 
     # --- async ----------------------------------------------------------------------------
@@ -410,84 +412,47 @@ class Transport:
 
     async def asend(self, request: HttpRequest, *, retryable: frozenset[int]) -> HttpResponse:
         """Async twin of :meth:`send` (same contract)."""
-        client = self._async_client()
-        attempt = 0
+        client, retry = self._async_client(), self._retry(retryable)
         while True:
-            built = self._build(client, request)
-            self._notify(request, attempt)
-            error: ChatpipeError | None = None
+            built = self._begin(client, request, retry)
             phase = REQUEST
             try:
                 response = await client.send(built, stream=True)
                 phase = BODY
                 try:
-                    content = await response.aread()
+                    outcome: HttpResponse | BaseException = self._whole(response, await response.aread())
                 finally:
                     await response.aclose()
             except self.backend.HTTPError as exc:
-                error = self._fail(request, exc, phase)
-            if error is not None:
-                wait = self._error_wait(attempt, error)
-                self._log_failure(request, error, wait is None)
-                if wait is None:
-                    raise error
-                reason = type(error).__name__
-            else:
-                result = HttpResponse(response.status_code, lower_headers(response), content)
-                self._log_response(request, result.status, result.headers)
-                wait = self._status_wait(attempt, result.status, result.headers, retryable)
-                if wait is None or self._vetoed(result):
-                    return result
-                reason = f"status {result.status}"
-            self._log_retry(request, wait, reason)
-            await self._wait(wait)
-            attempt += 1
+                outcome = exc
+            result = self._settled(retry, request, outcome, phase)
+            if result is not None:
+                return result
+            await self._wait(retry.wait)
 
     @contextlib.asynccontextmanager
     async def astream(self, request: HttpRequest, *, retryable: frozenset[int]) -> AsyncIterator[AsyncStreamResponse]:
         """Async twin of :meth:`stream` (same contract)."""
-        client = self._async_client()
-        attempt = 0
+        client, retry = self._async_client(), self._retry(retryable, stream=True)
         while True:
-            built = self._build(client, request)
-            self._notify(request, attempt, stream=True)
-            error: ChatpipeError | None = None
-            head_timeout = False
+            built = self._begin(client, request, retry)
             try:
-                response = await client.send(built, stream=True)
+                outcome: AsyncStreamResponse | BaseException = self._open(
+                    AsyncStreamResponse, request, await client.send(built, stream=True)
+                )
             except self.backend.HTTPError as exc:
-                error = self._fail(request, exc, REQUEST)
-                head_timeout = isinstance(exc, self.backend.ReadTimeout)
-            if error is not None:
-                wait = self._error_wait(attempt, error, retriable=not head_timeout)
-                self._log_failure(request, error, wait is None)
-                if wait is None:
-                    raise error
-                reason = type(error).__name__
-            else:
-                head = lower_headers(response)
-                self._log_response(request, response.status_code, head)
-                wait = self._status_wait(attempt, response.status_code, head, retryable)
-                if wait is None:
+                outcome = exc
+            verdict = self._judged(retry, request, outcome)
+            if isinstance(outcome, AsyncStreamResponse):
+                if verdict is READ:
+                    verdict = self._read(retry, request, await outcome.aread())
+                if verdict is RETURN:
                     break
-                reason = f"status {response.status_code}"
-                if self._should_retry is not None:
-                    try:
-                        content = await response.aread()
-                    except self.backend.HTTPError as exc:
-                        await response.aclose()
-                        raise self._fail(request, exc, BODY) from None
-                    if self._vetoed(HttpResponse(response.status_code, lower_headers(response), content)):
-                        break
-                await response.aclose()
-            self._log_retry(request, wait, reason)
-            await self._wait(wait)
-            attempt += 1
-        self._stream_idle(response, self.timeouts.idle)
-        opened = AsyncStreamResponse(response, self.backend.HTTPError, lambda e, p, n: self._fail(request, e, p, n))
-        self._debug(request, "stream opened")
+                await outcome.aclose()
+            await self._wait(retry.wait)
+        self._hand_over(request, outcome)
         try:
-            yield opened
+            yield outcome
         finally:
-            await opened.aclose()
+            await outcome.aclose()
             self._debug(request, "stream closed")

@@ -26,10 +26,13 @@ def lower_headers(response: httpx2.Response) -> dict[str, str]:
 
 
 class _Base:
+    """What the sync and async responses share: the head, and turning body bytes into events."""
+
     def __init__(self, response: httpx2.Response, errors: type[BaseException], fail: Fail) -> None:
         self._response = response
         self._errors = errors
         self._fail = fail
+        self._decoder = SSEDecoder()
         self.status: int = response.status_code
         """The HTTP status code."""
         self.headers: Mapping[str, str] = lower_headers(response)
@@ -39,9 +42,22 @@ class _Base:
         self.head = b""
         """The first :data:`HEAD_BYTES` bytes of the body read so far (to quote a body that is no stream)."""
 
-    def _seen(self, chunk: bytes) -> None:
+    def _whole(self, content: bytes) -> HttpResponse:
+        return HttpResponse(status=self.status, headers=dict(self.headers), content=content)
+
+    def _decode(self, chunk: bytes) -> list[SSEEvent]:
+        """The events ``chunk`` completes (its first bytes are kept in :attr:`head`)."""
         if len(self.head) < HEAD_BYTES:
             self.head += chunk[: HEAD_BYTES - len(self.head)]
+        return self._decoder.feed(chunk)
+
+    def limit_idle(self, seconds: float) -> None:
+        """From now on, ``seconds`` bounds the silence between body bytes (not the wait for the head)."""
+        # The HTTP core reads the timeouts from the request's extensions when the body iteration starts.
+        extensions = self._response.request.extensions
+        timeout = dict(extensions.get("timeout") or {})
+        timeout["read"] = seconds
+        extensions["timeout"] = timeout
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.status})"
@@ -55,20 +71,19 @@ class StreamResponse(_Base):
     ``Transport.stream`` block exits (or by :meth:`close`).
     """
 
-    def __init__(self, response: httpx2.Response, errors: type[BaseException], fail: Fail) -> None:
-        super().__init__(response, errors, fail)
-        self._events: Iterator[SSEEvent] | None = None
+    _events: Iterator[SSEEvent] | None = None
 
     def read(self) -> HttpResponse:
-        """Read the whole body. Raises APIConnectionError/APITimeoutError if the connection fails."""
-        error: ChatpipeError | None = None
+        """Read the whole body.
+
+        Raises APIConnectionError/APITimeoutError if the connection fails (and closes it).
+        """
         try:
-            content = self._response.read()
+            return self._whole(self._response.read())
         except self._errors as exc:
             error = self._fail(exc, BODY, 0)
-        if error is not None:
-            raise error
-        return HttpResponse(status=self.status, headers=dict(self.headers), content=content)
+        self.close()
+        raise error
 
     def events(self) -> Iterator[SSEEvent]:
         """The body decoded as server-sent events, each yielded as soon as it is complete.
@@ -82,25 +97,17 @@ class StreamResponse(_Base):
         return self._events
 
     def _iterate(self) -> Iterator[SSEEvent]:
-        decoder = SSEDecoder()
-        chunks = self._response.iter_bytes()
-        delivered = 0
-        while True:
-            error: ChatpipeError | None = None
-            try:
-                chunk = next(chunks)
-            except StopIteration:
-                break
-            except self._errors as exc:
-                error = self._fail(exc, STREAM, delivered)
-            if error is not None:
-                raise error
-            self._seen(chunk)
-            for event in decoder.feed(chunk):
-                delivered += 1
-                self.events_received = delivered
-                yield event
-        for event in decoder.flush():
+        error: ChatpipeError | None = None
+        try:
+            for chunk in self._response.iter_bytes():
+                for event in self._decode(chunk):
+                    self.events_received += 1
+                    yield event
+        except self._errors as exc:
+            error = self._fail(exc, STREAM, self.events_received)
+        if error is not None:
+            raise error
+        for event in self._decoder.flush():
             self.events_received += 1
             yield event
 
@@ -119,20 +126,16 @@ class AsyncStreamResponse(_Base):
     ``async for`` over :meth:`aevents`. Closed when the ``Transport.astream`` block exits.
     """
 
-    def __init__(self, response: httpx2.Response, errors: type[BaseException], fail: Fail) -> None:
-        super().__init__(response, errors, fail)
-        self._events: AsyncIterator[SSEEvent] | None = None
+    _events: AsyncIterator[SSEEvent] | None = None
 
     async def aread(self) -> HttpResponse:
-        """Read the whole body. Raises APIConnectionError/APITimeoutError if the connection fails."""
-        error: ChatpipeError | None = None
+        """Read the whole body; same contract as :meth:`StreamResponse.read`."""
         try:
-            content = await self._response.aread()
+            return self._whole(await self._response.aread())
         except self._errors as exc:
             error = self._fail(exc, BODY, 0)
-        if error is not None:
-            raise error
-        return HttpResponse(status=self.status, headers=dict(self.headers), content=content)
+        await self.aclose()
+        raise error
 
     def aevents(self) -> AsyncIterator[SSEEvent]:
         """The body as server-sent events; same contract as :meth:`StreamResponse.events`."""
@@ -140,30 +143,22 @@ class AsyncStreamResponse(_Base):
         return self._events
 
     async def _iterate(self) -> AsyncIterator[SSEEvent]:
-        decoder = SSEDecoder()
         chunks: Any = self._response.aiter_bytes()
-        delivered = 0
+        error: ChatpipeError | None = None
         try:
-            while True:
-                error: ChatpipeError | None = None
-                try:
-                    chunk = await chunks.__anext__()
-                except StopAsyncIteration:
-                    break
-                except self._errors as exc:
-                    error = self._fail(exc, STREAM, delivered)
-                if error is not None:
-                    raise error
-                self._seen(chunk)
-                for event in decoder.feed(chunk):
-                    delivered += 1
-                    self.events_received = delivered
+            async for chunk in chunks:
+                for event in self._decode(chunk):
+                    self.events_received += 1
                     yield event
-            for event in decoder.flush():
-                self.events_received += 1
-                yield event
+        except self._errors as exc:
+            error = self._fail(exc, STREAM, self.events_received)
         finally:
             await chunks.aclose()
+        if error is not None:
+            raise error
+        for event in self._decoder.flush():
+            self.events_received += 1
+            yield event
 
     async def aclose(self) -> None:
         """Stop reading and close the connection (idempotent)."""

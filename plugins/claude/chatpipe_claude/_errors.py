@@ -134,4 +134,3 @@ def spend_limit_reached(response: HttpResponse) -> bool:
     code = details.get("error_code") if isinstance(details, Mapping) else None
     message = error.get("message")
     return code == SPEND_LIMIT or (isinstance(message, str) and SPEND_LIMIT in message)
-
