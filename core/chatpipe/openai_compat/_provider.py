@@ -102,7 +102,7 @@ class OpenAICompatibleProvider(Provider):
     def headers(self, *, stream: bool = False) -> tuple[dict[str, str], frozenset[str]]:
         """The request headers (a fresh dict) and the names of those carrying a secret.
 
-        ``Authorization: Bearer`` is sent only when a key is set (decision 6); the vendor's
+        ``Authorization: Bearer`` is sent only when a key is set (docs/configuration.md); the vendor's
         :meth:`extra_headers` and then ``settings.headers`` follow and may override (names
         compared case-insensitively). A settings header whose value contains the key is secret.
         Built once per streaming mode, as they depend on the settings alone.

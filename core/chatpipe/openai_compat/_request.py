@@ -1,6 +1,6 @@
 """ChatRequest -> OpenAI ``chat/completions`` JSON body (pure).
 
-Order of construction (reference 3 and 3.9), each step overriding the previous one:
+Order of construction (docs/configuration.md, custom endpoints), each step overriding the previous one:
 
 1. core fields: ``model``, ``messages``, ``tools`` + ``tool_choice`` (only when tools are given),
    ``stream``, and ``stream_options: {include_usage: true}`` when streaming and enabled;
@@ -26,7 +26,7 @@ RESERVED_PARAMS = frozenset({"model", "messages", "tools", "tool_choice", "strea
 """Keys that must come from the request's own fields, never from ``params``."""
 
 REQUEST_WINS_OVER_INCLUDE = ("stop", "tools", "tool_choice", "response_format")
-"""Request keys that ``include_body`` cannot override (reference 3.9)."""
+"""Request keys that ``include_body`` cannot override (docs/configuration.md)."""
 
 BodyHook = Callable[[dict[str, Any], ChatRequest], dict[str, Any]]
 
@@ -35,7 +35,7 @@ def audio_url_to_input_audio(part: Mapping[str, Any]) -> dict[str, Any] | None:
     """An ``input_audio`` part for an ``audio_url`` part holding a base64 ``data:`` URL, else ``None``.
 
     The format is ``wav`` for ``audio/wav`` (and its ``x-wav``/``wave`` spellings), ``mp3`` for
-    every other media type (reference 3.1).
+    every other media type (docs/vendors/openai.md).
     """
     if part.get("type") != "audio_url":
         return None

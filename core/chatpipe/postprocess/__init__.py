@@ -66,10 +66,10 @@ otherwise a tuple of parts where each text run is one ``TextPart``.
    index 0. Only positions 0 and 1 are looked at.
 3. Squash again.
 
-Where chatpipe differs from the reference (see the reference's decisions list): parts are
-never lost behind a name prefix and unknown parts are kept (decision 1); merged assistant
-messages keep every tool call (decision 2); empty messages merge like any other and add no
-blank line (decision 3); the input is never mutated (decision 4); without tools, tool calls
+Where chatpipe differs from the reference (docs/post-processing.md, numbered differences): parts are
+never lost behind a name prefix and unknown parts are kept (difference 1); merged assistant
+messages keep every tool call (difference 2); empty messages merge like any other and add no
+blank line (difference 3); the input is never mutated (difference 5); without tools, tool calls
 become text instead of vanishing.
 """
 

@@ -1,4 +1,4 @@
-"""The MERGE routine (reference section 2.1, steps A–E, with chatpipe's decisions).
+"""The MERGE routine (docs/post-processing.md "The rules", with chatpipe's differences).
 
 See the package docstring of :mod:`chatpipe.postprocess` for the rules in prose.
 """
@@ -132,7 +132,7 @@ def _normalise(message: Message, index: int, context: ConvertContext, *, single:
 
 
 def _squash(items: Sequence[_Item]) -> list[_Item]:
-    """Step B (with decision 3): every run of same-role messages, tool messages aside, is one."""
+    """Step B (with difference 3): every run of same-role messages, tool messages aside, is one."""
     out: list[_Item] = []
     for item in items:
         if out and out[-1].role == item.role and item.role != TOOL:

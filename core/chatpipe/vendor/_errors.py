@@ -1,6 +1,6 @@
 """Error bodies and statuses -> typed :class:`~chatpipe.errors.APIStatusError` (pure).
 
-Accepted bodies (vendor-contracts 2.4 and 4): the OpenAI envelope
+Accepted bodies (docs/errors.md): the OpenAI envelope
 ``{"error": {"message", "type", "param", "code"}}``, ``{"error": "text"}``, FastAPI's
 ``{"detail": ...}`` (422 lists rendered as ``loc: msg``), ``{"message": ...}``, plain text,
 and HTML pages from proxies (summarised, never dumped).

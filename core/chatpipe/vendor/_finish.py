@@ -1,4 +1,4 @@
-"""Finish-reason normalisation (vendor-contracts 2.2).
+"""Finish-reason normalisation (docs/providers.md).
 
 Vendor values are mapped onto chatpipe's :data:`~chatpipe.models.FinishReason`; the vendor's own
 string is always kept beside it as ``raw_finish_reason``. A value we do not know normalises to

@@ -1,6 +1,6 @@
 """Base-URL normalisation and joining for vendor endpoints (pure string work).
 
-Rules (chatpipe decision 6):
+Rules (docs/configuration.md, ``base_url``):
 
 * trailing slashes never double a path: ``https://h/v1/`` + ``/models`` is ``https://h/v1/models``;
 * a base URL that already ends in ``/chat/completions`` is cut back to its base, with a

@@ -1,4 +1,4 @@
-"""AI21's forced message conversion (reference 3.5, ``convertAI21Messages``), with chatpipe's decisions.
+"""AI21's forced message conversion (SillyTavern's ``convertAI21Messages``), with chatpipe's differences.
 
 :func:`convert_messages` is pure; the adapter runs it in ``prepare()``, after the user's
 converter chain. Rules, in order:
@@ -14,8 +14,9 @@ converter chain. Rules, in order:
    messages have no ``name``). Later system messages lose their name without a prefix.
 4. Consecutive messages of the same role are merged with ``"\\n\\n"``, except ``tool``
    messages, which each answer their own ``tool_call_id``. Part lists are merged **as parts**
-   (decision 5: the reference's string concatenation gives ``"[object Object]"``), text-only
-   content becomes one string, and merged assistant messages keep every tool call (decision 2).
+   (difference 6 in docs/post-processing.md: the reference's string concatenation gives
+   ``"[object Object]"``), text-only content becomes one string, and merged assistant messages
+   keep every tool call (difference 2).
    Mid-prompt system messages stay ``system``; a leading assistant turn stays where it is.
 
 The merge itself is :func:`chatpipe.postprocess.merge_messages` in its non-strict, tools-keeping

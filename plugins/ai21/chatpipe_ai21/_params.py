@@ -15,7 +15,7 @@ AI21's chat endpoint takes, besides ``model``/``messages``/``stream``/``tools``:
 * ``tool_choice`` other than ``"auto"`` is an error (AI21 has no such field; ``"auto"`` is its
   behaviour);
 * ``response_format`` ``json_schema`` becomes ``json_object`` plus a user message carrying the
-  schema (:func:`json_schema_workaround`, the reference's workaround, reference 3.4/3.5).
+  schema (:func:`json_schema_workaround`, the reference's workaround, docs/vendors/ai21.md).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def json_schema_workaround(request: ChatRequest) -> ChatRequest:
 
     The schema (``response_format.json_schema.schema``) is appended as a user message,
     ``"JSON schema for the response:\\n"`` plus the schema as 4-space-indented JSON, before the
-    AI21 conversion runs, so it merges into a trailing user turn (reference 3.4/3.5). AI21 does
+    AI21 conversion runs, so it merges into a trailing user turn (docs/vendors/ai21.md). AI21 does
     not enforce the schema: the model is asked to follow it. Other requests come back unchanged.
     Raises :class:`~chatpipe.errors.InvalidRequestError` when the schema is missing.
     """

@@ -2,7 +2,7 @@
 
 * ``POST {base}/chat/completions``, base ``https://api.ai21.com/studio/v1``, Bearer key from
   ``AI21_API_KEY``; default model ``jamba-mini``.
-* :meth:`AI21Provider.prepare` runs AI21's forced conversion (:mod:`._convert`, reference 3.5)
+* :meth:`AI21Provider.prepare` runs AI21's forced conversion (:mod:`._convert`, docs/vendors/ai21.md)
   after the user's converters, and the ``json_schema`` workaround before it (:mod:`._params`),
   with the pipeline's placeholder and speaker names (:meth:`convert_context`).
 * Body (:meth:`adjust_body`): only the parameters AI21 accepts, ``max_tokens`` bounded,

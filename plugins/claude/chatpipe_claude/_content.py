@@ -1,7 +1,7 @@
 """OpenAI content parts -> Claude content blocks (pure, one part at a time).
 
 * A string is one ``text`` block; ``None`` is no block at all (the reference throws on ``null``
-  content; chatpipe decision 5 handles it).
+  content; difference 6 in docs/post-processing.md handles it).
 * A text part becomes a ``text`` block; its extra keys (``cache_control``, ``citations``) are kept.
 * An image part becomes an ``image`` block: a ``data:`` URL gives a ``base64`` source with the
   media type and data taken from the URL; an http(s) URL gives a ``url`` source (the reference

@@ -1,6 +1,6 @@
 """The Claude forced conversion: OpenAI messages -> ``system`` blocks + Claude ``messages`` (pure).
 
-This is the reference's *convertClaudeMessages* (post-processing.md 3.2) with chatpipe's
+This is the reference's *convertClaudeMessages* (docs/vendors/claude.md) with chatpipe's
 decisions. It runs inside request building, after the user's converter chain. Steps:
 
 1. **System.** With ``use_system`` (default), the leading run of ``system``/``developer``
@@ -20,7 +20,7 @@ decisions. It runs inside request building, after the user's converter chain. St
      ``extra["thinking_blocks"]`` (sent back unchanged, as Claude requires in tool loops), then
      unmodelled vendor blocks kept in ``extra["vendor_blocks"]``, then the text, then one
      ``tool_use`` block per tool call (``input`` = the parsed ``arguments``). The text is
-     **kept** (decision 1; the reference replaces it with the tool calls).
+     **kept** (difference 1; the reference replaces it with the tool calls).
    * ``tool`` → ``user`` with one ``tool_result`` block ``{tool_use_id, content, is_error}``;
      ``is_error`` comes from the tool message's extra key of that name.
    * Without tools in the request (Claude rejects tool blocks then), a tool call becomes the

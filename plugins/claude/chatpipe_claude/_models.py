@@ -44,7 +44,7 @@ DEFAULT_MAX_TOKENS: tuple[tuple[re.Pattern[str], int], ...] = (
 """``(pattern, default)`` pairs tried in order on the model id; the first match wins."""
 
 NO_PREFILL_MODELS = ("claude-opus-4-6", "claude-sonnet-4-6", "claude-opus-4-7")
-"""Model-id prefixes that cannot continue a final assistant turn (reference 3.2): it is sent as user."""
+"""Model-id prefixes that cannot continue a final assistant turn (docs/vendors/claude.md): it is sent as user."""
 
 
 def default_max_tokens(model: str) -> int:

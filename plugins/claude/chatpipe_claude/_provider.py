@@ -1,4 +1,4 @@
-"""The Claude adapter: Anthropic's Messages API, sans-IO (reference 3.2, vendor-contracts 3.2).
+"""The Claude adapter: Anthropic's Messages API, sans-IO (docs/vendors/claude.md).
 
 * ``POST {base}/v1/messages`` and ``GET {base}/v1/models?limit=1000``; base URL
   ``https://api.anthropic.com`` (a configured base ending in ``/v1`` works too: the suffix is

@@ -1,4 +1,6 @@
-"""Extended thinking, only when asked for (chatpipe decision 5), and the ``max_tokens`` it needs (pure).
+"""Extended thinking, only when asked for, and the ``max_tokens`` it needs (pure).
+
+Thinking is never enabled unasked (difference 6 in docs/post-processing.md).
 
 Three ways to ask, first match wins:
 
@@ -7,7 +9,7 @@ Three ways to ask, first match wins:
    ``thinking: {"type": "adaptive"}`` plus ``output_config.effort`` (minimal/low → ``low``,
    medium → ``medium``, high → ``high``, xhigh/max → ``max``);
 3. param ``reasoning_effort`` alone gives ``thinking: {"type": "enabled", "budget_tokens": B}``
-   with the reference's budget (3.2): a share of ``max_tokens`` — minimal 0 % (the floor),
+   with the reference's budget (docs/vendors/claude.md): a share of ``max_tokens`` — minimal 0 % (the floor),
    low 10 %, medium 25 %, high 50 %, xhigh/max 95 % — never below 1024 and, when not
    streaming, never above 21333. If ``max_tokens`` ≤ 1024, 1024 is added to it, so the budget
    always stays below ``max_tokens`` as Claude requires.

@@ -1,4 +1,4 @@
-"""Cohere's forced conversion (reference 3.6, ``convertCohereMessages``), with chatpipe's decision 5.
+"""Cohere's forced conversion (SillyTavern's ``convertCohereMessages``), with difference 6 of docs/post-processing.md.
 
 It runs in :meth:`CohereProvider.prepare`, after the user's converters, on chatpipe messages:
 

@@ -1,4 +1,4 @@
-"""The Cohere adapter: Cohere's own v2 chat API, sans-IO (reference 3.6, vendor contracts 3.6).
+"""The Cohere adapter: Cohere's own v2 chat API, sans-IO (docs/vendors/cohere.md).
 
 * ``POST {base}/v2/chat`` (default base ``https://api.cohere.com``), ``Authorization: Bearer``
   with the key from ``CO_API_KEY``; default model :data:`DEFAULT_MODEL`.

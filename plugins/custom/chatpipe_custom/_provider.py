@@ -3,10 +3,10 @@
 Differences from the base:
 
 * no default base URL (one is required) and no required key: without a key no
-  ``Authorization`` header is sent at all (decision 6); no env var is read;
+  ``Authorization`` header is sent at all (docs/configuration.md); no env var is read;
 * a 404 suggests ``/v1`` when the base URL has no version segment (the status check's
   :meth:`check_hint` and the 404 error message both say so);
-* ``audio_url`` parts holding ``data:`` URLs are sent as ``input_audio`` (reference 3.9).
+* ``audio_url`` parts holding ``data:`` URLs are sent as ``input_audio`` (docs/vendors/custom.md).
 
 URL normalisation (trailing slashes, a ``/chat/completions`` suffix corrected with a
 warning) is the base adapter's. ``bypass_status_check`` is a profile key the pipeline reads.

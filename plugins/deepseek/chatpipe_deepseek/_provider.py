@@ -1,4 +1,4 @@
-"""The DeepSeek adapter: the OpenAI-compatible base plus DeepSeek's differences (reference 3.4).
+"""The DeepSeek adapter: the OpenAI-compatible base plus DeepSeek's differences (docs/vendors/deepseek.md).
 
 * Base URL ``https://api.deepseek.com/beta`` so chat prefix completion works; the model list
   is read from the non-beta base (a trailing ``/beta`` is stripped for ``GET /models``).

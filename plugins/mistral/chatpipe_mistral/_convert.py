@@ -1,4 +1,4 @@
-"""Mistral's forced message conversion (reference 3.3, ``convertMistralMessages``), pure.
+"""Mistral's forced message conversion (SillyTavern's ``convertMistralMessages``, docs/vendors/mistral.md), pure.
 
 Applied by :meth:`MistralProvider.prepare <chatpipe_mistral.MistralProvider.prepare>` after the
 user's converter chain, in the reference's order:
@@ -14,7 +14,7 @@ user's converter chain, in the reference's order:
    when the text starts with a group member's prefix); its name is removed.
 4. A non-system message with a name gets ``"name: "`` prepended and loses the name — only if the
    text does not already start with it; an already-prefixed message keeps its ``name`` (so the
-   prefix is never doubled, chatpipe decision 5). Other system names are kept.
+   prefix is never doubled, difference 6 in docs/post-processing.md). Other system names are kept.
 5. A ``user`` message directly after a ``tool`` message is appended (blank-line join) to the
    last earlier non-empty ``user`` message and removed, repeated until nothing changes; with no
    earlier user message it stays.
@@ -22,7 +22,7 @@ user's converter chain, in the reference's order:
 
 No roles are merged. Where chatpipe differs from the reference: part lists are prefixed and
 joined as parts (the reference throws or writes ``[object Object]``), joining with an empty
-message adds no stray blank line (decision 3), and the input is never mutated (decision 4).
+message adds no stray blank line (difference 3), and the input is never mutated (difference 5).
 Names the reference keeps on messages are removed later, when the body is built, for the roles
 whose Mistral schema has no ``name`` (see :mod:`._body`).
 """

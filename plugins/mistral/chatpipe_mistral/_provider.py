@@ -1,4 +1,4 @@
-"""The Mistral AI adapter: the OpenAI-compatible base plus Mistral's differences (reference 3.3).
+"""The Mistral AI adapter: the OpenAI-compatible base plus Mistral's differences (docs/vendors/mistral.md).
 
 * Base URL ``https://api.mistral.ai/v1``; key from ``MISTRAL_API_KEY``; default model
   ``mistral-small-latest``; retries on 429, 500, 502, 503 and 504 (the official SDK's set).

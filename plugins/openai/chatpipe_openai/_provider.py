@@ -5,8 +5,8 @@ Differences declared here:
 * options ``organization`` and ``project`` become the ``OpenAI-Organization`` /
   ``OpenAI-Project`` headers;
 * reasoning models (o1, o3, o4 and gpt-5 families) take ``max_completion_tokens``: a
-  ``max_tokens`` parameter is renamed for them (reference 3.1);
-* ``audio_url`` parts holding ``data:`` URLs are sent as ``input_audio`` (reference 3.1).
+  ``max_tokens`` parameter is renamed for them (docs/vendors/openai.md);
+* ``audio_url`` parts holding ``data:`` URLs are sent as ``input_audio`` (docs/vendors/openai.md).
 """
 
 from __future__ import annotations

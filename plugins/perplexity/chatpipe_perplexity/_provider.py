@@ -1,6 +1,6 @@
 """The Perplexity (Sonar) adapter: the OpenAI-compatible base plus Perplexity's differences.
 
-* Required conversion ``strict`` (no tools): Perplexity wants alternating turns (reference 3.7).
+* Required conversion ``strict`` (no tools): Perplexity wants alternating turns (docs/vendors/perplexity.md).
 * No model-list endpoint: :meth:`static_models` returns the known Sonar models, and there is
   no status check (``chatpipe test`` sends one real request instead).
 * No ``stream_options``: Perplexity sends usage in every chunk anyway (the last one wins).
