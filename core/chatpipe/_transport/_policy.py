@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import email.utils
 import math
 import random
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
 from ..errors import ConfigError
+from ..vendor._retry_after import retry_after
 
 __all__ = ["RetryPolicy", "Timeouts"]
 
@@ -93,37 +92,9 @@ class RetryPolicy:
         (a fraction) and never above ``backoff_max``. Header names are matched
         case-insensitively; ``now`` (epoch seconds) and ``rand`` (``[0, 1)``) are injectable.
         """
-        told = _retry_after(headers or {}, time.time() if now is None else now)
+        told = retry_after(headers or {}, now=now)
         if told is not None:
             return None if told > self.max_retry_after else told
         base = min(self.backoff_base * (2.0 ** max(attempt, 0)), self.backoff_max)
         spread = 1.0 + self.jitter * (2.0 * rand() - 1.0)
         return max(0.0, min(base * spread, self.backoff_max))
-
-
-def _retry_after(headers: Mapping[str, str], now: float) -> float | None:
-    lowered = {str(k).lower(): str(v).strip() for k, v in headers.items()}
-    millis = lowered.get("retry-after-ms")
-    if millis:
-        try:
-            value = float(millis) / 1000.0
-        except ValueError:
-            value = math.nan
-        if math.isfinite(value) and value >= 0:
-            return value
-    after = lowered.get("retry-after")
-    if not after:
-        return None
-    try:
-        value = float(after)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(after)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            return None
-        return max(0.0, when.timestamp() - now)
-    if math.isfinite(value) and value >= 0:
-        return value
-    return None

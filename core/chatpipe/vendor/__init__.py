@@ -24,12 +24,12 @@ from ._errors import (
     error_details,
     make_error,
     protocol_error,
-    retry_after,
     truncate,
 )
 from ._finish import FINISH_REASONS, normalise_finish_reason
 from ._json import ErrorInBody, MalformedPayload, decode_json
 from ._options import check_options
+from ._retry_after import retry_after
 from ._urls import has_version_segment, join_url, normalise_base_url
 
 __all__ = [

@@ -39,6 +39,7 @@ from ..errors import (
 )
 from ..http import HttpResponse
 from ..secrets import Secret, scrub
+from ._retry_after import retry_after
 
 __all__ = [
     "MAX_BODY",
@@ -48,7 +49,6 @@ __all__ = [
     "error_details",
     "make_error",
     "protocol_error",
-    "retry_after",
     "truncate",
 ]
 
@@ -157,38 +157,6 @@ def error_details(response: HttpResponse) -> ErrorDetails:
             summary += f": {' '.join(title.group(1).split())[:200]}"
         return ErrorDetails(message=summary)
     return ErrorDetails(message=truncate(" ".join(text.split()), _MAX_MESSAGE))
-
-
-def retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date), if given.
-
-    ``now`` (a POSIX timestamp) is used for HTTP dates; it defaults to the current time.
-    """
-    lowered = {k.lower(): v for k, v in headers.items()}
-    millis = lowered.get("retry-after-ms")
-    if millis is not None:
-        try:
-            return max(0.0, float(millis) / 1000.0)
-        except ValueError:
-            pass
-    value = lowered.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        from email.utils import parsedate_to_datetime  # rare path: keep it off the import
-
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if now is None:
-        import time
-
-        now = time.time()
-    return max(0.0, when.timestamp() - now)
 
 
 def _classify(status: int | None, details: ErrorDetails) -> type[APIStatusError]:
