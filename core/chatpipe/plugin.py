@@ -5,7 +5,9 @@ rejects any ``chatpipe._*`` import under ``plugins/`` and ``examples/``. docs/pl
 walks through writing each kind. The names, by what they are for:
 
 Registering
-    :data:`hookimpl` — the marker of the plugin's hook functions (``chatpipe.hookspecs``).
+    :data:`hookimpl` — the marker of the plugin's hook functions (``chatpipe.hookspecs``);
+    :func:`lazy_attributes` — a package's ``__getattr__``/``__dir__`` importing names on first
+    use, so importing a plugin (which ``chatpipe --help`` does for command plugins) stays cheap.
 
 Providers
     :class:`Provider` (the sans-IO adapter contract), :class:`ProviderInfo` (its declaration, as
@@ -262,6 +264,7 @@ __all__ = [
     "hookimpl",
     "join",
     "join_url",
+    "lazy_attributes",
     "make_error",
     "merge_headers",
     "merge_messages",

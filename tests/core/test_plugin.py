@@ -11,6 +11,7 @@ import textwrap
 import tomllib
 from pathlib import Path
 
+import chatpipe._lazy
 import chatpipe.plugin
 import pytest
 
@@ -67,11 +68,12 @@ def _packages() -> list[object]:
 def test_every_exported_name_resolves_to_its_home_object() -> None:
     from chatpipe import provider, secrets, vendor, wire
 
-    assert sorted(chatpipe.plugin.__all__) == sorted({*chatpipe.plugin._LAZY, "hookimpl", "wire"})
+    assert sorted(chatpipe.plugin.__all__) == sorted({*chatpipe.plugin._LAZY, "hookimpl", "lazy_attributes", "wire"})
     for name in chatpipe.plugin.__all__:
         assert getattr(chatpipe.plugin, name) is not None, name
     assert chatpipe.plugin.Secret is secrets.Secret and chatpipe.plugin.Provider is provider.Provider
     assert chatpipe.plugin.decode_json is vendor.decode_json and chatpipe.plugin.wire is wire
+    assert chatpipe.plugin.lazy_attributes is chatpipe._lazy.lazy_attributes
     assert dir(chatpipe.plugin) == sorted(chatpipe.plugin.__all__)
 
 

@@ -13,9 +13,9 @@ are imported on first access.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from chatpipe.plugin import hookimpl
+from chatpipe.plugin import hookimpl, lazy_attributes
 
 if TYPE_CHECKING:
     from chatpipe.plugin import Provider
@@ -35,24 +35,15 @@ __all__ = [
 ]
 
 _LAZY = {
-    "LocalProvider": "._provider",
-    "LocalServer": "._server",
-    "LocalServerError": "._server",
-    "get_server": "._server",
-    "stop_all": "._server",
-    "ServerSettings": "._settings",
+    "LocalProvider": "chatpipe_local._provider:LocalProvider",
+    "LocalServer": "chatpipe_local._server:LocalServer",
+    "LocalServerError": "chatpipe_local._server:LocalServerError",
+    "get_server": "chatpipe_local._server:get_server",
+    "stop_all": "chatpipe_local._server:stop_all",
+    "ServerSettings": "chatpipe_local._settings:ServerSettings",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'chatpipe_local' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_attributes(globals(), _LAZY, __all__)
 
 
 @hookimpl
