@@ -401,11 +401,8 @@ class Pipeline:
         **params: Any,
     ) -> ChatResponse:
         """One non-streaming completion."""
-        http = self._build(messages, stream=False, tools=tools, tool_choice=tool_choice, params=params)[1]
-        self._require_key()
-        response = self.transport.send(http, retryable=self._retryable())
-        self._raise_for_status(response)
-        return self._observe(self.adapter.parse_chat(response))
+        http = self._call_request(messages, tools, tool_choice, params)
+        return self._reply(self.transport.send(http, retryable=self._retryable()))
 
     async def acomplete(
         self,
@@ -416,12 +413,28 @@ class Pipeline:
         **params: Any,
     ) -> ChatResponse:
         """Async twin of :meth:`complete`."""
-        # Only the HTTP request is kept: holding the converter stages across the await would keep
-        # every in-flight call's intermediates alive, which makes garbage collection in a burst of
-        # concurrent calls measurably slower (docs/performance.md).
+        http = self._call_request(messages, tools, tool_choice, params)
+        return self._reply(await self.transport.asend(http, retryable=self._retryable()))
+
+    def _call_request(
+        self,
+        messages: Sequence[Mapping[str, Any] | Message],
+        tools: Sequence[Mapping[str, Any] | Tool] | None,
+        tool_choice: str | Mapping[str, Any] | None,
+        params: Mapping[str, Any],
+    ) -> HttpRequest:
+        """The HTTP request of a non-streaming call, once a key is known to be there.
+
+        Only the HTTP request is returned: keeping the converter stages across the call would
+        keep every in-flight call's intermediates alive, which makes garbage collection in a
+        burst of concurrent calls measurably slower (docs/performance.md).
+        """
         http = self._build(messages, stream=False, tools=tools, tool_choice=tool_choice, params=params)[1]
         self._require_key()
-        response = await self.transport.asend(http, retryable=self._retryable())
+        return http
+
+    def _reply(self, response: HttpResponse) -> ChatResponse:
+        """The observed reply of a non-streaming call's response (a typed error for an error status)."""
         self._raise_for_status(response)
         return self._observe(self.adapter.parse_chat(response))
 

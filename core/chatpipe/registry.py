@@ -215,23 +215,23 @@ class Registry:
 
     def provider(self, name: str) -> type[Provider]:
         """The provider class registered as ``name``; raises PluginNotFoundError with hints."""
-        with self._lock:
-            if name not in self._providers:
-                self._load(PROVIDER_GROUP, name)
-            provider = self._providers.get(name)
-        if provider is None:
-            raise self._not_found("provider", name, self._providers)
+        provider = self._provider_entry(name)
         return provider if isinstance(provider, type) else data_provider(provider)
 
     def provider_info(self, name: str) -> ProviderInfo:
         """The declaration of provider ``name``; for a data provider, without importing any adapter."""
+        provider = self._provider_entry(name)
+        return provider.info if isinstance(provider, type) else provider
+
+    def _provider_entry(self, name: str) -> type[Provider] | ProviderInfo:
+        """What is registered as provider ``name`` (loaded by name if needed), or PluginNotFoundError."""
         with self._lock:
             if name not in self._providers:
                 self._load(PROVIDER_GROUP, name)
             provider = self._providers.get(name)
         if provider is None:
             raise self._not_found("provider", name, self._providers)
-        return provider.info if isinstance(provider, type) else provider
+        return provider
 
     def provider_infos(self) -> list[ProviderInfo]:
         """The declaration of every installed provider, by name (imports class-based plugins' modules)."""
