@@ -54,7 +54,8 @@ The OpenAI-compatible base (:mod:`chatpipe.openai_compat`)
     :func:`audio_url_to_input_audio`.
 
 Vendor helpers, for adapters of any API (:mod:`chatpipe.vendor`)
-    :func:`decode_json`, :class:`MalformedPayload`, :class:`ErrorInBody`; :class:`ErrorDetails`,
+    :func:`decode_json`, :func:`json_or_none`, :class:`MalformedPayload`, :class:`ErrorInBody`;
+    :class:`ErrorDetails`,
     :func:`error_details`, :func:`details_from_json`, :func:`make_error`,
     :func:`protocol_error`, :func:`auth_hint`, :func:`retry_after`, :func:`truncate`,
     :data:`MAX_BODY`; :func:`normalise_base_url`, :func:`join_url`,
@@ -154,6 +155,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "decode_json",
         "details_from_json",
         "error_details",
+        "json_or_none",
         "has_version_segment",
         "join_url",
         "make_error",
@@ -264,6 +266,7 @@ __all__ = [
     "hookimpl",
     "join",
     "join_url",
+    "json_or_none",
     "lazy_attributes",
     "make_error",
     "merge_headers",
@@ -379,6 +382,7 @@ if TYPE_CHECKING:
         error_details,
         has_version_segment,
         join_url,
+        json_or_none,
         make_error,
         normalise_base_url,
         normalise_finish_reason,

@@ -27,7 +27,7 @@ from ._errors import (
     truncate,
 )
 from ._finish import FINISH_REASONS, normalise_finish_reason
-from ._json import ErrorInBody, MalformedPayload, decode_json
+from ._json import ErrorInBody, MalformedPayload, decode_json, json_or_none
 from ._options import check_options
 from ._retry_after import retry_after
 from ._urls import has_version_segment, join_url, normalise_base_url
@@ -45,6 +45,7 @@ __all__ = [
     "error_details",
     "has_version_segment",
     "join_url",
+    "json_or_none",
     "make_error",
     "normalise_base_url",
     "normalise_finish_reason",

@@ -39,6 +39,7 @@ from ..errors import (
 )
 from ..http import HttpResponse
 from ..secrets import Secret, scrub
+from ._json import json_or_none
 from ._retry_after import retry_after
 
 __all__ = [
@@ -140,10 +141,7 @@ def error_details(response: HttpResponse) -> ErrorDetails:
     text = response.text.strip()
     if not text:
         return ErrorDetails(message="the response body was empty")
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = None
+    data = json_or_none(text)
     found = details_from_json(data)
     if found is not None:
         return found

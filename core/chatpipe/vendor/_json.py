@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ErrorInBody", "MalformedPayload", "decode_json"]
+__all__ = ["ErrorInBody", "MalformedPayload", "decode_json", "json_or_none"]
 
 
 class MalformedPayload(Exception):
@@ -49,3 +49,15 @@ def decode_json(content: bytes | str) -> Any:
         return json.loads(text)
     except ValueError as exc:
         raise MalformedPayload(f"the body is not valid JSON ({exc.args[0] if exc.args else exc})") from None
+
+
+def json_or_none(text: str | bytes) -> Any:
+    """``text`` decoded as JSON, or ``None`` when it is not JSON (for bodies that may be anything).
+
+    For reading what an error body or event *might* say; a body that must be JSON goes through
+    :func:`decode_json`, which says what is wrong with it.
+    """
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None

@@ -21,7 +21,16 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chatpipe.plugin import APIStatusError, ErrorDetails, HttpResponse, Secret, error_details, make_error, scrub
+from chatpipe.plugin import (
+    APIStatusError,
+    ErrorDetails,
+    HttpResponse,
+    Secret,
+    error_details,
+    json_or_none,
+    make_error,
+    scrub,
+)
 
 __all__ = [
     "SPEND_LIMIT",
@@ -50,13 +59,6 @@ SPEND_LIMIT = "enforced_spend_limit_reached"
 Hints = Mapping[type[APIStatusError], str]
 
 
-def _decoded(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
 def _error_object(data: Any) -> Mapping[str, Any]:
     error = data.get("error") if isinstance(data, Mapping) else None
     return error if isinstance(error, Mapping) else {}
@@ -78,7 +80,7 @@ def error_from_response(
     secrets = tuple(secrets)
     text = scrub(response.text, secrets)
     scrubbed = HttpResponse(response.status, response.headers, text.encode())
-    data = _decoded(text)
+    data = json_or_none(text)
     details = error_details(scrubbed)
     if spend_limit_reached(scrubbed):
         details = ErrorDetails(
@@ -129,7 +131,7 @@ def spend_limit_reached(response: HttpResponse) -> bool:
     """Whether ``response`` is a 429 saying the spend limit is reached (``enforced_spend_limit_reached``)."""
     if response.status != 429:
         return False
-    error = _error_object(_decoded(response.text))
+    error = _error_object(json_or_none(response.text))
     details = error.get("details")
     code = details.get("error_code") if isinstance(details, Mapping) else None
     message = error.get("message")

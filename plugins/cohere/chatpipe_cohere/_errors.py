@@ -13,9 +13,7 @@ Every body is scrubbed of the API key.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from chatpipe.plugin import (
     APIStatusError,
@@ -27,6 +25,7 @@ from chatpipe.plugin import (
     ServerError,
     auth_hint,
     error_details,
+    json_or_none,
     make_error,
     protocol_error,
     scrub,
@@ -86,9 +85,6 @@ class ErrorMaker:
 
 
 def _body_id(text: str) -> str | None:
-    try:
-        data: Any = json.loads(text)
-    except ValueError:
-        return None
+    data = json_or_none(text)
     value = data.get("id") if isinstance(data, Mapping) else None
     return value if isinstance(value, str) and value else None

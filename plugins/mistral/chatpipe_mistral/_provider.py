@@ -20,7 +20,6 @@ Tool-call ids in replies are Mistral's own; the hashing applies only to what is 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,6 +38,7 @@ from chatpipe.plugin import (
     StreamParser,
     check_options,
     error_details,
+    json_or_none,
     scrub,
 )
 
@@ -121,11 +121,7 @@ class MistralProvider(OpenAICompatibleProvider):
     def parse_error(self, response: HttpResponse) -> APIStatusError:
         """The typed error, with Mistral's validation bodies rendered as ``loc: msg``."""
         scrubbed = HttpResponse(response.status, response.headers, scrub(response.text, self.secrets()).encode())
-        try:
-            data: Any = json.loads(scrubbed.text)
-        except ValueError:
-            data = None
-        details = mistral_error_details(data) or error_details(scrubbed)
+        details = mistral_error_details(json_or_none(scrubbed.text)) or error_details(scrubbed)
         return self._body_error(details, scrubbed)
 
     def parse_models(self, response: HttpResponse) -> list[ModelInfo]:

@@ -25,6 +25,7 @@ from chatpipe.plugin import (
     SSEEvent,
     StreamParser,
     details_from_json,
+    json_or_none,
 )
 
 from ._content import normalise_stream_payload
@@ -64,10 +65,7 @@ class MistralStreamParser(StreamParser):
         """The chunks one event yields; raises on error events and malformed data."""
         data = event.data.strip()
         if not self.inner.done and data and data != "[DONE]":
-            try:
-                decoded: Any = json.loads(data)
-            except ValueError:
-                decoded = None  # not JSON: the inner parser reports it
+            decoded = json_or_none(data)  # not JSON (None): the inner parser reports it
             if _is_error(event, decoded):
                 found = mistral_error_details(decoded) or details_from_json(decoded)
                 raise self._make_error(as_envelope(found or ErrorDetails(message=data[:500] or "error event")))

@@ -58,3 +58,10 @@ def test_protocol_error_names_the_contract_and_keeps_a_scrubbed_cut_body() -> No
 )
 def test_auth_hint_names_where_the_key_comes_from(env_vars: tuple[str, ...], key_sent: bool, hint: str) -> None:
     assert auth_hint("acme", env_vars, key_sent=key_sent) == hint
+
+
+@pytest.mark.parametrize(("text", "expected"), [('{"a": 1}', {"a": 1}), (b"[1]", [1]), ("<html>", None), ("", None)])
+def test_json_or_none_decodes_json_and_gives_none_for_anything_else(text: str | bytes, expected: object) -> None:
+    from chatpipe.vendor import json_or_none
+
+    assert json_or_none(text) == expected
