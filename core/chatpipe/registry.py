@@ -174,7 +174,7 @@ class Registry:
     def _add_provider(self, provider: type[Provider] | ProviderInfo) -> None:
         info = provider.info if isinstance(provider, type) else provider
         existing = self._providers.get(info.name)
-        if existing is not None and existing is not provider and existing != provider:
+        if existing is not None and existing != provider:  # classes compare by identity, infos by value
             raise ChatpipeError(
                 f"provider {info.name!r} is registered twice ({_origin(existing)} and {_origin(provider)}); "
                 "uninstall one of the packages"
