@@ -3,12 +3,13 @@
 :func:`validate_messages` runs on the caller's messages, before the converters and before
 any network call, and raises :class:`~chatpipe.errors.InvalidRequestError` naming the
 message (``messages[3].tool_call_id``) and the fix. What the wire layer already rejects
-(a role that is not a non-empty string, content of the wrong type) is not repeated here;
-unknown roles such as ``developer`` stay allowed, as the vendors' own gateways pass them on.
+(a role that is not a non-empty string, content of the wrong type) is not repeated here.
 
 Rules:
 
 * the list is not empty;
+* every role is one of :data:`ROLES` (``system``, ``developer``, ``user``, ``assistant``,
+  ``tool``, and ``function`` for legacy clients); anything else is refused with a did-you-mean;
 * every assistant tool call has a non-empty string ``id``, unique in the conversation;
 * every ``tool`` message has a ``tool_call_id`` naming a tool call of an *earlier*
   assistant message.
@@ -16,12 +17,16 @@ Rules:
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
 from .errors import InvalidRequestError
 from .models import Message
 
-__all__ = ["validate_messages"]
+__all__ = ["ROLES", "validate_messages"]
+
+ROLES = frozenset(("system", "developer", "user", "assistant", "tool", "function"))
+"""The roles a conversation may use (OpenAI's, with ``function`` kept for legacy clients)."""
 
 
 def validate_messages(messages: Sequence[Message]) -> None:
@@ -37,6 +42,8 @@ def validate_messages(messages: Sequence[Message]) -> None:
         )
     seen: dict[str, int] = {}
     for index, message in enumerate(messages):
+        if message.role not in ROLES:
+            raise _unknown_role(message.role, index)
         for position, call in enumerate(message.tool_calls or ()):
             where = f"messages[{index}].tool_calls[{position}].id"
             call_id = getattr(call, "id", None)
@@ -55,6 +62,15 @@ def validate_messages(messages: Sequence[Message]) -> None:
             seen[call_id] = index
         if message.role == "tool":
             _check_tool_result(message, index, seen)
+
+
+def _unknown_role(role: str, index: int) -> InvalidRequestError:
+    close = difflib.get_close_matches(str(role).lower(), sorted(ROLES), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return InvalidRequestError(
+        f"unknown role {role!r}; {hint}a message's role is one of: {', '.join(sorted(ROLES))}",
+        where=f"messages[{index}].role",
+    )
 
 
 def _check_tool_result(message: Message, index: int, calls: dict[str, int]) -> None:

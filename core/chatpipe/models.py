@@ -137,7 +137,8 @@ class Message:
     """One chat message in OpenAI form.
 
     ``content`` is a string, a tuple of parts, or ``None`` (serialised as JSON ``null``).
-    ``role`` is free text: unknown roles such as ``developer`` pass through.
+    ``role`` is any string here; a pipeline call accepts only the roles in
+    :data:`chatpipe._validate.ROLES` and refuses others before any request.
     """
 
     role: str

@@ -24,7 +24,8 @@ Converters
 
 HTTP, as plain data
     :class:`HttpRequest` (what ``build_*`` returns), :class:`HttpResponse`, :class:`SSEEvent`,
-    :func:`merge_headers` (profile headers over the adapter's, with the secret names).
+    :func:`merge_headers` (profile headers over the adapter's, with the secret names),
+    :func:`safe_url` (a URL fit for a message, a log or a repr: no password, no key in the query).
 
 Secrets
     :class:`Secret` (an API key that never shows itself) and :func:`scrub` (remove secrets
@@ -90,7 +91,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "chatpipe._accumulate": ("StreamAccumulator",),
     "chatpipe.converter": ("DEFAULT_PLACEHOLDER", "ConvertContext", "Converter", "ConverterFn", "Names"),
-    "chatpipe.http": ("HttpRequest", "HttpResponse", "SSEEvent", "merge_headers"),
+    "chatpipe.http": ("HttpRequest", "HttpResponse", "SSEEvent", "merge_headers", "safe_url"),
     "chatpipe.secrets": ("Secret", "scrub"),
     "chatpipe.errors": (
         "APIConnectionError",
@@ -280,6 +281,7 @@ __all__ = [
     "protocol_error",
     "render",
     "retry_after",
+    "safe_url",
     "scrub",
     "split_choice",
     "split_think",
@@ -313,7 +315,7 @@ if TYPE_CHECKING:
         RateLimitError,
         ServerError,
     )
-    from .http import HttpRequest, HttpResponse, SSEEvent, merge_headers
+    from .http import HttpRequest, HttpResponse, SSEEvent, merge_headers, safe_url
     from .models import (
         AudioPart,
         ChatChunk,

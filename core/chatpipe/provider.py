@@ -21,7 +21,7 @@ import attrs
 
 from .converter import ConvertContext
 from .errors import APIStatusError
-from .http import HttpRequest, HttpResponse, SSEEvent
+from .http import HttpRequest, HttpResponse, SSEEvent, safe_url
 from .models import ChatChunk, ChatRequest, ChatResponse, ModelInfo
 from .secrets import Secret
 
@@ -91,10 +91,10 @@ class ProviderSettings:
     :meth:`Provider.validate_options`. ``context`` carries the pipeline's placeholder and
     speaker names, for the vendor's own forced conversion (the same values the user's
     converters get). The repr shows only the names of headers, body fields and options, never
-    their values.
+    their values, and the base URL through :func:`~chatpipe.http.safe_url`.
     """
 
-    base_url: str
+    base_url: str = attrs.field(repr=lambda url: repr(safe_url(url)))
     api_key: Secret | None = None
     headers: Mapping[str, str] = attrs.field(factory=dict, repr=_names_only)
     include_body: Mapping[str, Any] = attrs.field(factory=dict, repr=_names_only)
@@ -133,7 +133,7 @@ class Provider(abc.ABC):
         self.settings = settings
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.info.name} {self.settings.base_url}>"
+        return f"<{type(self).__name__} {self.info.name} {safe_url(self.settings.base_url)}>"
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:

@@ -48,6 +48,7 @@ from .models import (
 )
 
 __all__ = [
+    "MAX_TOKEN_COUNT",
     "chunk_to_dict",
     "message_from_dict",
     "message_to_dict",
@@ -57,6 +58,7 @@ __all__ = [
     "part_from_dict",
     "part_to_dict",
     "response_to_dict",
+    "token_count",
     "tool_from_dict",
     "tool_to_dict",
     "tools_from_dicts",
@@ -279,23 +281,35 @@ def tools_from_dicts(data: Iterable[Mapping[str, Any]], *, where: str = "tools")
 
 _COUNT_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
 
+MAX_TOKEN_COUNT = 2**63 - 1
+"""The largest token count taken as known (a signed 64-bit integer, what vendors and clients store)."""
+
+
+def token_count(value: Any) -> int | None:
+    """``value`` when it is a token count: an ``int`` (not a ``bool``) from 0 to :data:`MAX_TOKEN_COUNT`.
+
+    Anything else — a float (``1e999`` decodes to ``inf``), a negative or out-of-range
+    integer, a string — is ``None``, "unknown"; the caller keeps the raw value in ``extra``.
+    """
+    return value if type(value) is int and 0 <= value <= MAX_TOKEN_COUNT else None
+
 
 def usage_from_dict(data: Mapping[str, Any]) -> Usage:
     """Structure an OpenAI ``usage`` object, lifting cached and reasoning token details.
 
-    The three counts become fields when they are integers; every other key (a count that is
-    not an integer included) is kept in ``extra``.
+    The three counts become fields when they are token counts (:func:`token_count`); every
+    other key (a count that is not one included, with its raw value) is kept in ``extra``.
     """
-    prompt = data.get("prompt_tokens")
-    completion = data.get("completion_tokens")
-    total = data.get("total_tokens")
-    extra = {k: v for k, v in data.items() if k not in _COUNT_KEYS or not isinstance(v, int)}
+    prompt = token_count(data.get("prompt_tokens"))
+    completion = token_count(data.get("completion_tokens"))
+    total = token_count(data.get("total_tokens"))
+    extra = {k: v for k, v in data.items() if k not in _COUNT_KEYS or token_count(v) is None}
     cached = _detail(data, "prompt_tokens_details", "cached_tokens", "prompt_cache_hit_tokens")
     reasoning = _detail(data, "completion_tokens_details", "reasoning_tokens", "reasoning_tokens")
     return Usage(
-        prompt_tokens=prompt if isinstance(prompt, int) else None,
-        completion_tokens=completion if isinstance(completion, int) else None,
-        total_tokens=total if isinstance(total, int) else None,
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        total_tokens=total,
         cached_tokens=cached,
         reasoning_tokens=reasoning,
         extra=extra,
@@ -303,12 +317,12 @@ def usage_from_dict(data: Mapping[str, Any]) -> Usage:
 
 
 def _detail(data: Mapping[str, Any], details_key: str, key: str, flat_key: str) -> int | None:
-    """``data[details_key][key]``, else the flat ``data[flat_key]`` some vendors send; ints only."""
+    """``data[details_key][key]``, else the flat ``data[flat_key]`` some vendors send; token counts only."""
     details = data.get(details_key)
     value = details.get(key) if details is not None and isinstance(details, Mapping) else None
     if value is None:
         value = data.get(flat_key)
-    return value if isinstance(value, int) else None
+    return token_count(value)
 
 
 # --- public unstructure functions -----------------------------------------------------

@@ -9,9 +9,11 @@ import pytest
 from chatpipe.errors import InvalidRequestError
 from chatpipe.models import AudioPart, ImagePart, Message, OtherPart, TextPart, ToolCall, Usage
 from chatpipe.wire import (
+    MAX_TOKEN_COUNT,
     message_from_dict,
     message_to_dict,
     messages_from_dicts,
+    token_count,
     tool_from_dict,
     tool_to_dict,
     usage_from_dict,
@@ -227,3 +229,39 @@ def test_usage_reads_deepseek_cache_hits() -> None:
     assert usage_from_dict({"prompt_tokens": 10, "prompt_cache_hit_tokens": 4}) == Usage(
         prompt_tokens=10, cached_tokens=4, extra={"prompt_cache_hit_tokens": 4}
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "count"),
+    [
+        (0, 0),
+        (12, 12),
+        (MAX_TOKEN_COUNT, MAX_TOKEN_COUNT),
+        (MAX_TOKEN_COUNT + 1, None),
+        (10**30, None),
+        (-1, None),
+        (float("inf"), None),
+        (float("nan"), None),
+        (12.0, None),
+        (True, None),
+        ("12", None),
+        (None, None),
+    ],
+)
+def test_token_count(value: Any, count: int | None) -> None:
+    assert token_count(value) == count
+
+
+def test_out_of_range_usage_counts_are_unknown_with_the_raw_value_kept() -> None:
+    data = {
+        "prompt_tokens": float("inf"),
+        "completion_tokens": 10**30,
+        "total_tokens": 7,
+        "prompt_tokens_details": {"cached_tokens": float("nan")},
+        "completion_tokens_details": {"reasoning_tokens": -2},
+    }
+    usage = usage_from_dict(data)
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (None, None, 7)
+    assert (usage.cached_tokens, usage.reasoning_tokens) == (None, None)
+    assert usage.extra["prompt_tokens"] == float("inf") and usage.extra["completion_tokens"] == 10**30
+    assert "total_tokens" not in usage.extra

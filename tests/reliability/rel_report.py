@@ -129,7 +129,8 @@ NOTES = [
     "* **Fixed:** a non-dict item in a message list was reported at `messages`; it is now `messages[i]`.",
     "* **Added:** validation before any network call (`chatpipe/_validate.py`): empty conversation, tool results "
     "without a matching earlier call, tool messages without `tool_call_id`, tool calls without an id, duplicate "
-    "tool-call ids. Unknown roles (`developer`) still pass.",
+    "tool-call ids, a role other than `system`, `developer`, `user`, `assistant`, `tool` or `function` "
+    "(refused at `messages[i].role` with a did-you-mean: `usr` is not silently sent).",
     "* **Added:** logging on the `chatpipe` logger hierarchy (`chatpipe.transport`, `chatpipe.pipeline`), only "
     "redacted data, nothing configured by the library; `chatpipe --verbose` logs DEBUG to stderr.",
     "* **Per-provider retry sets:** a status is retried when the provider declares it retryable "

@@ -25,6 +25,13 @@ BAD_MESSAGES: list[tuple[str, Any, str, tuple[str, ...]]] = [
     ("missing-role", [{"content": "Hi"}], "messages[0].role", ("role",)),
     ("role-not-a-string", [{"role": 3, "content": "Hi"}], "messages[0].role", ("role",)),
     ("empty-role", [{"role": "", "content": "Hi"}], "messages[0].role", ("role",)),
+    (
+        "unknown-role-typo",
+        [{"role": "user", "content": "Hi"}, {"role": "usr", "content": "Hi"}],
+        "messages[1].role",
+        ("unknown role 'usr'", "did you mean 'user'?"),
+    ),
+    ("unknown-role", [{"role": "bogus", "content": "Hi"}], "messages[0].role", ("unknown role 'bogus'", "assistant")),
     ("content-a-number", [{"role": "user", "content": 42}], "messages[0].content", ()),
     ("content-a-dict", [{"role": "user", "content": {"text": "Hi"}}], "messages[0].content", ()),
     ("part-without-type", [{"role": "user", "content": [{"text": "Hi"}]}], "messages[0].content[0].type", ()),
@@ -90,7 +97,7 @@ def test_bad_messages_fail_before_any_request(
         pipe.explain(messages)
 
 
-def test_unknown_roles_and_well_formed_tool_turns_are_accepted(family: Family, server: FakeServer) -> None:
+def test_the_developer_role_and_well_formed_tool_turns_are_accepted(family: Family, server: FakeServer) -> None:
     server.enqueue(family.route, family.ok())
     pipe = make_pipeline(family, server.url)
     messages = [
@@ -100,7 +107,7 @@ def test_unknown_roles_and_well_formed_tool_turns_are_accepted(family: Family, s
         {"role": "tool", "tool_call_id": "call_1", "content": "18 C"},
     ]
     assert pipe.complete(messages).text
-    if family.provider in ("custom", "openai"):  # OpenAI-compatible: unknown roles pass through as given
+    if family.provider in ("custom", "openai"):  # OpenAI-compatible: the developer role passes through as given
         assert server.requests[0].json["messages"][0]["role"] == "developer"
 
 

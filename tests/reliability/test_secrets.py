@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chatpipe.errors import ConfigError, ProviderError
+from chatpipe.errors import ConfigError, NotFoundError, ProviderError
 from chatpipe.keys import KeyStore
 from chatpipe.testing import FakeResponse, FakeServer, RecordedRequest
 from rel_harness import CONVERSATION, KEY, MODES, Family, call, make_pipeline
@@ -29,6 +29,26 @@ FRAGMENTS = (KEY, KEY[8:24], KEY[-12:])  # the key, and pieces long enough to id
 def assert_clean(text: str, where: str) -> None:
     for fragment in FRAGMENTS:
         assert fragment not in text, f"the key leaked into {where}: ...{text[max(0, text.find(fragment) - 80) :][:200]}"
+
+
+PASSWORD = "hunter2-in-the-base-url"
+"""The password of a ``base_url`` with userinfo (``http://alice:<PASSWORD>@host/...``)."""
+
+
+def with_password(url: str) -> str:
+    return url.replace("://", f"://alice:{PASSWORD}@", 1)
+
+
+def chain_text(error: BaseException) -> str:
+    """The str and repr of ``error`` and of every exception reachable by ``__cause__`` / ``__context__``."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [error]
+    while todo:
+        item = todo.pop()
+        if item is not None and all(item is not s for s in seen):
+            seen.append(item)
+            todo += [item.__cause__, item.__context__]
+    return "\n".join(f"{e!s} {e!r} {vars(e)!r}" for e in seen)
 
 
 def echoing_server(server: FakeServer, family: Family, status: int) -> None:
@@ -54,6 +74,24 @@ def test_errors_never_show_the_key(family: Family, server: FakeServer, mode: str
                         (repr(error.__dict__), "attributes"), (repr(error.__cause__), "cause")):  # fmt: skip
         assert_clean(text, where)
     assert_clean(repr(pipe) + repr(pipe.adapter) + repr(pipe.adapter.settings) + repr(pipe.transport), "reprs")
+
+
+def test_a_password_in_the_base_url_never_shows(
+    family: Family, server: FakeServer, mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="chatpipe")
+    server.enqueue(family.route, family.error(404))
+    pipe = make_pipeline(family, with_password(server.url), max_retries=0)
+    with pytest.raises(NotFoundError) as info:
+        call(pipe, mode)
+    assert server.requests, "the request was not sent"
+    text = chain_text(info.value)
+    assert PASSWORD not in text
+    if family.provider in ("custom", "openai", "claude"):  # their 404 hint names the base URL, without userinfo
+        assert f"base URL ({family.simulator.base_url(server.url)}" in str(info.value)
+    shown = repr(pipe) + repr(pipe.adapter) + repr(pipe.adapter.settings) + repr(pipe.transport)
+    shown += repr(pipe.explain(CONVERSATION).to_dict()) + "\n".join(r.getMessage() for r in caplog.records)
+    assert PASSWORD not in shown and "127.0.0.1" in shown
 
 
 def test_debug_logs_never_show_the_key(family: Family, server: FakeServer, caplog: pytest.LogCaptureFixture) -> None:
@@ -155,6 +193,36 @@ def test_cli_output_never_shows_the_key(server: FakeServer, tmp_path: Path) -> N
     verbose_chat = outputs[1]
     assert "DEBUG chatpipe.transport" in verbose_chat.stderr and "***" not in verbose_chat.stdout
     assert "bad key" in "".join(r.stderr + r.stdout for r in failed)  # the echoed body is shown, scrubbed
+
+
+@pytest.mark.parametrize("provider", ["custom", "openai"])
+def test_the_gateway_404_never_shows_a_base_url_password(provider: str, caplog: pytest.LogCaptureFixture) -> None:
+    pytest.importorskip("starlette")
+    from chatpipe.config import parse_config
+    from chatpipe.gateway import create_app
+    from starlette.testclient import TestClient
+
+    caplog.set_level(logging.DEBUG)
+    hello = {"model": "gpt", "messages": [{"role": "user", "content": "Hi"}]}
+    with FakeServer() as vendor:
+        missing = FakeResponse.json({"error": {"message": "no such model"}}, 404)
+        vendor.route("POST /chat/completions", lambda request: missing)
+        config = parse_config(
+            f"profiles:\n  gpt: {{provider: {provider}, base_url: '{with_password(vendor.url)}', api_key: {KEY}, "
+            "model: m, max_retries: 0}\n",
+            env={},
+        )
+        with TestClient(create_app(config), raise_server_exceptions=False) as client:
+            answers = [
+                client.post("/v1/chat/completions", json=hello),
+                client.post("/v1/chat/completions", json={**hello, "stream": True}),
+            ]
+    assert [a.status_code for a in answers] == [404, 404]
+    for answer in answers:
+        assert PASSWORD not in answer.text
+        assert vendor.url in answer.json()["error"]["message"]
+    # httpx's own "HTTP Request: POST <url>" INFO line is the HTTP library's, not chatpipe's
+    assert PASSWORD not in "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("chatpipe"))
 
 
 def test_gateway_responses_and_logs_never_show_the_vendor_key(caplog: pytest.LogCaptureFixture) -> None:

@@ -39,10 +39,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 from .._log import get_logger
 from ..errors import ChatpipeError, InvalidRequestError
-from ..http import REQUEST_ID_HEADERS, HttpRequest, HttpResponse
+from ..http import REQUEST_ID_HEADERS, HttpRequest, HttpResponse, safe_url
 from ..secrets import Secret, scrub
 from ._backend import load_backend
-from ._errors import BODY, REQUEST, map_exception, safe_url
+from ._errors import BODY, REQUEST, map_exception
 from ._policy import RetryPolicy, Timeouts
 from ._prepared import RequestBuilder
 from ._response import AsyncStreamResponse, StreamResponse, lower_headers

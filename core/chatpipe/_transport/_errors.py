@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from types import ModuleType
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import (
     APIConnectionError,
@@ -19,36 +18,16 @@ from ..errors import (
     ProtocolError,
     ProviderError,
 )
+from ..http import safe_url
 from ..secrets import Secret, scrub
 from ._policy import Timeouts
 
-__all__ = ["BODY", "REQUEST", "STREAM", "map_exception", "safe_url", "with_cause"]
+__all__ = ["BODY", "REQUEST", "STREAM", "map_exception", "with_cause"]
 
 # The phases of one attempt: waiting for the response head, reading a whole body, streaming.
 REQUEST = "request"
 BODY = "body"
 STREAM = "stream"
-
-_SECRET_QUERY_NAMES = frozenset(
-    {"key", "api_key", "apikey", "api-key", "access_token", "token", "secret", "password", "sig", "signature"}
-)
-
-
-def safe_url(url: str) -> str:
-    """``url`` fit for a message: userinfo removed, credential-like query values replaced by ``***``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<invalid URL>"
-    netloc = parts.netloc.rpartition("@")[2]
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(name.lower() in _SECRET_QUERY_NAMES for name, _ in pairs):
-            query = urlencode(
-                [(name, "***" if name.lower() in _SECRET_QUERY_NAMES else value) for name, value in pairs], safe="*"
-            )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def with_cause(error: ChatpipeError, cause: BaseException, secrets: Iterable[Secret | str], url: str) -> ChatpipeError:

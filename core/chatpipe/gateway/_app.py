@@ -27,7 +27,7 @@ from starlette.routing import Route
 from ..errors import ChatpipeError
 from ._connection import ClientDisconnected, DisconnectGuard, read_body
 from ._errors import GatewayError, error_body, from_chatpipe_error
-from ._render import StreamRenderer, completion_json
+from ._render import StreamRenderer, completion_json, encode_json
 from ._request import ChatCall, parse_chat_body
 from ._routing import Router
 from ._settings import GatewaySettings
@@ -41,6 +41,13 @@ if TYPE_CHECKING:
 __all__ = ["create_app"]
 
 _log = logging.getLogger("chatpipe.gateway")
+
+
+class _JSON(JSONResponse):
+    """A JSON answer in standard JSON only (:func:`~._render.encode_json`: no ``Infinity``/``NaN``)."""
+
+    def render(self, content: Any) -> bytes:
+        return encode_json(content)
 
 
 class _Gateway:
@@ -82,7 +89,7 @@ def _timeout_error() -> GatewayError:
 
 async def health(request: Request) -> Response:
     """Liveness: 200 while the process serves; calls no vendor."""
-    return JSONResponse({"status": "ok"})
+    return _JSON({"status": "ok"})
 
 
 def _model_entry(model_id: str, owner: str, created: int) -> dict[str, Any]:
@@ -102,7 +109,7 @@ async def list_models(request: Request) -> Response:
         except TimeoutError:
             raise _timeout_error() from None
         data.extend(entry for entries in listed for entry in entries)
-    return JSONResponse({"object": "list", "data": data})
+    return _JSON({"object": "list", "data": data})
 
 
 async def _upstream_models(gateway: _Gateway, profile: str) -> list[dict[str, Any]]:
@@ -126,7 +133,7 @@ async def get_model(request: Request) -> Response:
     model = request.path_params["model"]
     route = gateway.router.resolve(model)
     provider = gateway.config.profiles[route.profile].provider
-    return JSONResponse(_model_entry(model, f"chatpipe:{provider}", gateway.started))
+    return _JSON(_model_entry(model, f"chatpipe:{provider}", gateway.started))
 
 
 async def chat_completions(request: Request) -> Response | SSEResponse:
@@ -153,7 +160,7 @@ async def chat_completions(request: Request) -> Response | SSEResponse:
         raise map_error(exc) from None
     except TimeoutError:
         raise _timeout_error() from None
-    return JSONResponse(completion_json(response, model=call.model))
+    return _JSON(completion_json(response, model=call.model))
 
 
 async def _start_stream(
@@ -184,7 +191,7 @@ async def _start_stream(
 def _json_error(error: GatewayError) -> Response:
     if error.status >= 500:
         _log.error("%s", error)
-    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+    return _JSON(error.body(), status_code=error.status, headers=error.headers)
 
 
 async def _on_gateway_error(request: Request, exc: Exception) -> Response:
@@ -200,7 +207,7 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
         if exc.status_code in (404, 405)
         else str(exc.detail)
     )
-    return JSONResponse(error_body(message, type=kind), status_code=exc.status_code, headers=dict(exc.headers or {}))
+    return _JSON(error_body(message, type=kind), status_code=exc.status_code, headers=dict(exc.headers or {}))
 
 
 async def _on_disconnect(request: Request, exc: Exception) -> Response:
@@ -210,7 +217,7 @@ async def _on_disconnect(request: Request, exc: Exception) -> Response:
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     _log.exception("unexpected gateway failure", exc_info=exc)
-    return JSONResponse(error_body("internal gateway error; see the server log", type="server_error"), status_code=500)
+    return _JSON(error_body("internal gateway error; see the server log", type="server_error"), status_code=500)
 
 
 # --- the application -----------------------------------------------------------------------

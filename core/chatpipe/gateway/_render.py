@@ -6,11 +6,15 @@ the client asked for ``stream_options.include_usage``, in which case one last ch
 ``choices: []`` and the usage follows (when the vendor reported usage); then ``data: [DONE]``.
 An error after the stream started is sent as one ``data: {"error": {...}}`` frame and the
 stream ends without ``[DONE]`` (what OpenAI does; its SDKs raise on it).
+
+Only standard JSON is sent: a non-finite float a vendor sent (``1e999`` decodes to ``inf``, in
+a usage object for example) is sent as ``null``, never as ``Infinity`` or ``NaN``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 from typing import Any
@@ -25,8 +29,23 @@ DONE = b"data: [DONE]\n\n"
 
 
 def encode_json(obj: Any) -> bytes:
-    """Compact UTF-8 JSON."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 standard JSON; a non-finite float anywhere in ``obj`` becomes ``null``."""
+    try:
+        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # a non-finite float: rare, so the copy is paid only then
+        text = json.dumps(_finite(obj), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.encode("utf-8")
+
+
+def _finite(obj: Any) -> Any:
+    """``obj`` (decoded JSON) with every non-finite float replaced by ``None``."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {key: _finite(value) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(value) for value in obj]
+    return obj
 
 
 def sse_frame(obj: Any) -> bytes:

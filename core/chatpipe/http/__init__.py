@@ -5,6 +5,8 @@
   complete reply; its ``request_id`` reads :data:`REQUEST_ID_HEADERS`), :class:`SSEEvent`
   (one server-sent event), :func:`merge_headers` (profile headers over an adapter's own, with
   the secret names) and :data:`REDACTED`.
+* :func:`safe_url`: a URL fit to show (no userinfo, credential-like query values ``***``), the one
+  way a URL reaches an error, a log, ``explain`` or a repr.
 * Server-sent events: :class:`SSEDecoder`, an incremental bytes-to-:class:`SSEEvent` decoder
   following the WHATWG rules (see its module docstring for the details).
 * The transport contract: :class:`TransportProtocol` (what ``Pipeline(transport=...)``
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from .._lazy import lazy_attributes
 from ._messages import REDACTED, REQUEST_ID_HEADERS, HttpRequest, HttpResponse, SSEEvent, merge_headers
+from ._safe_url import safe_url
 
 if TYPE_CHECKING:
     from ._sse import SSEDecoder
@@ -35,6 +38,7 @@ __all__ = [
     "StreamResponseProtocol",
     "TransportProtocol",
     "merge_headers",
+    "safe_url",
 ]
 
 _LAZY = {

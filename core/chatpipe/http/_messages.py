@@ -4,7 +4,8 @@ An adapter *builds* an :class:`HttpRequest` and *parses* an :class:`HttpResponse
 sequence of :class:`SSEEvent`; the transport performs the I/O.
 
 Secrets: headers named in ``HttpRequest.secret_headers`` carry credentials. ``repr()`` and
-:meth:`HttpRequest.redacted` replace their values with ``"***"``; nothing else ever shows them.
+:meth:`HttpRequest.redacted` replace their values with ``"***"`` and show the URL through :func:`safe_url`;
+nothing else ever shows them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
+
+from ._safe_url import safe_url
 
 __all__ = ["REDACTED", "REQUEST_ID_HEADERS", "HttpRequest", "HttpResponse", "SSEEvent", "merge_headers"]
 
@@ -58,10 +61,10 @@ class HttpRequest:
     secret_headers: frozenset[str] = frozenset()
 
     def redacted(self) -> dict[str, Any]:
-        """A JSON-able description with every secret header value replaced by ``***``."""
+        """A JSON-able description: secret header values replaced by ``***``, the URL through :func:`safe_url`."""
         secret = {h.lower() for h in self.secret_headers}
         headers = {k: (REDACTED if k.lower() in secret else v) for k, v in self.headers.items()}
-        out: dict[str, Any] = {"method": self.method, "url": self.url, "headers": headers}
+        out: dict[str, Any] = {"method": self.method, "url": safe_url(self.url), "headers": headers}
         if self.json is not None:
             out["json"] = self.json
         return out

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..errors import APIStatusError, AuthenticationError, NotFoundError, ProtocolError
-from ..http import HttpRequest, HttpResponse, merge_headers
+from ..http import HttpRequest, HttpResponse, merge_headers, safe_url
 from ..models import ChatRequest, ChatResponse, Choice, FinishReason, ModelInfo
 from ..provider import Provider, ProviderSettings, StreamParser
 from ..secrets import scrub
@@ -87,7 +87,7 @@ class OpenAICompatibleProvider(Provider):
 
     def not_found_hint(self) -> str:
         """The fix suggested with a 404."""
-        return f"Check the model name and the base URL ({self.base_url})"
+        return f"Check the model name and the base URL ({safe_url(self.base_url)})"
 
     def auth_hint(self) -> str:
         """The fix suggested with a 401: where the key comes from."""

@@ -15,6 +15,7 @@ import warnings
 from urllib.parse import urlsplit
 
 from ..errors import ChatpipeWarning, ConfigError
+from ..http import safe_url
 
 __all__ = ["has_version_segment", "join_url", "normalise_base_url"]
 
@@ -34,14 +35,15 @@ def normalise_base_url(url: str, *, provider: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(
-            f"base_url {text!r} is not an absolute http(s) URL; write it like https://host/v1", path="base_url"
+            f"base_url {safe_url(text)!r} is not an absolute http(s) URL; write it like https://host/v1",
+            path="base_url",
         )
     base = text.rstrip("/")
     if base.lower().endswith(_CHAT_SUFFIX):
         corrected = base[: -len(_CHAT_SUFFIX)].rstrip("/")
         warnings.warn(
-            f"base_url {base!r} ends in {_CHAT_SUFFIX}; chatpipe adds that path itself, so it uses "
-            f"{corrected!r}. Set base_url to {corrected!r} to silence this warning.",
+            f"base_url {safe_url(base)!r} ends in {_CHAT_SUFFIX}; chatpipe adds that path itself, so it uses "
+            f"{safe_url(corrected)!r}. Set base_url to {safe_url(corrected)!r} to silence this warning.",
             ChatpipeWarning,
             stacklevel=4,
         )

@@ -50,6 +50,7 @@ from chatpipe.plugin import (
     merge_headers,
     normalise_base_url,
     protocol_error,
+    safe_url,
 )
 
 from ._errors import error_from_event, error_from_response, spend_limit_reached
@@ -170,7 +171,8 @@ class ClaudeProvider(Provider):
     def _hints(self) -> dict[type[APIStatusError], str]:
         auth = auth_hint(self.info.name, self.info.api_key_env, key_sent=bool(self.settings.api_key))
         found = (
-            f"Check the model id ('chatpipe models -p {self.info.name}' lists them) and the base URL ({self.base_url})"
+            f"Check the model id ('chatpipe models -p {self.info.name}' lists them) "
+            f"and the base URL ({safe_url(self.base_url)})"
         )
         return {AuthenticationError: auth, NotFoundError: found}
 

@@ -35,6 +35,7 @@ from chatpipe.plugin import (
     Message,
     ToolCall,
     Usage,
+    wire,
 )
 
 __all__ = ["STOP_REASONS", "THINKING_TYPES", "finish_reason", "parse_message", "parse_usage", "tool_call"]
@@ -62,20 +63,19 @@ def finish_reason(raw: Any) -> tuple[FinishReason | None, str | None]:
     return STOP_REASONS.get(text), text
 
 
-def _int(data: Mapping[str, Any], key: str) -> int | None:
-    value = data.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def parse_usage(data: Any) -> Usage | None:
-    """chatpipe usage for a Claude usage object (``None`` when it is not an object)."""
+    """chatpipe usage for a Claude usage object (``None`` when it is not an object).
+
+    A count that is not a token count (``wire.token_count``: a float such as ``1e999``, out of
+    range) is unknown (``None``); the raw object is kept whole in ``extra``.
+    """
     if not isinstance(data, Mapping):
         return None
-    fresh = _int(data, "input_tokens")
-    written = _int(data, "cache_creation_input_tokens")
-    read = _int(data, "cache_read_input_tokens")
+    fresh = wire.token_count(data.get("input_tokens"))
+    written = wire.token_count(data.get("cache_creation_input_tokens"))
+    read = wire.token_count(data.get("cache_read_input_tokens"))
     prompt = None if fresh is None else fresh + (written or 0) + (read or 0)
-    completion = _int(data, "output_tokens")
+    completion = wire.token_count(data.get("output_tokens"))
     total = prompt + completion if prompt is not None and completion is not None else None
     return Usage(
         prompt_tokens=prompt,

@@ -16,7 +16,7 @@ import re
 import warnings
 from collections.abc import Mapping
 
-from chatpipe.plugin import ChatpipeWarning, Secret, merge_headers, normalise_base_url
+from chatpipe.plugin import ChatpipeWarning, Secret, merge_headers, normalise_base_url, safe_url
 
 __all__ = ["CLIENT_NAME", "api_root", "request_headers"]
 
@@ -32,8 +32,8 @@ def api_root(url: str) -> str:
     if _VERSION_SUFFIX.search(base):
         root = base[:-3]
         warnings.warn(
-            f"base_url {base!r} ends in a version segment; chatpipe adds /v2/chat and /v1/models itself, "
-            f"so it uses {root!r}. Set base_url to {root!r} to silence this warning.",
+            f"base_url {safe_url(base)!r} ends in a version segment; chatpipe adds /v2/chat and /v1/models itself, "
+            f"so it uses {safe_url(root)!r}. Set base_url to {safe_url(root)!r} to silence this warning.",
             ChatpipeWarning,
             stacklevel=4,
         )

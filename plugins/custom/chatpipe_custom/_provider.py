@@ -21,6 +21,7 @@ from chatpipe.plugin import (
     ProviderInfo,
     has_version_segment,
     join_url,
+    safe_url,
 )
 
 __all__ = ["CustomProvider"]
@@ -44,7 +45,8 @@ class CustomProvider(OpenAICompatibleProvider):
     def _v1_suggestion(self) -> str | None:
         if has_version_segment(self.base_url):
             return None
-        return f"many OpenAI-compatible servers live under /v1 — try base_url {join_url(self.base_url, '/v1')}"
+        suggested = safe_url(join_url(self.base_url, "/v1"))
+        return f"many OpenAI-compatible servers live under /v1 — try base_url {suggested}"
 
     def not_found_hint(self) -> str:
         """The generic 404 hint, plus the ``/v1`` suggestion when the base URL lacks a version."""
@@ -58,4 +60,4 @@ class CustomProvider(OpenAICompatibleProvider):
         if response.status != 404 or suggestion is None:
             return None
         url = join_url(self.models_base_url(), self.models_path)
-        return f"the server answered 404 for {url}; {suggestion}"
+        return f"the server answered 404 for {safe_url(url)}; {suggestion}"

@@ -114,6 +114,16 @@ def test_unknown_model_and_bad_request(make_client):
     assert error["param"] == "messages[0].role"
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_unknown_role_is_400_before_any_vendor_call(make_client, vendor, stream):
+    messages = [{"role": "user", "content": "hi"}, {"role": "bogus", "content": "x"}]
+    response = make_client().post("/v1/chat/completions", json={**HELLO, "messages": messages, "stream": stream})
+    error = assert_openai_error(response, 400)
+    assert error["param"] == "messages[1].role"
+    assert "'bogus'" in error["message"]
+    assert vendor.requests == []
+
+
 def test_folding_converter_with_tools_is_400(make_client, vendor):
     folded = "  folded: {provider: openai, base_url: 'http://127.0.0.1:9', converters: [strict]}"
     client = make_client(extra_profiles=folded)

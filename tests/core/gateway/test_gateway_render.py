@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from chatpipe.gateway import GatewayError
-from chatpipe.gateway._render import DONE, StreamRenderer, completion_json, sse_frame
+from chatpipe.gateway._render import DONE, StreamRenderer, completion_json, encode_json, sse_frame
 from chatpipe.models import ChatChunk, ChatResponse, Choice, Message, ToolCallDelta, Usage
 
 
@@ -117,3 +117,12 @@ def test_error_frame_is_openai_error_json():
 
 def test_sse_frame_is_compact_utf8():
     assert sse_frame({"a": "é"}) == 'data: {"a":"é"}\n\n'.encode()
+
+
+def test_only_standard_json_is_sent() -> None:
+    inf, nan = float("inf"), float("nan")
+    obj = {"usage": {"prompt_tokens": inf, "x": [1.5, -inf, {"y": nan}], "t": (nan,)}, "ok": "Infinity"}
+    expected = b'{"usage":{"prompt_tokens":null,"x":[1.5,null,{"y":null}],"t":[null]},"ok":"Infinity"}'
+    assert encode_json(obj) == expected
+    assert sse_frame(obj) == b"data: " + expected + b"\n\n"
+    assert encode_json({"a": 1.5, "b": "é"}) == '{"a":1.5,"b":"é"}'.encode()
