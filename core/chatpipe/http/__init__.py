@@ -8,7 +8,8 @@
 * :func:`safe_url`: a URL fit to show (no userinfo, credential-like query values ``***``), the one
   way a URL reaches an error, a log, ``explain`` or a repr.
 * Server-sent events: :class:`SSEDecoder`, an incremental bytes-to-:class:`SSEEvent` decoder
-  following the WHATWG rules (see its module docstring for the details).
+  following the WHATWG rules (see its module docstring for the details), and
+  :class:`EventTooLarge`, raised when an event grows past its ``max_event_size``.
 * The transport contract: :class:`TransportProtocol` (what ``Pipeline(transport=...)``
   accepts), :class:`StreamResponseProtocol` and :class:`AsyncStreamResponseProtocol`.
 
@@ -24,13 +25,14 @@ from ._messages import REDACTED, REQUEST_ID_HEADERS, HttpRequest, HttpResponse, 
 from ._safe_url import safe_url
 
 if TYPE_CHECKING:
-    from ._sse import SSEDecoder
+    from ._sse import EventTooLarge, SSEDecoder
     from ._transport import AsyncStreamResponseProtocol, StreamResponseProtocol, TransportProtocol
 
 __all__ = [
     "REDACTED",
     "REQUEST_ID_HEADERS",
     "AsyncStreamResponseProtocol",
+    "EventTooLarge",
     "HttpRequest",
     "HttpResponse",
     "SSEDecoder",
@@ -42,6 +44,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "EventTooLarge": "chatpipe.http._sse:EventTooLarge",
     "SSEDecoder": "chatpipe.http._sse:SSEDecoder",
     "AsyncStreamResponseProtocol": "chatpipe.http._transport:AsyncStreamResponseProtocol",
     "StreamResponseProtocol": "chatpipe.http._transport:StreamResponseProtocol",

@@ -15,6 +15,11 @@ interpretation" rules:
   event it came with;
 * a blank line dispatches the event; an event without any ``data`` line is not dispatched.
 
+Work is linear in the bytes fed, however long a line is (a partial line is kept as pieces,
+joined once when it ends). With ``max_event_size`` an event whose text (its ``data`` lines
+and the line not yet ended) grows past it raises :class:`EventTooLarge` as soon as it does;
+comments and blank lines never add up.
+
 One deliberate difference from a browser's EventSource: :meth:`SSEDecoder.flush` (end of
 stream) dispatches a final event that was not followed by a blank line, because some vendors
 end their streams that way. ``data: [DONE]`` is not special here; adapters handle it.
@@ -25,12 +30,21 @@ from __future__ import annotations
 
 import codecs
 import re
+import sys
 
 from ._messages import SSEEvent
 
-__all__ = ["SSEDecoder"]
+__all__ = ["EventTooLarge", "SSEDecoder"]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class EventTooLarge(ValueError):
+    """One server-sent event grew past the decoder's ``max_event_size`` (:attr:`limit` characters)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"a server-sent event grew past {limit} characters")
+        self.limit = limit
 
 
 class SSEDecoder:
@@ -38,15 +52,18 @@ class SSEDecoder:
 
     Call :meth:`feed` with each chunk as it arrives and :meth:`flush` once at the end of the
     stream. Any split of the same bytes into chunks yields the same events. After
-    :meth:`flush` the decoder is reset and may decode a new stream.
+    :meth:`flush` the decoder is reset and may decode a new stream. ``max_event_size`` (``None``:
+    no limit) bounds the text of one event (see the module docstring).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_event_size: int | None = None) -> None:
+        self._limit = sys.maxsize if max_event_size is None else max_event_size
         self._new_stream()
 
     def _new_stream(self) -> None:
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._buffer = ""
+        self._pending: list[str] = []  # the pieces of the line not yet ended
+        self._size = 0  # characters of the event in progress: its data lines and the line not yet ended
         self._at_start = True
         self._skip_lf = False
         self._data: list[str] = []
@@ -64,8 +81,8 @@ class SSEDecoder:
         The decoder is reset afterwards (a new stream may be fed).
         """
         events = self._consume(self._utf8.decode(b"", final=True))
-        if self._buffer:
-            line, self._buffer = self._buffer, ""
+        if self._pending:
+            line, self._pending = "".join(self._pending), []
             event = self._line(line)
             if event is not None:
                 events.append(event)
@@ -76,10 +93,8 @@ class SSEDecoder:
         return events
 
     def _consume(self, text: str) -> list[SSEEvent]:
-        if not text:
-            return []
-        if self._at_start:
-            if not self._buffer and text.startswith("\ufeff"):
+        if self._at_start and text:
+            if not self._pending and text.startswith("\ufeff"):
                 text = text[1:]
             if text:
                 self._at_start = False
@@ -87,27 +102,51 @@ class SSEDecoder:
             if text.startswith("\n"):
                 text = text[1:]
             self._skip_lf = False
-        buffer = self._buffer + text
+        if not text:
+            return []
+        size = self._size + len(text)
+        if size > self._limit:
+            raise EventTooLarge(self._limit)
+        crlf = "\r" in text
+        end = (max(text.rfind("\n"), text.rfind("\r")) if crlf else text.rfind("\n")) + 1
+        if not end:  # no line ends here: keep the piece (joined once, when its line ends)
+            self._pending.append(text)
+            self._size = size
+            return []
+        rest = ""
+        if self._pending:
+            rest = text[end:]
+            self._pending.append(text[:end])
+            ended = "".join(self._pending)
+            self._pending = [rest] if rest else []
+        elif end < len(text):
+            rest = text[end:]
+            ended = text[:end]
+            self._pending = [rest]
+        else:  # the common case: the chunk is whole events
+            ended = text
         events: list[SSEEvent] = []
-        if "\r" not in buffer:
+        if not crlf:
             # Fast path for LF-only line endings (what vendors send): one split, no regex.
-            lines = buffer.split("\n")
-            self._buffer = lines.pop()
+            lines = ended.split("\n")
+            lines.pop()  # empty: ``ended`` ends with its line break
             for line in lines:
                 event = self._line(line)
                 if event is not None:
                     events.append(event)
-            return events
-        start = 0
-        for match in _LINE_BREAK.finditer(buffer):
-            event = self._line(buffer[start : match.start()])
-            if event is not None:
-                events.append(event)
-            start = match.end()
-        self._buffer = buffer[start:]
-        if start and buffer[start - 1] == "\r":
-            # A CR at the very end of the text may be the first half of a CRLF split across chunks.
-            self._skip_lf = start == len(buffer)
+        else:
+            start = 0
+            for match in _LINE_BREAK.finditer(ended):
+                event = self._line(ended[start : match.start()])
+                if event is not None:
+                    events.append(event)
+                start = match.end()
+            # A CR ending the text may be the first half of a CRLF split across chunks.
+            self._skip_lf = not rest and ended.endswith("\r")
+        if rest or self._data:
+            self._size = len(rest) + sum(map(len, self._data))
+        else:
+            self._size = 0
         return events
 
     def _line(self, line: str) -> SSEEvent | None:

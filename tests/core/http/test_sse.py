@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from chatpipe.http import SSEDecoder, SSEEvent
+import pytest
+from chatpipe.http import EventTooLarge, SSEDecoder, SSEEvent
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -183,3 +184,24 @@ def test_any_chunking_gives_the_same_events(stream: bytes, cuts: list[int]) -> N
 def test_data_round_trips(payloads: list[str]) -> None:
     stream = "".join(f"data: {p}\r\n\r\n" for p in payloads).encode()
     assert [event.data for event in decode(stream)] == payloads
+
+
+def test_a_line_fed_in_many_pieces_is_one_line() -> None:
+    pieces = [b"data: ", *[b"x" * 1000] * 500, b"\n\n"]
+    assert decode(*pieces) == [SSEEvent(data="x" * 500_000)]
+
+
+def test_an_event_over_the_size_limit_raises_as_it_grows() -> None:
+    decoder = SSEDecoder(max_event_size=1000)
+    assert decoder.feed(b"data: " + b"a" * 500 + b"\n\n")[0].data == "a" * 500
+    decoder.feed(b"data: " + b"b" * 600 + b"\n")
+    with pytest.raises(EventTooLarge) as info:
+        decoder.feed(b"data: " + b"c" * 600)  # 1,200 characters in one event
+    assert info.value.limit == 1000
+
+
+def test_keep_alives_never_add_up_to_the_limit() -> None:
+    decoder = SSEDecoder(max_event_size=100)
+    for _ in range(1000):
+        assert decoder.feed(b": keep-alive\n\n\n") == []
+    assert decoder.feed(b"data: ok\n\n")[0].data == "ok"
