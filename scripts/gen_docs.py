@@ -38,10 +38,16 @@ def _rst_to_md(text: str) -> str:
 
 def config_reference() -> str:
     """One section per config class, from its docstring."""
-    from chatpipe.config import Config, Profile, ServeConfig, TimeoutConfig
+    from chatpipe.config import Config, LimitsConfig, Profile, ServeConfig, TimeoutConfig
 
     parts = []
-    sections = ((Config, "Top level"), (Profile, "Profiles"), (TimeoutConfig, "Timeouts"), (ServeConfig, "Gateway"))
+    sections = (
+        (Config, "Top level"),
+        (Profile, "Profiles"),
+        (TimeoutConfig, "Timeouts"),
+        (LimitsConfig, "Size limits"),
+        (ServeConfig, "Gateway"),
+    )
     for cls, title in sections:
         parts.append(f"### {title} (`{cls.__name__}`)\n\n{_rst_to_md(inspect.getdoc(cls) or '')}\n")
     return "\n".join(parts)

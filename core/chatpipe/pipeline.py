@@ -15,9 +15,10 @@ import logging
 import os
 import warnings
 from collections.abc import Mapping, Sequence  # not from typing: isinstance() on those is ~10x slower
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
+from attrs import AttrsInstance
 
 from ._capabilities import check_capabilities
 from ._chain import Stage, make_context, normalise_names, resolve_chain, run_chain
@@ -25,7 +26,7 @@ from ._log import get_logger
 from ._streams import AsyncChatStream, ChatStream, StreamCall
 from ._validate import validate_messages
 from .converter import Converter, Names
-from .errors import AuthenticationError, ChatpipeWarning, ConfigError, InvalidRequestError, ProviderError
+from .errors import AuthenticationError, ChatpipeWarning, ConfigError, InvalidRequestError, ProviderError, _detached
 from .http import HttpRequest, HttpResponse
 from .models import ChatRequest, ChatResponse, Message, ModelInfo, Tool
 from .provider import Provider, ProviderSettings
@@ -102,6 +103,36 @@ def _structure(message: object, index: int) -> Message:
     )
 
 
+_Settings = TypeVar("_Settings", bound=AttrsInstance)
+
+
+def _timeout_mapping(timeout: float | tuple[float, float] | Mapping[str, float | None] | None) -> Mapping[str, Any]:
+    """``Pipeline(timeout=...)`` as :class:`~chatpipe._transport.Timeouts` keywords."""
+    if timeout is None:
+        return {}
+    if isinstance(timeout, Mapping):
+        return timeout
+    if isinstance(timeout, tuple):
+        return {"connect": timeout[0], "read": timeout[1]}
+    return {"connect": timeout, "read": timeout}
+
+
+def _settings(cls: type[_Settings], name: str, values: Mapping[str, Any]) -> _Settings:
+    """``cls(**values)``; an unknown key is a ConfigError naming ``name.<key>`` and the valid keys."""
+    known = [field.name for field in attrs.fields(cls)]
+    for key in values:
+        if key not in known:
+            raise ConfigError(f"unknown key {key!r}; valid keys: {', '.join(known)}", path=f"{name}.{key}")
+    return cls(**values)
+
+
+def _with_deadline(http: HttpRequest, deadline: float) -> HttpRequest:
+    """``http`` carrying a call's ``deadline=`` (a positive number of seconds, else InvalidRequestError)."""
+    if isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not 0 < deadline < float("inf"):
+        raise InvalidRequestError(f"deadline= must be a positive number of seconds, got {deadline!r}")
+    return attrs.evolve(http, deadline=float(deadline))
+
+
 class Pipeline:
     """Send conversations to one provider through a converter chain.
 
@@ -114,11 +145,17 @@ class Pipeline:
     var > ``${ENV}`` in the config. A missing required key is reported when a call is made,
     so :meth:`explain` works without one.
 
+    ``timeout`` is a number (connect and read), a ``(connect, read)`` pair or a mapping with
+    the keys of :class:`~chatpipe.config.TimeoutConfig` (``connect``, ``read``, ``deadline``,
+    ``stream_progress``, ``stream_deadline``); ``limits`` a mapping with the keys of
+    :class:`~chatpipe.config.LimitsConfig`. Every call also takes ``deadline=`` (seconds): the
+    most that call may take in all (for a stream, its total), in place of the configured one.
+
     ``transport`` replaces the built-in pooled HTTP transport with any object following
     :class:`~chatpipe.http.TransportProtocol` — e.g.
     :class:`chatpipe.testing.MockTransport`, which runs the pipeline without sockets. Such a
     transport is used as given: ``timeout``, ``max_retries`` and the ``chatpipe_before_send``
-    hook apply to the built-in transport only.
+    hook apply to the built-in transport only (so do ``limits`` and ``deadline=``).
 
     ``plugins`` names ``chatpipe.plugins`` entry points (observers) to load into the
     registry first, as the config's top-level ``plugins`` list does (:meth:`from_config`).
@@ -138,7 +175,8 @@ class Pipeline:
         options: Mapping[str, Any] | None = None,
         placeholder: str | None = None,
         names: Names | Mapping[str, Any] | None = None,
-        timeout: float | tuple[float, float] | None = None,
+        timeout: float | tuple[float, float] | Mapping[str, float | None] | None = None,
+        limits: Mapping[str, int] | None = None,
         max_retries: int = 2,
         bypass_status_check: bool = False,
         registry: Registry | None = None,
@@ -178,6 +216,7 @@ class Pipeline:
         self.params: dict[str, Any] = dict(params)
         self.bypass_status_check = bypass_status_check
         self._timeout = timeout
+        self._limits = limits
         self._max_retries = max_retries
         self._transport: TransportProtocol | None = transport
 
@@ -205,6 +244,7 @@ class Pipeline:
     @classmethod
     def _from_profile(cls, cfg: Config, name: str, prof: Profile, **overrides: Any) -> Pipeline:
         timeout = prof.timeout or cfg.timeout
+        limits = prof.limits or cfg.limits
         kwargs: dict[str, Any] = {
             "model": prof.model,
             "converters": list(prof.converters),
@@ -215,7 +255,8 @@ class Pipeline:
             "options": dict(prof.options),
             "placeholder": prof.prompt_placeholder or cfg.prompt_placeholder,
             "names": prof.names or cfg.names,
-            "timeout": (timeout.connect, timeout.read),
+            "timeout": attrs.asdict(timeout),
+            "limits": attrs.asdict(limits),
             "max_retries": cfg.max_retries if prof.max_retries is None else prof.max_retries,
             "bypass_status_check": prof.bypass_status_check,
             "profile": name,
@@ -331,18 +372,12 @@ class Pipeline:
     def transport(self) -> TransportProtocol:
         """The transport: the one given to the constructor, else the pooled HTTP transport (created on first use)."""
         if self._transport is None:
-            from ._transport import RetryPolicy, Timeouts, Transport
+            from ._transport import Limits, RetryPolicy, Timeouts, Transport
 
-            timeout = self._timeout
-            if timeout is None:
-                timeouts = Timeouts()
-            elif isinstance(timeout, tuple):
-                timeouts = Timeouts(connect=float(timeout[0]), read=float(timeout[1]))
-            else:
-                timeouts = Timeouts(connect=float(timeout), read=float(timeout))
             self._transport = Transport(
-                timeouts=timeouts,
+                timeouts=_settings(Timeouts, "timeout", _timeout_mapping(self._timeout)),
                 retry=RetryPolicy(max_retries=self._max_retries),
+                limits=_settings(Limits, "limits", self._limits or {}),
                 provider=self.provider_class.info.name,
                 secrets=self.adapter.secrets(),
                 on_send=self._on_send if self.registry.observes("chatpipe_before_send") else None,
@@ -398,10 +433,11 @@ class Pipeline:
         *,
         tools: Sequence[Mapping[str, Any] | Tool] | None = None,
         tool_choice: str | Mapping[str, Any] | None = None,
+        deadline: float | None = None,
         **params: Any,
     ) -> ChatResponse:
-        """One non-streaming completion."""
-        http = self._call_request(messages, tools, tool_choice, params)
+        """One non-streaming completion (``deadline``: its most seconds in all, retries included)."""
+        http = self._call_request(messages, tools, tool_choice, params, deadline)
         return self._reply(self.transport.send(http, retryable=self._retryable()))
 
     async def acomplete(
@@ -410,10 +446,11 @@ class Pipeline:
         *,
         tools: Sequence[Mapping[str, Any] | Tool] | None = None,
         tool_choice: str | Mapping[str, Any] | None = None,
+        deadline: float | None = None,
         **params: Any,
     ) -> ChatResponse:
         """Async twin of :meth:`complete`."""
-        http = self._call_request(messages, tools, tool_choice, params)
+        http = self._call_request(messages, tools, tool_choice, params, deadline)
         return self._reply(await self.transport.asend(http, retryable=self._retryable()))
 
     def _call_request(
@@ -422,6 +459,7 @@ class Pipeline:
         tools: Sequence[Mapping[str, Any] | Tool] | None,
         tool_choice: str | Mapping[str, Any] | None,
         params: Mapping[str, Any],
+        deadline: float | None,
     ) -> HttpRequest:
         """The HTTP request of a non-streaming call, once a key is known to be there.
 
@@ -431,12 +469,16 @@ class Pipeline:
         """
         http = self._build(messages, stream=False, tools=tools, tool_choice=tool_choice, params=params)[1]
         self._require_key()
-        return http
+        return http if deadline is None else _with_deadline(http, deadline)
 
     def _reply(self, response: HttpResponse) -> ChatResponse:
         """The observed reply of a non-streaming call's response (a typed error for an error status)."""
-        self._raise_for_status(response)
-        return self._observe(self.adapter.parse_chat(response))
+        try:
+            self._raise_for_status(response)
+            reply = self.adapter.parse_chat(response)
+        except ProviderError as error:
+            raise _detached(error) from error.__cause__
+        return self._observe(reply)
 
     def stream(
         self,
@@ -444,6 +486,7 @@ class Pipeline:
         *,
         tools: Sequence[Mapping[str, Any] | Tool] | None = None,
         tool_choice: str | Mapping[str, Any] | None = None,
+        deadline: float | None = None,
         **params: Any,
     ) -> ChatStream:
         """A streaming completion: iterate for :class:`~chatpipe.models.ChatChunk` objects.
@@ -451,8 +494,9 @@ class Pipeline:
         After iteration, ``stream.response`` holds the assembled reply (complete tool calls,
         usage). On a mid-stream failure the raised error's ``partial_text`` keeps what arrived.
         Closing the stream (``with pipe.stream(...) as s`` or ``s.close()``) closes the connection.
+        ``deadline`` is the stream's most seconds in all (``timeout.stream_deadline`` otherwise).
         """
-        return ChatStream(self._stream_call(messages, tools, tool_choice, params))
+        return ChatStream(self._stream_call(messages, tools, tool_choice, params, deadline))
 
     def astream(
         self,
@@ -460,10 +504,11 @@ class Pipeline:
         *,
         tools: Sequence[Mapping[str, Any] | Tool] | None = None,
         tool_choice: str | Mapping[str, Any] | None = None,
+        deadline: float | None = None,
         **params: Any,
     ) -> AsyncChatStream:
         """Async twin of :meth:`stream`: ``async for chunk in pipe.astream(messages)``."""
-        return AsyncChatStream(self._stream_call(messages, tools, tool_choice, params))
+        return AsyncChatStream(self._stream_call(messages, tools, tool_choice, params, deadline))
 
     def _stream_call(
         self,
@@ -471,9 +516,12 @@ class Pipeline:
         tools: Sequence[Mapping[str, Any] | Tool] | None,
         tool_choice: str | Mapping[str, Any] | None,
         params: Mapping[str, Any],
+        deadline: float | None,
     ) -> StreamCall:
         request, http, _, _ = self._build(messages, stream=True, tools=tools, tool_choice=tool_choice, params=params)
         self._require_key()
+        if deadline is not None:
+            http = _with_deadline(http, deadline)
         return StreamCall(self.adapter, request, http, self.transport, self._retryable(), self._observe)
 
     def test_message(self) -> ChatResponse:
@@ -493,8 +541,11 @@ class Pipeline:
         models: list[ModelInfo] = []
         for _ in range(MAX_MODEL_PAGES):
             response = self.transport.send(request, retryable=self._retryable())
-            self._raise_for_status(response)
-            models.extend(self.adapter.parse_models(response))
+            try:
+                self._raise_for_status(response)
+                models.extend(self.adapter.parse_models(response))
+            except ProviderError as error:
+                raise _detached(error) from error.__cause__
             next_request = self.adapter.next_models(response)
             if next_request is None:
                 return models

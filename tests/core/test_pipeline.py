@@ -380,3 +380,39 @@ def test_exhausted_quota_is_not_retried(fake_server: FakeServer) -> None:
     with pytest.raises(RateLimitError, match="retrying will not help"):
         list(pipe_for(fake_server).stream([{"role": "user", "content": "x"}]))
     assert len(fake_server.requests) == 2, "one request per call: the quota error was not retried"
+
+
+def test_timeout_and_limits_mappings_reach_the_transport() -> None:
+    timeout = {"read": 30, "deadline": 90, "stream_progress": 20}
+    pipe = Pipeline("custom", base_url="http://127.0.0.1:9/v1", timeout=timeout, limits={"max_event_bytes": 2048})
+    transport: Any = pipe.transport
+    assert (transport.timeouts.read, transport.timeouts.total, transport.timeouts.progress) == (30, 90, 20)
+    assert transport.limits.max_event_bytes == 2048
+    with pytest.raises(ConfigError, match="valid keys") as info:
+        Pipeline("custom", base_url="http://127.0.0.1:9/v1", timeout={"deadlin": 5}).transport  # noqa: B018
+    assert info.value.path == "timeout.deadlin"
+
+
+def test_from_config_passes_the_profile_deadlines_and_limits() -> None:
+    from chatpipe.config import parse_config
+
+    config = parse_config(
+        "timeout: {deadline: 45}\nlimits: {max_body_bytes: 1MiB}\n"
+        "profiles: {p: {provider: custom, base_url: 'http://127.0.0.1:9/v1', timeout: {stream_deadline: 300}}}"
+    )
+    transport: Any = Pipeline.from_config("p", config=config).transport
+    assert (transport.timeouts.total, transport.timeouts.stream_deadline) == (600.0, 300.0)  # the profile's mapping
+    assert transport.limits.max_body_bytes == 1024 * 1024
+
+
+@pytest.mark.parametrize("deadline", [0, -1, float("inf"), "10", True])
+def test_a_bad_deadline_argument_is_refused_before_sending(fake_server: FakeServer, deadline: Any) -> None:
+    with pytest.raises(InvalidRequestError, match="deadline= must be a positive number"):
+        pipe_for(fake_server).complete([{"role": "user", "content": "Hi"}], deadline=deadline)
+    assert fake_server.requests == []
+
+
+def test_a_deadline_argument_is_not_sent_to_the_vendor(fake_server: FakeServer) -> None:
+    fake_server.enqueue("POST /v1/chat/completions", FakeResponse.json(completion()))
+    pipe_for(fake_server).complete([{"role": "user", "content": "Hi"}], deadline=30)
+    assert "deadline" not in fake_server.requests[0].json

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from ._backend import ENV_VAR, load_backend
 from ._client import Transport
-from ._policy import RetryPolicy, Timeouts
+from ._policy import Limits, RetryPolicy, Timeouts
 from ._response import AsyncStreamResponse, StreamResponse
 
 __all__ = [
     "ENV_VAR",
     "AsyncStreamResponse",
+    "Limits",
     "RetryPolicy",
     "StreamResponse",
     "Timeouts",

@@ -42,10 +42,12 @@ from ..errors import ChatpipeError, InvalidRequestError
 from ..http import REQUEST_ID_HEADERS, HttpRequest, HttpResponse, safe_url
 from ..secrets import Secret, scrub
 from ._backend import load_backend
-from ._errors import BODY, REQUEST, map_exception
-from ._policy import RetryPolicy, Timeouts
+from ._deadline import Deadline
+from ._errors import BODY, REQUEST, BodyTooLarge, map_exception
+from ._policy import Limits, RetryPolicy, Timeouts
+from ._pool import bound_sockets
 from ._prepared import RequestBuilder
-from ._response import AsyncStreamResponse, StreamResponse, lower_headers
+from ._response import AsyncStreamResponse, StreamResponse, aread_body, lower_headers, read_body
 from ._retry import RAISE, READ, RETURN, WAIT, Retry, Verdict
 
 if TYPE_CHECKING:
@@ -60,6 +62,7 @@ MAX_CONNECTIONS = 100
 MAX_KEEPALIVE = 20
 DEFAULT_TIMEOUTS = Timeouts()
 DEFAULT_RETRY = RetryPolicy()
+DEFAULT_LIMITS = Limits()
 _log = get_logger("transport")
 _Opened = TypeVar("_Opened", StreamResponse, AsyncStreamResponse)
 
@@ -67,7 +70,9 @@ _Opened = TypeVar("_Opened", StreamResponse, AsyncStreamResponse)
 class Transport:
     """Sends :class:`~chatpipe.http.HttpRequest` objects; the only place chatpipe does HTTP.
 
-    ``timeouts`` and ``retry`` configure waiting and retrying; ``provider`` is stamped on
+    ``timeouts`` and ``retry`` configure waiting and retrying — every call ends by its
+    deadline (:mod:`._deadline`: ``timeouts``, or the request's own ``deadline``) — and
+    ``limits`` the size of a body or an event; ``provider`` is stamped on
     every raised error; ``secrets`` (plus the values of the request's ``secret_headers``) are
     scrubbed from every error message; ``on_send`` is called before each attempt.
     ``should_retry`` may veto the retry of an otherwise retryable error response (it sees
@@ -88,6 +93,7 @@ class Transport:
         *,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
         retry: RetryPolicy = DEFAULT_RETRY,
+        limits: Limits = DEFAULT_LIMITS,
         provider: str | None = None,
         secrets: Sequence[Secret] = (),
         on_send: Callable[[HttpRequest], None] | None = None,
@@ -98,6 +104,7 @@ class Transport:
     ) -> None:
         self.timeouts = timeouts
         self.retry = retry
+        self.limits = limits
         self.provider = provider
         self._secrets: tuple[Secret, ...] = tuple(secrets)
         self._on_send = on_send
@@ -144,6 +151,7 @@ class Transport:
         with self._lock:
             if self._client is None:
                 self._client = self.backend.Client(**self._client_options())
+                bound_sockets(self._client, is_async=False)
             return self._client
 
     def _async_client(self) -> httpx2.AsyncClient:
@@ -153,6 +161,7 @@ class Transport:
             if client is None:
                 # An AsyncClient's connections belong to the loop that opened them: one per loop.
                 client = self.backend.AsyncClient(**self._client_options())
+                bound_sockets(client, is_async=True)
                 self._async_clients[loop] = client
             return client
 
@@ -227,7 +236,9 @@ class Transport:
                 problem = f"could not build the request to {safe_url(request.url)}: {exc} (check the headers)"
         raise InvalidRequestError(scrub(problem, self._secrets_for(request)))
 
-    def _fail(self, request: HttpRequest, exc: BaseException, phase: str, events: int = 0) -> ChatpipeError:
+    def _fail(
+        self, request: HttpRequest, exc: BaseException, phase: str, events: int = 0, *, deadline: Deadline
+    ) -> ChatpipeError:
         error = map_exception(
             self.backend,
             exc,
@@ -237,6 +248,7 @@ class Transport:
             provider=self.provider,
             secrets=self._secrets_for(request),
             events=events,
+            deadline=deadline,
         )
         if error is None:  # not an HTTP library error: never expected here
             raise exc
@@ -244,17 +256,31 @@ class Transport:
 
     # --- the retry loop: the state machine (._retry) decides, these log, the drivers do I/O --
 
-    def _begin(self, client: httpx2.Client | httpx2.AsyncClient, request: HttpRequest, retry: Retry) -> httpx2.Request:
-        """The backend request for attempt ``retry.attempt``, announced (debug log, ``on_send``)."""
+    def _begin(
+        self, client: httpx2.Client | httpx2.AsyncClient, request: HttpRequest, retry: Retry, deadline: Deadline
+    ) -> httpx2.Request:
+        """The backend request for attempt ``retry.attempt``, its waits bounded by ``deadline``, announced."""
         built = self._build(client, request)
+        built.extensions["timeout"] = deadline.timeouts(self.timeouts.connect, self.timeouts.read)
         self._notify(request, retry.attempt, stream=retry.stream)
         return built
 
-    def _retry(self, retryable: frozenset[int], *, stream: bool = False) -> Retry:
-        return Retry(self.retry, retryable, self._should_retry, stream=stream)
+    def _deadline(self, request: HttpRequest, *, stream: bool) -> Deadline:
+        """The deadline of one call (see :mod:`._deadline`): the request's own, else the configured one."""
+        t = self.timeouts
+        if stream:
+            if request.deadline is not None:
+                return Deadline(request.deadline, progress=t.progress, setting="deadline=")
+            return Deadline(t.stream_deadline, progress=t.progress, setting="timeout.stream_deadline")
+        if request.deadline is not None:
+            return Deadline(request.deadline, setting="deadline=")
+        return Deadline(t.total)
+
+    def _retry(self, retryable: frozenset[int], deadline: Deadline, *, stream: bool = False) -> Retry:
+        return Retry(self.retry, retryable, self._should_retry, stream=stream, deadline=deadline)
 
     def _settled(
-        self, retry: Retry, request: HttpRequest, outcome: HttpResponse | BaseException, phase: str
+        self, retry: Retry, request: HttpRequest, outcome: HttpResponse | BaseException, phase: str, deadline: Deadline
     ) -> HttpResponse | None:
         """A ``send`` attempt judged: the response to return, or None to send again after ``retry.wait``.
 
@@ -262,7 +288,7 @@ class Transport:
         final error is raised.
         """
         if isinstance(outcome, BaseException):
-            self._failed(retry, request, outcome, phase)
+            self._failed(retry, request, outcome, phase, deadline)
             return None
         self._log_response(request, outcome.status, outcome.headers)
         if retry.answered(outcome.status, outcome.headers, outcome) is RETURN:
@@ -271,11 +297,15 @@ class Transport:
         return None
 
     def _judged(
-        self, retry: Retry, request: HttpRequest, outcome: BaseException | StreamResponse | AsyncStreamResponse
+        self,
+        retry: Retry,
+        request: HttpRequest,
+        outcome: BaseException | StreamResponse | AsyncStreamResponse,
+        deadline: Deadline,
     ) -> Verdict:
         """A ``stream`` attempt judged: RETURN (open it), READ (its body first) or WAIT; a final error is raised."""
         if isinstance(outcome, BaseException):
-            self._failed(retry, request, outcome, REQUEST)
+            self._failed(retry, request, outcome, REQUEST, deadline)
             return WAIT
         self._log_response(request, outcome.status, outcome.headers)
         return self._logged(retry, request, retry.answered(outcome.status, outcome.headers))
@@ -284,9 +314,9 @@ class Transport:
         """The verdict on the whole body of a response answered READ (RETURN or WAIT)."""
         return self._logged(retry, request, retry.read(response))
 
-    def _failed(self, retry: Retry, request: HttpRequest, exc: BaseException, phase: str) -> None:
+    def _failed(self, retry: Retry, request: HttpRequest, exc: BaseException, phase: str, deadline: Deadline) -> None:
         """Map and log a failed attempt; raise the error unless it is retried after ``retry.wait``."""
-        error = self._fail(request, exc, phase)
+        error = self._fail(request, exc, phase, deadline=deadline)
         verdict = retry.failed(error, read_timeout=isinstance(exc, self.backend.ReadTimeout))
         self._log_failure(request, error, verdict is RAISE)
         if verdict is RAISE:
@@ -302,8 +332,12 @@ class Transport:
     def _whole(response: httpx2.Response, content: bytes) -> HttpResponse:
         return HttpResponse(response.status_code, lower_headers(response), content)
 
-    def _open(self, kind: type[_Opened], request: HttpRequest, response: httpx2.Response) -> _Opened:
-        return kind(response, self.backend.HTTPError, functools.partial(self._fail, request))
+    def _open(
+        self, kind: type[_Opened], request: HttpRequest, response: httpx2.Response, deadline: Deadline
+    ) -> _Opened:
+        fail = functools.partial(self._fail, request, deadline=deadline)
+        limits = self.limits
+        return kind(response, self.backend.HTTPError, fail, deadline, limits.max_event_bytes, limits.max_body_bytes)
 
     def _hand_over(self, request: HttpRequest, opened: StreamResponse | AsyncStreamResponse) -> None:
         # From here on, the read timeout bounds the silence between body bytes.
@@ -350,23 +384,28 @@ class Transport:
         """Send ``request`` and return the complete response, retrying per the policy.
 
         An error status is returned (not raised) once retries are exhausted or when it is not
-        retryable. Raises APIConnectionError / APITimeoutError when no response could be had,
-        InvalidRequestError for a bad URL, header or body.
+        retryable. Raises APIConnectionError / APITimeoutError when no response could be had
+        (APITimeoutError too when the call's deadline passes), ProtocolError for a body over
+        ``limits.max_body_bytes``, InvalidRequestError for a bad URL, header or body.
         """
-        client, retry = self._sync_client(), self._retry(retryable)
+        client = self._sync_client()  # first: it may import the HTTP library, which is no part of the call
+        deadline = self._deadline(request, stream=False)
+        retry = self._retry(retryable, deadline)
         while True:
-            built = self._begin(client, request, retry)
+            built = self._begin(client, request, retry, deadline)
             phase = REQUEST
             try:
                 response = client.send(built, stream=True)
                 phase = BODY
                 try:
-                    outcome: HttpResponse | BaseException = self._whole(response, response.read())
+                    outcome: HttpResponse | BaseException = self._whole(
+                        response, read_body(response, self.limits.max_body_bytes)
+                    )
                 finally:
                     response.close()
-            except self.backend.HTTPError as exc:
+            except (self.backend.HTTPError, BodyTooLarge) as exc:
                 outcome = exc
-            result = self._settled(retry, request, outcome, phase)
+            result = self._settled(retry, request, outcome, phase, deadline)
             if result is not None:
                 return result
             self._sleep(retry.wait)
@@ -378,16 +417,18 @@ class Transport:
         Retries happen only before the response is yielded (see the module docstring). The
         yielded :class:`StreamResponse` may carry an error status: call ``read()`` for its body.
         """
-        client, retry = self._sync_client(), self._retry(retryable, stream=True)
+        client = self._sync_client()  # first: it may import the HTTP library, which is no part of the call
+        deadline = self._deadline(request, stream=True)
+        retry = self._retry(retryable, deadline, stream=True)
         while True:
-            built = self._begin(client, request, retry)
+            built = self._begin(client, request, retry, deadline)
             try:
                 outcome: StreamResponse | BaseException = self._open(
-                    StreamResponse, request, client.send(built, stream=True)
+                    StreamResponse, request, client.send(built, stream=True), deadline
                 )
             except self.backend.HTTPError as exc:
                 outcome = exc
-            verdict = self._judged(retry, request, outcome)
+            verdict = self._judged(retry, request, outcome, deadline)
             if isinstance(outcome, StreamResponse):
                 if verdict is READ:
                     verdict = self._read(retry, request, outcome.read())
@@ -412,20 +453,24 @@ class Transport:
 
     async def asend(self, request: HttpRequest, *, retryable: frozenset[int]) -> HttpResponse:
         """Async twin of :meth:`send` (same contract)."""
-        client, retry = self._async_client(), self._retry(retryable)
+        client = self._async_client()  # first: it may import the HTTP library, which is no part of the call
+        deadline = self._deadline(request, stream=False)
+        retry = self._retry(retryable, deadline)
         while True:
-            built = self._begin(client, request, retry)
+            built = self._begin(client, request, retry, deadline)
             phase = REQUEST
             try:
                 response = await client.send(built, stream=True)
                 phase = BODY
                 try:
-                    outcome: HttpResponse | BaseException = self._whole(response, await response.aread())
+                    outcome: HttpResponse | BaseException = self._whole(
+                        response, await aread_body(response, self.limits.max_body_bytes)
+                    )
                 finally:
                     await response.aclose()
-            except self.backend.HTTPError as exc:
+            except (self.backend.HTTPError, BodyTooLarge) as exc:
                 outcome = exc
-            result = self._settled(retry, request, outcome, phase)
+            result = self._settled(retry, request, outcome, phase, deadline)
             if result is not None:
                 return result
             await self._wait(retry.wait)
@@ -433,16 +478,18 @@ class Transport:
     @contextlib.asynccontextmanager
     async def astream(self, request: HttpRequest, *, retryable: frozenset[int]) -> AsyncIterator[AsyncStreamResponse]:
         """Async twin of :meth:`stream` (same contract)."""
-        client, retry = self._async_client(), self._retry(retryable, stream=True)
+        client = self._async_client()  # first: it may import the HTTP library, which is no part of the call
+        deadline = self._deadline(request, stream=True)
+        retry = self._retry(retryable, deadline, stream=True)
         while True:
-            built = self._begin(client, request, retry)
+            built = self._begin(client, request, retry, deadline)
             try:
                 outcome: AsyncStreamResponse | BaseException = self._open(
-                    AsyncStreamResponse, request, await client.send(built, stream=True)
+                    AsyncStreamResponse, request, await client.send(built, stream=True), deadline
                 )
             except self.backend.HTTPError as exc:
                 outcome = exc
-            verdict = self._judged(retry, request, outcome)
+            verdict = self._judged(retry, request, outcome, deadline)
             if isinstance(outcome, AsyncStreamResponse):
                 if verdict is READ:
                     verdict = self._read(retry, request, await outcome.aread())

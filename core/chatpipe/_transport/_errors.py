@@ -19,10 +19,12 @@ from ..errors import (
     ProviderError,
 )
 from ..http import safe_url
+from ..http import EventTooLarge
 from ..secrets import Secret, scrub
+from ._deadline import PROGRESS, Deadline
 from ._policy import Timeouts
 
-__all__ = ["BODY", "REQUEST", "STREAM", "map_exception", "with_cause"]
+__all__ = ["BODY", "REQUEST", "STREAM", "BodyTooLarge", "map_exception", "with_cause"]
 
 # The phases of one attempt: waiting for the response head, reading a whole body, streaming.
 REQUEST = "request"
@@ -30,18 +32,32 @@ BODY = "body"
 STREAM = "stream"
 
 
-def with_cause(error: ChatpipeError, cause: BaseException, secrets: Iterable[Secret | str], url: str) -> ChatpipeError:
-    """Set ``cause`` as ``error.__cause__`` unless it could reveal a secret.
+class BodyTooLarge(Exception):
+    """A non-streamed body (or its declared ``Content-Length``, when ``declared``) is over ``limit`` bytes."""
 
-    It is dropped when its text or attributes contain one of ``secrets``, or when ``url``
-    (which the HTTP library keeps on the exception) carries credentials.
+    def __init__(self, limit: int, declared: int | None = None) -> None:
+        super().__init__(f"response body over {limit} bytes")
+        self.limit = limit
+        self.declared = declared
+
+
+def with_cause(error: ChatpipeError, cause: BaseException, secrets: Iterable[Secret | str], url: str) -> ChatpipeError:
+    """Set a copy of ``cause`` — same type, same message, nothing else — as ``error.__cause__``.
+
+    The HTTP library's exception keeps the request (its headers hold the API key) and its own
+    chain; the copy keeps neither. No cause is set when the message contains one of
+    ``secrets``, when ``url`` carries credentials, or when the type cannot be rebuilt from a
+    message.
     """
+    text = str(cause)
+    if scrub(text, secrets) != text or safe_url(url) != url:
+        return error
     try:
-        text = f"{cause!s} {cause!r} {vars(cause)!r}"
-    except TypeError:
-        text = f"{cause!s} {cause!r}"
-    if scrub(text, secrets) == text and safe_url(url) == url:
-        error.__cause__ = cause
+        copy = type(cause)(text)
+    except Exception:  # a type that takes other arguments: no cause rather than a leaky one
+        return error
+    copy.__suppress_context__ = True
+    error.__cause__ = copy
     return error
 
 
@@ -54,6 +70,22 @@ def _reason(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+def _deadline_message(deadline: Deadline, passed: str, where: str, phase: str, events: int) -> str:
+    if passed == PROGRESS:
+        return (
+            f"stream made no progress: {where} sent no event but keep-alives for {deadline.progress:g}s "
+            f"after {_events(events)} — raise timeout.stream_progress if the model thinks that long"
+        )
+    what = "stream" if deadline.progress is not None else "call"
+    got = f"after {_events(events)}" if phase == STREAM else "before the reply was complete"
+    own = deadline.setting == "deadline="
+    fix = "pass a larger deadline=" if own else f"raise {deadline.setting} or pass deadline="
+    return (
+        f"deadline: the {what} to {where} took longer than {deadline.seconds:g}s ({deadline.setting}), "
+        f"{got} — {fix} to the call for longer replies"
+    )
+
+
 def map_exception(
     backend: ModuleType,
     exc: BaseException,
@@ -64,17 +96,39 @@ def map_exception(
     provider: str | None,
     secrets: Iterable[Secret | str],
     events: int = 0,
+    deadline: Deadline | None = None,
 ) -> ChatpipeError | None:
-    """The chatpipe error for ``exc`` (an httpx/httpx2 exception), or ``None`` if it is not one.
+    """The chatpipe error for ``exc`` (an httpx/httpx2 exception, :class:`BodyTooLarge` or
+    :class:`~chatpipe.http.EventTooLarge`), or ``None`` if it is none of those.
 
     ``phase`` is :data:`REQUEST`, :data:`BODY` or :data:`STREAM`; ``events`` is how many
-    events a stream had delivered. The message is scrubbed of ``secrets``; the returned
-    error has ``provider`` set and, when safe, the original exception as ``__cause__``.
+    events a stream had delivered; a timeout once ``deadline`` has passed is reported as the
+    deadline. The message is scrubbed of ``secrets``; the returned error has ``provider`` set
+    and, when safe, the original exception as ``__cause__``.
     """
     secrets = list(secrets)
     where = safe_url(url)
     reason = _reason(exc)
     error: ChatpipeError
+    cls: type[ProviderError]
+    passed = deadline.expired() if deadline is not None and isinstance(exc, backend.TimeoutException) else None
+    if passed is not None:
+        assert deadline is not None
+        message = _deadline_message(deadline, passed, where, phase, events)
+        return with_cause(APITimeoutError(scrub(message, secrets), provider=provider), exc, secrets, url)
+    if isinstance(exc, BodyTooLarge):
+        size = f"declared a {exc.declared}-byte body" if exc.declared is not None else "sent a body"
+        message = (
+            f"{where} {size} over the {exc.limit}-byte limit — raise limits.max_body_bytes if replies "
+            "this big are expected"
+        )
+        return ProtocolError(scrub(message, secrets), provider=provider)
+    if isinstance(exc, EventTooLarge):
+        message = (
+            f"{where} sent a server-sent event over the {exc.limit}-character limit after {_events(events)} — "
+            "raise limits.max_event_bytes if the vendor really sends events this big"
+        )
+        return ProtocolError(scrub(message, secrets), provider=provider)
     if isinstance(exc, (backend.UnsupportedProtocol, backend.InvalidURL)):
         message = (
             f"invalid or unsupported URL {where!r}: {reason}; base_url must be an absolute "
@@ -89,7 +143,7 @@ def map_exception(
             f"connect timeout: no connection to {where} within {timeouts.connect:g}s — is the server reachable? "
             "If it is just slow, raise Timeouts.connect (timeout=(connect, read))"
         )
-        cls: type[ProviderError] = APITimeoutError
+        cls = APITimeoutError
     elif isinstance(exc, backend.ReadTimeout):
         cls = APITimeoutError
         if phase == STREAM:

@@ -12,7 +12,11 @@ import attrs
 from ..errors import ConfigError
 from ..vendor._retry_after import retry_after
 
-__all__ = ["RetryPolicy", "Timeouts"]
+__all__ = ["DEFAULT_DEADLINE", "Limits", "RetryPolicy", "Timeouts"]
+
+DEFAULT_DEADLINE = 600.0
+"""A non-streaming call's default total, in seconds (the official SDKs' ten minutes)."""
+MiB = 1024 * 1024
 
 
 def _positive(optional: bool = False) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
@@ -26,6 +30,11 @@ def _positive(optional: bool = False) -> Callable[[Any, attrs.Attribute[Any], An
             )
 
     return check
+
+
+def _size(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"must be a whole number of bytes >= 1, got {value!r}", path=f"limits.{attribute.name}")
 
 
 def _non_negative(kind: type) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
@@ -46,6 +55,11 @@ class Timeouts:
     * ``read``: for the response to start, and between bytes of a non-streamed body.
     * ``stream_idle``: the longest silence between bytes of a streamed body (SSE keep-alive
       comments count as bytes); ``None`` means the same as ``read``.
+    * ``deadline``: the most a non-streaming call may take in all, retries and their waits
+      included; ``None`` means :data:`DEFAULT_DEADLINE`, or ``read`` when that is longer.
+    * ``stream_progress``: the longest a stream may go without progress (an event other than a
+      keep-alive), from its start or its last progress; ``None`` means ``read``.
+    * ``stream_deadline``: the most a stream may take in all; ``None``: no total.
 
     Non-positive values raise :class:`~chatpipe.errors.ConfigError`.
     """
@@ -53,11 +67,40 @@ class Timeouts:
     connect: float = attrs.field(default=10.0, validator=_positive())
     read: float = attrs.field(default=600.0, validator=_positive())
     stream_idle: float | None = attrs.field(default=None, validator=_positive(optional=True))
+    deadline: float | None = attrs.field(default=None, validator=_positive(optional=True))
+    stream_progress: float | None = attrs.field(default=None, validator=_positive(optional=True))
+    stream_deadline: float | None = attrs.field(default=None, validator=_positive(optional=True))
 
     @property
     def idle(self) -> float:
         """The effective stream idle timeout (``stream_idle``, else ``read``)."""
         return self.read if self.stream_idle is None else self.stream_idle
+
+    @property
+    def total(self) -> float:
+        """The effective non-streaming deadline (``deadline``, else the default or ``read`` if longer)."""
+        return max(DEFAULT_DEADLINE, self.read) if self.deadline is None else self.deadline
+
+    @property
+    def progress(self) -> float:
+        """The effective stream progress limit (``stream_progress``, else ``read``)."""
+        return self.read if self.stream_progress is None else self.stream_progress
+
+
+@attrs.frozen
+class Limits:
+    """How big a reply may be, in bytes (the ``limits:`` config section).
+
+    * ``max_event_bytes`` (16 MiB): one server-sent event, as decoded text (its lines up to the
+      blank line that ends it);
+    * ``max_body_bytes`` (256 MiB): one non-streamed body (decompressed), or a declared
+      ``Content-Length`` above it.
+
+    A reply over a limit fails with :class:`~chatpipe.errors.ProtocolError` naming the setting.
+    """
+
+    max_event_bytes: int = attrs.field(default=16 * MiB, validator=_size)
+    max_body_bytes: int = attrs.field(default=256 * MiB, validator=_size)
 
 
 @attrs.frozen

@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ChatpipeError
 from ..http import HttpResponse, SSEDecoder, SSEEvent
-from ._errors import BODY, STREAM
+from ..http import EventTooLarge
+from ._deadline import KEEP_ALIVE_EVENTS, Deadline
+from ._errors import BODY, STREAM, BodyTooLarge
+from ._pool import drop_if_surplus
 
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["HEAD_BYTES", "AsyncStreamResponse", "Fail", "StreamResponse"]
+__all__ = ["HEAD_BYTES", "AsyncStreamResponse", "Fail", "StreamResponse", "aread_body", "read_body"]
 
 HEAD_BYTES = 2000
 
@@ -25,14 +28,63 @@ def lower_headers(response: httpx2.Response) -> dict[str, str]:
     return {name.lower(): value for name, value in response.headers.items()}
 
 
+def _declared(response: httpx2.Response, limit: int) -> None:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit, int(declared))
+
+
+def read_body(response: httpx2.Response, limit: int) -> bytes:
+    """The whole (decompressed) body of ``response``; over ``limit`` bytes raises :class:`~._errors.BodyTooLarge`.
+
+    A declared ``Content-Length`` over the limit fails before any byte is read. The
+    connection is not reused if the server sent bytes past the body (:func:`~._pool.drop_if_surplus`).
+    """
+    _declared(response, limit)
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    drop_if_surplus(response)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def aread_body(response: httpx2.Response, limit: int) -> bytes:
+    """Async twin of :func:`read_body`."""
+    _declared(response, limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    drop_if_surplus(response)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 class _Base:
     """What the sync and async responses share: the head, and turning body bytes into events."""
 
-    def __init__(self, response: httpx2.Response, errors: type[BaseException], fail: Fail) -> None:
+    def __init__(
+        self,
+        response: httpx2.Response,
+        errors: type[BaseException],
+        fail: Fail,
+        deadline: Deadline,
+        max_event: int | None = None,
+        max_body: int = 2**62,
+    ) -> None:
         self._response = response
-        self._errors = errors
+        self._errors = (errors, BodyTooLarge, EventTooLarge)
         self._fail = fail
-        self._decoder = SSEDecoder()
+        self._deadline = deadline
+        self._max_body = max_body
+        self._decoder = SSEDecoder(max_event)
+        self._body: HttpResponse | None = None
         self.status: int = response.status_code
         """The HTTP status code."""
         self.headers: Mapping[str, str] = lower_headers(response)
@@ -52,12 +104,17 @@ class _Base:
         return self._decoder.feed(chunk)
 
     def limit_idle(self, seconds: float) -> None:
-        """From now on, ``seconds`` bounds the silence between body bytes (not the wait for the head)."""
+        """From now on ``seconds``, and the deadline, bound the silence between body bytes (not the head's wait)."""
         # The HTTP core reads the timeouts from the request's extensions when the body iteration starts.
         extensions = self._response.request.extensions
         timeout = dict(extensions.get("timeout") or {})
-        timeout["read"] = seconds
+        timeout["read"] = self._deadline.budget(seconds)
         extensions["timeout"] = timeout
+
+    def _progressed(self, events: list[SSEEvent]) -> None:
+        """Events arrived: unless all are keep-alives, the stream made progress (its deadline moves on)."""
+        if events[-1].event not in KEEP_ALIVE_EVENTS or any(e.event not in KEEP_ALIVE_EVENTS for e in events):
+            self._deadline.progressed()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.status})"
@@ -74,12 +131,15 @@ class StreamResponse(_Base):
     _events: Iterator[SSEEvent] | None = None
 
     def read(self) -> HttpResponse:
-        """Read the whole body.
+        """Read the whole body (once: a second call returns the same response).
 
         Raises APIConnectionError/APITimeoutError if the connection fails (and closes it).
         """
+        if self._body is not None:
+            return self._body
         try:
-            return self._whole(self._response.read())
+            self._body = self._whole(read_body(self._response, self._max_body))
+            return self._body
         except self._errors as exc:
             error = self._fail(exc, BODY, 0)
         self.close()
@@ -100,9 +160,12 @@ class StreamResponse(_Base):
         error: ChatpipeError | None = None
         try:
             for chunk in self._response.iter_bytes():
-                for event in self._decode(chunk):
-                    self.events_received += 1
-                    yield event
+                events = self._decode(chunk)
+                if events:
+                    self._progressed(events)
+                    for event in events:
+                        self.events_received += 1
+                        yield event
         except self._errors as exc:
             error = self._fail(exc, STREAM, self.events_received)
         if error is not None:
@@ -116,6 +179,7 @@ class StreamResponse(_Base):
         if self._events is not None:
             events, self._events = self._events, None
             events.close()  # type: ignore[attr-defined]
+        drop_if_surplus(self._response)
         self._response.close()
 
 
@@ -130,8 +194,11 @@ class AsyncStreamResponse(_Base):
 
     async def aread(self) -> HttpResponse:
         """Read the whole body; same contract as :meth:`StreamResponse.read`."""
+        if self._body is not None:
+            return self._body
         try:
-            return self._whole(await self._response.aread())
+            self._body = self._whole(await aread_body(self._response, self._max_body))
+            return self._body
         except self._errors as exc:
             error = self._fail(exc, BODY, 0)
         await self.aclose()
@@ -147,9 +214,12 @@ class AsyncStreamResponse(_Base):
         error: ChatpipeError | None = None
         try:
             async for chunk in chunks:
-                for event in self._decode(chunk):
-                    self.events_received += 1
-                    yield event
+                events = self._decode(chunk)
+                if events:
+                    self._progressed(events)
+                    for event in events:
+                        self.events_received += 1
+                        yield event
         except self._errors as exc:
             error = self._fail(exc, STREAM, self.events_received)
         finally:
@@ -165,4 +235,5 @@ class AsyncStreamResponse(_Base):
         if self._events is not None:
             events, self._events = self._events, None
             await events.aclose()  # type: ignore[attr-defined]
+        drop_if_surplus(self._response)
         await self._response.aclose()

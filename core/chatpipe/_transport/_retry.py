@@ -15,7 +15,8 @@ decides. A driver sends attempt :attr:`Retry.attempt`, reports its outcome and o
 
 Extending it touches no driver: every attempt's outcome arrives through :meth:`Retry.answered`,
 :meth:`Retry.failed` or :meth:`Retry.read` (where a per-attempt observer belongs), and every
-retry granted passes through ``Retry._again`` (where a deadline belongs: no wait past time T).
+retry granted passes through ``Retry._again`` (which refuses a wait that would end past the
+call's :class:`~._deadline.Deadline`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Callable, Mapping
 
 from ..errors import APIConnectionError, ChatpipeError
 from ..http import HttpResponse
+from ._deadline import Deadline
 from ._policy import RetryPolicy
 
 __all__ = ["Retry", "Verdict"]
@@ -55,7 +57,9 @@ class Retry:
     ``policy`` bounds the retries and computes each wait (backoff with jitter, or the vendor's
     ``Retry-After``); ``retryable`` are the statuses worth another attempt; ``veto`` (the
     provider's ``should_retry``) sees a retryable error response whole and may refuse the retry;
-    ``stream`` says the attempts open a stream (only its head is ever retried).
+    ``stream`` says the attempts open a stream (only its head is ever retried); ``deadline``
+    refuses every retry whose wait would end past it (the error response is then returned, the
+    error raised).
 
     Rules: a response below 400 is returned; an error response is retried when its status is in
     ``retryable`` — unless its ``x-should-retry`` header says ``false`` (``true`` makes any error
@@ -65,7 +69,7 @@ class Retry:
     read timeout waiting for a stream's head (the server may be busy with the request).
     """
 
-    __slots__ = ("_policy", "_retryable", "_veto", "attempt", "reason", "stream", "wait")
+    __slots__ = ("_deadline", "_policy", "_retryable", "_veto", "attempt", "reason", "stream", "wait")
 
     def __init__(
         self,
@@ -74,7 +78,9 @@ class Retry:
         veto: Callable[[HttpResponse], bool] | None = None,
         *,
         stream: bool = False,
+        deadline: Deadline | None = None,
     ) -> None:
+        self._deadline = deadline
         self._policy = policy
         self._retryable = retryable
         self._veto = veto
@@ -104,12 +110,12 @@ class Retry:
             return RETURN
         self.wait, self.reason = wait, f"status {status}"
         if self._veto is None:
-            return self._again()
+            return self._again(RETURN)
         return READ if response is None else self.read(response)
 
     def read(self, response: HttpResponse) -> Verdict:
         """The verdict on the whole response that was answered READ: RETURN if vetoed, else WAIT."""
-        return self._again() if self._veto is None or self._veto(response) else RETURN
+        return self._again(RETURN) if self._veto is None or self._veto(response) else RETURN
 
     def failed(self, error: ChatpipeError, *, read_timeout: bool = False) -> Verdict:
         """The verdict on an attempt that got no response: WAIT or RAISE.
@@ -126,8 +132,11 @@ class Retry:
         if wait is None:  # only a Retry-After header refuses; there is none here
             return RAISE
         self.wait, self.reason = wait, type(error).__name__
-        return self._again()
+        return self._again(RAISE)
 
-    def _again(self) -> Verdict:
+    def _again(self, refused: Verdict) -> Verdict:
+        """WAIT for the next attempt, or ``refused`` when the wait would end past the deadline."""
+        if self._deadline is not None and self.wait >= self._deadline.left():
+            return refused
         self.attempt += 1
         return WAIT

@@ -13,8 +13,8 @@
 
 * :func:`load_config` finds and reads the file (:func:`find_config_file` gives the order);
   :func:`parse_config` reads a string.
-* :class:`Config`, :class:`Profile`, :class:`TimeoutConfig`, :class:`Names` and
-  :class:`ServeConfig` document every key.
+* :class:`Config`, :class:`Profile`, :class:`TimeoutConfig`, :class:`LimitsConfig`,
+  :class:`Names` and :class:`ServeConfig` document every key.
 * Every error is a :class:`~chatpipe.errors.ConfigError` whose ``path`` is the key path.
 """
 
@@ -27,7 +27,7 @@ from ._discovery import CONFIG_DIR_ENV, CONFIG_ENV, config_dir, find_config_file
 
 if TYPE_CHECKING:
     from ._loader import load_config, parse_config
-    from ._schema import Config, Names, Profile, ServeConfig, TimeoutConfig
+    from ._schema import Config, LimitsConfig, Names, Profile, ServeConfig, TimeoutConfig
 
 # The loader pulls in PyYAML and the cattrs structuring code; import it on first use only,
 # so finding the config directory (the key store needs it) stays cheap.
@@ -35,6 +35,7 @@ _LAZY = {
     "load_config": "chatpipe.config._loader:load_config",
     "parse_config": "chatpipe.config._loader:parse_config",
     "Config": "chatpipe.config._schema:Config",
+    "LimitsConfig": "chatpipe.config._schema:LimitsConfig",
     "Names": "chatpipe.config._schema:Names",
     "Profile": "chatpipe.config._schema:Profile",
     "ServeConfig": "chatpipe.config._schema:ServeConfig",
@@ -45,6 +46,7 @@ __all__ = [
     "CONFIG_DIR_ENV",
     "CONFIG_ENV",
     "Config",
+    "LimitsConfig",
     "Names",
     "Profile",
     "ServeConfig",

@@ -17,7 +17,7 @@ import attrs
 from ..converter import DEFAULT_PLACEHOLDER, Names
 from ..errors import ConfigError
 
-__all__ = ["DEFAULT_MAX_BODY_SIZE", "Config", "Names", "Profile", "ServeConfig", "TimeoutConfig"]
+__all__ = ["DEFAULT_MAX_BODY_SIZE", "Config", "LimitsConfig", "Names", "Profile", "ServeConfig", "TimeoutConfig"]
 
 DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
 """The gateway's default request body limit: 16 MiB (room for a few inline images)."""
@@ -25,18 +25,52 @@ DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
 
 @attrs.frozen
 class TimeoutConfig:
-    """HTTP timeouts, in seconds.
+    """HTTP timeouts and deadlines, in seconds.
 
-    ``timeout: {connect: 10, read: 600}`` in the config; a single number (``timeout: 30``)
-    sets both. Each must be a finite number greater than zero.
+    ``timeout: {connect: 10, read: 600, deadline: 600}`` in the config; a single number
+    (``timeout: 30``) sets ``connect`` and ``read``. Each must be a finite number greater than
+    zero (or null, where a key's default is null).
 
     * ``connect`` (default ``10``): how long to wait for the connection to open.
     * ``read`` (default ``600``): how long to wait for the next bytes of a reply (for a
       stream, between two events).
+    * ``deadline`` (default null: ``600``, or ``read`` when that is longer): the most a
+      non-streaming call may take in all, retries and their waits included — a server that
+      trickles bytes cannot hold it longer. A call's ``deadline=`` argument overrides it.
+    * ``stream_progress`` (default null: the same as ``read``): the longest a stream may go
+      without progress — an event other than a keep-alive (SSE comments, blank lines and
+      ``ping`` events are keep-alives) — from its start or its last progress.
+    * ``stream_deadline`` (default null: none): the most a stream may take in all. A call's
+      ``deadline=`` argument overrides it.
+
+    Each limit ends the call with ``APITimeoutError`` naming it; a stream's error keeps the
+    text received (``partial_text``).
     """
 
     connect: float = 10.0
     read: float = 600.0
+    deadline: float | None = None
+    stream_progress: float | None = None
+    stream_deadline: float | None = None
+
+
+@attrs.frozen
+class LimitsConfig:
+    """How big a reply may be: ``limits: {max_event_bytes: 16MiB, max_body_bytes: 256MiB}``.
+
+    Sizes are a number of bytes or text such as ``20MB`` / ``16MiB``.
+
+    * ``max_event_bytes`` (default ``16MiB``): one server-sent event of a stream (its text, up
+      to the blank line that ends it).
+    * ``max_body_bytes`` (default ``256MiB``): one non-streamed reply body, decompressed; a
+      declared ``Content-Length`` above it fails before the body is read.
+
+    A reply over a limit fails with ``ProtocolError`` naming the setting; the defaults are far
+    above any real reply (they stop a broken or hostile server from filling the memory).
+    """
+
+    max_event_bytes: int = 16 * 1024 * 1024
+    max_body_bytes: int = 256 * 1024 * 1024
 
 
 def _mask_keys(keys: tuple[str, ...]) -> str:
@@ -114,7 +148,9 @@ class Profile:
     * ``names``: speaker names for this profile (``{user, char, group}``); overrides the
       top-level ``names``.
     * ``prompt_placeholder``: overrides the top-level ``prompt_placeholder``.
-    * ``timeout``: overrides the top-level ``timeout`` (``{connect, read}`` or a number).
+    * ``timeout``: overrides the top-level ``timeout`` (a mapping or a number; see
+      :class:`TimeoutConfig`).
+    * ``limits``: overrides the top-level ``limits`` (see :class:`LimitsConfig`).
     * ``max_retries``: overrides the top-level ``max_retries`` (an integer ``>= 0``).
     * ``bypass_status_check`` (default ``false``): a failing ``chatpipe check`` is reported
       but not treated as a failure (for servers without a model list).
@@ -136,6 +172,7 @@ class Profile:
     names: Names | None = None
     prompt_placeholder: str | None = None
     timeout: TimeoutConfig | None = None
+    limits: LimitsConfig | None = None
     max_retries: int | None = None
     bypass_status_check: bool = False
 
@@ -154,6 +191,8 @@ class Config:
     * ``names``: speaker names used by converters for ``"Name: "`` prefixes:
       ``{user: Alex, char: Seraphina, group: [Rook, Mina]}`` (``group`` may be a single name).
     * ``timeout`` (default ``{connect: 10, read: 600}``): see :class:`TimeoutConfig`.
+    * ``limits`` (default ``{max_event_bytes: 16MiB, max_body_bytes: 256MiB}``): see
+      :class:`LimitsConfig`.
     * ``max_retries`` (default ``2``): retries of a failed call (rate limits, overload,
       connection errors), an integer ``>= 0``.
     * ``serve``: settings of the OpenAI-compatible gateway (``chatpipe serve``); see
@@ -178,6 +217,7 @@ class Config:
     prompt_placeholder: str = DEFAULT_PLACEHOLDER
     names: Names = attrs.Factory(Names)
     timeout: TimeoutConfig = attrs.Factory(TimeoutConfig)
+    limits: LimitsConfig = attrs.Factory(LimitsConfig)
     max_retries: int = 2
     serve: ServeConfig = attrs.Factory(ServeConfig)
     plugins: tuple[str, ...] = ()

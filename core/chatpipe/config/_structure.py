@@ -22,7 +22,7 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, Iterabl
 from cattrs.gen import make_dict_structure_fn, override
 
 from ._problems import EnvStr, Invalid, KeyPath, Problem, Problems, describe, describe_type
-from ._schema import Config, Names, Profile, ServeConfig, TimeoutConfig
+from ._schema import Config, LimitsConfig, Names, Profile, ServeConfig, TimeoutConfig
 from ._yaml import YamlSyntaxError, parse_yaml
 
 __all__ = ["structure_config"]
@@ -324,7 +324,7 @@ def _exclude_body(value: Any, _: Any = None) -> tuple[str, ...]:
 
 _ALLOWED_KEYS: dict[type, tuple[str, ...]] = {
     cls: tuple(a.name for a in attrs.fields(cls) if not (cls is Config and a.name == "source"))
-    for cls in (Config, Profile, Names, TimeoutConfig, ServeConfig)
+    for cls in (Config, Profile, Names, TimeoutConfig, LimitsConfig, ServeConfig)
 }
 _REQUIRED_HINT: dict[KeyPath, str] = {("provider",): "every profile needs one, e.g. provider: openai"}
 
@@ -401,8 +401,20 @@ def _converter() -> cattrs.Converter:
         shorthand=_timeout_shorthand,
         connect=override(struct_hook=_seconds),
         read=override(struct_hook=_seconds),
+        deadline=override(struct_hook=_optional(_seconds)),
+        stream_progress=override(struct_hook=_optional(_seconds)),
+        stream_deadline=override(struct_hook=_optional(_seconds)),
     )
     converter.register_structure_hook(TimeoutConfig, timeout)
+    limits = _class_hook(
+        converter,
+        LimitsConfig,
+        expected="a mapping {max_event_bytes, max_body_bytes}",
+        null_is_default=True,
+        max_event_bytes=override(struct_hook=_byte_size),
+        max_body_bytes=override(struct_hook=_byte_size),
+    )
+    converter.register_structure_hook(LimitsConfig, limits)
     names = _class_hook(
         converter,
         Names,

@@ -52,13 +52,19 @@ def merge_headers(
 
 @attrs.frozen(repr=False)
 class HttpRequest:
-    """A request to send: method, absolute URL, headers and an optional JSON body."""
+    """A request to send: method, absolute URL, headers and an optional JSON body.
+
+    ``deadline`` (seconds) is how long the whole call may take — for a stream, its total — in
+    place of the transport's configured one; the pipeline sets it from a call's ``deadline=``
+    (adapters leave it ``None``).
+    """
 
     method: str
     url: str
     headers: Mapping[str, str] = attrs.field(factory=dict)
     json: Any = None
     secret_headers: frozenset[str] = frozenset()
+    deadline: float | None = None
 
     def redacted(self) -> dict[str, Any]:
         """A JSON-able description: secret header values replaced by ``***``, the URL through :func:`safe_url`."""

@@ -26,6 +26,11 @@ goes silent but keeps the connection open), ``delay`` (between events); ``delay`
 :meth:`FakeResponse.json` / :meth:`FakeResponse.text` (wait before answering, for read
 timeouts); :meth:`FakeResponse.raw` (arbitrary bytes, e.g. a malformed status line) and
 :meth:`FakeResponse.reset` (the connection is reset without an answer).
+
+Hostile servers, byte by byte: :meth:`FakeResponse.script` writes a sequence of exact byte
+strings with waits between them (a trickle, a head that never ends), may then repeat one
+piece forever (keep-alives every half second), and may keep the connection open for the next
+request (bytes beyond ``Content-Length`` then sit in front of the next answer).
 """
 
 from __future__ import annotations
@@ -84,9 +89,10 @@ class RecordedRequest:
 class FakeResponse:
     """What the server sends for one request. Build it with the class methods, not directly.
 
-    ``kind`` is ``"body"``, ``"sse"``, ``"raw"`` or ``"reset"``; ``chunks`` are the encoded
-    SSE events (``prelude`` goes before them), ``delay`` waits before a body/raw answer or
-    between SSE events.
+    ``kind`` is ``"body"``, ``"sse"``, ``"raw"``, ``"script"`` or ``"reset"``; ``chunks`` are
+    the encoded SSE events (``prelude`` goes before them), ``delay`` waits before a body/raw
+    answer or between SSE events; ``steps``, ``repeat``, ``every`` and ``keep_open`` are a
+    script's (see :meth:`script`).
     """
 
     kind: str
@@ -98,6 +104,10 @@ class FakeResponse:
     delay: float = 0.0
     cut_after: int | None = None
     stall_after: int | None = None
+    steps: tuple[bytes | float, ...] = ()
+    repeat: bytes = b""
+    every: float = 0.0
+    keep_open: bool = False
 
     @classmethod
     def json(
@@ -173,6 +183,28 @@ class FakeResponse:
         if not isinstance(data, bytes):
             raise InvalidRequestError(f"FakeResponse.raw needs bytes, got {type(data).__name__}")
         return cls(kind="raw", body=data, delay=_seconds(delay))
+
+    @classmethod
+    def script(
+        cls,
+        *steps: bytes | float,
+        repeat: bytes = b"",
+        every: float = 0.5,
+        keep_open: bool = False,
+    ) -> FakeResponse:
+        """Write each bytes step exactly as given, waiting each number step (seconds) between them.
+
+        Then, with ``repeat``, write it every ``every`` seconds until the client leaves or the
+        server closes. The connection is closed after the script, unless ``keep_open`` (the
+        next request on it is then answered as usual, after whatever bytes the script left).
+        """
+        for step in steps:
+            if isinstance(step, bytes):
+                continue
+            _seconds(step)
+        if repeat and every <= 0:
+            raise InvalidRequestError(f"every must be a number of seconds > 0, got {every!r}")
+        return cls(kind="script", steps=tuple(steps), repeat=repeat, every=_seconds(every), keep_open=keep_open)
 
     @classmethod
     def reset(cls) -> FakeResponse:
@@ -296,6 +328,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._reset()
             elif response.kind == "raw":
                 self._send_raw(response)
+            elif response.kind == "script":
+                self._send_script(response)
             elif response.kind == "sse":
                 self._send_sse(response)
             else:
@@ -350,6 +384,22 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.wfile.write(response.body)
         self.wfile.flush()
+
+    def _send_script(self, response: FakeResponse) -> None:
+        self.close_connection = not response.keep_open
+        for step in response.steps:
+            if isinstance(step, bytes):
+                self.wfile.write(step)
+                self.wfile.flush()
+            elif self._wait(step) != "elapsed":
+                self.close_connection = True
+                return
+        while response.repeat:
+            if self._wait(response.every) != "elapsed":
+                self.close_connection = True
+                return
+            self.wfile.write(response.repeat)
+            self.wfile.flush()
 
     def _send_head(self, response: FakeResponse, extra: Sequence[tuple[str, str]]) -> None:
         self.send_response(response.status)

@@ -67,7 +67,7 @@ from chatpipe.errors import ConfigError
         (
             "zzz: 1",
             "zzz",
-            "unknown key; valid keys: profiles, default, prompt_placeholder, names, timeout, max_retries",
+            "unknown key; valid keys: profiles, default, prompt_placeholder, names, timeout, limits, max_retries",
         ),
         ("provider: openai", "provider", "unknown key; 'provider' is a profile setting: put it under profiles.<name>"),
         ("source: /x", "source", "unknown key"),

@@ -136,3 +136,25 @@ def test_numbers_and_booleans_from_environment(parse):
 def test_urls_accepted(parse):
     for url in ["http://127.0.0.1:1234/v1", "https://api.example.com", "http://[::1]:8080/v1/", "http://host/v1?x=1"]:
         assert profile_of(parse, f"    provider: x\n    base_url: '{url}'\n").base_url == url
+
+
+def test_deadlines_are_read_with_their_timeouts(parse):
+    timeout = parse("timeout: {deadline: 120, stream_progress: 30, stream_deadline: 3600}").timeout
+    assert (timeout.deadline, timeout.stream_progress, timeout.stream_deadline) == (120.0, 30.0, 3600.0)
+    assert parse("timeout: {deadline: null}").timeout.deadline is None
+
+
+def test_limits_take_sizes_top_level_and_per_profile(parse):
+    from chatpipe.config import LimitsConfig
+
+    assert parse("").limits == LimitsConfig()
+    assert parse("limits: {max_event_bytes: 1MiB}").limits.max_event_bytes == 1024 * 1024
+    profile = profile_of(parse, "    provider: x\n    limits: {max_body_bytes: 20MB}\n")
+    assert profile.limits == LimitsConfig(max_body_bytes=20_000_000)
+
+
+def test_bad_deadline_and_limit_values_name_their_key(fail):
+    assert fail("timeout: {deadline: 0}").path == "timeout.deadline"
+    assert fail("timeout: {stream_progress: nope}").path == "timeout.stream_progress"
+    assert fail("limits: {max_body_bytes: -1}").path == "limits.max_body_bytes"
+    assert "did you mean 'max_event_bytes'" in str(fail("limits: {max_event_byte: 1}"))

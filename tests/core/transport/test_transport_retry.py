@@ -151,3 +151,14 @@ def test_jitter_comes_from_the_policy() -> None:
     retry = machine(RetryPolicy(backoff_base=1.0, jitter=0.5))
     assert retry.answered(503, {}) is Verdict.WAIT
     assert 0.5 <= retry.wait <= 1.5
+
+
+def test_a_retry_whose_wait_would_end_past_the_deadline_is_refused() -> None:
+    from chatpipe._transport._deadline import Deadline
+
+    retry = Retry(POLICY, RETRYABLE, deadline=Deadline(0.3))  # the first wait is 0.5 s
+    assert retry.answered(503, {}) is Verdict.RETURN  # the error response is handed back
+    assert retry.failed(APIConnectionError("refused")) is Verdict.RAISE
+    assert retry.attempt == 0
+    roomy = Retry(POLICY, RETRYABLE, deadline=Deadline(60.0))
+    assert roomy.answered(503, {}) is Verdict.WAIT

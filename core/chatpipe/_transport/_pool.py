@@ -1,0 +1,192 @@
+"""What the transport changes in the HTTP library's connection pool — the one module that reaches into it.
+
+Two things the library does not offer:
+
+* **Deadlines at the socket** (:func:`bound_sockets`): the pool's network backend is wrapped so
+  that every connect, read and write whose timeout is a :class:`~._deadline.Budget` waits at
+  most what is left of the call's deadline, and fails at once with the library's own timeout
+  error once nothing is left. A server trickling one byte a second, or sending keep-alives
+  forever, then ends in a timeout like a silent one.
+* **No reuse after surplus bytes** (:func:`drop_if_surplus`): a response whose server sent more
+  than its ``Content-Length`` leaves those bytes in the connection's parser, where the next
+  response on that connection would be read from them. Such a connection is marked expired,
+  so the pool closes it instead of reusing it.
+
+Both work on httpcore2 and httpcore (the cores of httpx2 and httpx) through attributes their
+pools and streams have had for years; where one is missing, the pool is left as it is (the
+test suite checks both libraries, so a change shows there first).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+from ._deadline import Budget
+
+__all__ = ["bound_sockets", "drop_if_surplus"]
+
+
+def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` for one wait: a :class:`Budget` is shortened to what is left of its deadline."""
+    if type(timeout) is not Budget:
+        return timeout
+    left = timeout.left()
+    if left <= 0:  # the wait would end at once: the library's own timeout error, raised now
+        raise error("the call's deadline has passed")
+    return left
+
+
+class _Stream:
+    """A sync network stream whose waits end with the call's deadline."""
+
+    def __init__(self, stream: Any, core: Any) -> None:
+        self._stream = stream
+        self._core = core
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        data: bytes = self._stream.read(max_bytes, _bounded(timeout, self._core.ReadTimeout))
+        return data
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _bounded(timeout, self._core.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> _Stream:
+        bounded = _bounded(timeout, self._core.ConnectTimeout)
+        return _Stream(self._stream.start_tls(ssl_context, server_hostname, bounded), self._core)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _AsyncStream:
+    """An async network stream whose waits end with the call's deadline."""
+
+    def __init__(self, stream: Any, core: Any) -> None:
+        self._stream = stream
+        self._core = core
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        data: bytes = await self._stream.read(max_bytes, _bounded(timeout, self._core.ReadTimeout))
+        return data
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._stream.write(buffer, _bounded(timeout, self._core.WriteTimeout))
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+    async def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> _AsyncStream:
+        bounded = _bounded(timeout, self._core.ConnectTimeout)
+        return _AsyncStream(await self._stream.start_tls(ssl_context, server_hostname, bounded), self._core)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _Backend:
+    """A sync network backend whose connections end their waits with the call's deadline."""
+
+    def __init__(self, backend: Any, core: Any) -> None:
+        self._backend = backend
+        self._core = core
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> _Stream:
+        bounded = _bounded(timeout, self._core.ConnectTimeout)
+        return _Stream(self._backend.connect_tcp(host, port, bounded, local_address, socket_options), self._core)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> _Stream:
+        bounded = _bounded(timeout, self._core.ConnectTimeout)
+        return _Stream(self._backend.connect_unix_socket(path, bounded, socket_options), self._core)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+class _AsyncBackend:
+    """An async network backend whose connections end their waits with the call's deadline."""
+
+    def __init__(self, backend: Any, core: Any) -> None:
+        self._backend = backend
+        self._core = core
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> _AsyncStream:
+        bounded = _bounded(timeout, self._core.ConnectTimeout)
+        stream = await self._backend.connect_tcp(host, port, bounded, local_address, socket_options)
+        return _AsyncStream(stream, self._core)
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> _AsyncStream:
+        bounded = _bounded(timeout, self._core.ConnectTimeout)
+        return _AsyncStream(await self._backend.connect_unix_socket(path, bounded, socket_options), self._core)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+def bound_sockets(client: Any, *, is_async: bool) -> bool:
+    """Wrap the network backend of every pool of ``client`` (an httpx2/httpx client); True if one was found."""
+    transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
+    wrapped = False
+    for transport in transports:
+        pool: Any = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if backend is None or isinstance(backend, (_Backend, _AsyncBackend)):
+            continue
+        core = sys.modules[type(pool).__module__.partition(".")[0]]
+        pool._network_backend = _AsyncBackend(backend, core) if is_async else _Backend(backend, core)
+        wrapped = True
+    return wrapped
+
+
+_MAX_DEPTH = 6
+
+
+def drop_if_surplus(response: Any) -> bool:
+    """Make sure the connection of ``response`` is not reused if bytes followed its body.
+
+    Call it once the body was read, or when the response is closed. Returns True when bytes
+    are left in the connection's parser: the connection is then marked expired, and the pool
+    closes it (sync or async, its own way) instead of handing it to the next request. A
+    response closed before its end leaves bytes too; its connection is closed anyway.
+    """
+    stream = response.stream
+    for _ in range(_MAX_DEPTH):
+        connection = getattr(stream, "_connection", None)
+        if connection is not None:
+            break
+        stream = getattr(stream, "_stream", None) or getattr(stream, "_httpcore_stream", None)
+        if stream is None:
+            return False
+    else:
+        return False
+    state = getattr(connection, "_h11_state", None)
+    if state is None:  # HTTP/2: frames, no surplus
+        return False
+    if not state.trailing_data[0]:
+        return False
+    connection._expire_at = 0.0  # has_expired() is now true: the pool closes it before any reuse
+    return True
