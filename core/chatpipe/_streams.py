@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from ._accumulate import StreamAccumulator
-from .errors import ProtocolError, ProviderError
+from .errors import ProtocolError, ProviderError, _detached
 from .http import HttpRequest, HttpResponse
 from .models import ChatChunk, ChatRequest, ChatResponse
 from .secrets import scrub
@@ -127,7 +127,12 @@ class _StreamBase(Generic[_Chunks]):
             yield chunk
 
     def _failed(self, error: ProviderError) -> ProviderError:
-        """``error`` carrying what arrived before it (``partial_text``, ``partial_reasoning``)."""
+        """``error`` carrying what arrived before it (``partial_text``, ``partial_reasoning``), detached.
+
+        Detached: without the internal exception it was raised while handling (see
+        :func:`~chatpipe.errors._detached`).
+        """
+        _detached(error)
         accumulator = self._accumulator
         if not error.partial_text and accumulator.partial_text:
             error.partial_text = accumulator.partial_text

@@ -176,6 +176,18 @@ class ProviderError(ChatpipeError):
         return (_rebuild, (type(self), self.__dict__.copy()))
 
 
+def _detached(error: ProviderError) -> ProviderError:
+    """``error`` without its ``__context__``: the internal exception it was raised while handling.
+
+    An adapter raises its typed error inside ``except`` blocks whose exceptions hold what it
+    was parsing (a decoder's error keeps the whole body, an ``ErrorInBody`` its envelope),
+    key and all. The pipeline detaches every error before it reaches the caller; ``__cause__``,
+    set on purpose, stays.
+    """
+    error.__context__ = None
+    return error
+
+
 def _rebuild(cls: type[ProviderError], state: dict[str, Any]) -> ProviderError:
     error = cls.__new__(cls)
     error.__dict__.update(state)

@@ -55,7 +55,8 @@ The OpenAI-compatible base (:mod:`chatpipe.openai_compat`)
     :func:`audio_url_to_input_audio`.
 
 Vendor helpers, for adapters of any API (:mod:`chatpipe.vendor`)
-    :func:`decode_json`, :func:`json_or_none`, :class:`MalformedPayload`, :class:`ErrorInBody`;
+    :func:`decode_json`, :func:`json_or_none`, :func:`loads_json`, :class:`MalformedPayload`,
+    :class:`ErrorInBody`;
     :class:`ErrorDetails`,
     :func:`error_details`, :func:`details_from_json`, :func:`make_error`,
     :func:`protocol_error`, :func:`auth_hint`, :func:`retry_after`, :func:`truncate`,
@@ -157,6 +158,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "details_from_json",
         "error_details",
         "json_or_none",
+        "loads_json",
         "has_version_segment",
         "join_url",
         "make_error",
@@ -269,6 +271,7 @@ __all__ = [
     "join_url",
     "json_or_none",
     "lazy_attributes",
+    "loads_json",
     "make_error",
     "merge_headers",
     "merge_messages",
@@ -385,6 +388,7 @@ if TYPE_CHECKING:
         has_version_segment,
         join_url,
         json_or_none,
+        loads_json,
         make_error,
         normalise_base_url,
         normalise_finish_reason,

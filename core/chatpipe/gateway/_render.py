@@ -29,11 +29,20 @@ DONE = b"data: [DONE]\n\n"
 
 
 def encode_json(obj: Any) -> bytes:
-    """Compact UTF-8 standard JSON; a non-finite float anywhere in ``obj`` becomes ``null``."""
+    """Compact UTF-8 standard JSON; a non-finite float anywhere in ``obj`` becomes ``null``.
+
+    A reply nested too deeply to encode raises a 502 :class:`~._errors.GatewayError` (the
+    vendor sent it; ``RecursionError`` never escapes).
+    """
     try:
-        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except ValueError:  # a non-finite float: rare, so the copy is paid only then
-        text = json.dumps(_finite(obj), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        try:
+            text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        except ValueError:  # a non-finite float: rare, so the copy is paid only then
+            text = json.dumps(_finite(obj), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except RecursionError:
+        text = ""
+    if not text:
+        raise GatewayError(502, "the vendor's reply is nested too deeply to send on as JSON", type="api_error")
     return text.encode("utf-8")
 
 

@@ -10,7 +10,6 @@ Every problem raises :class:`~.GatewayError` 400 naming the field (``param``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +17,7 @@ import attrs
 
 from ..errors import InvalidRequestError
 from ..models import Message, Tool
+from ..vendor import loads_json
 from ..wire import messages_from_dicts, tools_from_dicts
 from ._errors import GatewayError
 
@@ -49,12 +49,15 @@ def _bad(message: str, param: str | None = None) -> GatewayError:
 def _decode(body: bytes) -> dict[str, Any]:
     if not body.strip():
         raise _bad("the request body is empty; send a JSON object with 'model' and 'messages'")
+    problem = None
     try:
-        data = json.loads(body)
+        data = loads_json(body)
     except UnicodeDecodeError:
-        raise _bad("the request body is not UTF-8 text; send JSON encoded as UTF-8") from None
+        problem = "the request body is not UTF-8 text; send JSON encoded as UTF-8"
     except ValueError as exc:
-        raise _bad(f"the request body is not valid JSON ({exc.args[0] if exc.args else exc})") from None
+        problem = f"the request body is not valid JSON ({exc.args[0] if exc.args else exc})"
+    if problem is not None:  # raised outside the except: the decoder's error holds the whole body
+        raise _bad(problem)
     if not isinstance(data, dict):
         raise _bad(f"the request body must be a JSON object, got a JSON {type(data).__name__}")
     return data

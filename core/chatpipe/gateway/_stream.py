@@ -3,7 +3,8 @@
 The endpoint has already read the first chunk (so an upstream failure before any output is
 answered with its real HTTP status, never a 200); :class:`SSEResponse` sends the headers,
 that chunk, and the rest of the stream, watching for the client leaving and for the
-request deadline. An upstream failure mid-stream becomes one error frame.
+request deadline. Any failure mid-stream — upstream, a chunk that cannot be encoded, the
+deadline — becomes one error frame and ends the stream without ``[DONE]``.
 """
 
 from __future__ import annotations
@@ -88,16 +89,23 @@ class SSEResponse:
         except ChatpipeError as exc:
             error = self._map_error(exc)
             _log.warning("stream failed after it started: %s", error.message)
-            await self._body(send, renderer.error(error), more=False)
-            return
+        except GatewayError as exc:  # a chunk that cannot be sent on (see encode_json)
+            error = exc
+            _log.warning("stream failed after it started: %s", error.message)
         except TimeoutError:
             error = GatewayError(
                 504, "the request took longer than serve.request_timeout", type="timeout", code="request_timeout"
             )
-            await self._body(send, renderer.error(error), more=False)
+        except ClientDisconnected:
+            raise
+        except Exception:  # a bug, not a vendor fault: the client still gets an end, never a silent cut
+            _log.exception("unexpected gateway failure mid-stream")
+            error = GatewayError(500, "internal gateway error; see the server log", type="server_error")
+        else:
+            try:
+                usage = self._stream.response.usage
+            except RuntimeError:
+                usage = None
+            await self._body(send, renderer.finish(usage), more=False)
             return
-        try:
-            usage = self._stream.response.usage
-        except RuntimeError:
-            usage = None
-        await self._body(send, renderer.finish(usage), more=False)
+        await self._body(send, renderer.error(error), more=False)

@@ -10,7 +10,6 @@ nothing else ever shows them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -94,8 +93,10 @@ class HttpResponse:
         return self.content.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
-        """The body parsed as JSON. Raises ``ValueError`` on invalid JSON (adapters map it)."""
-        return json.loads(self.content)
+        """The body parsed as JSON. Raises ``ValueError`` for invalid or too deeply nested JSON (adapters map it)."""
+        from ..vendor._json import loads_json  # the vendor helpers import this module
+
+        return loads_json(self.content)
 
     @property
     def request_id(self) -> str | None:

@@ -10,7 +10,10 @@ Usage contract: usage figures are *cumulative*. Each chunk carries the usage obj
 sent with, so a consumer must take the **last** usage seen, never sum them (that is what
 :class:`~chatpipe._accumulate.StreamAccumulator` does).
 
-A stream may end without ``[DONE]`` (Perplexity); :meth:`finish` accepts that. An
+A stream is complete when it sent ``data: [DONE]`` or a ``finish_reason`` (Perplexity omits
+``[DONE]``; that is accepted). One that ends without either was cut short, however cleanly
+its body ended: :meth:`finish` raises :class:`~chatpipe.errors.ProtocolError` (the stream
+keeps the text received on it). An
 ``{"error": ...}`` payload or an ``event: error`` inside the 200 stream raises the typed
 API error; data that is not JSON raises :class:`~chatpipe.errors.ProtocolError`.
 """
@@ -31,7 +34,7 @@ from ..errors import APIStatusError, ProtocolError
 from ..http import SSEEvent
 from ..models import ChatChunk, FinishReason, ToolCallDelta
 from ..provider import StreamParser
-from ..vendor import FINISH_REASONS, MalformedPayload, normalise_finish_reason
+from ..vendor import FINISH_REASONS, MalformedPayload, json_or_none, normalise_finish_reason
 from ._response import parse_usage
 
 __all__ = ["OpenAIStreamParser"]
@@ -44,6 +47,7 @@ ProtocolFactory = Callable[[str, str], ProtocolError]
 
 
 _DECODER = json.JSONDecoder()
+_INVALID: Any = object()
 
 
 class OpenAIStreamParser(StreamParser):
@@ -62,6 +66,7 @@ class OpenAIStreamParser(StreamParser):
         finish_table: Mapping[str, FinishReason] = FINISH_REASONS,
     ) -> None:
         self.done = False
+        self._finished = False  # a finish_reason arrived
         self._make_error = make_error
         self._make_protocol_error = make_protocol_error
         self._finish_table = finish_table
@@ -75,19 +80,18 @@ class OpenAIStreamParser(StreamParser):
             self.done = True
             return ()
         if event.event == "error":
-            try:
-                payload: Any = json.loads(data)
-            except ValueError:
-                payload = data
+            payload = json_or_none(data)
             raise self._make_error(payload if isinstance(payload, Mapping) else data)
         try:
             decoded, end = _DECODER.raw_decode(data)  # json.loads without its extra checks: data is stripped
             if end != len(data):
-                decoded = json.loads(data)  # raises the "extra data" error
-        except ValueError:
+                decoded = _INVALID  # extra data after the JSON
+        except (ValueError, RecursionError):
+            decoded = _INVALID
+        if decoded is _INVALID:  # raised outside the except: the decoder's error holds the raw event
             if event.event not in _DATA_EVENTS:
                 return ()  # an unknown named event carrying text: not ours to interpret
-            raise self._make_protocol_error("a stream event is not valid JSON", data) from None
+            raise self._make_protocol_error("a stream event is not valid JSON", data)
         if type(decoded) is not dict and not isinstance(decoded, Mapping):  # dict first: the ABC check is slower
             raise self._make_protocol_error(f"a stream event is a JSON {type(decoded).__name__}, not an object", data)
         if "error" in decoded and not decoded.get("choices"):
@@ -96,6 +100,15 @@ class OpenAIStreamParser(StreamParser):
             return self._chunks(decoded)
         except MalformedPayload as exc:
             raise self._make_protocol_error(str(exc), data) from None
+
+    def finish(self) -> Iterable[ChatChunk]:
+        """The body ended: nothing is pending, but a stream without ``[DONE]`` or a finish reason was cut."""
+        if not (self.done or self._finished):
+            raise self._make_protocol_error(
+                "the stream ended without a finish reason or [DONE]: it was cut short (the text received is kept)",
+                "",
+            )
+        return ()
 
     def _chunks(self, data: Mapping[str, Any]) -> list[ChatChunk]:
         chunk_id = data.get("id")
@@ -155,7 +168,11 @@ class OpenAIStreamParser(StreamParser):
         tool_calls = delta.get("tool_calls")
         calls = () if tool_calls is None else _tool_call_deltas(tool_calls, position)
         raw_finish = data.get("finish_reason")
-        finish, raw = (None, None) if raw_finish is None else normalise_finish_reason(raw_finish, self._finish_table)
+        if raw_finish is None:
+            finish = raw = None
+        else:
+            finish, raw = normalise_finish_reason(raw_finish, self._finish_table)
+            self._finished = True
         if not (text or reasoning or calls or role or raw):
             return None
         return ChatChunk(

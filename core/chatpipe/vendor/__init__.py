@@ -1,6 +1,7 @@
 """Helpers every vendor adapter shares, whatever API it speaks (pure, no I/O).
 
-* JSON bodies: :func:`decode_json`; :class:`MalformedPayload`, the one signal a parser raises
+* JSON bodies: :func:`decode_json`; :func:`loads_json` (``json.loads`` whose every failure is a
+  ``ValueError``, too-deep nesting included); :class:`MalformedPayload`, the one signal a parser raises
   for a body or event of the wrong shape, and :class:`ErrorInBody`, for a 2xx body that is an
   error envelope (the adapter turns each into its error);
 * errors: :class:`ErrorDetails` read from a body by :func:`error_details` (any response) or
@@ -27,7 +28,7 @@ from ._errors import (
     truncate,
 )
 from ._finish import FINISH_REASONS, normalise_finish_reason
-from ._json import ErrorInBody, MalformedPayload, decode_json, json_or_none
+from ._json import ErrorInBody, MalformedPayload, decode_json, json_or_none, loads_json
 from ._options import check_options
 from ._retry_after import retry_after
 from ._urls import has_version_segment, join_url, normalise_base_url
@@ -46,6 +47,7 @@ __all__ = [
     "has_version_segment",
     "join_url",
     "json_or_none",
+    "loads_json",
     "make_error",
     "normalise_base_url",
     "normalise_finish_reason",

@@ -11,7 +11,21 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ErrorInBody", "MalformedPayload", "decode_json", "json_or_none"]
+__all__ = ["ErrorInBody", "MalformedPayload", "decode_json", "json_or_none", "loads_json"]
+
+
+def loads_json(text: str | bytes) -> Any:
+    """``json.loads`` for text from outside (a vendor, a client): every failure is a ``ValueError``.
+
+    JSON nested too deeply for the parser (``[[[[...`` a hundred thousand times) raises
+    ``RecursionError`` in ``json.loads``; here it is a ``ValueError`` saying so, like any other
+    invalid JSON, so each caller's mapping to its typed error covers it.
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        problem = "JSON nested too deeply to decode"
+    raise ValueError(problem)
 
 
 class MalformedPayload(Exception):
@@ -40,15 +54,16 @@ def decode_json(content: bytes | str) -> Any:
         value, end = _DECODER.raw_decode(text)  # the common case: nothing around the JSON
         if end == len(text):
             return value
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     text = text.strip()
     if not text:
         raise MalformedPayload("the body was empty")
     try:
-        return json.loads(text)
+        return loads_json(text)
     except ValueError as exc:
-        raise MalformedPayload(f"the body is not valid JSON ({exc.args[0] if exc.args else exc})") from None
+        problem = f"the body is not valid JSON ({exc.args[0] if exc.args else exc})"
+    raise MalformedPayload(problem)  # outside the except: the decoder's error (holding the body) is no __context__
 
 
 def json_or_none(text: str | bytes) -> Any:
@@ -59,5 +74,5 @@ def json_or_none(text: str | bytes) -> Any:
     """
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None

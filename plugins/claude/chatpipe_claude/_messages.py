@@ -48,12 +48,11 @@ decisions. It runs inside request building, after the user's converter chain. St
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-from chatpipe.plugin import InvalidRequestError, Message, ToolCall, fold_tool_call, name_prefix
+from chatpipe.plugin import InvalidRequestError, Message, ToolCall, fold_tool_call, loads_json, name_prefix
 
 from ._content import MEDIA_BLOCK_TYPES, content_blocks, text_block
 
@@ -83,19 +82,24 @@ class Conversation:
     messages: list[dict[str, Any]]
 
 
+_INVALID: Any = object()
+
+
 def tool_input(call: ToolCall, where: str) -> dict[str, Any]:
     """A tool call's ``arguments`` parsed into the JSON object Claude expects (``""`` is ``{}``)."""
     text = call.function.arguments
     if not text.strip():
         return {}
     try:
-        value = json.loads(text)
+        value = loads_json(text)
     except ValueError:
+        value = _INVALID
+    if value is _INVALID:  # raised outside the except: the decoder's error holds the arguments
         raise InvalidRequestError(
             f"the arguments of tool call {call.id!r} are not valid JSON ({text[:60]!r}); "
             "Claude needs them as a JSON object",
             where=where,
-        ) from None
+        )
     if not isinstance(value, dict):
         raise InvalidRequestError(
             f"the arguments of tool call {call.id!r} must be a JSON object, got {type(value).__name__}", where=where

@@ -43,11 +43,14 @@ from chatpipe.plugin import (
     SSEEvent,
     StreamParser,
     ToolCallDelta,
+    loads_json,
 )
 
 from ._response import THINKING_TYPES, finish_reason, parse_usage
 
 __all__ = ["ClaudeStreamParser"]
+
+_INVALID: Any = object()  # what failed to decode (so the error is raised outside the except block)
 
 ErrorFactory = Callable[[Mapping[str, Any] | str], APIStatusError]
 ProtocolFactory = Callable[[str, str], ProtocolError]
@@ -88,11 +91,13 @@ class ClaudeStreamParser(StreamParser):
         if self.done or not data or event.event == "ping":
             return ()
         try:
-            payload: Any = json.loads(data)
+            payload: Any = loads_json(data)
         except ValueError:
+            payload = _INVALID
+        if payload is _INVALID:  # raised outside the except: the decoder's error holds the raw event
             if event.event == "error":
-                raise self._make_error(data) from None
-            raise self._protocol("a stream event is not valid JSON", data) from None
+                raise self._make_error(data)
+            raise self._protocol("a stream event is not valid JSON", data)
         if not isinstance(payload, Mapping):
             raise self._protocol("a stream event should be a JSON object", data)
         kind = payload["type"] if isinstance(payload.get("type"), str) else event.event
@@ -190,9 +195,11 @@ class ClaudeStreamParser(StreamParser):
         block = dict(state.data)
         if state.json_parts:
             try:
-                block["input"] = json.loads("".join(state.json_parts))
+                block["input"] = loads_json("".join(state.json_parts))
             except ValueError:
-                raise MalformedPayload(f"the input of a {state.kind} block is not valid JSON") from None
+                block["input"] = _INVALID
+            if block["input"] is _INVALID:
+                raise MalformedPayload(f"the input of a {state.kind} block is not valid JSON")
         self._kept[key].append(block)
         return [ChatChunk(message_extra={key: list(self._kept[key])})]
 

@@ -35,6 +35,7 @@ from chatpipe.plugin import (
     SSEEvent,
     StreamParser,
     ToolCallDelta,
+    loads_json,
     normalise_finish_reason,
 )
 
@@ -103,9 +104,11 @@ class CohereStreamParser(StreamParser):
             self.done = True
             return ()
         try:
-            decoded = json.loads(data)
+            decoded = loads_json(data)
         except ValueError:
-            raise self._make_protocol_error("a stream event is not valid JSON", data) from None
+            decoded = None  # not an object: reported below, outside the except (its error holds the event)
+        if decoded is None and data != "null":
+            raise self._make_protocol_error("a stream event is not valid JSON", data)
         if not isinstance(decoded, Mapping):
             raise self._make_protocol_error(f"a stream event is a JSON {type(decoded).__name__}, not an object", data)
         kind = decoded.get("type")

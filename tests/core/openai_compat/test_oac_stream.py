@@ -264,3 +264,19 @@ def test_accumulator_puts_message_extra_on_the_message() -> None:
     response = acc.response()
     assert response.message.extra == {"thinking_blocks": [{"type": "thinking", "signature": "s1"}], "other": 1}
     assert response.extra == {"citations": ["u"]}
+
+
+def test_a_stream_with_a_finish_reason_but_no_done_is_complete(provider: Any) -> None:
+    _, reply, done = run(provider, TEXT_STREAM[:-1])
+    assert not done and reply.text == "Hello!" and reply.finish_reason == "stop"
+
+
+def test_a_stream_that_ends_without_finish_reason_or_done_was_cut(provider: Any) -> None:
+    with pytest.raises(ProtocolError, match="without a finish reason or \\[DONE\\]"):
+        run(provider, TEXT_STREAM[:3])
+
+
+def test_a_stream_event_nested_too_deeply_is_a_protocol_error(provider: Any) -> None:
+    parser = provider.stream_parser(REQUEST)
+    with pytest.raises(ProtocolError, match="not valid JSON"):
+        list(parser.feed(event("[" * 100_000)))

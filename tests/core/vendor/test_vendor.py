@@ -65,3 +65,20 @@ def test_json_or_none_decodes_json_and_gives_none_for_anything_else(text: str | 
     from chatpipe.vendor import json_or_none
 
     assert json_or_none(text) == expected
+
+
+def test_loads_json_makes_too_deep_nesting_a_value_error() -> None:
+    from chatpipe.vendor import json_or_none, loads_json
+
+    with pytest.raises(ValueError, match="nested too deeply"):
+        loads_json("[" * 100_000)
+    assert json_or_none("[" * 100_000) is None
+    with pytest.raises(MalformedPayload, match="nested too deeply"):
+        decode_json(b"[" * 100_000)
+    assert loads_json('{"a": [1]}') == {"a": [1]}
+
+
+def test_a_malformed_body_error_does_not_keep_the_decoder_error_holding_the_body() -> None:
+    with pytest.raises(MalformedPayload) as info:
+        decode_json(b'{"key": "sk-secret-in-a-broken-body"')
+    assert info.value.__context__ is None and info.value.__cause__ is None
