@@ -20,7 +20,7 @@ from typing import Any
 
 from chatpipe import Pipeline
 from chatpipe._accumulate import StreamAccumulator
-from chatpipe._transport import RetryPolicy, Timeouts, Transport
+from chatpipe._transport import RetryPolicy, Transport
 from chatpipe.http import SSEEvent
 from chatpipe.models import ChatRequest, ChatResponse
 from chatpipe.provider import Provider
@@ -164,8 +164,11 @@ def make_pipeline(
     }
     pipe = Pipeline(family.provider, **options)
     if sleeps is not None:
+        own = pipe.transport  # the one the pipeline builds from its settings: keep its timeouts and limits
+        assert isinstance(own, Transport)
         pipe._transport = Transport(
-            timeouts=Timeouts(connect=connect, read=read),
+            timeouts=own.timeouts,
+            limits=own.limits,
             retry=RetryPolicy(max_retries=max_retries, jitter=0.0),
             provider=pipe.provider_class.info.name,
             secrets=pipe.adapter.secrets(),
@@ -195,6 +198,38 @@ def call(pipe: Pipeline, mode: str, messages: list[dict[str, Any]] | None = None
             await pipe.aclose()
 
     return asyncio.run(run())
+
+
+def reachable(error: BaseException, *, limit: int = 5000) -> str:
+    """The text of every object reachable from ``error``: what a caller could dig out of it.
+
+    Walked: exceptions (``__cause__``, ``__context__``, ``args``, attributes), and containers
+    and objects (``__dict__``, ``__slots__``) inside them; strings and bytes are collected.
+    Tracebacks are not walked (their frames hold the caller's own locals, the key among them).
+    """
+    texts: list[str] = []
+    seen: set[int] = set()
+    todo: list[Any] = [error]
+    while todo and len(seen) < limit:
+        item = todo.pop()
+        if item is None or id(item) in seen or isinstance(item, (int, float, bool, type)):
+            continue
+        seen.add(id(item))
+        if isinstance(item, (str, bytes)):
+            texts.append(item if isinstance(item, str) else item.decode("utf-8", "replace"))
+            continue
+        if isinstance(item, BaseException):
+            texts.append(f"{item!s} {item!r}")
+            todo += [item.__cause__, item.__context__, *item.args]
+        if isinstance(item, dict):
+            todo += [*item.keys(), *item.values()]
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            todo += list(item)
+        for name in getattr(type(item), "__slots__", ()):
+            todo.append(getattr(item, name, None))
+        if hasattr(item, "__dict__") and not callable(item):
+            todo.append(vars(item))
+    return "\n".join(texts)
 
 
 def parse_events(adapter: Provider, events: list[SSEEvent], provider: str) -> ChatResponse:

@@ -5,9 +5,9 @@ Usage (from the repository root)::
     .venv/bin/python tests/reliability/rel_report.py            # run, then write the page
     .venv/bin/python tests/reliability/rel_report.py --check    # run; exit 1 if any cell failed
 
-The fault table comes from ``rel_faults.FAULTS`` (what is injected, what is promised) and
-the outcome of every (fault, family, mode) cell of the run; the other checks are summarised
-per test file.
+The fault table comes from ``rel_faults.FAULTS`` and the hostile-server table from
+``rel_hostile.HOSTILE`` (what is injected, what is promised), each with the outcome of every
+(fault, family, mode) cell of the run; the other checks are summarised per test file.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
-from rel_faults import FAULTS  # noqa: E402
+from rel_faults import FAULTS, Fault  # noqa: E402
 from rel_harness import FAMILIES  # noqa: E402
+from rel_hostile import HOSTILE  # noqa: E402
 
 OTHER = {
     "test_fuzz.py": "Fuzzing (hypothesis, bounded): payloads through every parser, messages through every converter "
@@ -64,8 +65,25 @@ def outcomes(xml: Path) -> dict[str, dict[str, str]]:
     return result
 
 
+def table(faults: list[Fault], results: dict[str, str], test: str) -> list[str]:
+    """One Markdown row per fault: what is injected, what is promised, passed modes per family."""
+    families = [f.name for f in FAMILIES]
+    lines = [
+        "| Fault | Injected | Expected outcome | " + " | ".join(families) + " |",
+        "|---|---|---|" + "---|" * len(families),
+    ]
+    for fault in faults:
+        cells = []
+        for family in families:
+            states = [results.get(f"{test}[{fault.id}-{family}-{mode}]", "not run") for mode in fault.modes]
+            passed = states.count("passed")
+            mark = "✅" if passed == len(states) else "❌"
+            cells.append(f"{mark} {passed}/{len(states)}")
+        lines.append(f"| `{fault.id}` | {fault.injected} | {fault.expected} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def render(results: dict[str, dict[str, str]], seconds: float) -> str:
-    matrix = results.get("test_fault_matrix.py", {})
     families = [f.name for f in FAMILIES]
     lines = [
         "# Reliability: fault matrix and results",
@@ -87,22 +105,28 @@ def render(results: dict[str, dict[str, str]], seconds: float) -> str:
         "Families: " + ", ".join(f"`{name}`" for name in families) + ". A family is a wire format given by a "
         "`VendorSimulator`; add one in `tests/reliability/rel_harness.py`.",
         "",
-        "| Fault | Injected | Expected outcome | " + " | ".join(families) + " |",
-        "|---|---|---|" + "---|" * len(families),
-    ]
-    for fault in FAULTS:
-        cells = []
-        for family in families:
-            states = [matrix.get(f"test_fault[{fault.id}-{family}-{mode}]", "not run") for mode in fault.modes]
-            passed = states.count("passed")
-            mark = "✅" if passed == len(states) else "❌"
-            cells.append(f"{mark} {passed}/{len(states)}")
-        lines.append(f"| `{fault.id}` | {fault.injected} | {fault.expected} | " + " | ".join(cells) + " |")
-    lines += [
+        *table(FAULTS, results.get("test_fault_matrix.py", {}), "test_fault"),
         "",
         "Cells show passed modes / modes run (stream-only faults run in the two stream modes). The test for a "
         "cell is `tests/reliability/test_fault_matrix.py::test_fault[<fault>-<family>-<mode>]`; the check "
         "itself is the function registered under the fault id in `tests/reliability/rel_faults.py`.",
+        "",
+        "## Hostile servers",
+        "",
+        "A server that chooses every byte (`FakeResponse.script`: exact bytes, waits between them, keep-alives "
+        "repeated forever, a connection kept open after a malformed answer). Every cell must end within 6 s in "
+        "the promised typed error (or the correct reply), with the text received kept on streams and no object "
+        "reachable from the error — its chain, arguments, attributes — holding the key. The limits used: "
+        "`deadline` 1 s, `stream_progress` 1 s, and small `limits` where a row says so; the defaults are in "
+        "[configuration](configuration.md#timeouts-timeoutconfig).",
+        "",
+        *table(HOSTILE, results.get("test_hostile.py", {}), "test_hostile"),
+        "",
+        "The test for a cell is `tests/reliability/test_hostile.py::test_hostile[<fault>-<family>-<mode>]`, its "
+        "check the function registered under the fault id in `tests/reliability/rel_hostile.py`. The gateway in "
+        "front of such servers is covered by `tests/core/gateway/test_gateway_hostile.py` (error frames, never "
+        "`[DONE]`, after a cut stream or keep-alives only; 502 for a reply nested too deep; 400 for such a "
+        "request).",
         "",
         "## Other checks",
         "",
@@ -139,6 +163,27 @@ NOTES = [
     "* **Known limit:** `Pipeline.aclose()` also closes the *sync* pool; calling it while other threads are "
     "streaming through the same pipeline cuts their streams (`APIConnectionError`). Close a shared pipeline "
     "once all its users are done.",
+    "* **A complete OpenAI-compatible stream** is one that sent `data: [DONE]` or a `finish_reason`. One that "
+    "ends cleanly without either (close-delimited, or a `Content-Length` ending at an event boundary) was cut: "
+    "`ProtocolError` with the text received, as Claude and Cohere streams without their end event already "
+    "were; the gateway ends such a stream with an error frame, never `[DONE]`. Servers sending a finish "
+    "reason but no `[DONE]` (Perplexity) stay accepted.",
+    "* **Deadlines at the socket:** every connect, read and write waits at most what is left of the call's "
+    "deadline (`timeout.deadline`, 600 s by default, for a non-streaming call and its retries; "
+    "`timeout.stream_progress` without progress and the optional `timeout.stream_deadline` for a stream; "
+    "`deadline=` on any call). A trickle of bytes or keep-alives no longer holds a call open; no retry waits "
+    "past the deadline. SSE comments, blank lines and `ping` events are keep-alives, not progress.",
+    "* **Size limits:** one event over `limits.max_event_bytes` (16 MiB) or a body over "
+    "`limits.max_body_bytes` (256 MiB, checked against a declared `Content-Length` first) is a "
+    "`ProtocolError` naming the setting. SSE line assembly is linear (a 32 MB line decodes in a fraction of a "
+    "second; `benchmarks/bench_hostile.py`).",
+    "* **Surplus bytes:** a connection whose server sent more than its `Content-Length` is dropped from the "
+    "pool, so the next call does not read the leftovers (`chatpipe/_transport/_pool.py`).",
+    "* **JSON nested 100,000 deep** is a `ProtocolError` (or the status's error for an error body), never a "
+    "`RecursionError`, in every decoder: vendor bodies, stream events, gateway requests (400), config.",
+    "* **Nothing secret reachable from an error:** the pipeline detaches the adapter's internal exception "
+    "(`__context__`) from every error it raises, and a transport error's `__cause__` is a bare copy of the "
+    "HTTP library's exception (type and message, without the request and its headers).",
     "* **Duplicated / out-of-order stream events** cannot be detected in the OpenAI format (events carry no "
     "sequence number): the reply is exactly what the adapter makes of the events received, nothing dropped or "
     "invented; the test compares the network result with an offline parse of the same events.",

@@ -3,7 +3,9 @@
 The fake server echoes the Authorization header back inside its error bodies (as some
 proxies do), so scrubbing is tested, not just "the key was never put there". Checked: CLI
 stdout/stderr in every mode (with and without --verbose), ``explain``, DEBUG logs, exception
-messages and reprs; the key file is 0600 and a looser one is refused.
+messages and reprs, and every object reachable from a raised error (its ``__cause__`` /
+``__context__`` chain, arguments and attributes: ``rel_harness.reachable``); the key file is
+0600 and a looser one is refused.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pytest
 from chatpipe.errors import ConfigError, NotFoundError, ProviderError
 from chatpipe.keys import KeyStore
 from chatpipe.testing import FakeResponse, FakeServer, RecordedRequest
-from rel_harness import CONVERSATION, KEY, MODES, Family, call, make_pipeline
+from rel_harness import CONVERSATION, KEY, MODES, Family, call, make_pipeline, reachable
 
 CHATPIPE = str(Path(sys.executable).parent / "chatpipe")
 FRAGMENTS = (KEY, KEY[8:24], KEY[-12:])  # the key, and pieces long enough to identify it
@@ -37,18 +39,6 @@ PASSWORD = "hunter2-in-the-base-url"
 
 def with_password(url: str) -> str:
     return url.replace("://", f"://alice:{PASSWORD}@", 1)
-
-
-def chain_text(error: BaseException) -> str:
-    """The str and repr of ``error`` and of every exception reachable by ``__cause__`` / ``__context__``."""
-    seen: list[BaseException] = []
-    todo: list[BaseException | None] = [error]
-    while todo:
-        item = todo.pop()
-        if item is not None and all(item is not s for s in seen):
-            seen.append(item)
-            todo += [item.__cause__, item.__context__]
-    return "\n".join(f"{e!s} {e!r} {vars(e)!r}" for e in seen)
 
 
 def echoing_server(server: FakeServer, family: Family, status: int) -> None:
@@ -71,7 +61,7 @@ def test_errors_never_show_the_key(family: Family, server: FakeServer, mode: str
     error = info.value
     assert server.requests, "the request was not sent"
     for text, where in ((str(error), "str"), (repr(error), "repr"), (error.body or "", "body"),
-                        (repr(error.__dict__), "attributes"), (repr(error.__cause__), "cause")):  # fmt: skip
+                        (reachable(error), "an object reachable from the error")):  # fmt: skip
         assert_clean(text, where)
     assert_clean(repr(pipe) + repr(pipe.adapter) + repr(pipe.adapter.settings) + repr(pipe.transport), "reprs")
 
@@ -85,7 +75,7 @@ def test_a_password_in_the_base_url_never_shows(
     with pytest.raises(NotFoundError) as info:
         call(pipe, mode)
     assert server.requests, "the request was not sent"
-    text = chain_text(info.value)
+    text = reachable(info.value)
     assert PASSWORD not in text
     if family.provider in ("custom", "openai", "claude"):  # their 404 hint names the base URL, without userinfo
         assert f"base URL ({family.simulator.base_url(server.url)}" in str(info.value)
