@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .._shown import shown
 from ..errors import ChatpipeError
 from ._connection import ClientDisconnected, DisconnectGuard, read_body
 from ._errors import GatewayError, error_body, from_chatpipe_error
@@ -203,7 +204,8 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
     message = (
-        f"no route {request.method} {request.url.path}; this gateway serves /v1/chat/completions, /v1/models, /health"
+        f"no route {request.method} {shown(request.url.path)}; "
+        "this gateway serves /v1/chat/completions, /v1/models, /health"
         if exc.status_code in (404, 405)
         else str(exc.detail)
     )

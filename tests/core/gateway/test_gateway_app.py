@@ -114,6 +114,39 @@ def test_unknown_model_and_bad_request(make_client):
     assert error["param"] == "messages[0].role"
 
 
+def test_fifteen_megabyte_model_is_a_small_400(make_client, vendor):
+    client = make_client()
+    model = "gtp" + "x" * 15_000_000
+    response = client.post("/v1/chat/completions", json={**HELLO, "model": model})
+    error = assert_openai_error(response, 400)
+    assert len(response.content) < 2048
+    assert error["param"] == "model"
+    assert f"model names are at most 256 characters; got {len(model)}" in error["message"]
+    assert "Did you mean" not in error["message"]
+    assert vendor.requests == []
+    assert client.get("/health").status_code == 200
+
+
+def test_over_long_model_in_the_models_path_is_a_small_400(make_client):
+    response = make_client().get("/v1/models/gpt/" + "m" * 300)
+    error = assert_openai_error(response, 400)
+    assert "at most 256 characters; got 304" in error["message"]
+    assert len(response.content) < 2048
+
+
+def test_unknown_model_keeps_its_did_you_mean(make_client):
+    error = assert_openai_error(make_client().post("/v1/chat/completions", json={**HELLO, "model": "gtp"}), 404)
+    assert error["code"] == "model_not_found"
+    assert "Did you mean 'gpt'?" in error["message"]
+
+
+def test_unknown_path_is_quoted_cut(make_client):
+    response = make_client().get("/" + "p" * 5000)
+    error = assert_openai_error(response, 404)
+    assert "'/" + "p" * 99 + "'…" in error["message"]
+    assert len(response.content) < 2048
+
+
 @pytest.mark.parametrize("stream", [False, True])
 def test_unknown_role_is_400_before_any_vendor_call(make_client, vendor, stream):
     messages = [{"role": "user", "content": "hi"}, {"role": "bogus", "content": "x"}]
