@@ -157,6 +157,16 @@ def test_unknown_role_is_400_before_any_vendor_call(make_client, vendor, stream)
     assert vendor.requests == []
 
 
+def test_huge_unknown_role_is_a_small_400(make_client, vendor):
+    messages = [{"role": "usr" + "x" * 15_000_000, "content": "x"}]
+    response = make_client().post("/v1/chat/completions", json={**HELLO, "messages": messages})
+    error = assert_openai_error(response, 400)
+    assert error["param"] == "messages[0].role"
+    assert "'usr" + "x" * 97 + "'…" in error["message"]
+    assert len(response.content) < 2048
+    assert vendor.requests == []
+
+
 def test_folding_converter_with_tools_is_400(make_client, vendor):
     folded = "  folded: {provider: openai, base_url: 'http://127.0.0.1:9', converters: [strict]}"
     client = make_client(extra_profiles=folded)
