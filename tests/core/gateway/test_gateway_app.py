@@ -264,3 +264,67 @@ def test_importing_chatpipe_does_not_import_starlette():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False False"
+
+
+# --- an open gateway (no serve.keys) answers its own machine only ------------------------------
+
+REMOTE = ("203.0.113.5", 1234)
+OPEN_FIX = "set serve.keys"
+ALLOW_FIX = "serve.allow_unauthenticated: true"
+
+
+def assert_refused_open(response):
+    error = assert_openai_error(response, 403)
+    assert (error["type"], error["code"]) == ("permission_error", "unauthenticated_gateway")
+    assert OPEN_FIX in error["message"]
+    assert ALLOW_FIX in error["message"]
+    return error
+
+
+def test_open_gateway_refuses_a_remote_client(make_client, vendor):
+    client = make_client(client=REMOTE)
+    error = assert_refused_open(client.post("/v1/chat/completions", json=HELLO))
+    assert "'203.0.113.5'" in error["message"]
+    assert_refused_open(client.get("/v1/models"))
+    assert_refused_open(client.get("/v1/models/gpt"))
+    assert_refused_open(client.get("/no/such/route"))  # not even the route list
+    assert vendor.requests == []
+
+
+def test_open_gateway_keeps_health_open_to_remote_clients(make_client):
+    response = make_client(client=REMOTE).get("/health")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_open_gateway_serves_a_loopback_client(make_client, vendor):
+    vendor.enqueue(ROUTE, SIM.reply(Reply(text="local")))
+    response = make_client(client=("127.0.0.1", 4321)).post("/v1/chat/completions", json=HELLO)
+    assert response.status_code == 200
+    assert response.json()["choices"][0]["message"]["content"] == "local"
+    assert make_client(client=("::1", 4321)).get("/v1/models").status_code == 200
+
+
+@pytest.mark.parametrize("header", [{"X-Forwarded-For": "198.51.100.7"}, {"Forwarded": "for=198.51.100.7;proto=https"}])
+def test_open_gateway_refuses_a_loopback_client_behind_a_proxy(make_client, vendor, header):
+    response = make_client().post("/v1/chat/completions", json=HELLO, headers=header)
+    error = assert_refused_open(response)
+    assert "through a proxy" in error["message"]
+    assert vendor.requests == []
+
+
+def test_allow_unauthenticated_serves_everyone(make_client, vendor):
+    vendor.enqueue(ROUTE, SIM.reply(Reply(text="open")))
+    client = make_client(serve="{allow_unauthenticated: true}", client=REMOTE)
+    response = client.post("/v1/chat/completions", json=HELLO, headers={"X-Forwarded-For": "198.51.100.7"})
+    assert response.status_code == 200
+    assert client.get("/v1/models").status_code == 200
+
+
+def test_keys_configured_keep_the_key_check_for_remote_clients(make_client, vendor):
+    vendor.enqueue(ROUTE, SIM.reply(Reply(text="keyed")))
+    client = make_client(serve=f"{{keys: [{GATEWAY_KEY}]}}", client=REMOTE)
+    error = assert_openai_error(client.post("/v1/chat/completions", json=HELLO), 401)
+    assert error["code"] == "invalid_api_key"
+    response = client.post("/v1/chat/completions", json=HELLO, headers={"Authorization": f"Bearer {GATEWAY_KEY}"})
+    assert response.status_code == 200
+    assert assert_openai_error(client.get("/no/such/route"), 404)["type"] == "not_found_error"
