@@ -328,3 +328,23 @@ def test_keys_configured_keep_the_key_check_for_remote_clients(make_client, vend
     response = client.post("/v1/chat/completions", json=HELLO, headers={"Authorization": f"Bearer {GATEWAY_KEY}"})
     assert response.status_code == 200
     assert assert_openai_error(client.get("/no/such/route"), 404)["type"] == "not_found_error"
+
+
+# --- upstream error shapes of real servers -------------------------------------------------
+
+LLAMA_CPP_CONTEXT = {
+    "error": {
+        "code": 400,
+        "message": "request (6031 tokens) exceeds the available context size (2048 tokens), try increasing it",
+        "type": "exceed_context_size_error",
+    }
+}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_llama_cpp_context_overflow_is_context_length_exceeded(make_client, vendor, stream):
+    vendor.enqueue(ROUTE, FakeResponse.json(LLAMA_CPP_CONTEXT, 400))
+    response = make_client().post("/v1/chat/completions", json={**HELLO, "stream": stream})
+    error = assert_openai_error(response, 400)
+    assert (error["type"], error["code"]) == ("invalid_request_error", "context_length_exceeded")
+    assert "exceeds the available context size (2048 tokens)" in error["message"]
