@@ -9,10 +9,15 @@ Rules:
 
 * the list is not empty;
 * every role is one of :data:`ROLES` (``system``, ``developer``, ``user``, ``assistant``,
-  ``tool``, and ``function`` for legacy clients); anything else is refused with a did-you-mean;
+  ``tool``, and ``function`` for legacy clients); anything else is refused with a did-you-mean
+  (computed only for a role of at most :data:`_SUGGEST_CHARS` characters);
 * every assistant tool call has a non-empty string ``id``, unique in the conversation;
 * every ``tool`` message has a ``tool_call_id`` naming a tool call of an *earlier*
   assistant message.
+
+Messages quote the caller's values (a role, a tool call id) through
+:func:`~chatpipe._shown.shown`, so a value of megabytes comes back cut, and checking it costs
+no more than checking a short one.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
+from ._shown import shown
 from .errors import InvalidRequestError
 from .models import Message
 
@@ -27,6 +33,9 @@ __all__ = ["ROLES", "validate_messages"]
 
 ROLES = frozenset(("system", "developer", "user", "assistant", "tool", "function"))
 """The roles a conversation may use (OpenAI's, with ``function`` kept for legacy clients)."""
+
+_SUGGEST_CHARS = 32
+"""The longest unknown role a did-you-mean is computed for (difflib's cost grows with the length)."""
 
 
 def validate_messages(messages: Sequence[Message]) -> None:
@@ -55,7 +64,7 @@ def validate_messages(messages: Sequence[Message]) -> None:
                 )
             if call_id in seen:
                 raise InvalidRequestError(
-                    f"tool call id {call_id!r} is used twice (first in messages[{seen[call_id]}]); "
+                    f"tool call id {shown(call_id)} is used twice (first in messages[{seen[call_id]}]); "
                     "every tool call needs its own id",
                     where=where,
                 )
@@ -65,10 +74,11 @@ def validate_messages(messages: Sequence[Message]) -> None:
 
 
 def _unknown_role(role: str, index: int) -> InvalidRequestError:
-    close = difflib.get_close_matches(str(role).lower(), sorted(ROLES), n=1)
+    text = str(role)
+    close = difflib.get_close_matches(text.lower(), sorted(ROLES), n=1) if len(text) <= _SUGGEST_CHARS else []
     hint = f"did you mean {close[0]!r}? " if close else ""
     return InvalidRequestError(
-        f"unknown role {role!r}; {hint}a message's role is one of: {', '.join(sorted(ROLES))}",
+        f"unknown role {shown(text)}; {hint}a message's role is one of: {', '.join(sorted(ROLES))}",
         where=f"messages[{index}].role",
     )
 
@@ -82,9 +92,9 @@ def _check_tool_result(message: Message, index: int, calls: dict[str, int]) -> N
             where=where,
         )
     if call_id not in calls:
-        known = ", ".join(repr(c) for c in calls) or "none"
+        known = ", ".join(shown(c) for c in calls) or "none"
         raise InvalidRequestError(
-            f"tool result for {call_id!r} answers no earlier assistant tool call (known ids: {known}); "
+            f"tool result for {shown(call_id)} answers no earlier assistant tool call (known ids: {known}); "
             "put the assistant message carrying that call before its result, or fix the id",
             where=where,
         )

@@ -32,3 +32,13 @@ def test_an_unknown_role_is_refused_with_a_did_you_mean(role: str, suggestion: s
     else:
         assert "did you mean" not in text
     assert "system, tool, user" in text
+
+
+def test_a_huge_unknown_role_is_quoted_cut_without_a_suggestion() -> None:
+    role = "usr" + "x" * 15_000_000
+    with pytest.raises(InvalidRequestError) as info:
+        validate_messages([Message(role, "x")])
+    text = str(info.value)
+    assert f"unknown role {role[:100]!r}…;" in text
+    assert "did you mean" not in text
+    assert len(text) < 500

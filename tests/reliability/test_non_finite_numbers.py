@@ -89,7 +89,7 @@ def test_the_gateway_answers_standard_json_for_such_usage(family: Family, stream
         body = {"model": "p", "messages": [{"role": "user", "content": "Hi"}], "stream": stream}
         if stream:
             body["stream_options"] = {"include_usage": True}
-        with TestClient(create_app(config), raise_server_exceptions=False) as client:
+        with TestClient(create_app(config), raise_server_exceptions=False, client=("127.0.0.1", 50000)) as client:
             answer = client.post("/v1/chat/completions", json=body)
     assert answer.status_code == 200, answer.text
     if stream:

@@ -202,7 +202,7 @@ def test_the_gateway_404_never_shows_a_base_url_password(provider: str, caplog: 
             "model: m, max_retries: 0}\n",
             env={},
         )
-        with TestClient(create_app(config), raise_server_exceptions=False) as client:
+        with TestClient(create_app(config), raise_server_exceptions=False, client=("127.0.0.1", 50000)) as client:
             answers = [
                 client.post("/v1/chat/completions", json=hello),
                 client.post("/v1/chat/completions", json={**hello, "stream": True}),
@@ -239,7 +239,7 @@ def test_gateway_responses_and_logs_never_show_the_vendor_key(caplog: pytest.Log
             f"api_key: {KEY}, model: m, max_retries: 0}}\n",
             env={},
         )
-        with TestClient(create_app(config), raise_server_exceptions=False) as client:
+        with TestClient(create_app(config), raise_server_exceptions=False, client=("127.0.0.1", 50000)) as client:
             answers = [
                 client.post("/v1/chat/completions", json=hello),
                 client.post("/v1/chat/completions", json={**hello, "stream": True}),

@@ -27,7 +27,11 @@ def _require_extra() -> None:
 
 
 @click.command(context_settings=CONTEXT)
-@click.option("--host", help="Address to listen on (default: serve.host, else 127.0.0.1). Non-loopback needs keys.")
+@click.option(
+    "--host",
+    help="Address to listen on (default: serve.host, else 127.0.0.1). "
+    "Non-loopback needs serve.keys or serve.allow_unauthenticated.",
+)
 @click.option("--port", type=click.IntRange(1, 65535), help="TCP port (default: serve.port, else 8000).")
 @click.option(
     "--config",

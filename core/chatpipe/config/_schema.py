@@ -84,15 +84,23 @@ class ServeConfig:
     Keys (all optional):
 
     * ``host`` (default ``127.0.0.1``): the address to listen on. A non-loopback address
-      (``0.0.0.0``, a LAN address, a host name other than ``localhost``) requires ``keys``.
-      ``--host`` overrides it.
+      (``0.0.0.0``, a LAN address, a host name other than ``localhost``) requires ``keys``
+      (or ``allow_unauthenticated``). ``--host`` overrides it.
     * ``port`` (default ``8000``): the TCP port, from 1 to 65535. ``--port`` overrides it.
     * ``keys``: the gateway keys clients must send as ``Authorization: Bearer KEY`` (what
       OpenAI clients do with their ``api_key``). A list, or a single string; normally written
       as ``${SOME_ENV_VAR}``. Empty entries are ignored (so ``${KEY:-}`` makes one optional);
-      each key must be at least 16 characters. No keys means no authentication, which is
-      allowed on a loopback address only. These are not vendor keys: vendor keys stay on the
-      server and never reach clients. Never shown in a repr or an error message.
+      each key must be at least 16 characters. No keys means no authentication: the gateway
+      then answers only clients on this machine (see ``allow_unauthenticated``). These are not
+      vendor keys: vendor keys stay on the server and never reach clients. Never shown in a
+      repr or an error message.
+    * ``allow_unauthenticated`` (default ``false``): serve without ``keys`` to anyone who can
+      reach the gateway. While it is false and ``keys`` is empty, ``chatpipe serve`` refuses
+      a non-loopback ``host``, and the app (however it is started, ``uvicorn --factory``
+      included) answers HTTP 403 to every request from a non-loopback client address, or
+      carrying a ``Forwarded`` or ``X-Forwarded-For`` header (a proxy in front means remote
+      clients); ``/health`` stays open. Set it only when something else authenticates
+      clients (a reverse proxy, a private network you trust).
     * ``max_body_size`` (default ``16MiB``): the largest request body accepted; larger ones
       get HTTP 413. A number of bytes, or a string with a unit: ``B``, ``KB``, ``MB``, ``GB``
       (powers of 1000) or ``KiB``, ``MiB``, ``GiB`` (powers of 1024), e.g. ``20MB``.
@@ -107,6 +115,7 @@ class ServeConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     keys: tuple[str, ...] = attrs.field(default=(), repr=_mask_keys)
+    allow_unauthenticated: bool = False
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
     request_timeout: float = 600.0
     shutdown_timeout: float = 30.0

@@ -7,6 +7,9 @@ Routes (``/v1`` prefix optional on each, for clients configured without it):
   models as ``<profile>/<model-id>``;
 * ``GET /v1/models/{model}`` — one entry;
 * ``GET /health`` — liveness, no authentication, no vendor call.
+
+Every other request passes :meth:`_Gateway.check_client` first (an open gateway answers
+only clients on its own machine, see :mod:`._settings`), then the key check.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .._shown import shown
 from ..errors import ChatpipeError
 from ._connection import ClientDisconnected, DisconnectGuard, read_body
 from ._errors import GatewayError, error_body, from_chatpipe_error
@@ -59,7 +63,13 @@ class _Gateway:
         self.router = router
         self.started = int(time.time())
 
+    def check_client(self, request: Request) -> None:
+        """:meth:`GatewaySettings.check_client` for ``request``: 403 when an open gateway must refuse it."""
+        self.settings.check_client(request.client.host if request.client else None, request.headers)
+
     def authorize(self, request: Request) -> None:
+        """Raise the :class:`GatewayError` a request gets before any work: 403 (open gateway), 401 (key)."""
+        self.check_client(request)
         if not self.settings.keys.allows(request.headers.get("authorization")):
             raise GatewayError(
                 401,
@@ -201,9 +211,14 @@ async def _on_gateway_error(request: Request, exc: Exception) -> Response:
 
 async def _on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    try:
+        _gateway(request).check_client(request)  # not even the route list for a client an open gateway refuses
+    except GatewayError as refused:
+        return _json_error(refused)
     kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
     message = (
-        f"no route {request.method} {request.url.path}; this gateway serves /v1/chat/completions, /v1/models, /health"
+        f"no route {request.method} {shown(request.url.path)}; "
+        "this gateway serves /v1/chat/completions, /v1/models, /health"
         if exc.status_code in (404, 405)
         else str(exc.detail)
     )

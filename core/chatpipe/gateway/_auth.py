@@ -31,8 +31,9 @@ def _digest(value: str) -> bytes:
 class KeyChecker:
     """Checks presented keys against the configured gateway keys.
 
-    With no keys configured :attr:`enabled` is false and every request is allowed (the CLI
-    only allows that on a loopback address). The keys themselves are not stored.
+    With no keys configured :attr:`enabled` is false and every request is allowed here; who
+    may then reach the gateway is :meth:`~._settings.GatewaySettings.check_client`'s rule
+    (this machine only, unless ``serve.allow_unauthenticated``). The keys themselves are not stored.
     """
 
     __slots__ = ("_digests",)

@@ -5,8 +5,11 @@
   may itself contain slashes (``fireworks/accounts/fireworks/models/llama-v3``).
 
 A whole-string profile match wins; otherwise the longest profile name that is a prefix
-before a ``/``. Pipelines are built on first use, one per profile, and reused (they hold
-no per-call state and pool their connections).
+before a ``/``. A ``model`` longer than :data:`MAX_MODEL_CHARS` is refused (400) before any
+lookup, so neither the prefix search nor the did-you-mean ever work on unbounded input, and
+error messages quote a model only through :func:`~chatpipe._shown.shown`. Pipelines are
+built on first use, one per profile, and reused (they hold no per-call state and pool their
+connections).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from .._shown import shown
 from ..errors import ChatpipeError
 from ._errors import GatewayError, from_chatpipe_error
 
@@ -25,7 +29,10 @@ if TYPE_CHECKING:
     from ..pipeline import Pipeline
     from ..secrets import Secret
 
-__all__ = ["Route", "Router"]
+__all__ = ["MAX_MODEL_CHARS", "Route", "Router"]
+
+MAX_MODEL_CHARS = 256
+"""The longest ``model`` the gateway routes (a profile name, or ``<profile>/<model-id>`` in all)."""
 
 
 @attrs.frozen
@@ -59,7 +66,19 @@ class Router:
         return list(self.config.profiles)
 
     def resolve(self, model: str) -> Route:
-        """The route for ``model``; :class:`GatewayError` 404 (with a did-you-mean) when no profile matches."""
+        """The route for ``model``; :class:`GatewayError` 404 (with a did-you-mean) when no profile matches.
+
+        A ``model`` longer than :data:`MAX_MODEL_CHARS` is a :class:`GatewayError` 400 naming
+        the limit, raised before any lookup or suggestion; the cost of a refusal does not grow
+        with the length of ``model``.
+        """
+        if len(model) > MAX_MODEL_CHARS:
+            raise GatewayError(
+                400,
+                f"model names are at most {MAX_MODEL_CHARS} characters; got {len(model)}. "
+                "Use a profile name or '<profile>/<model-id>' (see GET /v1/models)",
+                param="model",
+            )
         profiles = self.config.profiles
         if model in profiles:
             return Route(model)
@@ -74,7 +93,7 @@ class Router:
         available = ", ".join(profiles) or "(none configured)"
         raise GatewayError(
             404,
-            f"the model {model!r} does not exist: use a profile name or '<profile>/<model-id>'.{hint} "
+            f"the model {shown(model)} does not exist: use a profile name or '<profile>/<model-id>'.{hint} "
             f"Profiles: {available}.",
             code="model_not_found",
             param="model",

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
-from ._settings import is_loopback
+from ._settings import OPEN_GATEWAY_FIX, is_loopback, is_open
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -20,7 +20,10 @@ FACTORY = "chatpipe.gateway:create_app"
 
 
 def check_bind(config: Config, host: str) -> None:
-    """Refuse configurations that must not serve: no profiles, or a non-loopback host without keys.
+    """Refuse configurations that must not serve: no profiles, or an open gateway on a non-loopback host.
+
+    An open gateway has no ``serve.keys`` and ``serve.allow_unauthenticated`` false
+    (:func:`~._settings.is_open`).
 
     Raises :class:`~chatpipe.errors.ConfigError` naming the fix.
     """
@@ -30,10 +33,10 @@ def check_bind(config: Config, host: str) -> None:
             f"the gateway has nothing to serve: no profiles are configured{where}; add profiles to "
             "chatpipe.yaml or pass --config FILE"
         )
-    if not is_loopback(host) and not config.serve.keys:
+    if not is_loopback(host) and is_open(config.serve):
         raise ConfigError(
             f"refusing to listen on {host!r} without gateway keys: anyone who can reach it could spend "
-            "your vendor credits. Set serve.keys (e.g. keys: ['${CHATPIPE_GATEWAY_KEY}']) or bind to 127.0.0.1",
+            f"your vendor credits. Bind to 127.0.0.1, or {OPEN_GATEWAY_FIX}",
             path="serve.keys",
             file=config.source,
         )

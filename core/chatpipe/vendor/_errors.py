@@ -5,9 +5,10 @@ Accepted bodies (docs/errors.md): the OpenAI envelope
 ``{"detail": ...}`` (422 lists rendered as ``loc: msg``), ``{"message": ...}``, plain text,
 and HTML pages from proxies (summarised, never dumped).
 
-Status mapping: 400/413/422 bad request (context-length and content-filter refined by code
-or message); 401/498 authentication; 402 (payment required, DeepSeek's "insufficient balance")
-permission denied; 403 permission denied; 404 not found; 408, 409 and other 4xx the base
+Status mapping: 400/413/422 bad request (context-length refined by code, type or message
+through the one table :data:`_CONTEXT_SIGNS`, content-filter by code or type); 401/498
+authentication; 402 (payment required, DeepSeek's "insufficient balance") permission denied;
+403 permission denied; 404 not found; 408, 409 and other 4xx the base
 :class:`~chatpipe.errors.APIStatusError`; 429 rate limit with ``retry_after``; 503/529
 overloaded; other 5xx server error. Bodies are key-scrubbed and cut to :data:`MAX_BODY` chars.
 
@@ -57,9 +58,31 @@ MAX_BODY = 2000
 """Longest body text kept on an error (characters)."""
 
 _MAX_MESSAGE = 500
-_CONTEXT_PATTERN = re.compile(
-    r"context[_ ]length[_ ]exceeded|maximum context length|context window|prompt is too long", re.IGNORECASE
+
+_CONTEXT_SIGNS: tuple[tuple[str, str], ...] = (
+    # (regex, who says it). Matched case-insensitively against the code, the type and the message.
+    (r"context[_ ]length[_ ]exceeded", "OpenAI's code context_length_exceeded, and the servers copying it"),
+    (r"max(imum)? context length", "OpenAI, vLLM: maximum context length; Ollama: exceeded max context length"),
+    (r"context[_ ]?window", "Anthropic-style wording; LiteLLM's ContextWindowExceededError"),
+    (r"prompt (is )?too long", "Claude: prompt is too long; Ollama: prompt too long"),
+    (r"exceed_context_size", "llama.cpp server's type exceed_context_size_error"),
+    (
+        r"exceeds? (the )?(available |maximum )?context (size|length)",
+        "llama.cpp: exceeds the available context size; Ollama: input length exceeds the context length",
+    ),
+    (r"context length of only", "LM Studio: the model is loaded with context length of only N tokens"),
+    (r"greater than the context length", "LM Studio, llama.cpp: tokens to keep ... greater than the context length"),
+    (r"context (the )?overflows", "LM Studio: when context the overflows"),
 )
+"""Every wording that means "the conversation does not fit the model's context", with its source.
+
+A 400/413/422 whose code, type or message matches one is a
+:class:`~chatpipe.errors.ContextLengthError` (and so the gateway's ``context_length_exceeded``).
+Each sign names the context itself, so ordinary 400s ("max_tokens must be at least 1") stay
+:class:`~chatpipe.errors.BadRequestError`. Add a server's wording here, nowhere else.
+"""
+
+_CONTEXT_PATTERN = re.compile("|".join(sign for sign, _ in _CONTEXT_SIGNS), re.IGNORECASE)
 _FILTER_PATTERN = re.compile(r"content[_ ]?(filter|policy|management)|safety system", re.IGNORECASE)
 _HTML_PATTERN = re.compile(r"^\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
 _TITLE_PATTERN = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -72,6 +95,7 @@ class ErrorDetails:
     message: str
     type: str | None = None
     code: str | None = None
+    """The vendor's own code (``context_length_exceeded``, ``3230``); never an HTTP status."""
     param: str | None = None
     status: int | None = None
     """A status the body itself names (proxies and some vendors put one in ``code``/``status``)."""
@@ -112,27 +136,50 @@ def _status_in(value: Any) -> int | None:
     return None
 
 
+def _code_and_status(fields: Mapping[str, Any]) -> tuple[str | None, int | None]:
+    """``(code, status)`` of an error object: a ``code`` that is an HTTP status (``400``, ``"400"``:
+    llama.cpp, vLLM, LiteLLM) is the status, not a vendor code; ``status`` is read too."""
+    code = fields.get("code")
+    status = _status_in(code)
+    if status is not None:
+        return None, status
+    return _text(code), _status_in(fields.get("status"))
+
+
 def details_from_json(data: Any) -> ErrorDetails | None:
-    """The details of a decoded JSON error body, or ``None`` if it has no recognisable shape."""
+    """The details of a decoded JSON error body, or ``None`` if it has no recognisable shape.
+
+    Shapes: ``{"error": {...}}`` (OpenAI's envelope, llama.cpp's, LiteLLM's), ``{"error":
+    "text"}`` (Ollama, LM Studio), ``{"detail": ...}`` (FastAPI) and a top-level ``message``
+    (vLLM, Mistral). ``code`` may be any JSON value (see :attr:`ErrorDetails.code`).
+    """
     if not isinstance(data, Mapping):
         return None
     error = data.get("error")
     if isinstance(error, Mapping):
         message = _text(error.get("message")) or _detail_message(error.get("detail")) or _text(error.get("type"))
-        code = error.get("code")
+        code, status = _code_and_status(error)
         return ErrorDetails(
             message=message or json.dumps(error, ensure_ascii=False),
             type=_text(error.get("type")),
-            code=_text(code),
+            code=code,
             param=_text(error.get("param")),
-            status=_status_in(code) or _status_in(error.get("status")),
+            status=status,
         )
     if isinstance(error, str) and error:
-        return ErrorDetails(message=error, type=_text(data.get("type")), code=_text(data.get("code")))
+        code, status = _code_and_status(data)
+        return ErrorDetails(message=error, type=_text(data.get("type")), code=code, status=status)
     if "detail" in data:
         return ErrorDetails(message=_detail_message(data["detail"]))
     if isinstance(data.get("message"), str):
-        return ErrorDetails(message=data["message"], type=_text(data.get("type")), code=_text(data.get("code")))
+        code, status = _code_and_status(data)
+        return ErrorDetails(
+            message=data["message"],
+            type=_text(data.get("type")),
+            code=code,
+            param=_text(data.get("param")),
+            status=status,
+        )
     return None
 
 

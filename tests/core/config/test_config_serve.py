@@ -16,6 +16,7 @@ def test_defaults_without_a_serve_section(parse):
     assert (serve.host, serve.port, serve.keys) == ("127.0.0.1", 8000, ())
     assert serve.max_body_size == DEFAULT_MAX_BODY_SIZE == 16 * 1024 * 1024
     assert (serve.request_timeout, serve.shutdown_timeout) == (600.0, 30.0)
+    assert serve.allow_unauthenticated is False
 
 
 def test_null_serve_section_is_the_default(parse):
@@ -51,6 +52,12 @@ def test_body_size_number_and_env(parse):
     assert parse("serve: {max_body_size: '${N}'}", env={"N": "8MB"}).serve.max_body_size == 8_000_000
 
 
+def test_allow_unauthenticated(parse):
+    assert parse("serve: {allow_unauthenticated: true}").serve.allow_unauthenticated is True
+    assert parse("serve: {allow_unauthenticated: false}").serve.allow_unauthenticated is False
+    assert parse("serve: {allow_unauthenticated: '${OPEN}'}", env={"OPEN": "yes"}).serve.allow_unauthenticated is True
+
+
 def test_single_key_string_and_empty_entries(parse):
     assert parse("serve: {keys: '${GW}'}", env={"GW": KEY_A}).serve.keys == (KEY_A,)
     assert parse("serve: {keys: ['${GW:-}', '']}").serve.keys == ()
@@ -78,6 +85,9 @@ def test_port_and_timeouts_from_env(parse):
         ("serve: {hosts: x}", "serve.hosts", "did you mean 'host'"),
         ("serve: [1]", "serve", "mapping of gateway settings"),
         ("serve: {keys: 5}", "serve.keys", "a key or a list of keys"),
+        ("serve: {allow_unauthenticated: 'yes'}", "serve.allow_unauthenticated", "expected true or false"),
+        ("serve: {allow_unauthenticated: 1}", "serve.allow_unauthenticated", "expected true or false"),
+        ("serve: {allow_unauthenticated: [true]}", "serve.allow_unauthenticated", "expected true or false"),
     ],
 )
 def test_invalid_values_name_the_key(fail, text, path, fragment):

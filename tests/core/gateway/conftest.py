@@ -11,6 +11,8 @@ from chatpipe.testing import FakeServer
 
 VENDOR_KEY = "sk-vendor-secret-4242"
 GATEWAY_KEY = "gw-key-aaaaaaaaaaaaaaaa"
+LOCAL_CLIENT = ("127.0.0.1", 50000)
+"""The client address of the test requests (TestClient's default, ``testclient``, is no loopback address)."""
 
 
 @pytest.fixture
@@ -22,13 +24,16 @@ def vendor() -> Iterator[FakeServer]:
 
 @pytest.fixture
 def make_client(vendor: FakeServer) -> Iterator[Callable[..., Any]]:
-    """``make_client(serve="...")``: a TestClient on a gateway with profile ``gpt`` → ``vendor``."""
+    """``make_client(serve="...", client=(host, port))``: a TestClient on a gateway with profile ``gpt`` → ``vendor``.
+
+    Requests come from ``client`` (default :data:`LOCAL_CLIENT`).
+    """
     from chatpipe.gateway import create_app
     from starlette.testclient import TestClient
 
     clients: list[Any] = []
 
-    def make(serve: str = "{}", extra_profiles: str = "") -> Any:
+    def make(serve: str = "{}", extra_profiles: str = "", client: tuple[str, int] = LOCAL_CLIENT) -> Any:
         config = parse_config(
             f"""
 profiles:
@@ -38,10 +43,10 @@ serve: {serve}
 """,
             env={},
         )
-        client = TestClient(create_app(config), raise_server_exceptions=False)
-        client.__enter__()
-        clients.append(client)
-        return client
+        test_client = TestClient(create_app(config), raise_server_exceptions=False, client=client)
+        test_client.__enter__()
+        clients.append(test_client)
+        return test_client
 
     yield make
     for client in clients:

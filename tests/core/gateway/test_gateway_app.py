@@ -114,6 +114,39 @@ def test_unknown_model_and_bad_request(make_client):
     assert error["param"] == "messages[0].role"
 
 
+def test_fifteen_megabyte_model_is_a_small_400(make_client, vendor):
+    client = make_client()
+    model = "gtp" + "x" * 15_000_000
+    response = client.post("/v1/chat/completions", json={**HELLO, "model": model})
+    error = assert_openai_error(response, 400)
+    assert len(response.content) < 2048
+    assert error["param"] == "model"
+    assert f"model names are at most 256 characters; got {len(model)}" in error["message"]
+    assert "Did you mean" not in error["message"]
+    assert vendor.requests == []
+    assert client.get("/health").status_code == 200
+
+
+def test_over_long_model_in_the_models_path_is_a_small_400(make_client):
+    response = make_client().get("/v1/models/gpt/" + "m" * 300)
+    error = assert_openai_error(response, 400)
+    assert "at most 256 characters; got 304" in error["message"]
+    assert len(response.content) < 2048
+
+
+def test_unknown_model_keeps_its_did_you_mean(make_client):
+    error = assert_openai_error(make_client().post("/v1/chat/completions", json={**HELLO, "model": "gtp"}), 404)
+    assert error["code"] == "model_not_found"
+    assert "Did you mean 'gpt'?" in error["message"]
+
+
+def test_unknown_path_is_quoted_cut(make_client):
+    response = make_client().get("/" + "p" * 5000)
+    error = assert_openai_error(response, 404)
+    assert "'/" + "p" * 99 + "'…" in error["message"]
+    assert len(response.content) < 2048
+
+
 @pytest.mark.parametrize("stream", [False, True])
 def test_unknown_role_is_400_before_any_vendor_call(make_client, vendor, stream):
     messages = [{"role": "user", "content": "hi"}, {"role": "bogus", "content": "x"}]
@@ -121,6 +154,16 @@ def test_unknown_role_is_400_before_any_vendor_call(make_client, vendor, stream)
     error = assert_openai_error(response, 400)
     assert error["param"] == "messages[1].role"
     assert "'bogus'" in error["message"]
+    assert vendor.requests == []
+
+
+def test_huge_unknown_role_is_a_small_400(make_client, vendor):
+    messages = [{"role": "usr" + "x" * 15_000_000, "content": "x"}]
+    response = make_client().post("/v1/chat/completions", json={**HELLO, "messages": messages})
+    error = assert_openai_error(response, 400)
+    assert error["param"] == "messages[0].role"
+    assert "'usr" + "x" * 97 + "'…" in error["message"]
+    assert len(response.content) < 2048
     assert vendor.requests == []
 
 
@@ -221,3 +264,87 @@ def test_importing_chatpipe_does_not_import_starlette():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False False"
+
+
+# --- an open gateway (no serve.keys) answers its own machine only ------------------------------
+
+REMOTE = ("203.0.113.5", 1234)
+OPEN_FIX = "set serve.keys"
+ALLOW_FIX = "serve.allow_unauthenticated: true"
+
+
+def assert_refused_open(response):
+    error = assert_openai_error(response, 403)
+    assert (error["type"], error["code"]) == ("permission_error", "unauthenticated_gateway")
+    assert OPEN_FIX in error["message"]
+    assert ALLOW_FIX in error["message"]
+    return error
+
+
+def test_open_gateway_refuses_a_remote_client(make_client, vendor):
+    client = make_client(client=REMOTE)
+    error = assert_refused_open(client.post("/v1/chat/completions", json=HELLO))
+    assert "'203.0.113.5'" in error["message"]
+    assert_refused_open(client.get("/v1/models"))
+    assert_refused_open(client.get("/v1/models/gpt"))
+    assert_refused_open(client.get("/no/such/route"))  # not even the route list
+    assert vendor.requests == []
+
+
+def test_open_gateway_keeps_health_open_to_remote_clients(make_client):
+    response = make_client(client=REMOTE).get("/health")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_open_gateway_serves_a_loopback_client(make_client, vendor):
+    vendor.enqueue(ROUTE, SIM.reply(Reply(text="local")))
+    response = make_client(client=("127.0.0.1", 4321)).post("/v1/chat/completions", json=HELLO)
+    assert response.status_code == 200
+    assert response.json()["choices"][0]["message"]["content"] == "local"
+    assert make_client(client=("::1", 4321)).get("/v1/models").status_code == 200
+
+
+@pytest.mark.parametrize("header", [{"X-Forwarded-For": "198.51.100.7"}, {"Forwarded": "for=198.51.100.7;proto=https"}])
+def test_open_gateway_refuses_a_loopback_client_behind_a_proxy(make_client, vendor, header):
+    response = make_client().post("/v1/chat/completions", json=HELLO, headers=header)
+    error = assert_refused_open(response)
+    assert "through a proxy" in error["message"]
+    assert vendor.requests == []
+
+
+def test_allow_unauthenticated_serves_everyone(make_client, vendor):
+    vendor.enqueue(ROUTE, SIM.reply(Reply(text="open")))
+    client = make_client(serve="{allow_unauthenticated: true}", client=REMOTE)
+    response = client.post("/v1/chat/completions", json=HELLO, headers={"X-Forwarded-For": "198.51.100.7"})
+    assert response.status_code == 200
+    assert client.get("/v1/models").status_code == 200
+
+
+def test_keys_configured_keep_the_key_check_for_remote_clients(make_client, vendor):
+    vendor.enqueue(ROUTE, SIM.reply(Reply(text="keyed")))
+    client = make_client(serve=f"{{keys: [{GATEWAY_KEY}]}}", client=REMOTE)
+    error = assert_openai_error(client.post("/v1/chat/completions", json=HELLO), 401)
+    assert error["code"] == "invalid_api_key"
+    response = client.post("/v1/chat/completions", json=HELLO, headers={"Authorization": f"Bearer {GATEWAY_KEY}"})
+    assert response.status_code == 200
+    assert assert_openai_error(client.get("/no/such/route"), 404)["type"] == "not_found_error"
+
+
+# --- upstream error shapes of real servers -------------------------------------------------
+
+LLAMA_CPP_CONTEXT = {
+    "error": {
+        "code": 400,
+        "message": "request (6031 tokens) exceeds the available context size (2048 tokens), try increasing it",
+        "type": "exceed_context_size_error",
+    }
+}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_llama_cpp_context_overflow_is_context_length_exceeded(make_client, vendor, stream):
+    vendor.enqueue(ROUTE, FakeResponse.json(LLAMA_CPP_CONTEXT, 400))
+    response = make_client().post("/v1/chat/completions", json={**HELLO, "stream": stream})
+    error = assert_openai_error(response, 400)
+    assert (error["type"], error["code"]) == ("invalid_request_error", "context_length_exceeded")
+    assert "exceeds the available context size (2048 tokens)" in error["message"]

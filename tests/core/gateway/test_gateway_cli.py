@@ -37,8 +37,19 @@ def test_public_host_without_keys_is_refused_before_serving(monkeypatch, capsys,
     config = tmp_path / "c.yaml"
     config.write_text("profiles: {a: {provider: openai}}\n")
     assert run(["serve", "--config", str(config), "--host", "0.0.0.0"]) == 3
-    assert "serve.keys" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "serve.keys" in err
+    assert "serve.allow_unauthenticated: true" in err
     assert served == []
+
+
+def test_public_host_with_allow_unauthenticated_serves(monkeypatch, tmp_path):
+    served: list[dict[str, object]] = []
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: served.append(k))
+    config = tmp_path / "c.yaml"
+    config.write_text("profiles: {a: {provider: openai}}\nserve: {allow_unauthenticated: true}\n")
+    main(["serve", "--config", str(config), "--host", "0.0.0.0"])
+    assert [k["host"] for k in served] == ["0.0.0.0"]
 
 
 def test_options_reach_uvicorn(monkeypatch, tmp_path):

@@ -34,6 +34,8 @@ SECRET = "sk-vendor-secret-7777"
         (BadRequestError("too big", provider="openai", status=413), 413, None),
         (BadRequestError("schema", provider="openai", status=422), 422, None),
         (ContextLengthError("too long", provider="openai", status=400), 400, "context_length_exceeded"),
+        (ContextLengthError("too long", provider="openai", status=413), 400, "context_length_exceeded"),
+        (ContextLengthError("in a stream", provider="openai"), 400, "context_length_exceeded"),
         (ContentFilterError("refused", provider="openai", status=400), 400, "content_filter"),
         (NotFoundError("no model", provider="openai", status=404), 404, "model_not_found"),
         (RateLimitError("slow down", provider="openai", status=429), 429, "rate_limit_exceeded"),

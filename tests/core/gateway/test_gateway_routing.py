@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from chatpipe.config import parse_config
 from chatpipe.gateway import GatewayError, Route, Router
+from chatpipe.gateway._routing import MAX_MODEL_CHARS
 
 CONFIG = parse_config(
     """
@@ -45,6 +46,46 @@ def test_did_you_mean():
     with pytest.raises(GatewayError) as info:
         Router(CONFIG).resolve("gtp")
     assert "Did you mean 'gpt'?" in info.value.message
+
+
+def test_did_you_mean_for_the_profile_part_of_an_upstream_form():
+    with pytest.raises(GatewayError) as info:
+        Router(CONFIG).resolve("gtp/gpt-4.1")
+    assert info.value.status == 404
+    assert "Did you mean 'gpt'?" in info.value.message
+
+
+def test_model_of_the_limit_is_still_routed():
+    model_id = "m" * (MAX_MODEL_CHARS - len("gpt/"))
+    assert Router(CONFIG).resolve(f"gpt/{model_id}") == Route("gpt", model_id)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "g" * (MAX_MODEL_CHARS + 1),  # a profile-like name
+        "gpt/" + "m" * MAX_MODEL_CHARS,  # a known profile, an over-long upstream model id
+        "/" * 100_000,  # every character a split point
+        "gtp" + "x" * 1_000_000 + "/id",  # what a did-you-mean would have compared in full
+    ],
+)
+def test_over_long_model_is_400_naming_the_limit_without_a_suggestion(model):
+    with pytest.raises(GatewayError) as info:
+        Router(CONFIG).resolve(model)
+    error = info.value
+    assert (error.status, error.type, error.code, error.param) == (400, "invalid_request_error", None, "model")
+    assert f"model names are at most 256 characters; got {len(model)}" in error.message
+    assert "Did you mean" not in error.message
+    assert len(error.message) < 300
+
+
+def test_unknown_model_is_quoted_cut():
+    model = "nope-" + "x" * 200
+    with pytest.raises(GatewayError) as info:
+        Router(CONFIG).resolve(model)
+    assert info.value.status == 404
+    assert f"{model[:100]!r}…" in info.value.message
+    assert model not in info.value.message
 
 
 def test_pipeline_is_built_once_per_profile():
