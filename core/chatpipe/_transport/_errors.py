@@ -18,8 +18,7 @@ from ..errors import (
     ProtocolError,
     ProviderError,
 )
-from ..http import safe_url
-from ..http import EventTooLarge
+from ..http import EventTooLarge, safe_url
 from ..secrets import Secret, scrub
 from ._deadline import PROGRESS, Deadline
 from ._policy import Timeouts

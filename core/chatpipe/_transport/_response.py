@@ -6,8 +6,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ChatpipeError
-from ..http import HttpResponse, SSEDecoder, SSEEvent
-from ..http import EventTooLarge
+from ..http import EventTooLarge, HttpResponse, SSEDecoder, SSEEvent
 from ._deadline import KEEP_ALIVE_EVENTS, Deadline
 from ._errors import BODY, STREAM, BodyTooLarge
 from ._pool import drop_if_surplus
