@@ -125,8 +125,9 @@ def render(results: dict[str, dict[str, str]], seconds: float) -> str:
         "The test for a cell is `tests/reliability/test_hostile.py::test_hostile[<fault>-<family>-<mode>]`, its "
         "check the function registered under the fault id in `tests/reliability/rel_hostile.py`. The gateway in "
         "front of such servers is covered by `tests/core/gateway/test_gateway_hostile.py` (error frames, never "
-        "`[DONE]`, after a cut stream or keep-alives only; 502 for a reply nested too deep; 400 for such a "
-        "request).",
+        "`[DONE]`, after a cut stream, keep-alives only or an event nested too deep; 502 for a reply nested too "
+        "deep or a 2 GB `Content-Length`; 504 at the profile's deadline for a trickled reply; surplus bytes do "
+        "not poison the next request; 400 for a request nested too deep).",
         "",
         "## Other checks",
         "",

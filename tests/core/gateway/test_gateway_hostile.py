@@ -82,3 +82,37 @@ def test_a_deeply_nested_client_request_is_400(make_client, vendor):
     assert response.status_code == 400
     assert "nested too deeply" in response.json()["error"]["message"]
     assert vendor.requests == []
+
+
+def test_a_trickled_upstream_body_is_504_at_the_profile_deadline(make_client, vendor):
+    body = SIM.reply(Reply(text="It is sunny in Paris today")).body
+    steps: list[bytes | float] = [b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(body)]
+    for byte in body:
+        steps += [bytes([byte]), 0.05]
+    vendor.enqueue(ROUTE, FakeResponse.script(*steps))
+    client = make_client(extra_profiles=PATIENT % (vendor.url, "{deadline: 1}"))
+    response = client.post("/v1/chat/completions", json={**HELLO, "model": "patient"})
+    assert response.status_code == 504
+    assert response.json()["error"]["code"] == "upstream_timeout"
+
+
+def test_a_huge_declared_upstream_body_is_502_without_reading_it(make_client, vendor):
+    vendor.enqueue(ROUTE, FakeResponse.script(b"HTTP/1.1 200 OK\r\ncontent-length: 2000000000\r\n\r\n{", 30.0))
+    response = make_client().post("/v1/chat/completions", json=HELLO)
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "upstream_protocol_error"
+
+
+def test_surplus_bytes_upstream_do_not_poison_the_next_request(make_client, vendor):
+    body = SIM.reply(Reply(text="first")).body
+    vendor.enqueue(
+        ROUTE,
+        FakeResponse.script(
+            b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(body) + body + b"HTTP/1.1 200 OK\r\n\r\nJUNK",
+            keep_open=True,
+        ),
+        SIM.reply(Reply(text="second")),
+    )
+    client = make_client()  # the profile has max_retries: 0, so a poisoned connection would lose the reply
+    texts = [client.post("/v1/chat/completions", json=HELLO).json()["choices"][0]["message"]["content"] for _ in "12"]
+    assert texts == ["first", "second"]
