@@ -38,64 +38,60 @@ def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
     return left
 
 
-class _Stream:
-    """A sync network stream whose waits end with the call's deadline."""
+class _Wrapper:
+    """A network stream or backend of the HTTP core (``core``: httpcore2 or httpcore), wrapped."""
 
-    def __init__(self, stream: Any, core: Any) -> None:
-        self._stream = stream
+    def __init__(self, inner: Any, core: Any) -> None:
+        self._inner = inner
         self._core = core
 
+
+class _Stream(_Wrapper):
+    """A sync network stream whose waits end with the call's deadline."""
+
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        data: bytes = self._stream.read(max_bytes, _bounded(timeout, self._core.ReadTimeout))
+        data: bytes = self._inner.read(max_bytes, _bounded(timeout, self._core.ReadTimeout))
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _bounded(timeout, self._core.WriteTimeout))
+        self._inner.write(buffer, _bounded(timeout, self._core.WriteTimeout))
 
     def close(self) -> None:
-        self._stream.close()
+        self._inner.close()
 
     def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> _Stream:
         bounded = _bounded(timeout, self._core.ConnectTimeout)
-        return _Stream(self._stream.start_tls(ssl_context, server_hostname, bounded), self._core)
+        return _Stream(self._inner.start_tls(ssl_context, server_hostname, bounded), self._core)
 
     def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
+        return self._inner.get_extra_info(info)
 
 
-class _AsyncStream:
+class _AsyncStream(_Wrapper):
     """An async network stream whose waits end with the call's deadline."""
 
-    def __init__(self, stream: Any, core: Any) -> None:
-        self._stream = stream
-        self._core = core
-
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        data: bytes = await self._stream.read(max_bytes, _bounded(timeout, self._core.ReadTimeout))
+        data: bytes = await self._inner.read(max_bytes, _bounded(timeout, self._core.ReadTimeout))
         return data
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._stream.write(buffer, _bounded(timeout, self._core.WriteTimeout))
+        await self._inner.write(buffer, _bounded(timeout, self._core.WriteTimeout))
 
     async def aclose(self) -> None:
-        await self._stream.aclose()
+        await self._inner.aclose()
 
     async def start_tls(
         self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
     ) -> _AsyncStream:
         bounded = _bounded(timeout, self._core.ConnectTimeout)
-        return _AsyncStream(await self._stream.start_tls(ssl_context, server_hostname, bounded), self._core)
+        return _AsyncStream(await self._inner.start_tls(ssl_context, server_hostname, bounded), self._core)
 
     def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
+        return self._inner.get_extra_info(info)
 
 
-class _Backend:
+class _Backend(_Wrapper):
     """A sync network backend whose connections end their waits with the call's deadline."""
-
-    def __init__(self, backend: Any, core: Any) -> None:
-        self._backend = backend
-        self._core = core
 
     def connect_tcp(
         self,
@@ -106,24 +102,20 @@ class _Backend:
         socket_options: Iterable[Any] | None = None,
     ) -> _Stream:
         bounded = _bounded(timeout, self._core.ConnectTimeout)
-        return _Stream(self._backend.connect_tcp(host, port, bounded, local_address, socket_options), self._core)
+        return _Stream(self._inner.connect_tcp(host, port, bounded, local_address, socket_options), self._core)
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
     ) -> _Stream:
         bounded = _bounded(timeout, self._core.ConnectTimeout)
-        return _Stream(self._backend.connect_unix_socket(path, bounded, socket_options), self._core)
+        return _Stream(self._inner.connect_unix_socket(path, bounded, socket_options), self._core)
 
     def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
+        self._inner.sleep(seconds)
 
 
-class _AsyncBackend:
+class _AsyncBackend(_Wrapper):
     """An async network backend whose connections end their waits with the call's deadline."""
-
-    def __init__(self, backend: Any, core: Any) -> None:
-        self._backend = backend
-        self._core = core
 
     async def connect_tcp(
         self,
@@ -134,17 +126,17 @@ class _AsyncBackend:
         socket_options: Iterable[Any] | None = None,
     ) -> _AsyncStream:
         bounded = _bounded(timeout, self._core.ConnectTimeout)
-        stream = await self._backend.connect_tcp(host, port, bounded, local_address, socket_options)
+        stream = await self._inner.connect_tcp(host, port, bounded, local_address, socket_options)
         return _AsyncStream(stream, self._core)
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
     ) -> _AsyncStream:
         bounded = _bounded(timeout, self._core.ConnectTimeout)
-        return _AsyncStream(await self._backend.connect_unix_socket(path, bounded, socket_options), self._core)
+        return _AsyncStream(await self._inner.connect_unix_socket(path, bounded, socket_options), self._core)
 
     async def sleep(self, seconds: float) -> None:
-        await self._backend.sleep(seconds)
+        await self._inner.sleep(seconds)
 
 
 def bound_sockets(client: Any, *, is_async: bool) -> bool:

@@ -27,10 +27,28 @@ def lower_headers(response: httpx2.Response) -> dict[str, str]:
     return {name.lower(): value for name, value in response.headers.items()}
 
 
-def _declared(response: httpx2.Response, limit: int) -> None:
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(limit, int(declared))
+class _Body:
+    """The chunks of one body, at most ``limit`` bytes in all (see :func:`read_body`)."""
+
+    def __init__(self, response: httpx2.Response, limit: int) -> None:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge(limit, int(declared))
+        self.response = response
+        self.limit = limit
+        self.size = 0
+        self.chunks: list[bytes] = []
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise BodyTooLarge(self.limit)
+        self.chunks.append(chunk)
+
+    def whole(self) -> bytes:
+        drop_if_surplus(self.response)
+        chunks = self.chunks
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def read_body(response: httpx2.Response, limit: int) -> bytes:
@@ -39,30 +57,18 @@ def read_body(response: httpx2.Response, limit: int) -> bytes:
     A declared ``Content-Length`` over the limit fails before any byte is read. The
     connection is not reused if the server sent bytes past the body (:func:`~._pool.drop_if_surplus`).
     """
-    _declared(response, limit)
-    chunks: list[bytes] = []
-    size = 0
+    body = _Body(response, limit)
     for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(limit)
-        chunks.append(chunk)
-    drop_if_surplus(response)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        body.add(chunk)
+    return body.whole()
 
 
 async def aread_body(response: httpx2.Response, limit: int) -> bytes:
     """Async twin of :func:`read_body`."""
-    _declared(response, limit)
-    chunks: list[bytes] = []
-    size = 0
+    body = _Body(response, limit)
     async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(limit)
-        chunks.append(chunk)
-    drop_if_surplus(response)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        body.add(chunk)
+    return body.whole()
 
 
 class _Base:
