@@ -13,7 +13,8 @@ The rules:
   (``timeout.deadline``, or the call's ``deadline=``);
 * a stream ends when it has made no progress — no event other than a keep-alive ``ping``
   (SSE comments and blank lines are never events) — for ``progress`` seconds since it started
-  or since its last progress (``timeout.stream_progress``), or ``seconds`` after it started
+  or since the caller took its last progress (``timeout.stream_progress``; time the caller
+  spends between events is not the server's stall), or ``seconds`` after it started
   when a total is set (``timeout.stream_deadline``, or the call's ``deadline=``).
 """
 

@@ -167,10 +167,11 @@ class StreamResponse(_Base):
             for chunk in self._response.iter_bytes():
                 events = self._decode(chunk)
                 if events:
-                    self._progressed(events)
                     for event in events:
                         self.events_received += 1
                         yield event
+                    # Once the caller took them: the time it spends on events is no stall of the server's.
+                    self._progressed(events)
         except self._errors as exc:
             error = self._fail(exc, STREAM, self.events_received)
         if error is not None:
@@ -221,10 +222,11 @@ class AsyncStreamResponse(_Base):
             async for chunk in chunks:
                 events = self._decode(chunk)
                 if events:
-                    self._progressed(events)
                     for event in events:
                         self.events_received += 1
                         yield event
+                    # Once the caller took them: the time it spends on events is no stall of the server's.
+                    self._progressed(events)
         except self._errors as exc:
             error = self._fail(exc, STREAM, self.events_received)
         finally:

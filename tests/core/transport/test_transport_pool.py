@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -67,3 +68,14 @@ def test_a_connection_with_bytes_past_its_body_is_not_reused(server: FakeServer,
         assert transport.send(request(server), retryable=RETRYABLE).content == b"{}"
         assert transport.send(request(server), retryable=RETRYABLE).json() == {"second": True}
     assert server.wait_for(lambda: server.open_connections == 0)
+
+
+def test_a_slow_consumer_is_no_stall_of_the_server(server: FakeServer, backend: str) -> None:
+    server.enqueue(PATH, FakeResponse.sse([{"n": 1}, {"n": 2}, {"n": 3}], done=False))
+    transport = Transport(backend=backend, timeouts=Timeouts(read=5.0, stream_progress=0.3))
+    with transport, transport.stream(request(server), retryable=RETRYABLE) as response:
+        seen = []
+        for event in response.events():
+            seen.append(event.data)
+            time.sleep(0.5)  # longer than stream_progress, between the caller's reads
+    assert seen == ['{"n": 1}', '{"n": 2}', '{"n": 3}']
