@@ -16,9 +16,11 @@ interpretation" rules:
 * a blank line dispatches the event; an event without any ``data`` line is not dispatched.
 
 Work is linear in the bytes fed, however long a line is (a partial line is kept as pieces,
-joined once when it ends). With ``max_event_size`` an event whose text (its ``data`` lines
-and the line not yet ended) grows past it raises :class:`EventTooLarge` as soon as it does;
-comments and blank lines never add up.
+joined once when it ends). With ``max_event_size``, the text the decoder holds for the event
+in progress — its ``data`` lines and the line not yet ended — raises :class:`EventTooLarge`
+as soon as it grows past the limit (checked after each chunk, so an event that arrives whole
+within one chunk is only held, and checked, as long as that chunk); comments and blank lines
+never add up.
 
 One deliberate difference from a browser's EventSource: :meth:`SSEDecoder.flush` (end of
 stream) dispatches a final event that was not followed by a blank line, because some vendors
@@ -93,7 +95,9 @@ class SSEDecoder:
         return events
 
     def _consume(self, text: str) -> list[SSEEvent]:
-        if self._at_start and text:
+        if not text:
+            return []
+        if self._at_start:
             if not self._pending and text.startswith("\ufeff"):
                 text = text[1:]
             if text:
@@ -102,52 +106,63 @@ class SSEDecoder:
             if text.startswith("\n"):
                 text = text[1:]
             self._skip_lf = False
-        if not text:
-            return []
-        size = self._size + len(text)
-        if size > self._limit:
-            raise EventTooLarge(self._limit)
-        crlf = "\r" in text
-        end = (max(text.rfind("\n"), text.rfind("\r")) if crlf else text.rfind("\n")) + 1
-        if not end:  # no line ends here: keep the piece (joined once, when its line ends)
-            self._pending.append(text)
-            self._size = size
-            return []
-        rest = ""
-        if self._pending:
-            rest = text[end:]
-            self._pending.append(text[:end])
-            ended = "".join(self._pending)
-            self._pending = [rest] if rest else []
-        elif end < len(text):
-            rest = text[end:]
-            ended = text[:end]
-            self._pending = [rest]
-        else:  # the common case: the chunk is whole events
-            ended = text
+        if self._pending or "\r" in text:
+            return self._consume_pieces(text)
+        # Fast path, what vendors send: LF line endings, no line left over from an earlier chunk.
         events: list[SSEEvent] = []
-        if not crlf:
-            # Fast path for LF-only line endings (what vendors send): one split, no regex.
-            lines = ended.split("\n")
-            lines.pop()  # empty: ``ended`` ends with its line break
-            for line in lines:
-                event = self._line(line)
-                if event is not None:
-                    events.append(event)
-        else:
-            start = 0
-            for match in _LINE_BREAK.finditer(ended):
-                event = self._line(ended[start : match.start()])
-                if event is not None:
-                    events.append(event)
-                start = match.end()
-            # A CR ending the text may be the first half of a CRLF split across chunks.
-            self._skip_lf = not rest and ended.endswith("\r")
+        lines = text.split("\n")
+        rest = lines.pop()
+        for line in lines:
+            event = self._line(line)
+            if event is not None:
+                events.append(event)
         if rest or self._data:
-            self._size = len(rest) + sum(map(len, self._data))
+            if rest:
+                self._pending.append(rest)
+            self._measure(rest)
         else:
             self._size = 0
         return events
+
+    def _consume_pieces(self, text: str) -> list[SSEEvent]:
+        """The general case: a line left over from earlier chunks, or CR line endings."""
+        crlf = "\r" in text
+        end = (max(text.rfind("\n"), text.rfind("\r")) if crlf else text.rfind("\n")) + 1
+        if not end:  # no line ends here: keep the piece (joined once, when its line ends)
+            self._size += len(text)
+            if self._size > self._limit:
+                raise EventTooLarge(self._limit)
+            self._pending.append(text)
+            return []
+        rest = text[end:]
+        self._pending.append(text[:end])
+        ended = "".join(self._pending)
+        self._pending = [rest] if rest else []
+        if crlf or "\r" in ended:
+            lines = []
+            start = 0
+            for match in _LINE_BREAK.finditer(ended):
+                lines.append(ended[start : match.start()])
+                start = match.end()
+            # A CR ending the text may be the first half of a CRLF split across chunks.
+            self._skip_lf = not rest and ended.endswith("\r")
+        else:
+            lines = ended.split("\n")
+            lines.pop()  # empty: ``ended`` ends with its line break
+        events: list[SSEEvent] = []
+        for line in lines:
+            event = self._line(line)
+            if event is not None:
+                events.append(event)
+        self._measure(rest)
+        return events
+
+    def _measure(self, rest: str) -> None:
+        """Count the event in progress (its data lines and ``rest``, the line not yet ended) against the limit."""
+        size = len(rest) + sum(map(len, self._data))
+        if size > self._limit:
+            raise EventTooLarge(self._limit)
+        self._size = size
 
     def _line(self, line: str) -> SSEEvent | None:
         if not line:
