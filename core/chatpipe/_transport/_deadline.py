@@ -45,11 +45,6 @@ class Budget(float):
 
     deadline: Deadline
 
-    def __new__(cls, seconds: float, deadline: Deadline) -> Budget:
-        budget = super().__new__(cls, seconds)
-        budget.deadline = deadline
-        return budget
-
     def left(self) -> float:
         """How long one wait may take now: the timeout, or what is left of the deadline when that is shorter.
 
@@ -93,16 +88,16 @@ class Deadline:
 
     def budget(self, seconds: float) -> Budget:
         """A timeout of ``seconds`` bounded by this deadline."""
-        return Budget(seconds, self)
+        budget = Budget(seconds)
+        budget.deadline = self
+        return budget
 
     def timeouts(self, connect: float, read: float) -> dict[str, float]:
         """The HTTP library's timeout extension for one attempt: every wait bounded by this deadline."""
-        return {
-            "connect": self.budget(connect),
-            "read": self.budget(read),
-            "write": self.budget(read),
-            "pool": min(read, max(self.left(), 0.0)),
-        }
+        connect_budget, read_budget = Budget(connect), Budget(read)
+        connect_budget.deadline = read_budget.deadline = self
+        pool = min(read, max(self.until - time.monotonic(), 0.0))
+        return {"connect": connect_budget, "read": read_budget, "write": read_budget, "pool": pool}
 
     def progressed(self) -> None:
         """A stream made progress: it may run ``progress`` seconds more (never past its total)."""

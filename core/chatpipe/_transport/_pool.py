@@ -29,11 +29,11 @@ __all__ = ["bound_sockets", "drop_if_surplus"]
 
 
 def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
-    """``timeout`` for one wait: a :class:`Budget` is shortened to what is left of its deadline."""
+    """``timeout`` for one wait: a :class:`Budget` is :meth:`~Budget.left`; nothing left raises ``error`` at once."""
     if type(timeout) is not Budget:
         return timeout
     left = timeout.left()
-    if left <= 0:  # the wait would end at once: the library's own timeout error, raised now
+    if left <= 0:
         raise error("the call's deadline has passed")
     return left
 

@@ -116,10 +116,10 @@ class _Base:
         timeout["read"] = self._deadline.budget(seconds)
         extensions["timeout"] = timeout
 
-    def _progressed(self, events: list[SSEEvent]) -> None:
-        """Events arrived: unless all are keep-alives, the stream made progress (its deadline moves on)."""
-        if events[-1].event not in KEEP_ALIVE_EVENTS or any(e.event not in KEEP_ALIVE_EVENTS for e in events):
-            self._deadline.progressed()
+    @staticmethod
+    def _progress(events: list[SSEEvent]) -> bool:
+        """Whether ``events`` are progress: anything but keep-alives (the last one is checked first, inline)."""
+        return any(e.event not in KEEP_ALIVE_EVENTS for e in events)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.status})"
@@ -171,7 +171,8 @@ class StreamResponse(_Base):
                         self.events_received += 1
                         yield event
                     # Once the caller took them: the time it spends on events is no stall of the server's.
-                    self._progressed(events)
+                    if events[-1].event not in KEEP_ALIVE_EVENTS or self._progress(events):
+                        self._deadline.progressed()
         except self._errors as exc:
             error = self._fail(exc, STREAM, self.events_received)
         if error is not None:
@@ -226,7 +227,8 @@ class AsyncStreamResponse(_Base):
                         self.events_received += 1
                         yield event
                     # Once the caller took them: the time it spends on events is no stall of the server's.
-                    self._progressed(events)
+                    if events[-1].event not in KEEP_ALIVE_EVENTS or self._progress(events):
+                        self._deadline.progressed()
         except self._errors as exc:
             error = self._fail(exc, STREAM, self.events_received)
         finally:

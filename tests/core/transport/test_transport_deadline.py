@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from chatpipe._transport._deadline import PROGRESS, TOTAL, Budget, Deadline
+from chatpipe._transport._deadline import PROGRESS, TOTAL, Deadline
 
 
 def test_a_budget_is_its_timeout_while_the_deadline_is_far() -> None:
@@ -60,5 +60,5 @@ def test_progress_does_not_move_a_non_streaming_deadline() -> None:
 
 @pytest.mark.parametrize("value", [0.5, 3.0])
 def test_a_budget_keeps_its_value_for_the_http_library(value: float) -> None:
-    budget = Budget(value, Deadline(600.0))
+    budget = Deadline(600.0).budget(value)
     assert float(budget) == value and min(budget, 100.0) == value
