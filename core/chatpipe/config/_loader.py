@@ -39,11 +39,16 @@ def parse_config(text: str, *, source: str | None = None, env: Mapping[str, str]
             f"the top level must be a mapping of settings (profiles, default, ...), got {describe(data)}",
             file=source,
         )
+    deep = False
     try:
         config = structure_config(interpolate(data, env))
     except Problems as exc:
         raise_problems(exc.problems, file=source)
         raise  # pragma: no cover - raise_problems always raises for a non-empty list
+    except RecursionError:  # YAML that parses, nested too deeply for the checks that walk it
+        deep = True
+    if deep:
+        raise ConfigError("a value is nested too deeply (hundreds of levels); flatten it", file=source)
     return attrs.evolve(config, source=source)
 
 

@@ -273,3 +273,9 @@ def test_config_error_is_a_chatpipe_error(fail):
 
     assert isinstance(fail("max_retries: x"), ChatpipeError)
     assert issubclass(ConfigError, ChatpipeError)
+
+
+@pytest.mark.parametrize("depth", [900, 100_000])
+def test_a_value_nested_too_deeply_is_a_config_error(fail, depth):
+    error = fail("profiles: {p: {provider: custom, params: {a: " + "[" * depth + "]" * depth + "}}}")
+    assert "nested too deeply" in str(error) or "nesting depth" in str(error)
