@@ -3,12 +3,16 @@
 This is the reference's *convertClaudeMessages* (docs/vendors/claude.md) with chatpipe's
 decisions. It runs inside request building, after the user's converter chain. Steps:
 
+0. **Example-prefixing** (reference section 0, as the Mistral, Cohere and AI21 conversions
+   do): a ``system`` message named ``example_user`` gets the user's ``"Name: "`` prefix, one
+   named ``example_assistant`` the character's (only if missing; the character's also not when
+   the text starts with a group member's prefix), from the profile's speaker ``names``; without
+   names nothing is added. The example name is then dropped.
 1. **System.** With ``use_system`` (default), the leading run of ``system``/``developer``
    messages becomes the ``system`` field, one text block per text (a message's own
    ``cache_control`` lands on its last block). Media parts of those messages cannot go into
-   ``system``: they become a user turn at that place (never lost). Names are dropped: the
-   example-prefixing of named system messages needs speaker names the adapter does not have;
-   the converters (strict, merge...) do it when names are configured.
+   ``system``: they become a user turn at that place (never lost). Other names on system
+   messages are dropped.
 2. **Each message becomes a turn.**
 
    * ``user`` (and any unknown role) → ``user``; a later ``system``/``developer`` message →
@@ -52,20 +56,38 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-from chatpipe.plugin import InvalidRequestError, Message, ToolCall, fold_tool_call, loads_json, name_prefix
+from chatpipe.plugin import (
+    InvalidRequestError,
+    Message,
+    Names,
+    ToolCall,
+    fold_tool_call,
+    loads_json,
+    name_prefix,
+    prefix_as_char,
+    prefix_as_user,
+    render,
+    to_pieces,
+)
 
 from ._content import MEDIA_BLOCK_TYPES, content_blocks, text_block
 
-__all__ = ["EMPTY_TEXT", "SYSTEM_ROLES", "Conversation", "convert_messages", "tool_input"]
+__all__ = ["EMPTY_TEXT", "NO_NAMES", "SYSTEM_ROLES", "Conversation", "convert_messages", "tool_input"]
 
 EMPTY_TEXT = "\u200b"
 """The text of an otherwise empty turn (zero-width space, as in the reference)."""
 
 SYSTEM_ROLES = frozenset({"system", "developer"})
 
+NO_NAMES = Names()
+"""No speaker names: example messages only lose their name."""
+
 Block = dict[str, Any]
 
 _THINKING_TYPES = frozenset({"thinking", "redacted_thinking"})
+
+_EXAMPLE_RULES = {"example_user": prefix_as_user, "example_assistant": prefix_as_char}
+"""The example-dialogue names of ``system`` messages and the prefix rule each one gets."""
 
 
 @attrs.define
@@ -117,6 +139,17 @@ def _stored_blocks(message: Message, key: str, where: str) -> list[Block]:
             where=f"{where}.{key}",
         )
     return [dict(b) for b in stored]
+
+
+def _example_prefixed(message: Message, names: Names, where: str) -> Message:
+    """Step 0: an example-dialogue system message with its speaker's prefix and without its name."""
+    rule = _EXAMPLE_RULES.get(message.name or "") if message.role == "system" else None
+    if rule is None:
+        return message
+    before = to_pieces(message.content, where=f"{where}.content")
+    after = rule(before, names)
+    content = message.content if after == before else render(after)
+    return attrs.evolve(message, content=content, name=None)
 
 
 def _with_name(blocks: list[Block], name: str | None) -> list[Block]:
@@ -291,14 +324,17 @@ def convert_messages(
     use_system: bool = True,
     relabel_prefill: bool = False,
     placeholder: str,
+    names: Names = NO_NAMES,
 ) -> Conversation:
     """Convert ``messages`` following the steps of the module docstring.
 
     ``use_tools``: the request defines tools (tool blocks are sent, else folded into text).
     ``use_system``: extract leading system messages into ``system``.
     ``relabel_prefill``: a final assistant turn is sent as a user turn (thinking, no-prefill models).
+    ``names``: the speaker names for example-prefixing (step 0).
     Raises :class:`~chatpipe.errors.InvalidRequestError` for content Claude cannot take.
     """
+    messages = [_example_prefixed(m, names, f"messages[{i}]") for i, m in enumerate(messages)]
     system, turns, consumed = _system(messages, use_system)
     for index in range(consumed, len(messages)):
         turns.append(_turn(messages[index], f"messages[{index}]", use_tools))

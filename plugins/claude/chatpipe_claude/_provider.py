@@ -132,6 +132,7 @@ class ClaudeProvider(Provider):
             include_body=self.settings.include_body,
             exclude_body=self.settings.exclude_body,
             placeholder=self.settings.context.placeholder,
+            names=self.settings.context.names,
         )
 
     def build_chat(self, request: ChatRequest) -> HttpRequest:

@@ -23,9 +23,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chatpipe.plugin import DEFAULT_PLACEHOLDER, ChatRequest, InvalidRequestError
+from chatpipe.plugin import DEFAULT_PLACEHOLDER, ChatRequest, InvalidRequestError, Names
 
-from ._messages import convert_messages
+from ._messages import NO_NAMES, convert_messages
 from ._models import can_prefill, default_max_tokens
 from ._thinking import thinking_for
 from ._tools import tool_choice, tool_definition
@@ -146,12 +146,14 @@ def build_body(
     include_body: Mapping[str, Any],
     exclude_body: Iterable[str],
     placeholder: str = DEFAULT_PLACEHOLDER,
+    names: Names = NO_NAMES,
 ) -> dict[str, Any]:
     """The complete JSON body for ``request``, following the steps of the module docstring.
 
     ``options`` are the provider options (``max_tokens``, ``adaptive_thinking``,
     ``use_system_prompt``); ``placeholder`` is the user turn sent when no message is left (the
-    pipeline's ``prompt_placeholder``). Raises :class:`~chatpipe.errors.InvalidRequestError` for params or
+    pipeline's ``prompt_placeholder``) and ``names`` the speaker names for example-prefixing (the
+    profile's ``names``). Raises :class:`~chatpipe.errors.InvalidRequestError` for params or
     messages Claude cannot take.
     """
     params = {k: v for k, v in request.params.items() if v is not None}
@@ -168,6 +170,7 @@ def build_body(
         use_system=bool(options.get("use_system_prompt", True)),
         relabel_prefill=thinking.active or not can_prefill(request.model),
         placeholder=placeholder,
+        names=names,
     )
     body: dict[str, Any] = {"model": request.model, "max_tokens": thinking.max_tokens}
     if conversation.system:

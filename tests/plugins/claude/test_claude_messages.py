@@ -70,6 +70,57 @@ def test_a_later_system_message_becomes_user_without_its_name_and_merges(build: 
     assert body["messages"][-1] == {"role": "user", "content": [text("Go on."), text("[OOC: be brief]")]}
 
 
+NAMES = {"user": "Ann", "char": "Bo", "group": ["Cy"]}
+
+
+def test_example_dialogue_gets_the_speakers_prefix(build: Build, anthropic: Any) -> None:
+    # reference section 0 (example-prefixing), applied in system blocks and in later user turns
+    body = build(
+        [
+            {"role": "system", "content": "Rules."},
+            {"role": "system", "name": "example_user", "content": "Hey"},
+            {"role": "system", "name": "example_assistant", "content": "Hello."},
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Yes?"},
+            {"role": "system", "name": "example_user", "content": "Ann: Already."},
+            {"role": "system", "name": "example_assistant", "content": "Cy: A group member."},
+            {"role": "system", "name": "example_assistant", "content": [image_url(PNG), text("Look.")]},
+        ],
+        names=NAMES,
+    )
+    assert body == {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 8192,
+        "system": [text("Rules."), text("Ann: Hey"), text("Bo: Hello.")],
+        "messages": [
+            {"role": "user", "content": [text("Hi")]},
+            {"role": "assistant", "content": [text("Yes?")]},
+            {
+                "role": "user",
+                "content": [
+                    text("Ann: Already."),
+                    text("Cy: A group member."),
+                    text("Bo: "),
+                    BASE64_IMAGE,
+                    text("Look."),
+                ],
+            },
+        ],
+        "stream": False,
+    }
+    anthropic.check("CreateMessageParams", body)
+
+
+def test_example_dialogue_without_names_gets_no_prefix(build: Build) -> None:
+    messages = [
+        {"role": "system", "content": "Rules."},
+        {"role": "system", "name": "example_user", "content": "Hey"},
+        {"role": "user", "content": "Hi"},
+    ]
+    assert build(messages)["system"] == [text("Rules."), text("Hey")]
+    assert build(messages, names={"char": "Bo"})["system"] == [text("Rules."), text("Hey")]
+
+
 def test_media_in_a_system_message_goes_to_a_user_turn(build: Build) -> None:
     body = build([{"role": "system", "content": [text("Look:"), image_url(PNG)]}, {"role": "user", "content": "Hi"}])
     assert body["system"] == [text("Look:")]
