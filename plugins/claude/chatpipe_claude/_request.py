@@ -8,7 +8,8 @@ Construction, each step overriding the previous one:
    :mod:`chatpipe_claude._messages`), ``stream``;
 2. ``tools`` and ``tool_choice`` when the request defines tools (:mod:`chatpipe_claude._tools`);
 3. mapped params: ``stop`` (string or list) → ``stop_sequences``; ``temperature``, ``top_p``,
-   ``top_k`` (left out while thinking); ``user`` → ``metadata.user_id``; ``response_format``
+   ``top_k`` (left out while thinking, and limited per model by
+   :func:`~chatpipe_claude._models.sampling_for`); ``user`` → ``metadata.user_id``; ``response_format``
    ``json_schema`` → ``output_config.format`` (``json_object`` is an error: Claude needs a
    schema; ``text`` sends nothing); thinking (:mod:`chatpipe_claude._thinking`);
 4. every other param is passed through under its own name (Claude fields such as
@@ -26,7 +27,7 @@ from typing import Any
 from chatpipe.plugin import DEFAULT_PLACEHOLDER, ChatRequest, InvalidRequestError, Names
 
 from ._messages import NO_NAMES, convert_messages
-from ._models import can_prefill, default_max_tokens
+from ._models import can_prefill, default_max_tokens, sampling_for
 from ._thinking import thinking_for
 from ._tools import tool_choice, tool_definition
 
@@ -69,7 +70,6 @@ _HANDLED = frozenset(
         "metadata",
     }
 )
-_SAMPLING = ("temperature", "top_p", "top_k")
 
 
 def _positive_int(value: Any, where: str) -> int:
@@ -185,7 +185,7 @@ def build_body(
     if "stop" in params:
         body["stop_sequences"] = _stop_sequences(params["stop"])
     if not thinking.active:
-        body.update({k: params[k] for k in _SAMPLING if k in params})
+        body.update(sampling_for(request.model, params))
     metadata = _metadata(params)
     if metadata:
         body["metadata"] = metadata

@@ -116,13 +116,78 @@ def test_a_bad_max_tokens_is_an_error(build: Build) -> None:
 
 
 def test_params_are_mapped(build: Build) -> None:
-    body = build(HI, stop="END", temperature=0.2, top_p=0.9, top_k=40, user="u-1", service_tier="auto")
+    body = build(
+        HI,
+        model="claude-sonnet-4-20250514",  # takes every sampling knob (limited models: the tests below)
+        stop="END",
+        temperature=0.2,
+        top_p=0.9,
+        top_k=40,
+        user="u-1",
+        service_tier="auto",
+    )
     assert body["stop_sequences"] == ["END"]
     assert (body["temperature"], body["top_p"], body["top_k"]) == (0.2, 0.9, 40)
     assert body["metadata"] == {"user_id": "u-1"}
     assert body["service_tier"] == "auto"
     assert "stop" not in body and "user" not in body
     assert build(HI, stop=["a", "b"])["stop_sequences"] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("sampling", "sent"),
+    [
+        ({"temperature": 0.7, "top_p": 0.9, "top_k": 5}, {"top_p": 0.9, "top_k": 5}),
+        ({"temperature": 0.7, "top_p": 1}, {"temperature": 0.7}),
+        ({"temperature": 0.7}, {"temperature": 0.7}),
+        ({"top_p": 0.5}, {"top_p": 0.5}),
+        ({"top_p": 1.0}, {}),
+    ],
+)
+@pytest.mark.parametrize(
+    "model",
+    [
+        "claude-opus-4-1-20250805",
+        "claude-sonnet-4-5",
+        "claude-haiku-4-5-20251001",
+        "claude-opus-4-5",
+        "claude-opus-4-6",
+        "claude-sonnet-4-6",
+    ],
+)
+def test_limited_sampling_models_get_temperature_or_top_p(
+    build: Build, anthropic: Any, model: str, sampling: dict[str, Any], sent: dict[str, Any]
+) -> None:
+    # reference 3.2 "Sampling rules": top_p < 1 drops temperature, otherwise top_p is dropped
+    body = build(HI, model=model, **sampling)
+    assert body == {
+        "model": model,
+        "max_tokens": 8192,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
+        "stream": False,
+        **sent,
+    }
+    anthropic.check("CreateMessageParams", body)
+
+
+def test_opus_4_7_gets_no_sampling_knobs_and_older_models_get_all(build: Build, anthropic: Any) -> None:
+    sampling = {"temperature": 0.7, "top_p": 0.9, "top_k": 5}
+    body = build(HI, model="claude-opus-4-7", **sampling)
+    assert body == {
+        "model": "claude-opus-4-7",
+        "max_tokens": 8192,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
+        "stream": False,
+    }
+    anthropic.check("CreateMessageParams", body)
+    for model in ("claude-opus-4-20250514", "claude-3-7-sonnet-latest", "claude-3-5-haiku-latest"):
+        assert {k: build(HI, model=model, **sampling).get(k) for k in sampling} == sampling
+
+
+def test_a_limited_sampling_model_needs_a_numeric_top_p(build: Build) -> None:
+    with pytest.raises(InvalidRequestError, match="top_p must be a number") as caught:
+        build(HI, temperature=0.5, top_p="0.9")
+    assert caught.value.where == "top_p"
 
 
 def test_openai_only_params_are_not_sent_and_n_must_be_one(build: Build) -> None:
