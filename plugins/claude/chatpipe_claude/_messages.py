@@ -19,7 +19,8 @@ decisions. It runs inside request building, after the user's converter chain. St
      ``user`` without its name.
    * A named message gets ``"Name: "`` in front of its content **unless it already starts with
      it** (the reference doubles it: ``"Rook: Rook: Yo."``). A leading image gets a separate
-     ``"Name: "`` text block, so the image survives.
+     ``"Name: "`` text block, so the image survives. Content that is only blank text gets no
+     prefix (no empty ``"Name: "`` block, e.g. before a ``tool_use``).
    * ``assistant``: first the signed ``thinking``/``redacted_thinking`` blocks kept in
      ``extra["thinking_blocks"]`` (sent back unchanged, as Claude requires in tool loops), then
      unmodelled vendor blocks kept in ``extra["vendor_blocks"]``, then the text, then one
@@ -28,8 +29,8 @@ decisions. It runs inside request building, after the user's converter chain. St
    * ``tool`` → ``user`` with one ``tool_result`` block ``{tool_use_id, content, is_error}``;
      ``is_error`` comes from the tool message's extra key of that name.
    * Without tools in the request (Claude rejects tool blocks then), a tool call becomes the
-     text ``[Tool call name({...})]`` (the name is kept; the reference keeps only the JSON)
-     and a tool result becomes its text.
+     text ``[Tool call name({...})]`` (the name is kept; the reference keeps only the JSON),
+     folded before the name prefix as the converters do, and a tool result becomes its text.
    * A message's ``cache_control`` extra key lands on its last block. Other extra keys
      (``reasoning_content``, ``prefix``...) are not Claude fields and are not sent.
 3. **Merge**: consecutive same-role turns become one turn, block lists concatenated.
@@ -153,15 +154,21 @@ def _example_prefixed(message: Message, names: Names, where: str) -> Message:
 
 
 def _with_name(blocks: list[Block], name: str | None) -> list[Block]:
-    if not name or not blocks:
+    """``"name: "`` in front of the first block that is not blank text, unless already there.
+
+    Content that is only blank text gets no prefix: an empty ``"Name: "`` block says nothing
+    (e.g. before a ``tool_use``). A non-text first block (an image) gets a prefix block before it.
+    """
+    at = next((i for i, b in enumerate(blocks) if not _is_blank_text(b)), None) if name else None
+    if name is None or at is None:
         return blocks
     prefix = name_prefix(name)
-    first = blocks[0]
+    first = blocks[at]
     if first.get("type") == "text" and isinstance(first.get("text"), str):
         if first["text"].startswith(prefix):
             return blocks
-        return [{**first, "text": prefix + first["text"]}, *blocks[1:]]
-    return [text_block(prefix), *blocks]
+        return [*blocks[:at], {**first, "text": prefix + first["text"]}, *blocks[at + 1 :]]
+    return [*blocks[:at], text_block(prefix), *blocks[at:]]
 
 
 def _with_cache_control(blocks: list[Block], message: Message) -> list[Block]:
@@ -190,13 +197,15 @@ def _tool_result(message: Message, where: str, use_tools: bool) -> list[Block]:
 
 def _assistant(message: Message, where: str, use_tools: bool) -> list[Block]:
     blocks = _stored_blocks(message, "thinking_blocks", where) + _stored_blocks(message, "vendor_blocks", where)
-    blocks += _with_name(content_blocks(message.content, f"{where}.content"), message.name)
-    for i, call in enumerate(message.tool_calls or ()):
-        if use_tools:
+    content = content_blocks(message.content, f"{where}.content")
+    calls = message.tool_calls or ()
+    if not use_tools:  # folded before the name prefix, as the converters fold them
+        content += [text_block(fold_tool_call(call)) for call in calls]
+    blocks += _with_name(content, message.name)
+    if use_tools:
+        for i, call in enumerate(calls):
             arguments = tool_input(call, f"{where}.tool_calls[{i}].function.arguments")
             blocks.append({"type": "tool_use", "id": call.id, "name": call.function.name, "input": arguments})
-        else:
-            blocks.append(text_block(fold_tool_call(call)))
     return blocks
 
 

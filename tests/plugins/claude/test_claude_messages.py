@@ -283,6 +283,48 @@ def test_text_alongside_tool_calls_is_kept(build: Build) -> None:
     ]
 
 
+@pytest.mark.parametrize("content", ["", None, [text("")]])
+def test_a_named_tool_call_turn_without_text_gets_no_name_block(
+    build: Build, anthropic: Any, content: str | list[dict[str, Any]] | None
+) -> None:
+    messages = tool_loop(None)
+    messages[1] = {**messages[1], "name": "Bo", "content": content}
+    body = build(messages, tools=[WEATHER])
+    assert body == {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 8192,
+        "messages": [
+            {"role": "user", "content": [text("Weather in Paris?")]},
+            {
+                "role": "assistant",
+                "content": [{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}],
+            },
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "18 C"}]},
+        ],
+        "stream": False,
+        "tools": [
+            {
+                "name": "get_weather",
+                "description": "Weather for a city",
+                "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
+            }
+        ],
+    }
+    anthropic.check("CreateMessageParams", body)
+
+
+def test_a_named_tool_call_turn_keeps_the_name_on_its_text_or_folded_call(build: Build) -> None:
+    named = tool_loop("Checking.")
+    named[1] = {**named[1], "name": "Bo"}
+    assert build(named, tools=[WEATHER])["messages"][1]["content"][0] == text("Bo: Checking.")
+    silent = tool_loop("")
+    silent[1] = {**silent[1], "name": "Bo"}
+    assert build(silent)["messages"][1] == {
+        "role": "assistant",
+        "content": [text('Bo: [Tool call get_weather({"city":"Paris"})]')],
+    }
+
+
 def test_tool_results_keep_is_error_and_cache_control_and_come_first(build: Build) -> None:
     messages = [
         {"role": "user", "content": "Weather?"},
