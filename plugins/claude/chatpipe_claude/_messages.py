@@ -33,10 +33,13 @@ decisions. It runs inside request building, after the user's converter chain. St
      folded before the name prefix as the converters do, and a tool result becomes its text.
    * A message's ``cache_control`` extra key lands on its last block. Other extra keys
      (``reasoning_content``, ``prefix``...) are not Claude fields and are not sent.
-3. **Merge**: consecutive same-role turns become one turn, block lists concatenated.
-4. **Assistant media** (images, documents) move to the next user turn, after its tool results;
-   when none follows, a user turn is inserted after the assistant. Because merging runs first,
-   the reference's quirk (an empty user turn between two assistants) cannot happen.
+3. **Assistant media** (images, documents) move to the end of the next user turn, as in the
+   reference: after its text (``[user "draw", assistant [text, image], user "thanks"]`` sends
+   ``["thanks", image]``), or after the tool results when a tool turn comes next. This runs
+   before merging, on the turns as the messages gave them. When only assistant turns follow, a
+   user turn is added after them (the reference inserts it right after the first assistant and
+   moves the image on into the second, leaving an empty user turn between the two).
+4. **Merge**: consecutive same-role turns become one turn, block lists concatenated.
 5. **Tool results first**: in each user turn, ``tool_result`` blocks are moved before the
    other blocks (stable), as Claude requires.
 6. **Prefill**: a final assistant turn without tool calls has the trailing whitespace of its
@@ -248,31 +251,21 @@ def _merge(turns: list[_Turn]) -> list[_Turn]:
     return merged
 
 
-def _leading_results(blocks: list[Block]) -> int:
-    count = 0
-    while count < len(blocks) and blocks[count].get("type") == "tool_result":
-        count += 1
-    return count
-
-
 def _move_assistant_media(turns: list[_Turn]) -> list[_Turn]:
-    out: list[_Turn] = []
-    carried: list[Block] = []
-    for turn in turns:
-        if carried and turn.role == "user":
-            at = _leading_results(turn.blocks)
-            turn = _Turn("user", [*turn.blocks[:at], *carried, *turn.blocks[at:]])
-            carried = []
-        elif carried:
-            out.append(_Turn("user", carried))
-            carried = []
-        if turn.role == "assistant":
-            carried = [b for b in turn.blocks if b.get("type") in MEDIA_BLOCK_TYPES]
-            if carried:
-                turn = _Turn("assistant", [b for b in turn.blocks if b.get("type") not in MEDIA_BLOCK_TYPES])
-        out.append(turn)
-    if carried:
-        out.append(_Turn("user", carried))
+    """Step 3: each assistant turn's media go to the end of the next user turn (before merging)."""
+    out = [_Turn(t.role, list(t.blocks)) for t in turns]
+    for i, turn in enumerate(out):
+        if turn.role != "assistant":
+            continue
+        media = [b for b in turn.blocks if b.get("type") in MEDIA_BLOCK_TYPES]
+        if not media:
+            continue
+        turn.blocks = [b for b in turn.blocks if b.get("type") not in MEDIA_BLOCK_TYPES]
+        target = next((t for t in out[i + 1 :] if t.role == "user"), None)
+        if target is None:  # only assistant turns follow: a user turn after them
+            target = _Turn("user", [])
+            out.append(target)
+        target.blocks.extend(media)
     return out
 
 
@@ -347,8 +340,7 @@ def convert_messages(
     system, turns, consumed = _system(messages, use_system)
     for index in range(consumed, len(messages)):
         turns.append(_turn(messages[index], f"messages[{index}]", use_tools))
-    turns = _merge(turns)
-    turns = [_results_first(t) for t in _move_assistant_media(turns)]
+    turns = [_results_first(t) for t in _merge(_move_assistant_media(turns))]
     turns = _no_empty_text(_trim_prefill(turns, relabel_prefill))
     if not turns:
         turns = [_Turn("user", [text_block(placeholder)])]

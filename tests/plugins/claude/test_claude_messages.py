@@ -410,6 +410,47 @@ def test_assistant_images_move_to_the_next_user_turn_after_its_tool_results(buil
     ]
 
 
+def test_an_assistant_image_goes_after_the_next_user_turns_text(build: Build, anthropic: Any) -> None:
+    # reference 3.2 step 3: the images are appended to the next user message (push), before merging
+    body = build(
+        [
+            {"role": "user", "content": "draw"},
+            {"role": "assistant", "content": [text("Here."), image_url(PNG)]},
+            {"role": "user", "content": "thanks"},
+        ]
+    )
+    assert body == {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 8192,
+        "messages": [
+            {"role": "user", "content": [text("draw")]},
+            {"role": "assistant", "content": [text("Here.")]},
+            {"role": "user", "content": [text("thanks"), BASE64_IMAGE]},
+        ],
+        "stream": False,
+    }
+    anthropic.check("CreateMessageParams", body)
+
+
+def test_an_assistant_image_goes_to_the_first_of_the_next_user_messages(build: Build) -> None:
+    # the move runs before merging: the image lands after the first following user message,
+    # and the user messages after it merge behind it, as in the reference
+    body = build(
+        [
+            {"role": "user", "content": "draw"},
+            {"role": "assistant", "content": [image_url(PNG)]},
+            {"role": "assistant", "content": "Done."},
+            {"role": "user", "content": "thanks"},
+            {"role": "user", "content": "bye"},
+        ]
+    )
+    assert body["messages"] == [
+        {"role": "user", "content": [text("draw")]},
+        {"role": "assistant", "content": [text("Done.")]},
+        {"role": "user", "content": [text("thanks"), BASE64_IMAGE, text("bye")]},
+    ]
+
+
 def test_two_assistants_with_an_image_merge_instead_of_leaving_an_empty_user_turn(build: Build) -> None:
     # reference quirk (3.2 step 3): the image moves to the second assistant and onwards, leaving
     # an empty user message between the two assistants. chatpipe merges first.
