@@ -16,6 +16,10 @@ only one of ``temperature`` / ``top_p`` is accepted — when ``top_p`` is below 
 is left out, otherwise ``top_p`` is (also when it comes alone: 1 is its default); the
 :data:`NO_SAMPLING_MODELS` take none of ``temperature``, ``top_p``, ``top_k``.
 
+Web search (:func:`has_web_search`): Claude's server-side web-search tool exists from Claude 3.5
+on; the :data:`NO_WEB_SEARCH_MODELS` (Claude 3 Opus/Sonnet/Haiku, Claude 2, Instant) lack it.
+Ids the lists do not know count as having it (ids stay opaque: a new model needs no entry here).
+
 The model list is ``GET /v1/models?limit=1000`` (Claude's largest page), followed page by page
 while the vendor says ``has_more``, with ``after_id`` set to the page's ``last_id``
 (:func:`next_page_cursor`; the pipeline loops through ``Provider.next_models``).
@@ -37,8 +41,10 @@ __all__ = [
     "MODELS_PAGE_LIMIT",
     "NO_PREFILL_MODELS",
     "NO_SAMPLING_MODELS",
+    "NO_WEB_SEARCH_MODELS",
     "can_prefill",
     "default_max_tokens",
+    "has_web_search",
     "next_page_cursor",
     "parse_model_page",
     "sampling_for",
@@ -74,6 +80,9 @@ NO_SAMPLING_MODELS = ("claude-opus-4-7",)
 
 SAMPLING_PARAMS = ("temperature", "top_p", "top_k")
 
+NO_WEB_SEARCH_MODELS = ("claude-3-opus", "claude-3-sonnet", "claude-3-haiku", "claude-2", "claude-instant")
+"""Model-id prefixes of the models before Claude 3.5, which have no web-search tool."""
+
 
 def default_max_tokens(model: str) -> int:
     """The ``max_tokens`` sent for ``model`` when nothing else sets it."""
@@ -86,6 +95,11 @@ def default_max_tokens(model: str) -> int:
 def can_prefill(model: str) -> bool:
     """Whether ``model`` continues a final assistant turn (prefill)."""
     return not model.startswith(NO_PREFILL_MODELS)
+
+
+def has_web_search(model: str) -> bool:
+    """Whether ``model`` can use Claude's server-side web-search tool (Claude 3.5 and later)."""
+    return not model.startswith(NO_WEB_SEARCH_MODELS)
 
 
 def sampling_for(model: str, params: Mapping[str, Any]) -> dict[str, Any]:

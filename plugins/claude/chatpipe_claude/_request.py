@@ -7,6 +7,8 @@ Construction, each step overriding the previous one:
    raised when thinking needs it), ``system`` (omitted when empty), ``messages`` (see
    :mod:`chatpipe_claude._messages`), ``stream``;
 2. ``tools`` and ``tool_choice`` when the request defines tools (:mod:`chatpipe_claude._tools`);
+   with the profile option ``web_search: true``, Claude's web-search tool first in ``tools``
+   (prepended, as in the reference; also when the request defines no tools);
 3. mapped params: ``stop`` (string or list) → ``stop_sequences``; ``temperature``, ``top_p``,
    ``top_k`` (left out while thinking, and limited per model by
    :func:`~chatpipe_claude._models.sampling_for`); ``user`` → ``metadata.user_id``; ``response_format``
@@ -29,7 +31,7 @@ from chatpipe.plugin import DEFAULT_PLACEHOLDER, ChatRequest, InvalidRequestErro
 from ._messages import NO_NAMES, convert_messages
 from ._models import can_prefill, default_max_tokens, sampling_for
 from ._thinking import thinking_for
-from ._tools import tool_choice, tool_definition
+from ._tools import tool_choice, tool_definition, web_search_tool
 
 __all__ = ["DROPPED_PARAMS", "RESERVED_PARAMS", "build_body", "max_tokens_for"]
 
@@ -151,7 +153,7 @@ def build_body(
     """The complete JSON body for ``request``, following the steps of the module docstring.
 
     ``options`` are the provider options (``max_tokens``, ``adaptive_thinking``,
-    ``use_system_prompt``); ``placeholder`` is the user turn sent when no message is left (the
+    ``use_system_prompt``, ``web_search``); ``placeholder`` is the user turn sent when no message is left (the
     pipeline's ``prompt_placeholder``) and ``names`` the speaker names for example-prefixing (the
     profile's ``names``). Raises :class:`~chatpipe.errors.InvalidRequestError` for params or
     messages Claude cannot take.
@@ -177,8 +179,12 @@ def build_body(
         body["system"] = conversation.system
     body["messages"] = conversation.messages
     body["stream"] = request.stream
+    tools = [tool_definition(t) for t in request.tools or ()]
+    if options.get("web_search", False):
+        tools.insert(0, web_search_tool(request.model))
+    if tools:
+        body["tools"] = tools
     if request.tools:
-        body["tools"] = [tool_definition(t) for t in request.tools]
         choice = tool_choice(request.tool_choice, params.get("parallel_tool_calls"))
         if choice is not None:
             body["tool_choice"] = choice
