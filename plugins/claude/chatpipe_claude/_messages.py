@@ -3,7 +3,7 @@
 This is the reference's *convertClaudeMessages* (docs/vendors/claude.md) with chatpipe's
 decisions. It runs inside request building, after the user's converter chain. Steps:
 
-0. **Example-prefixing** (reference section 0, as the Mistral, Cohere and AI21 conversions
+0. **Example-prefixing** (docs/post-processing.md rule 1, as the Mistral, Cohere and AI21 conversions
    do): a ``system`` message named ``example_user`` gets the user's ``"Name: "`` prefix, one
    named ``example_assistant`` the character's (only if missing; the character's also not when
    the text starts with a group member's prefix), from the profile's speaker ``names``; without
