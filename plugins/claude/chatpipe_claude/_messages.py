@@ -3,19 +3,24 @@
 This is the reference's *convertClaudeMessages* (docs/vendors/claude.md) with chatpipe's
 decisions. It runs inside request building, after the user's converter chain. Steps:
 
+0. **Example-prefixing** (docs/post-processing.md rule 1, as the Mistral, Cohere and AI21 conversions
+   do): a ``system`` message named ``example_user`` gets the user's ``"Name: "`` prefix, one
+   named ``example_assistant`` the character's (only if missing; the character's also not when
+   the text starts with a group member's prefix), from the profile's speaker ``names``; without
+   names nothing is added. The example name is then dropped.
 1. **System.** With ``use_system`` (default), the leading run of ``system``/``developer``
    messages becomes the ``system`` field, one text block per text (a message's own
    ``cache_control`` lands on its last block). Media parts of those messages cannot go into
-   ``system``: they become a user turn at that place (never lost). Names are dropped: the
-   example-prefixing of named system messages needs speaker names the adapter does not have;
-   the converters (strict, merge...) do it when names are configured.
+   ``system``: they become a user turn at that place (never lost). Other names on system
+   messages are dropped.
 2. **Each message becomes a turn.**
 
    * ``user`` (and any unknown role) → ``user``; a later ``system``/``developer`` message →
      ``user`` without its name.
    * A named message gets ``"Name: "`` in front of its content **unless it already starts with
      it** (the reference doubles it: ``"Rook: Rook: Yo."``). A leading image gets a separate
-     ``"Name: "`` text block, so the image survives.
+     ``"Name: "`` text block, so the image survives. Content that is only blank text gets no
+     prefix (no empty ``"Name: "`` block, e.g. before a ``tool_use``).
    * ``assistant``: first the signed ``thinking``/``redacted_thinking`` blocks kept in
      ``extra["thinking_blocks"]`` (sent back unchanged, as Claude requires in tool loops), then
      unmodelled vendor blocks kept in ``extra["vendor_blocks"]``, then the text, then one
@@ -24,14 +29,17 @@ decisions. It runs inside request building, after the user's converter chain. St
    * ``tool`` → ``user`` with one ``tool_result`` block ``{tool_use_id, content, is_error}``;
      ``is_error`` comes from the tool message's extra key of that name.
    * Without tools in the request (Claude rejects tool blocks then), a tool call becomes the
-     text ``[Tool call name({...})]`` (the name is kept; the reference keeps only the JSON)
-     and a tool result becomes its text.
+     text ``[Tool call name({...})]`` (the name is kept; the reference keeps only the JSON),
+     folded before the name prefix as the converters do, and a tool result becomes its text.
    * A message's ``cache_control`` extra key lands on its last block. Other extra keys
      (``reasoning_content``, ``prefix``...) are not Claude fields and are not sent.
-3. **Merge**: consecutive same-role turns become one turn, block lists concatenated.
-4. **Assistant media** (images, documents) move to the next user turn, after its tool results;
-   when none follows, a user turn is inserted after the assistant. Because merging runs first,
-   the reference's quirk (an empty user turn between two assistants) cannot happen.
+3. **Assistant media** (images, documents) move to the end of the next user turn, as in the
+   reference: after its text (``[user "draw", assistant [text, image], user "thanks"]`` sends
+   ``["thanks", image]``), or after the tool results when a tool turn comes next. This runs
+   before merging, on the turns as the messages gave them. When only assistant turns follow, a
+   user turn is added after them (the reference inserts it right after the first assistant and
+   moves the image on into the second, leaving an empty user turn between the two).
+4. **Merge**: consecutive same-role turns become one turn, block lists concatenated.
 5. **Tool results first**: in each user turn, ``tool_result`` blocks are moved before the
    other blocks (stable), as Claude requires.
 6. **Prefill**: a final assistant turn without tool calls has the trailing whitespace of its
@@ -52,20 +60,38 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-from chatpipe.plugin import InvalidRequestError, Message, ToolCall, fold_tool_call, loads_json, name_prefix
+from chatpipe.plugin import (
+    InvalidRequestError,
+    Message,
+    Names,
+    ToolCall,
+    fold_tool_call,
+    loads_json,
+    name_prefix,
+    prefix_as_char,
+    prefix_as_user,
+    render,
+    to_pieces,
+)
 
 from ._content import MEDIA_BLOCK_TYPES, content_blocks, text_block
 
-__all__ = ["EMPTY_TEXT", "SYSTEM_ROLES", "Conversation", "convert_messages", "tool_input"]
+__all__ = ["EMPTY_TEXT", "NO_NAMES", "SYSTEM_ROLES", "Conversation", "convert_messages", "tool_input"]
 
 EMPTY_TEXT = "\u200b"
 """The text of an otherwise empty turn (zero-width space, as in the reference)."""
 
 SYSTEM_ROLES = frozenset({"system", "developer"})
 
+NO_NAMES = Names()
+"""No speaker names: example messages only lose their name."""
+
 Block = dict[str, Any]
 
 _THINKING_TYPES = frozenset({"thinking", "redacted_thinking"})
+
+_EXAMPLE_RULES = {"example_user": prefix_as_user, "example_assistant": prefix_as_char}
+"""The example-dialogue names of ``system`` messages and the prefix rule each one gets."""
 
 
 @attrs.define
@@ -119,16 +145,33 @@ def _stored_blocks(message: Message, key: str, where: str) -> list[Block]:
     return [dict(b) for b in stored]
 
 
+def _example_prefixed(message: Message, names: Names, where: str) -> Message:
+    """Step 0: an example-dialogue system message with its speaker's prefix and without its name."""
+    rule = _EXAMPLE_RULES.get(message.name or "") if message.role == "system" else None
+    if rule is None:
+        return message
+    before = to_pieces(message.content, where=f"{where}.content")
+    after = rule(before, names)
+    content = message.content if after == before else render(after)
+    return attrs.evolve(message, content=content, name=None)
+
+
 def _with_name(blocks: list[Block], name: str | None) -> list[Block]:
-    if not name or not blocks:
+    """``"name: "`` in front of the first block that is not blank text, unless already there.
+
+    Content that is only blank text gets no prefix: an empty ``"Name: "`` block says nothing
+    (e.g. before a ``tool_use``). A non-text first block (an image) gets a prefix block before it.
+    """
+    at = next((i for i, b in enumerate(blocks) if not _is_blank_text(b)), None) if name else None
+    if name is None or at is None:
         return blocks
     prefix = name_prefix(name)
-    first = blocks[0]
+    first = blocks[at]
     if first.get("type") == "text" and isinstance(first.get("text"), str):
         if first["text"].startswith(prefix):
             return blocks
-        return [{**first, "text": prefix + first["text"]}, *blocks[1:]]
-    return [text_block(prefix), *blocks]
+        return [*blocks[:at], {**first, "text": prefix + first["text"]}, *blocks[at + 1 :]]
+    return [*blocks[:at], text_block(prefix), *blocks[at:]]
 
 
 def _with_cache_control(blocks: list[Block], message: Message) -> list[Block]:
@@ -157,13 +200,15 @@ def _tool_result(message: Message, where: str, use_tools: bool) -> list[Block]:
 
 def _assistant(message: Message, where: str, use_tools: bool) -> list[Block]:
     blocks = _stored_blocks(message, "thinking_blocks", where) + _stored_blocks(message, "vendor_blocks", where)
-    blocks += _with_name(content_blocks(message.content, f"{where}.content"), message.name)
-    for i, call in enumerate(message.tool_calls or ()):
-        if use_tools:
+    content = content_blocks(message.content, f"{where}.content")
+    calls = message.tool_calls or ()
+    if not use_tools:  # folded before the name prefix, as the converters fold them
+        content += [text_block(fold_tool_call(call)) for call in calls]
+    blocks += _with_name(content, message.name)
+    if use_tools:
+        for i, call in enumerate(calls):
             arguments = tool_input(call, f"{where}.tool_calls[{i}].function.arguments")
             blocks.append({"type": "tool_use", "id": call.id, "name": call.function.name, "input": arguments})
-        else:
-            blocks.append(text_block(fold_tool_call(call)))
     return blocks
 
 
@@ -206,31 +251,21 @@ def _merge(turns: list[_Turn]) -> list[_Turn]:
     return merged
 
 
-def _leading_results(blocks: list[Block]) -> int:
-    count = 0
-    while count < len(blocks) and blocks[count].get("type") == "tool_result":
-        count += 1
-    return count
-
-
 def _move_assistant_media(turns: list[_Turn]) -> list[_Turn]:
-    out: list[_Turn] = []
-    carried: list[Block] = []
-    for turn in turns:
-        if carried and turn.role == "user":
-            at = _leading_results(turn.blocks)
-            turn = _Turn("user", [*turn.blocks[:at], *carried, *turn.blocks[at:]])
-            carried = []
-        elif carried:
-            out.append(_Turn("user", carried))
-            carried = []
-        if turn.role == "assistant":
-            carried = [b for b in turn.blocks if b.get("type") in MEDIA_BLOCK_TYPES]
-            if carried:
-                turn = _Turn("assistant", [b for b in turn.blocks if b.get("type") not in MEDIA_BLOCK_TYPES])
-        out.append(turn)
-    if carried:
-        out.append(_Turn("user", carried))
+    """Step 3: each assistant turn's media go to the end of the next user turn (before merging)."""
+    out = [_Turn(t.role, list(t.blocks)) for t in turns]
+    for i, turn in enumerate(out):
+        if turn.role != "assistant":
+            continue
+        media = [b for b in turn.blocks if b.get("type") in MEDIA_BLOCK_TYPES]
+        if not media:
+            continue
+        turn.blocks = [b for b in turn.blocks if b.get("type") not in MEDIA_BLOCK_TYPES]
+        target = next((t for t in out[i + 1 :] if t.role == "user"), None)
+        if target is None:  # only assistant turns follow: a user turn after them
+            target = _Turn("user", [])
+            out.append(target)
+        target.blocks.extend(media)
     return out
 
 
@@ -291,19 +326,21 @@ def convert_messages(
     use_system: bool = True,
     relabel_prefill: bool = False,
     placeholder: str,
+    names: Names = NO_NAMES,
 ) -> Conversation:
     """Convert ``messages`` following the steps of the module docstring.
 
     ``use_tools``: the request defines tools (tool blocks are sent, else folded into text).
     ``use_system``: extract leading system messages into ``system``.
     ``relabel_prefill``: a final assistant turn is sent as a user turn (thinking, no-prefill models).
+    ``names``: the speaker names for example-prefixing (step 0).
     Raises :class:`~chatpipe.errors.InvalidRequestError` for content Claude cannot take.
     """
+    messages = [_example_prefixed(m, names, f"messages[{i}]") for i, m in enumerate(messages)]
     system, turns, consumed = _system(messages, use_system)
     for index in range(consumed, len(messages)):
         turns.append(_turn(messages[index], f"messages[{index}]", use_tools))
-    turns = _merge(turns)
-    turns = [_results_first(t) for t in _move_assistant_media(turns)]
+    turns = [_results_first(t) for t in _merge(_move_assistant_media(turns))]
     turns = _no_empty_text(_trim_prefill(turns, relabel_prefill))
     if not turns:
         turns = [_Turn("user", [text_block(placeholder)])]

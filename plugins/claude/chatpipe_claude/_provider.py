@@ -16,7 +16,9 @@
 Options (profile ``options``): ``max_tokens`` (int, default per model), ``betas`` (list of
 beta names for ``anthropic-beta``), ``adaptive_thinking`` (bool: ``reasoning_effort`` gives
 adaptive thinking + ``output_config.effort`` instead of a token budget), ``use_system_prompt``
-(bool, default true: leading system messages go to ``system``; false sends them as user turns).
+(bool, default true: leading system messages go to ``system``; false sends them as user turns),
+``web_search`` (bool, default false: Claude's server-side web-search tool is added to ``tools``;
+an error on models before Claude 3.5).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ OPTIONS: Mapping[str, type | tuple[type, ...]] = {
     "betas": (list, tuple),
     "adaptive_thinking": bool,
     "use_system_prompt": bool,
+    "web_search": bool,
 }
 """The options this provider reads, with their accepted types."""
 
@@ -132,6 +135,7 @@ class ClaudeProvider(Provider):
             include_body=self.settings.include_body,
             exclude_body=self.settings.exclude_body,
             placeholder=self.settings.context.placeholder,
+            names=self.settings.context.names,
         )
 
     def build_chat(self, request: ChatRequest) -> HttpRequest:

@@ -7,8 +7,11 @@ Construction, each step overriding the previous one:
    raised when thinking needs it), ``system`` (omitted when empty), ``messages`` (see
    :mod:`chatpipe_claude._messages`), ``stream``;
 2. ``tools`` and ``tool_choice`` when the request defines tools (:mod:`chatpipe_claude._tools`);
+   with the profile option ``web_search: true``, Claude's web-search tool first in ``tools``
+   (prepended, as in the reference; also when the request defines no tools);
 3. mapped params: ``stop`` (string or list) → ``stop_sequences``; ``temperature``, ``top_p``,
-   ``top_k`` (left out while thinking); ``user`` → ``metadata.user_id``; ``response_format``
+   ``top_k`` (left out while thinking, and limited per model by
+   :func:`~chatpipe_claude._models.sampling_for`); ``user`` → ``metadata.user_id``; ``response_format``
    ``json_schema`` → ``output_config.format`` (``json_object`` is an error: Claude needs a
    schema; ``text`` sends nothing); thinking (:mod:`chatpipe_claude._thinking`);
 4. every other param is passed through under its own name (Claude fields such as
@@ -23,12 +26,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chatpipe.plugin import DEFAULT_PLACEHOLDER, ChatRequest, InvalidRequestError
+from chatpipe.plugin import DEFAULT_PLACEHOLDER, ChatRequest, InvalidRequestError, Names
 
-from ._messages import convert_messages
-from ._models import can_prefill, default_max_tokens
+from ._messages import NO_NAMES, convert_messages
+from ._models import can_prefill, default_max_tokens, sampling_for
 from ._thinking import thinking_for
-from ._tools import tool_choice, tool_definition
+from ._tools import tool_choice, tool_definition, web_search_tool
 
 __all__ = ["DROPPED_PARAMS", "RESERVED_PARAMS", "build_body", "max_tokens_for"]
 
@@ -69,7 +72,6 @@ _HANDLED = frozenset(
         "metadata",
     }
 )
-_SAMPLING = ("temperature", "top_p", "top_k")
 
 
 def _positive_int(value: Any, where: str) -> int:
@@ -146,12 +148,14 @@ def build_body(
     include_body: Mapping[str, Any],
     exclude_body: Iterable[str],
     placeholder: str = DEFAULT_PLACEHOLDER,
+    names: Names = NO_NAMES,
 ) -> dict[str, Any]:
     """The complete JSON body for ``request``, following the steps of the module docstring.
 
     ``options`` are the provider options (``max_tokens``, ``adaptive_thinking``,
-    ``use_system_prompt``); ``placeholder`` is the user turn sent when no message is left (the
-    pipeline's ``prompt_placeholder``). Raises :class:`~chatpipe.errors.InvalidRequestError` for params or
+    ``use_system_prompt``, ``web_search``); ``placeholder`` is the user turn sent when no message is left (the
+    pipeline's ``prompt_placeholder``) and ``names`` the speaker names for example-prefixing (the
+    profile's ``names``). Raises :class:`~chatpipe.errors.InvalidRequestError` for params or
     messages Claude cannot take.
     """
     params = {k: v for k, v in request.params.items() if v is not None}
@@ -168,21 +172,26 @@ def build_body(
         use_system=bool(options.get("use_system_prompt", True)),
         relabel_prefill=thinking.active or not can_prefill(request.model),
         placeholder=placeholder,
+        names=names,
     )
     body: dict[str, Any] = {"model": request.model, "max_tokens": thinking.max_tokens}
     if conversation.system:
         body["system"] = conversation.system
     body["messages"] = conversation.messages
     body["stream"] = request.stream
+    tools = [tool_definition(t) for t in request.tools or ()]
+    if options.get("web_search", False):
+        tools.insert(0, web_search_tool(request.model))
+    if tools:
+        body["tools"] = tools
     if request.tools:
-        body["tools"] = [tool_definition(t) for t in request.tools]
         choice = tool_choice(request.tool_choice, params.get("parallel_tool_calls"))
         if choice is not None:
             body["tool_choice"] = choice
     if "stop" in params:
         body["stop_sequences"] = _stop_sequences(params["stop"])
     if not thinking.active:
-        body.update({k: params[k] for k in _SAMPLING if k in params})
+        body.update(sampling_for(request.model, params))
     metadata = _metadata(params)
     if metadata:
         body["metadata"] = metadata

@@ -9,6 +9,10 @@
   {"name": N}}`` → ``{"type": "tool", "name": N}``; a Claude-shaped dict (``type`` auto, any,
   tool, none) is passed through. Anything else is an
   :class:`~chatpipe.errors.InvalidRequestError`.
+* :func:`web_search_tool`: Claude's server-side web-search tool, ``{"type":
+  "web_search_20250305", "name": "web_search"}`` (the profile option ``web_search``), for the
+  models that have it (:func:`~chatpipe_claude._models.has_web_search`); asking for it on an
+  older model is an :class:`~chatpipe.errors.InvalidRequestError`, not a silent omission.
 * ``parallel_tool_calls: false`` adds ``disable_parallel_tool_use: true`` to the choice (an
   ``auto`` choice is created when none was given); it is meaningless with ``none``.
 """
@@ -20,7 +24,12 @@ from typing import Any
 
 from chatpipe.plugin import InvalidRequestError, Tool
 
-__all__ = ["tool_choice", "tool_definition"]
+from ._models import has_web_search
+
+__all__ = ["WEB_SEARCH_TOOL", "tool_choice", "tool_definition", "web_search_tool"]
+
+WEB_SEARCH_TOOL: Mapping[str, str] = {"type": "web_search_20250305", "name": "web_search"}
+"""Claude's server-side web-search tool, as the reference sends it."""
 
 _STRING_CHOICES = {"auto": "auto", "none": "none", "required": "any", "any": "any"}
 _CLAUDE_CHOICES = frozenset({"auto", "any", "tool", "none"})
@@ -39,6 +48,17 @@ def tool_definition(tool: Tool) -> dict[str, Any]:
         out["strict"] = function.strict
     out.update(tool.extra)
     return out
+
+
+def web_search_tool(model: str) -> dict[str, Any]:
+    """The web-search tool for ``model``; an error for a model before Claude 3.5."""
+    if not has_web_search(model):
+        raise InvalidRequestError(
+            f"{model!r} has no web-search tool (it needs Claude 3.5 or later); pick a newer model "
+            "or set the profile option web_search: false",
+            where="options.web_search",
+        )
+    return dict(WEB_SEARCH_TOOL)
 
 
 def _base_choice(choice: str | Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from chatpipe import wire
+from chatpipe.converter import ConvertContext, Names
 from chatpipe.models import ChatRequest
 from chatpipe.provider import ProviderSettings
 from chatpipe.secrets import Secret
@@ -37,10 +38,20 @@ def claude_key() -> str:
 
 @pytest.fixture
 def build() -> Callable[..., dict[str, Any]]:
-    """``build(messages, options=..., **request_kwargs)``: the JSON body the adapter sends."""
+    """``build(messages, options=..., names=..., **request_kwargs)``: the JSON body the adapter sends.
 
-    def run(messages: list[dict[str, Any]], *, options: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
-        adapter = make_adapter(options=options or {})
+    ``names`` (``{"user", "char", "group"}``) are the profile's speaker names.
+    """
+
+    def run(
+        messages: list[dict[str, Any]],
+        *,
+        options: dict[str, Any] | None = None,
+        names: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        context = ConvertContext(names=Names(**(names or {})))
+        adapter = make_adapter(options=options or {}, context=context)
         request = make_request(messages, **kwargs)
         body: dict[str, Any] = adapter.build_chat(adapter.prepare(request)).json
         return body

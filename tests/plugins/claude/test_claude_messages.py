@@ -70,6 +70,57 @@ def test_a_later_system_message_becomes_user_without_its_name_and_merges(build: 
     assert body["messages"][-1] == {"role": "user", "content": [text("Go on."), text("[OOC: be brief]")]}
 
 
+NAMES = {"user": "Ann", "char": "Bo", "group": ["Cy"]}
+
+
+def test_example_dialogue_gets_the_speakers_prefix(build: Build, anthropic: Any) -> None:
+    # reference section 0 (example-prefixing), applied in system blocks and in later user turns
+    body = build(
+        [
+            {"role": "system", "content": "Rules."},
+            {"role": "system", "name": "example_user", "content": "Hey"},
+            {"role": "system", "name": "example_assistant", "content": "Hello."},
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Yes?"},
+            {"role": "system", "name": "example_user", "content": "Ann: Already."},
+            {"role": "system", "name": "example_assistant", "content": "Cy: A group member."},
+            {"role": "system", "name": "example_assistant", "content": [image_url(PNG), text("Look.")]},
+        ],
+        names=NAMES,
+    )
+    assert body == {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 8192,
+        "system": [text("Rules."), text("Ann: Hey"), text("Bo: Hello.")],
+        "messages": [
+            {"role": "user", "content": [text("Hi")]},
+            {"role": "assistant", "content": [text("Yes?")]},
+            {
+                "role": "user",
+                "content": [
+                    text("Ann: Already."),
+                    text("Cy: A group member."),
+                    text("Bo: "),
+                    BASE64_IMAGE,
+                    text("Look."),
+                ],
+            },
+        ],
+        "stream": False,
+    }
+    anthropic.check("CreateMessageParams", body)
+
+
+def test_example_dialogue_without_names_gets_no_prefix(build: Build) -> None:
+    messages = [
+        {"role": "system", "content": "Rules."},
+        {"role": "system", "name": "example_user", "content": "Hey"},
+        {"role": "user", "content": "Hi"},
+    ]
+    assert build(messages)["system"] == [text("Rules."), text("Hey")]
+    assert build(messages, names={"char": "Bo"})["system"] == [text("Rules."), text("Hey")]
+
+
 def test_media_in_a_system_message_goes_to_a_user_turn(build: Build) -> None:
     body = build([{"role": "system", "content": [text("Look:"), image_url(PNG)]}, {"role": "user", "content": "Hi"}])
     assert body["system"] == [text("Look:")]
@@ -232,6 +283,48 @@ def test_text_alongside_tool_calls_is_kept(build: Build) -> None:
     ]
 
 
+@pytest.mark.parametrize("content", ["", None, [text("")]])
+def test_a_named_tool_call_turn_without_text_gets_no_name_block(
+    build: Build, anthropic: Any, content: str | list[dict[str, Any]] | None
+) -> None:
+    messages = tool_loop(None)
+    messages[1] = {**messages[1], "name": "Bo", "content": content}
+    body = build(messages, tools=[WEATHER])
+    assert body == {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 8192,
+        "messages": [
+            {"role": "user", "content": [text("Weather in Paris?")]},
+            {
+                "role": "assistant",
+                "content": [{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}],
+            },
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "18 C"}]},
+        ],
+        "stream": False,
+        "tools": [
+            {
+                "name": "get_weather",
+                "description": "Weather for a city",
+                "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
+            }
+        ],
+    }
+    anthropic.check("CreateMessageParams", body)
+
+
+def test_a_named_tool_call_turn_keeps_the_name_on_its_text_or_folded_call(build: Build) -> None:
+    named = tool_loop("Checking.")
+    named[1] = {**named[1], "name": "Bo"}
+    assert build(named, tools=[WEATHER])["messages"][1]["content"][0] == text("Bo: Checking.")
+    silent = tool_loop("")
+    silent[1] = {**silent[1], "name": "Bo"}
+    assert build(silent)["messages"][1] == {
+        "role": "assistant",
+        "content": [text('Bo: [Tool call get_weather({"city":"Paris"})]')],
+    }
+
+
 def test_tool_results_keep_is_error_and_cache_control_and_come_first(build: Build) -> None:
     messages = [
         {"role": "user", "content": "Weather?"},
@@ -314,6 +407,47 @@ def test_assistant_images_move_to_the_next_user_turn_after_its_tool_results(buil
         {"type": "tool_result", "tool_use_id": "toolu_1", "content": "18 C"},
         BASE64_IMAGE,
         text("Thanks"),
+    ]
+
+
+def test_an_assistant_image_goes_after_the_next_user_turns_text(build: Build, anthropic: Any) -> None:
+    # reference 3.2 step 3: the images are appended to the next user message (push), before merging
+    body = build(
+        [
+            {"role": "user", "content": "draw"},
+            {"role": "assistant", "content": [text("Here."), image_url(PNG)]},
+            {"role": "user", "content": "thanks"},
+        ]
+    )
+    assert body == {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 8192,
+        "messages": [
+            {"role": "user", "content": [text("draw")]},
+            {"role": "assistant", "content": [text("Here.")]},
+            {"role": "user", "content": [text("thanks"), BASE64_IMAGE]},
+        ],
+        "stream": False,
+    }
+    anthropic.check("CreateMessageParams", body)
+
+
+def test_an_assistant_image_goes_to_the_first_of_the_next_user_messages(build: Build) -> None:
+    # the move runs before merging: the image lands after the first following user message,
+    # and the user messages after it merge behind it, as in the reference
+    body = build(
+        [
+            {"role": "user", "content": "draw"},
+            {"role": "assistant", "content": [image_url(PNG)]},
+            {"role": "assistant", "content": "Done."},
+            {"role": "user", "content": "thanks"},
+            {"role": "user", "content": "bye"},
+        ]
+    )
+    assert body["messages"] == [
+        {"role": "user", "content": [text("draw")]},
+        {"role": "assistant", "content": [text("Done.")]},
+        {"role": "user", "content": [text("thanks"), BASE64_IMAGE, text("bye")]},
     ]
 
 

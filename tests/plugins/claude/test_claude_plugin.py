@@ -96,3 +96,17 @@ def test_the_pipelines_placeholder_reaches_the_claude_conversion() -> None:
     body = pipe.explain([{"role": "system", "content": "Rules."}]).request["json"]
     assert body["system"] == [{"type": "text", "text": "Rules."}]
     assert body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "[Your turn]"}]}]
+
+
+def test_the_pipelines_speaker_names_reach_the_claude_conversion() -> None:
+    from chatpipe import Pipeline
+
+    pipe = Pipeline("claude", api_key="sk-ant-test-0000", names={"user": "Ann", "char": "Bo"})
+    messages = [
+        {"role": "system", "content": "Rules."},
+        {"role": "system", "name": "example_user", "content": "Hey"},
+        {"role": "user", "content": "Hi"},
+    ]
+    body = pipe.explain(messages).request["json"]
+    assert body["system"] == [{"type": "text", "text": "Rules."}, {"type": "text", "text": "Ann: Hey"}]
+    assert body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]

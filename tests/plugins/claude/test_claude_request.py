@@ -72,7 +72,14 @@ def test_profile_headers_override_and_stay_secret(
 
 @pytest.mark.parametrize(
     "options",
-    [{"unknown": 1}, {"betas": "a,b"}, {"betas": ["ok", 3]}, {"max_tokens": 0}, {"adaptive_thinking": "yes"}],
+    [
+        {"unknown": 1},
+        {"betas": "a,b"},
+        {"betas": ["ok", 3]},
+        {"max_tokens": 0},
+        {"adaptive_thinking": "yes"},
+        {"web_search": "yes"},
+    ],
 )
 def test_bad_options_are_config_errors(options: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
@@ -116,13 +123,78 @@ def test_a_bad_max_tokens_is_an_error(build: Build) -> None:
 
 
 def test_params_are_mapped(build: Build) -> None:
-    body = build(HI, stop="END", temperature=0.2, top_p=0.9, top_k=40, user="u-1", service_tier="auto")
+    body = build(
+        HI,
+        model="claude-sonnet-4-20250514",  # takes every sampling knob (limited models: the tests below)
+        stop="END",
+        temperature=0.2,
+        top_p=0.9,
+        top_k=40,
+        user="u-1",
+        service_tier="auto",
+    )
     assert body["stop_sequences"] == ["END"]
     assert (body["temperature"], body["top_p"], body["top_k"]) == (0.2, 0.9, 40)
     assert body["metadata"] == {"user_id": "u-1"}
     assert body["service_tier"] == "auto"
     assert "stop" not in body and "user" not in body
     assert build(HI, stop=["a", "b"])["stop_sequences"] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("sampling", "sent"),
+    [
+        ({"temperature": 0.7, "top_p": 0.9, "top_k": 5}, {"top_p": 0.9, "top_k": 5}),
+        ({"temperature": 0.7, "top_p": 1}, {"temperature": 0.7}),
+        ({"temperature": 0.7}, {"temperature": 0.7}),
+        ({"top_p": 0.5}, {"top_p": 0.5}),
+        ({"top_p": 1.0}, {}),
+    ],
+)
+@pytest.mark.parametrize(
+    "model",
+    [
+        "claude-opus-4-1-20250805",
+        "claude-sonnet-4-5",
+        "claude-haiku-4-5-20251001",
+        "claude-opus-4-5",
+        "claude-opus-4-6",
+        "claude-sonnet-4-6",
+    ],
+)
+def test_limited_sampling_models_get_temperature_or_top_p(
+    build: Build, anthropic: Any, model: str, sampling: dict[str, Any], sent: dict[str, Any]
+) -> None:
+    # reference 3.2 "Sampling rules": top_p < 1 drops temperature, otherwise top_p is dropped
+    body = build(HI, model=model, **sampling)
+    assert body == {
+        "model": model,
+        "max_tokens": 8192,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
+        "stream": False,
+        **sent,
+    }
+    anthropic.check("CreateMessageParams", body)
+
+
+def test_opus_4_7_gets_no_sampling_knobs_and_older_models_get_all(build: Build, anthropic: Any) -> None:
+    sampling = {"temperature": 0.7, "top_p": 0.9, "top_k": 5}
+    body = build(HI, model="claude-opus-4-7", **sampling)
+    assert body == {
+        "model": "claude-opus-4-7",
+        "max_tokens": 8192,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
+        "stream": False,
+    }
+    anthropic.check("CreateMessageParams", body)
+    for model in ("claude-opus-4-20250514", "claude-3-7-sonnet-latest", "claude-3-5-haiku-latest"):
+        assert {k: build(HI, model=model, **sampling).get(k) for k in sampling} == sampling
+
+
+def test_a_limited_sampling_model_needs_a_numeric_top_p(build: Build) -> None:
+    with pytest.raises(InvalidRequestError, match="top_p must be a number") as caught:
+        build(HI, temperature=0.5, top_p="0.9")
+    assert caught.value.where == "top_p"
 
 
 def test_openai_only_params_are_not_sent_and_n_must_be_one(build: Build) -> None:
@@ -174,6 +246,65 @@ def test_tools_become_claude_tools_with_extra_keys(build: Build) -> None:
         "strict": True,
         "cache_control": {"type": "ephemeral"},
     }
+
+
+WEB_SEARCH = {"type": "web_search_20250305", "name": "web_search"}
+
+
+def _without_server_tools(body: dict[str, Any]) -> dict[str, Any]:
+    """The body minus server tools: the 2024 spec predates them (its Tool requires input_schema)."""
+    tools = [t for t in body.get("tools", []) if "type" not in t]
+    return {**{k: v for k, v in body.items() if k != "tools"}, **({"tools": tools} if tools else {})}
+
+
+def test_the_web_search_option_adds_claudes_server_tool(build: Build, anthropic: Any) -> None:
+    # reference 3.2: web search (models 3-5 and later, setting on) prepends the tool to `tools`
+    body = build(HI, options={"web_search": True})
+    assert body == {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 8192,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
+        "stream": False,
+        "tools": [WEB_SEARCH],
+    }
+    anthropic.check("CreateMessageParams", _without_server_tools(body))
+    with_tool = build(HI, options={"web_search": True}, tools=[TOOL], tool_choice="auto")
+    assert with_tool == {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 8192,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
+        "stream": False,
+        "tools": [
+            WEB_SEARCH,
+            {
+                "name": "lookup",
+                "description": "Look a word up",
+                "input_schema": {
+                    "type": "object",
+                    "properties": {"word": {"$ref": "#/$defs/word"}},
+                    "$defs": {"word": {"type": "string"}},
+                },
+            },
+        ],
+        "tool_choice": {"type": "auto"},
+    }
+    anthropic.check("CreateMessageParams", _without_server_tools(with_tool))
+    assert "tools" not in build(HI) and "tools" not in build(HI, options={"web_search": False})
+
+
+@pytest.mark.parametrize(
+    "model", ["claude-3-5-haiku-latest", "claude-3-7-sonnet-20250219", "claude-opus-4-7", "claude-sonnet-5"]
+)
+def test_web_search_on_claude_3_5_and_later_and_unknown_ids(build: Build, model: str) -> None:
+    assert build(HI, model=model, options={"web_search": True})["tools"] == [WEB_SEARCH]
+
+
+@pytest.mark.parametrize("model", ["claude-3-opus-20240229", "claude-3-haiku-20240307", "claude-2.1"])
+def test_web_search_on_a_model_before_3_5_is_a_clear_error(build: Build, model: str) -> None:
+    with pytest.raises(InvalidRequestError, match=r"needs Claude 3\.5 or later") as caught:
+        build(HI, model=model, options={"web_search": True})
+    assert caught.value.where == "options.web_search"
+    assert "web_search: false" in str(caught.value)
 
 
 def test_a_tool_without_parameters_gets_an_empty_object_schema(build: Build) -> None:
