@@ -52,7 +52,8 @@ The OpenAI-compatible base (:mod:`chatpipe.openai_compat`)
     :class:`OpenAICompatibleProvider` (subclass it and declare only the differences),
     :class:`OpenAIStreamParser`, :class:`ThinkStreamParser`, :class:`ThinkSplitter`,
     :func:`split_choice`, :func:`split_think` (a leading ``<think>`` block to reasoning),
-    :func:`audio_url_to_input_audio`.
+    :func:`audio_url_to_input_audio`; :func:`is_text_completion_model` and
+    :data:`TEXT_COMPLETION_MODELS` (legacy models served by ``/completions``).
 
 Vendor helpers, for adapters of any API (:mod:`chatpipe.vendor`)
     :func:`decode_json`, :func:`json_or_none`, :func:`loads_json`, :class:`MalformedPayload`,
@@ -138,11 +139,13 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "Usage",
     ),
     "chatpipe.openai_compat": (
+        "TEXT_COMPLETION_MODELS",
         "OpenAICompatibleProvider",
         "OpenAIStreamParser",
         "ThinkSplitter",
         "ThinkStreamParser",
         "audio_url_to_input_audio",
+        "is_text_completion_model",
         "split_choice",
         "split_think",
     ),
@@ -194,6 +197,7 @@ __all__ = [
     "DEFAULT_RETRYABLE_STATUSES",
     "FINISH_REASONS",
     "MAX_BODY",
+    "TEXT_COMPLETION_MODELS",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -267,6 +271,7 @@ __all__ = [
     "fold_tool_call",
     "has_version_segment",
     "hookimpl",
+    "is_text_completion_model",
     "join",
     "join_url",
     "json_or_none",
@@ -342,11 +347,13 @@ if TYPE_CHECKING:
         Usage,
     )
     from .openai_compat import (
+        TEXT_COMPLETION_MODELS,
         OpenAICompatibleProvider,
         OpenAIStreamParser,
         ThinkSplitter,
         ThinkStreamParser,
         audio_url_to_input_audio,
+        is_text_completion_model,
         split_choice,
         split_think,
     )

@@ -7,7 +7,9 @@ Public names:
 * :class:`OpenAIStreamParser` — SSE events to chunks;
 * :class:`ThinkStreamParser`, :class:`ThinkSplitter`, :func:`split_choice`, :func:`split_think`
   — move a leading ``<think>`` block to reasoning;
-* :func:`audio_url_to_input_audio` — an ``audio_url`` data-URL part as ``input_audio``.
+* :func:`audio_url_to_input_audio` — an ``audio_url`` data-URL part as ``input_audio``;
+* :func:`is_text_completion_model`, :data:`TEXT_COMPLETION_MODELS` — the legacy models served
+  by ``/completions`` only (:mod:`._completions`; a provider opts in with ``text_completion``).
 
 What adapters of any API share (JSON decoding, error bodies, URLs, options, finish reasons)
 is in :mod:`chatpipe.vendor`.
@@ -15,17 +17,20 @@ is in :mod:`chatpipe.vendor`.
 
 from __future__ import annotations
 
+from ._completions import TEXT_COMPLETION_MODELS, is_text_completion_model
 from ._provider import OpenAICompatibleProvider
 from ._request import audio_url_to_input_audio
 from ._stream import OpenAIStreamParser
 from ._think import ThinkSplitter, ThinkStreamParser, split_choice, split_think
 
 __all__ = [
+    "TEXT_COMPLETION_MODELS",
     "OpenAICompatibleProvider",
     "OpenAIStreamParser",
     "ThinkSplitter",
     "ThinkStreamParser",
     "audio_url_to_input_audio",
+    "is_text_completion_model",
     "split_choice",
     "split_think",
 ]

@@ -8,7 +8,8 @@ its differences through class attributes and small hooks:
 * ``rewrite_audio``: turn ``audio_url`` data-URL parts into ``input_audio`` (OpenAI, custom);
 * ``finish_reasons``: the finish-reason table;
 * :meth:`adjust_body`, :meth:`extra_headers`, :meth:`models_base_url`, :meth:`adjust_choice`,
-  :meth:`not_found_hint` and the :class:`~chatpipe.provider.Provider` hooks (``prepare``,
+  :meth:`not_found_hint`, :meth:`text_completion` (which requests go to ``/completions``, see
+  :mod:`chatpipe.openai_compat._completions`) and the :class:`~chatpipe.provider.Provider` hooks (``prepare``,
   ``validate_options``, ``static_models``, ``check_hint``).
 """
 
@@ -36,6 +37,7 @@ from ..vendor import (
     normalise_base_url,
     protocol_error,
 )
+from ._completions import COMPLETIONS_PATH, TextCompletionStreamParser, as_chat_completion, completions_body
 from ._models import parse_model_list
 from ._request import build_body
 from ._response import parse_completion
@@ -93,6 +95,10 @@ class OpenAICompatibleProvider(Provider):
         """The fix suggested with a 401: where the key comes from."""
         return auth_hint(self.info.name, self.info.api_key_env, key_sent=bool(self.settings.api_key))
 
+    def text_completion(self, request: ChatRequest) -> bool:
+        """Whether ``request`` goes to ``{base}/completions`` with a flattened prompt. Default: never."""
+        return False
+
     def chat_url(self) -> str:
         """The absolute chat-completions URL."""
         return join_url(self.base_url, self.chat_path)
@@ -135,11 +141,18 @@ class OpenAICompatibleProvider(Provider):
         )
 
     def build_chat(self, request: ChatRequest) -> HttpRequest:
-        """``POST {base}/chat/completions`` with the body from :meth:`build_body`."""
+        """``POST {base}/chat/completions`` with the body from :meth:`build_body`.
+
+        For a :meth:`text_completion` request: ``POST {base}/completions`` with that body's
+        ``messages`` flattened into a ``prompt``.
+        """
         headers, secret = self.headers(stream=request.stream)
-        return HttpRequest(
-            "POST", self.chat_url(), headers=headers, json=self.build_body(request), secret_headers=secret
-        )
+        body = self.build_body(request)
+        url = self.chat_url()
+        if self.text_completion(request):
+            body = completions_body(body, request.messages)
+            url = join_url(self.base_url, COMPLETIONS_PATH)
+        return HttpRequest("POST", url, headers=headers, json=body, secret_headers=secret)
 
     def build_models(self) -> HttpRequest | None:
         """``GET {base}/models`` with the same auth and headers (``None`` when ``models_path`` is empty)."""
@@ -182,9 +195,9 @@ class OpenAICompatibleProvider(Provider):
         return {AuthenticationError: self.auth_hint(), NotFoundError: self.not_found_hint()}
 
     def parse_chat(self, response: HttpResponse) -> ChatResponse:
-        """A 2xx ``chat.completion`` body; malformed -> ProtocolError, error envelope -> typed error."""
+        """A 2xx ``chat.completion`` / ``text_completion`` body; malformed: ProtocolError; error envelope: its error."""
         try:
-            data = decode_json(response.content)
+            data = as_chat_completion(decode_json(response.content))
             overridden = type(self).adjust_choice is not OpenAICompatibleProvider.adjust_choice
             hook = self.adjust_choice if overridden else None
             return parse_completion(data, provider=self.info.name, finish_table=self.finish_reasons, choice_hook=hook)
@@ -195,8 +208,12 @@ class OpenAICompatibleProvider(Provider):
             raise self._protocol_error(str(exc), response.content, response.status, response.request_id) from None
 
     def stream_parser(self, request: ChatRequest) -> StreamParser:
-        """A fresh :class:`~chatpipe.openai_compat._stream.OpenAIStreamParser` for one stream."""
-        return OpenAIStreamParser(
+        """A fresh :class:`~chatpipe.openai_compat._stream.OpenAIStreamParser` for one stream.
+
+        A :meth:`text_completion` request gets its ``/completions`` twin, ``TextCompletionStreamParser``.
+        """
+        parser = TextCompletionStreamParser if self.text_completion(request) else OpenAIStreamParser
+        return parser(
             make_error=self._stream_error,
             make_protocol_error=lambda problem, data: self._protocol_error(problem, data),
             finish_table=self.finish_reasons,

@@ -6,7 +6,11 @@ Differences from the base:
   ``Authorization`` header is sent at all (docs/configuration.md); no env var is read;
 * a 404 suggests ``/v1`` when the base URL has no version segment (the status check's
   :meth:`check_hint` and the 404 error message both say so);
-* ``audio_url`` parts holding ``data:`` URLs are sent as ``input_audio`` (docs/vendors/custom.md).
+* ``audio_url`` parts holding ``data:`` URLs are sent as ``input_audio`` (docs/vendors/custom.md);
+* option ``text_completion: true`` sends every call of the profile to ``{base}/completions``
+  with a flattened prompt (text-completion models; the reference's custom source does so for
+  its legacy list, chatpipe leaves the choice to the profile: a custom server's model names say
+  nothing reliable).
 
 URL normalisation (trailing slashes, a ``/chat/completions`` suffix corrected with a
 warning) is the base adapter's. ``bypass_status_check`` is a profile key the pipeline reads.
@@ -14,11 +18,16 @@ warning) is the base adapter's. ``bypass_status_check`` is a profile key the pip
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from chatpipe.plugin import (
     Capabilities,
+    ChatRequest,
     HttpResponse,
     OpenAICompatibleProvider,
     ProviderInfo,
+    check_options,
     has_version_segment,
     join_url,
     safe_url,
@@ -41,6 +50,16 @@ class CustomProvider(OpenAICompatibleProvider):
         description="Any server speaking OpenAI's chat/completions protocol at a base URL you give.",
     )
     rewrite_audio = True
+    OPTIONS: Mapping[str, type] = {"text_completion": bool}
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> None:
+        """Accept ``text_completion`` (a boolean); reject anything else."""
+        check_options(cls.info.name, options, cls.OPTIONS)
+
+    def text_completion(self, request: ChatRequest) -> bool:
+        """Whether the profile says its model is a text-completion one (``options.text_completion``)."""
+        return self.settings.options.get("text_completion") is True
 
     def _v1_suggestion(self) -> str | None:
         if has_version_segment(self.base_url):

@@ -6,7 +6,9 @@ Differences declared here:
   ``OpenAI-Project`` headers;
 * reasoning models (o1, o3, o4 and gpt-5 families) take ``max_completion_tokens``: a
   ``max_tokens`` parameter is renamed for them (docs/vendors/openai.md);
-* ``audio_url`` parts holding ``data:`` URLs are sent as ``input_audio`` (docs/vendors/openai.md).
+* ``audio_url`` parts holding ``data:`` URLs are sent as ``input_audio`` (docs/vendors/openai.md);
+* text-completion models (``gpt-3.5-turbo-instruct``, the ``davinci`` family:
+  ``TEXT_COMPLETION_MODELS``) go to ``/completions`` with a flattened prompt.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from chatpipe.plugin import Capabilities, ChatRequest, OpenAICompatibleProvider, ProviderInfo, check_options
+from chatpipe.plugin import (
+    Capabilities,
+    ChatRequest,
+    OpenAICompatibleProvider,
+    ProviderInfo,
+    check_options,
+    is_text_completion_model,
+)
 
 __all__ = ["OpenAIProvider", "uses_max_completion_tokens"]
 
@@ -47,6 +56,10 @@ class OpenAIProvider(OpenAICompatibleProvider):
     def validate_options(cls, options: Mapping[str, Any]) -> None:
         """Accept ``organization`` and ``project`` (strings); reject anything else."""
         check_options(cls.info.name, options, cls.OPTIONS)
+
+    def text_completion(self, request: ChatRequest) -> bool:
+        """Whether ``request``'s model is served by ``/completions`` only (``is_text_completion_model``)."""
+        return is_text_completion_model(request.model)
 
     def extra_headers(self) -> dict[str, str]:
         """``OpenAI-Organization`` / ``OpenAI-Project`` from the options, when set."""

@@ -68,8 +68,8 @@ def test_chat_completions_suffix_is_corrected_with_a_warning() -> None:
     assert adapter.build_models().url == "http://127.0.0.1:1234/v1/models"
 
 
-def test_options_are_rejected() -> None:
-    with pytest.raises(ConfigError):
+def test_options_other_than_text_completion_are_rejected() -> None:
+    with pytest.raises(ConfigError, match="it accepts: text_completion"):
         CustomProvider.validate_options({"prefix": True})
 
 
@@ -119,3 +119,15 @@ def test_reasoning_field_from_local_servers_is_read() -> None:
         "stop",
         "eos",
     )
+
+
+def test_the_text_completion_option_sends_the_profile_to_completions() -> None:
+    CustomProvider.validate_options({"text_completion": True})
+    with pytest.raises(ConfigError, match="must be a bool"):
+        CustomProvider.validate_options({"text_completion": "yes"})
+    request = ChatRequest(model="local", messages=(Message("system", "Rules."), Message("user", "Hi")))
+    settings = ProviderSettings(base_url="http://127.0.0.1:1234/v1", options={"text_completion": True})
+    http = CustomProvider(settings).build_chat(request)
+    assert http.url == "http://127.0.0.1:1234/v1/completions"
+    assert http.json == {"model": "local", "prompt": "System: Rules.\nuser: Hi\nassistant:", "stream": False}
+    assert make("http://127.0.0.1:1234/v1").build_chat(request).url == "http://127.0.0.1:1234/v1/chat/completions"
