@@ -216,13 +216,19 @@ class ChatRequest:
 
 @attrs.frozen
 class Choice:
-    """One completion alternative. ``reasoning`` is the model's visible thinking, if any."""
+    """One completion alternative. ``reasoning`` is the model's visible thinking, if any.
+
+    ``logprobs`` is the vendor's OpenAI-shaped ``choices[].logprobs`` object, kept verbatim
+    (``{"content": [token, ...], "refusal": [...] | None}``, each token
+    ``{token, logprob, bytes, top_logprobs}``); ``None`` when the vendor sent none.
+    """
 
     index: int
     message: Message
     finish_reason: FinishReason | None = None
     raw_finish_reason: str | None = None
     reasoning: str | None = None
+    logprobs: Mapping[str, Any] | None = None
 
 
 @attrs.frozen
@@ -280,6 +286,8 @@ class ChatChunk:
     ``extra`` keys land on the assembled :class:`ChatResponse`'s ``extra`` (citations...);
     ``message_extra`` keys on the assembled message's ``extra``, for vendor data that must
     travel back with the message in the next request (e.g. Claude's signed thinking blocks).
+    ``logprobs`` is this increment's ``choices[].logprobs`` object as the vendor sent it (see
+    :class:`Choice`), ``None`` when absent.
     """
 
     index: int = 0
@@ -292,6 +300,7 @@ class ChatChunk:
     usage: Usage | None = None
     id: str | None = None
     model: str | None = None
+    logprobs: Mapping[str, Any] | None = None
     extra: Mapping[str, Any] = _extra()
     message_extra: Mapping[str, Any] = attrs.field(factory=dict, kw_only=True, repr=False)
 

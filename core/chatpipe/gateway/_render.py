@@ -1,5 +1,9 @@
 """Replies in OpenAI format: ``chat.completion`` JSON and ``chat.completion.chunk`` SSE frames.
 
+Every choice of a JSON reply carries ``logprobs``: the vendor's object, or ``null`` (as OpenAI
+sends it). A stream chunk carries ``choices[0].logprobs`` only when the vendor sent it for that
+increment (OpenAI's chunks may leave it out), so an absent field costs nothing per chunk.
+
 Streams follow OpenAI's shape: every chunk carries the same ``id``, ``created`` and
 ``model``; the first delta carries ``role: "assistant"``; chunks carry no ``usage`` unless
 the client asked for ``stream_options.include_usage``, in which case one last chunk with
@@ -70,6 +74,8 @@ def new_id() -> str:
 def completion_json(response: ChatResponse, *, model: str, created: int | None = None) -> dict[str, Any]:
     """The ``chat.completion`` object for ``response``; ``model`` is used when the vendor named none."""
     body = response_to_dict(response)
+    for choice in body["choices"]:
+        choice.setdefault("logprobs", None)  # OpenAI's reply always carries it (null when not asked for)
     body["id"] = body.get("id") or new_id()
     body["object"] = "chat.completion"
     body["created"] = int(time.time()) if created is None else created
@@ -113,7 +119,7 @@ class StreamRenderer:
             delta.setdefault("role", "assistant")
             if "content" not in delta and "tool_calls" not in delta:
                 delta["content"] = ""
-        elif not delta and choice["finish_reason"] is None:
+        elif not delta and choice["finish_reason"] is None and chunk.logprobs is None:
             return None
         body.update(id=self.id, created=self.created, model=self.model)
         if self.include_usage:

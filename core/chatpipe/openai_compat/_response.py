@@ -3,6 +3,7 @@
 Tolerates what real servers send: whitespace or blank keep-alive lines before the JSON
 (DeepSeek), missing optional fields, a message without ``role``. Reasoning is read from
 ``message.reasoning_content`` or ``message.reasoning``; both stay in ``message.extra`` too.
+``choices[].logprobs`` (an object, or ``null``) becomes ``Choice.logprobs``, verbatim.
 Top-level keys chatpipe does not model (``citations``, ``search_results``, ``created``,
 ``system_fingerprint``...) are kept in ``ChatResponse.extra``.
 """
@@ -20,7 +21,7 @@ from ..errors import InvalidRequestError
 from ..models import ChatResponse, Choice, FinishReason, Usage
 from ..vendor import FINISH_REASONS, ErrorInBody, MalformedPayload, normalise_finish_reason
 
-__all__ = ["parse_choice", "parse_completion", "parse_usage"]
+__all__ = ["parse_choice", "parse_completion", "parse_logprobs", "parse_usage"]
 
 _MODELLED_KEYS = frozenset({"id", "object", "model", "choices", "usage"})
 
@@ -43,6 +44,15 @@ def parse_usage(data: Any) -> Usage | None:
     raise MalformedPayload(f"'usage' should be an object, got {type(data).__name__}")
 
 
+def parse_logprobs(data: Any, position: int) -> Mapping[str, Any] | None:
+    """``choices[position].logprobs`` when it is an object, else ``None`` (absent or ``null``)."""
+    if data is None or type(data) is dict:
+        return data
+    if isinstance(data, Mapping):
+        return dict(data)
+    raise MalformedPayload(f"choices[{position}].logprobs should be an object or null, got {type(data).__name__}")
+
+
 def parse_choice(data: Any, position: int, finish_table: Mapping[str, FinishReason] = FINISH_REASONS) -> Choice:
     """One ``choices[i]`` entry; ``position`` stands in for a missing ``index``."""
     if type(data) is not dict and not isinstance(data, Mapping):
@@ -60,7 +70,17 @@ def parse_choice(data: Any, position: int, finish_table: Mapping[str, FinishReas
     except InvalidRequestError as exc:
         raise MalformedPayload(str(exc)) from None
     finish, raw = normalise_finish_reason(data.get("finish_reason"), finish_table)
-    return Choice(index, parsed, finish_reason=finish, raw_finish_reason=raw, reasoning=reasoning_of(message))
+    logprobs = data.get("logprobs")
+    if logprobs is not None:
+        logprobs = parse_logprobs(logprobs, position)
+    return Choice(
+        index,
+        parsed,
+        finish_reason=finish,
+        raw_finish_reason=raw,
+        reasoning=reasoning_of(message),
+        logprobs=logprobs,
+    )
 
 
 def parse_completion(

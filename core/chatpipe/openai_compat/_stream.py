@@ -4,7 +4,8 @@ Handles: ``data: [DONE]``; ``choices[].delta`` with ``role``, ``content``,
 ``reasoning_content`` or ``reasoning``, and ``tool_calls`` fragments (the first fragment of a
 call carries ``id`` and ``name``, later ones only ``index`` and argument text — or the whole
 call at once, Mistral style); ``finish_reason``; the usage-only final chunk (``choices: []``);
-and usage repeated in every chunk (Perplexity).
+and usage repeated in every chunk (Perplexity). ``choices[].logprobs`` becomes the chunk's
+``logprobs``, verbatim (a choice carrying only logprobs still yields a chunk).
 
 Usage contract: usage figures are *cumulative*. Each chunk carries the usage object it was
 sent with, so a consumer must take the **last** usage seen, never sum them (that is what
@@ -35,7 +36,7 @@ from ..http import SSEEvent
 from ..models import ChatChunk, FinishReason, ToolCallDelta
 from ..provider import StreamParser
 from ..vendor import FINISH_REASONS, MalformedPayload, json_or_none, normalise_finish_reason
-from ._response import parse_usage
+from ._response import parse_logprobs, parse_usage
 
 __all__ = ["OpenAIStreamParser"]
 
@@ -173,7 +174,10 @@ class OpenAIStreamParser(StreamParser):
         else:
             finish, raw = normalise_finish_reason(raw_finish, self._finish_table)
             self._finished = True
-        if not (text or reasoning or calls or role or raw):
+        logprobs = data.get("logprobs")
+        if logprobs is not None:
+            logprobs = parse_logprobs(logprobs, position)
+        if not (text or reasoning or calls or role or raw or logprobs):
             return None
         return ChatChunk(
             index=index,
@@ -185,6 +189,7 @@ class OpenAIStreamParser(StreamParser):
             raw_finish_reason=raw,
             id=chunk_id,
             model=model,
+            logprobs=logprobs,
             extra=extra,
         )
 

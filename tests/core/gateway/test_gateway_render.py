@@ -24,7 +24,9 @@ def test_completion_json_fills_missing_id_model_created():
     body = completion_json(response, model="claude", created=123)
     assert body["id"].startswith("chatcmpl-")
     assert (body["object"], body["created"], body["model"]) == ("chat.completion", 123, "claude")
-    assert body["choices"] == [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}]
+    assert body["choices"] == [
+        {"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop", "logprobs": None}
+    ]
 
 
 def test_completion_json_keeps_vendor_id_model_reasoning_and_usage():
@@ -126,3 +128,39 @@ def test_only_standard_json_is_sent() -> None:
     assert encode_json(obj) == expected
     assert sse_frame(obj) == b"data: " + expected + b"\n\n"
     assert encode_json({"a": 1.5, "b": "é"}) == '{"a":1.5,"b":"é"}'.encode()
+
+
+LOGPROBS = {"content": [{"token": "Hi", "logprob": -0.5, "bytes": [72, 105], "top_logprobs": []}], "refusal": None}
+
+
+def test_completion_json_bytes_carry_the_vendor_logprobs():
+    response = ChatResponse(
+        id="r1", model="m", choices=(Choice(0, Message("assistant", "Hi"), "stop", logprobs=LOGPROBS),)
+    )
+    assert encode_json(completion_json(response, model="p", created=5)) == (
+        b'{"id":"r1","object":"chat.completion","model":"m","choices":[{"index":0,'
+        b'"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop","logprobs":{"content":'
+        b'[{"token":"Hi","logprob":-0.5,"bytes":[72,105],"top_logprobs":[]}],"refusal":null}}],"created":5}'
+    )
+
+
+def test_stream_frames_carry_logprobs_only_on_chunks_that_have_them():
+    renderer = StreamRenderer(model="p", include_usage=False, created=5)
+    out = b"".join(
+        frame
+        for frame in (
+            renderer.chunk(ChatChunk(text="Hi", id="c1", model="m", logprobs=LOGPROBS)),
+            renderer.chunk(ChatChunk(logprobs={"content": [], "refusal": None})),  # nothing but logprobs
+            renderer.chunk(ChatChunk(finish_reason="stop")),
+        )
+        if frame
+    )
+    assert out == (
+        b'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,'
+        b'"delta":{"content":"Hi","role":"assistant"},"finish_reason":null,"logprobs":{"content":'
+        b'[{"token":"Hi","logprob":-0.5,"bytes":[72,105],"top_logprobs":[]}],"refusal":null}}],"created":5}\n\n'
+        b'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,'
+        b'"delta":{},"finish_reason":null,"logprobs":{"content":[],"refusal":null}}],"created":5}\n\n'
+        b'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,'
+        b'"delta":{},"finish_reason":"stop"}],"created":5}\n\n'
+    )
