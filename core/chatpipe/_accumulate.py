@@ -9,7 +9,8 @@ The pipeline feeds every chunk of every provider's stream through one :class:`St
   call already at that index starts a new call (servers that send each complete call with
   index 0);
 * the finish reason is the last non-empty one; usage is the **last** usage seen (usage in a
-  stream is cumulative, so it is never summed); ``id`` and ``model`` the first ones seen;
+  stream is cumulative, so it is never summed); ``id``, ``model`` and ``created`` the first
+  ones seen;
   chunk ``extra`` keys are merged, later values winning (Perplexity repeats its citations);
   ``message_extra`` keys are merged the same way into the choice's message ``extra``;
 * ``logprobs`` objects are merged per choice: their token lists (``content``, ``refusal``)
@@ -61,6 +62,7 @@ class StreamAccumulator:
         self.provider = provider
         self.id: str | None = None
         self.model: str | None = None
+        self.created: int | None = None
         self.usage: Usage | None = None
         self.extra: dict[str, Any] = {}
         self._choices: dict[int, _ChoiceState] = {}
@@ -71,6 +73,8 @@ class StreamAccumulator:
             self.id = chunk.id
         if self.model is None and chunk.model:
             self.model = chunk.model
+        if self.created is None and chunk.created is not None:
+            self.created = chunk.created
         if chunk.usage is not None:
             self.usage = chunk.usage
         if chunk.extra:
@@ -137,6 +141,7 @@ class StreamAccumulator:
             choices=choices,
             usage=self.usage,
             provider=self.provider,
+            created=self.created,
             extra=dict(self.extra),
         )
 

@@ -233,13 +233,17 @@ class Choice:
 
 @attrs.frozen
 class ChatResponse:
-    """A complete reply. ``raw`` is the vendor's decoded JSON, kept for what we do not model."""
+    """A complete reply. ``raw`` is the vendor's decoded JSON, kept for what we do not model.
+
+    ``created`` is the vendor's Unix timestamp (seconds) for the reply; ``None`` when it sent none.
+    """
 
     id: str | None
     model: str | None
     choices: tuple[Choice, ...]
     usage: Usage | None = None
     provider: str | None = None
+    created: int | None = None
     extra: Mapping[str, Any] = _extra()
     raw: Any = attrs.field(default=None, repr=False, eq=False, kw_only=True)
 
@@ -287,7 +291,8 @@ class ChatChunk:
     ``message_extra`` keys on the assembled message's ``extra``, for vendor data that must
     travel back with the message in the next request (e.g. Claude's signed thinking blocks).
     ``logprobs`` is this increment's ``choices[].logprobs`` object as the vendor sent it (see
-    :class:`Choice`), ``None`` when absent.
+    :class:`Choice`); ``created`` the vendor's Unix timestamp for the stream. Both are ``None``
+    when absent.
     """
 
     index: int = 0
@@ -301,6 +306,7 @@ class ChatChunk:
     id: str | None = None
     model: str | None = None
     logprobs: Mapping[str, Any] | None = None
+    created: int | None = None
     extra: Mapping[str, Any] = _extra()
     message_extra: Mapping[str, Any] = attrs.field(factory=dict, kw_only=True, repr=False)
 

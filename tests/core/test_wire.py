@@ -293,3 +293,10 @@ def test_response_and_chunk_dicts_carry_logprobs_only_when_present() -> None:
         {"index": 0, "delta": {"content": "Hi"}, "finish_reason": None, "logprobs": logprobs}
     ]
     assert "logprobs" not in chunk_to_dict(ChatChunk(text="Hi"))["choices"][0]
+
+
+def test_created_is_rendered_after_object_only_when_known() -> None:
+    reply = ChatResponse("r1", "m", (Choice(0, Message("assistant", "Hi"), "stop"),), created=7)
+    assert list(response_to_dict(reply)) == ["id", "object", "created", "model", "choices"]
+    assert list(chunk_to_dict(ChatChunk(text="Hi", created=7))) == ["id", "object", "created", "model", "choices"]
+    assert "created" not in chunk_to_dict(ChatChunk(text="Hi"))

@@ -1,4 +1,4 @@
-"""Token log-probabilities through ``chatpipe serve``, read with the official ``openai`` client.
+"""Vendor reply fields through ``chatpipe serve`` (token log-probabilities, ``created``), read with ``openai``.
 
 The fake vendor answers in OpenAI's shape (llama.cpp sends the same) with ``choices[].logprobs``;
 the client must see them on the JSON reply and on the stream's chunks.
@@ -99,3 +99,12 @@ def test_stream_chunks_carry_the_vendor_logprobs(start_gateway, vendor):
         [("Hel", -0.01, [("Hel", -0.01), ("Hi", -4.5)])],
         [("lo", -0.25, [("lo", -0.25), ("p", -1.75)])],
     ]
+
+
+def test_the_vendors_created_timestamp_is_kept(start_gateway, vendor):
+    gateway = start_gateway(openai_profile("gpt", vendor))
+    vendor.enqueue(ROUTE, FakeResponse.json(reply()), stream())
+    client = gateway.client()
+    assert client.chat.completions.create(model="gpt", messages=MESSAGES).created == 1764300000
+    chunks = list(client.chat.completions.create(model="gpt", messages=MESSAGES, stream=True))
+    assert {c.created for c in chunks} == {1764300000}

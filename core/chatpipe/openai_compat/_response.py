@@ -4,7 +4,8 @@ Tolerates what real servers send: whitespace or blank keep-alive lines before th
 (DeepSeek), missing optional fields, a message without ``role``. Reasoning is read from
 ``message.reasoning_content`` or ``message.reasoning``; both stay in ``message.extra`` too.
 ``choices[].logprobs`` (an object, or ``null``) becomes ``Choice.logprobs``, verbatim.
-Top-level keys chatpipe does not model (``citations``, ``search_results``, ``created``,
+``created`` becomes ``ChatResponse.created`` when it is an integer (anything else stays in
+``extra``). Top-level keys chatpipe does not model (``citations``, ``search_results``,
 ``system_fingerprint``...) are kept in ``ChatResponse.extra``.
 """
 
@@ -23,7 +24,8 @@ from ..vendor import FINISH_REASONS, ErrorInBody, MalformedPayload, normalise_fi
 
 __all__ = ["parse_choice", "parse_completion", "parse_logprobs", "parse_usage"]
 
-_MODELLED_KEYS = frozenset({"id", "object", "model", "choices", "usage"})
+_MODELLED_KEYS_NO_CREATED = frozenset({"id", "object", "model", "choices", "usage"})
+_MODELLED_KEYS = _MODELLED_KEYS_NO_CREATED | {"created"}
 
 
 def reasoning_of(message: Mapping[str, Any]) -> str | None:
@@ -108,12 +110,15 @@ def parse_completion(
         choices = tuple([choice_hook(c) for c in choices])
     response_id = data.get("id")
     model = data.get("model")
+    created = data.get("created")
+    modelled = _MODELLED_KEYS if type(created) is int else _MODELLED_KEYS_NO_CREATED
     return ChatResponse(
         id=response_id if isinstance(response_id, str) else None,
         model=model if isinstance(model, str) else None,
         choices=choices,
         usage=parse_usage(data.get("usage")),
         provider=provider,
-        extra={k: v for k, v in data.items() if k not in _MODELLED_KEYS},
+        created=created if modelled is _MODELLED_KEYS else None,
+        extra={k: v for k, v in data.items() if k not in modelled},
         raw=data,
     )

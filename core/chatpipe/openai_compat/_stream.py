@@ -4,7 +4,8 @@ Handles: ``data: [DONE]``; ``choices[].delta`` with ``role``, ``content``,
 ``reasoning_content`` or ``reasoning``, and ``tool_calls`` fragments (the first fragment of a
 call carries ``id`` and ``name``, later ones only ``index`` and argument text — or the whole
 call at once, Mistral style); ``finish_reason``; the usage-only final chunk (``choices: []``);
-and usage repeated in every chunk (Perplexity). ``choices[].logprobs`` becomes the chunk's
+and usage repeated in every chunk (Perplexity). An integer ``created`` becomes every chunk's
+``created``. ``choices[].logprobs`` becomes the chunk's
 ``logprobs``, verbatim (a choice carrying only logprobs still yields a chunk).
 
 Usage contract: usage figures are *cumulative*. Each chunk carries the usage object it was
@@ -118,6 +119,9 @@ class OpenAIStreamParser(StreamParser):
         model = data.get("model")
         if not isinstance(model, str):
             model = None
+        created = data.get("created")
+        if type(created) is not int:
+            created = None
         usage_data = data.get("usage")
         usage = None if usage_data is None else parse_usage(usage_data)
         extra = {k: v for k, v in data.items() if k not in _MODELLED_KEYS}
@@ -128,20 +132,26 @@ class OpenAIStreamParser(StreamParser):
             raise MalformedPayload(f"'choices' should be a list, got {type(choices).__name__}")
         chunks: list[ChatChunk] = []
         for i, c in enumerate(choices):
-            chunk = self._choice_chunk(c, i, chunk_id, model, extra)
+            chunk = self._choice_chunk(c, i, chunk_id, model, created, extra)
             if chunk is not None:
                 chunks.append(chunk)
         if usage is not None:
             if chunks:
                 chunks[-1] = attrs.evolve(chunks[-1], usage=usage)
             else:
-                chunks.append(ChatChunk(usage=usage, id=chunk_id, model=model, extra=extra))
+                chunks.append(ChatChunk(usage=usage, id=chunk_id, model=model, created=created, extra=extra))
         elif not chunks and extra:
-            chunks.append(ChatChunk(id=chunk_id, model=model, extra=extra))
+            chunks.append(ChatChunk(id=chunk_id, model=model, created=created, extra=extra))
         return chunks
 
     def _choice_chunk(
-        self, data: Any, position: int, chunk_id: str | None, model: str | None, extra: Mapping[str, Any]
+        self,
+        data: Any,
+        position: int,
+        chunk_id: str | None,
+        model: str | None,
+        created: int | None,
+        extra: Mapping[str, Any],
     ) -> ChatChunk | None:
         if type(data) is not dict and not isinstance(data, Mapping):
             raise MalformedPayload(f"choices[{position}] should be an object, got {type(data).__name__}")
@@ -190,6 +200,7 @@ class OpenAIStreamParser(StreamParser):
             id=chunk_id,
             model=model,
             logprobs=logprobs,
+            created=created,
             extra=extra,
         )
 

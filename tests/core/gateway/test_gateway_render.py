@@ -164,3 +164,44 @@ def test_stream_frames_carry_logprobs_only_on_chunks_that_have_them():
         b'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,'
         b'"delta":{},"finish_reason":"stop"}],"created":5}\n\n'
     )
+
+
+def test_completion_json_keeps_the_vendor_created_and_falls_back_to_the_clock():
+    choices = (Choice(0, Message("assistant", "Hi"), "stop"),)
+    vendor = ChatResponse(id="r1", model="m", choices=choices, created=1764300000)
+    assert encode_json(completion_json(vendor, model="p", created=5)) == (
+        b'{"id":"r1","object":"chat.completion","created":1764300000,"model":"m","choices":[{"index":0,'
+        b'"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop","logprobs":null}]}'
+    )
+    silent = ChatResponse(id="r1", model="m", choices=choices)
+    assert completion_json(silent, model="p", created=5)["created"] == 5
+    odd = ChatResponse(id="r1", model="m", choices=choices, extra={"created": "yesterday"})
+    assert completion_json(odd, model="p", created=5)["created"] == 5
+
+
+def test_stream_frames_keep_the_first_chunk_created():
+    renderer = StreamRenderer(model="p", include_usage=True, created=5)
+    out = b"".join(
+        frame
+        for frame in (
+            renderer.chunk(ChatChunk(text="Hi", id="c1", model="m", created=1764300000)),
+            renderer.chunk(ChatChunk(text="!", id="c1", model="m", created=1764300001)),
+        )
+        if frame
+    )
+    out += renderer.finish(Usage(prompt_tokens=1, completion_tokens=2, total_tokens=3))
+    assert out == (
+        b'data: {"id":"c1","object":"chat.completion.chunk","created":1764300000,"model":"m","choices":'
+        b'[{"index":0,"delta":{"content":"Hi","role":"assistant"},"finish_reason":null}],"usage":null}\n\n'
+        b'data: {"id":"c1","object":"chat.completion.chunk","created":1764300000,"model":"m","choices":'
+        b'[{"index":0,"delta":{"content":"!"},"finish_reason":null}],"usage":null}\n\n'
+        b'data: {"id":"c1","object":"chat.completion.chunk","created":1764300000,"model":"m","choices":[],'
+        b'"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}\n\n'
+        b"data: [DONE]\n\n"
+    )
+
+
+def test_a_stream_without_vendor_created_uses_the_gateway_clock():
+    renderer = StreamRenderer(model="p", include_usage=False, created=5)
+    (item,) = frames(renderer.chunk(ChatChunk(text="Hi")) or b"")
+    assert item["created"] == 5
