@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from chatpipe.models import ChatChunk
 from chatpipe.plugin import StreamAccumulator
 
