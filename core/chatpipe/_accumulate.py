@@ -9,15 +9,20 @@ The pipeline feeds every chunk of every provider's stream through one :class:`St
   call already at that index starts a new call (servers that send each complete call with
   index 0);
 * the finish reason is the last non-empty one; usage is the **last** usage seen (usage in a
-  stream is cumulative, so it is never summed); ``id`` and ``model`` the first ones seen;
+  stream is cumulative, so it is never summed); ``id``, ``model`` and ``created`` the first
+  ones seen;
   chunk ``extra`` keys are merged, later values winning (Perplexity repeats its citations);
-  ``message_extra`` keys are merged the same way into the choice's message ``extra``.
+  ``message_extra`` keys are merged the same way into the choice's message ``extra``;
+* ``logprobs`` objects are merged per choice: their token lists (``content``, ``refusal``)
+  are concatenated in order (a ``null`` list adds nothing), any other key takes the latest
+  value. A choice whose chunks carried no ``logprobs`` has ``logprobs=None``.
 
 ``partial_text`` / ``partial_reasoning`` expose what arrived so far, for errors mid-stream.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -26,6 +31,8 @@ from .errors import ProtocolError
 from .models import ChatChunk, ChatResponse, Choice, FinishReason, FunctionCall, Message, ToolCall, Usage
 
 __all__ = ["StreamAccumulator"]
+
+_TOKEN_LISTS = frozenset({"content", "refusal"})
 
 
 @attrs.define
@@ -45,6 +52,7 @@ class _ChoiceState:
     finish_reason: FinishReason | None = None
     raw_finish_reason: str | None = None
     message_extra: dict[str, Any] = attrs.field(factory=dict)
+    logprobs: dict[str, Any] | None = None
 
 
 class StreamAccumulator:
@@ -54,6 +62,7 @@ class StreamAccumulator:
         self.provider = provider
         self.id: str | None = None
         self.model: str | None = None
+        self.created: int | None = None
         self.usage: Usage | None = None
         self.extra: dict[str, Any] = {}
         self._choices: dict[int, _ChoiceState] = {}
@@ -64,12 +73,14 @@ class StreamAccumulator:
             self.id = chunk.id
         if self.model is None and chunk.model:
             self.model = chunk.model
+        if self.created is None and chunk.created is not None:
+            self.created = chunk.created
         if chunk.usage is not None:
             self.usage = chunk.usage
         if chunk.extra:
             self.extra.update(chunk.extra)
         has_content = chunk.text or chunk.reasoning or chunk.tool_calls or chunk.role or chunk.raw_finish_reason
-        if not has_content and chunk.finish_reason is None and not chunk.message_extra:
+        if not has_content and chunk.finish_reason is None and not chunk.message_extra and chunk.logprobs is None:
             return
         state = self._choices.get(chunk.index)
         if state is None:  # not setdefault: that would build a throw-away state for every chunk
@@ -98,6 +109,8 @@ class StreamAccumulator:
         if chunk.finish_reason is not None or chunk.raw_finish_reason is not None:
             state.finish_reason = chunk.finish_reason
             state.raw_finish_reason = chunk.raw_finish_reason
+        if chunk.logprobs is not None:
+            state.logprobs = _merge_logprobs(state.logprobs, chunk.logprobs)
 
     @property
     def partial_text(self) -> str:
@@ -128,6 +141,7 @@ class StreamAccumulator:
             choices=choices,
             usage=self.usage,
             provider=self.provider,
+            created=self.created,
             extra=dict(self.extra),
         )
 
@@ -156,4 +170,30 @@ class StreamAccumulator:
             finish_reason=state.finish_reason,
             raw_finish_reason=state.raw_finish_reason,
             reasoning=reasoning or None,
+            logprobs=_snapshot(state.logprobs),
         )
+
+
+def _merge_logprobs(into: dict[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:
+    """``into`` (owned by the accumulator, so mutated) with one chunk's ``logprobs`` folded in."""
+    if into is None:
+        into = {}
+    for key, value in new.items():
+        if key not in _TOKEN_LISTS:
+            into[key] = value
+        elif isinstance(value, list):
+            held = into.get(key)
+            if isinstance(held, list):
+                held.extend(value)
+            else:
+                into[key] = list(value)  # a copy: the chunk's list is never mutated
+        elif key not in into:
+            into[key] = value  # null (or malformed): kept until a list arrives
+    return into
+
+
+def _snapshot(logprobs: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A copy the accumulator will not change when more chunks arrive."""
+    if logprobs is None:
+        return None
+    return {key: list(value) if isinstance(value, list) else value for key, value in logprobs.items()}

@@ -8,7 +8,9 @@ group or others is refused with the ``chmod`` command that fixes it.
 
 Resolution order (:func:`resolve_api_key`): explicit argument > stored key (by profile name,
 then by provider name) > the vendor's environment variables, in order > the config's
-``api_key``. Empty strings count as absent at every level.
+``api_key``. Empty strings count as absent at every level. :func:`find_api_key` also says
+where the key came from (a phrase such as "the environment variable OPENAI_API_KEY", never the
+key), so a refused key's error can name its source.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ import stat
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from .config import config_dir
 from .errors import ConfigError
 from .secrets import Secret, mask
 
-__all__ = ["KEYS_FILE", "KeyStore", "resolve_api_key"]
+__all__ = ["KEYS_FILE", "FoundKey", "KeyStore", "find_api_key", "resolve_api_key"]
 
 KEYS_FILE = "keys.yaml"
 """File name of the key store inside :func:`chatpipe.config.config_dir`."""
@@ -202,6 +205,57 @@ def _given(value: str | Secret | None) -> Secret | None:
     return secret if secret.reveal().strip() else None
 
 
+class FoundKey(NamedTuple):
+    """An API key and where it came from: ``source`` is a phrase for messages, never the key."""
+
+    key: Secret
+    source: str
+
+
+def find_api_key(
+    provider_info_name: str,
+    *,
+    explicit: str | Secret | None,
+    profile_name: str | None,
+    profile_key: str | None,
+    env_vars: Sequence[str],
+    store: KeyStore | None,
+    env: Mapping[str, str] | None = None,
+    config_file: str | None = None,
+) -> FoundKey | None:
+    """The API key to use with its source, or ``None`` when there is none.
+
+    Order: ``explicit`` > the key stored under ``profile_name``, then under
+    ``provider_info_name`` > the first non-empty variable of ``env_vars`` in ``env`` (default
+    ``os.environ``) > ``profile_key`` (the config's already-interpolated ``api_key``). Empty
+    values are skipped. A store that cannot be read (bad permissions, broken file) raises
+    :class:`~chatpipe.errors.ConfigError`; it is never silently skipped.
+
+    The sources read "the api_key argument", "the key stored for 'NAME' (chatpipe keys set
+    NAME)", "the environment variable VAR" and "the profile's api_key (FILE)", where FILE is
+    the base name of ``config_file`` (default ``chatpipe.yaml``): a directory is never named,
+    since the message may reach a gateway's clients.
+    """
+    found = _given(explicit)
+    if found is not None:
+        return FoundKey(found, "the api_key argument")
+    if store is not None:
+        for name in dict.fromkeys(n for n in (profile_name, provider_info_name) if n):
+            stored = store.get(name)
+            if stored:
+                return FoundKey(stored, f"the key stored for {name!r} (chatpipe keys set {name})")
+    env = os.environ if env is None else env
+    for var in env_vars:
+        found = _given(env.get(var))
+        if found is not None:
+            return FoundKey(found, f"the environment variable {var}")
+    found = _given(profile_key)
+    if found is None:
+        return None
+    file = Path(config_file).name if config_file else "chatpipe.yaml"
+    return FoundKey(found, f"the profile's api_key ({file})")
+
+
 def resolve_api_key(
     provider_info_name: str,
     *,
@@ -212,25 +266,14 @@ def resolve_api_key(
     store: KeyStore | None,
     env: Mapping[str, str] | None = None,
 ) -> Secret | None:
-    """The API key to use, or ``None`` when there is none.
-
-    Order: ``explicit`` > the key stored under ``profile_name``, then under
-    ``provider_info_name`` > the first non-empty variable of ``env_vars`` in ``env`` (default
-    ``os.environ``) > ``profile_key`` (the config's already-interpolated ``api_key``). Empty
-    values are skipped. A store that cannot be read (bad permissions, broken file) raises
-    :class:`~chatpipe.errors.ConfigError`; it is never silently skipped.
-    """
-    found = _given(explicit)
-    if found is not None:
-        return found
-    if store is not None:
-        for name in dict.fromkeys(n for n in (profile_name, provider_info_name) if n):
-            stored = store.get(name)
-            if stored:
-                return stored
-    env = os.environ if env is None else env
-    for var in env_vars:
-        found = _given(env.get(var))
-        if found is not None:
-            return found
-    return _given(profile_key)
+    """The API key :func:`find_api_key` chooses, without its source; ``None`` when there is none."""
+    found = find_api_key(
+        provider_info_name,
+        explicit=explicit,
+        profile_name=profile_name,
+        profile_key=profile_key,
+        env_vars=env_vars,
+        store=store,
+        env=env,
+    )
+    return None if found is None else found.key

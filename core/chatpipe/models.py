@@ -216,24 +216,34 @@ class ChatRequest:
 
 @attrs.frozen
 class Choice:
-    """One completion alternative. ``reasoning`` is the model's visible thinking, if any."""
+    """One completion alternative. ``reasoning`` is the model's visible thinking, if any.
+
+    ``logprobs`` is the vendor's OpenAI-shaped ``choices[].logprobs`` object, kept verbatim
+    (``{"content": [token, ...], "refusal": [...] | None}``, each token
+    ``{token, logprob, bytes, top_logprobs}``); ``None`` when the vendor sent none.
+    """
 
     index: int
     message: Message
     finish_reason: FinishReason | None = None
     raw_finish_reason: str | None = None
     reasoning: str | None = None
+    logprobs: Mapping[str, Any] | None = None
 
 
 @attrs.frozen
 class ChatResponse:
-    """A complete reply. ``raw`` is the vendor's decoded JSON, kept for what we do not model."""
+    """A complete reply. ``raw`` is the vendor's decoded JSON, kept for what we do not model.
+
+    ``created`` is the vendor's Unix timestamp (seconds) for the reply; ``None`` when it sent none.
+    """
 
     id: str | None
     model: str | None
     choices: tuple[Choice, ...]
     usage: Usage | None = None
     provider: str | None = None
+    created: int | None = None
     extra: Mapping[str, Any] = _extra()
     raw: Any = attrs.field(default=None, repr=False, eq=False, kw_only=True)
 
@@ -280,6 +290,9 @@ class ChatChunk:
     ``extra`` keys land on the assembled :class:`ChatResponse`'s ``extra`` (citations...);
     ``message_extra`` keys on the assembled message's ``extra``, for vendor data that must
     travel back with the message in the next request (e.g. Claude's signed thinking blocks).
+    ``logprobs`` is this increment's ``choices[].logprobs`` object as the vendor sent it (see
+    :class:`Choice`); ``created`` the vendor's Unix timestamp for the stream. Both are ``None``
+    when absent.
     """
 
     index: int = 0
@@ -292,6 +305,8 @@ class ChatChunk:
     usage: Usage | None = None
     id: str | None = None
     model: str | None = None
+    logprobs: Mapping[str, Any] | None = None
+    created: int | None = None
     extra: Mapping[str, Any] = _extra()
     message_extra: Mapping[str, Any] = attrs.field(factory=dict, kw_only=True, repr=False)
 

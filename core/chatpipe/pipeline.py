@@ -37,7 +37,7 @@ from .wire import _plain_message, message_from_dict, messages_to_dicts, tools_fr
 if TYPE_CHECKING:
     from .config import Config, Profile
     from .http import TransportProtocol
-    from .keys import KeyStore
+    from .keys import FoundKey, KeyStore
 
 __all__ = ["CheckResult", "Explanation", "Pipeline"]
 
@@ -143,7 +143,10 @@ class Pipeline:
 
     API key resolution: ``api_key`` > stored key (``chatpipe keys set``) > the vendor's env
     var > ``${ENV}`` in the config. A missing required key is reported when a call is made,
-    so :meth:`explain` works without one.
+    so :meth:`explain` works without one. The adapter is told where the key came from
+    (``config_file`` names the file ``config_api_key`` was read from), so a refused key's
+    error names that source — "the environment variable OPENAI_API_KEY", "the profile's
+    api_key (chatpipe.yaml)"... — never the key.
 
     ``timeout`` is a number (connect and read), a ``(connect, read)`` pair or a mapping with
     the keys of :class:`~chatpipe.config.TimeoutConfig` (``connect``, ``read``, ``deadline``,
@@ -183,6 +186,7 @@ class Pipeline:
         key_store: KeyStore | None = None,
         profile: str | None = None,
         config_api_key: str | None = None,
+        config_file: str | None = None,
         transport: TransportProtocol | None = None,
         plugins: Sequence[str] = (),
         **params: Any,
@@ -201,11 +205,12 @@ class Pipeline:
         if not base:
             raise ConfigError(f"provider {info.name!r} needs a base_url (e.g. http://127.0.0.1:1234/v1)")
         self.provider_class.validate_options(dict(options or {}))
-        key = self._resolve_key(api_key, config_api_key, key_store)
+        key = self._resolve_key(api_key, config_api_key, config_file, key_store)
         self.adapter: Provider = self.provider_class(
             ProviderSettings(
                 base_url=base,
-                api_key=key,
+                api_key=None if key is None else key.key,
+                api_key_source=None if key is None else key.source,
                 headers={str(k): str(v) for k, v in (headers or {}).items()},
                 include_body=dict(include_body or {}),
                 exclude_body=tuple(exclude_body or ()),
@@ -261,6 +266,7 @@ class Pipeline:
             "bypass_status_check": prof.bypass_status_check,
             "profile": name,
             "config_api_key": prof.api_key,
+            "config_file": cfg.source,
             "plugins": list(cfg.plugins),
         }
         params = dict(prof.params)
@@ -270,20 +276,21 @@ class Pipeline:
         return cls(prof.provider, **kwargs, **params)
 
     def _resolve_key(
-        self, explicit: str | Secret | None, config_key: str | None, store: KeyStore | None
-    ) -> Secret | None:
-        from .keys import KeyStore, resolve_api_key
+        self, explicit: str | Secret | None, config_key: str | None, config_file: str | None, store: KeyStore | None
+    ) -> FoundKey | None:
+        from .keys import KeyStore, find_api_key
 
         info = self.provider_class.info
         if explicit is None and store is None:
             store = KeyStore()  # the key file is only read when no key was passed
-        return resolve_api_key(
+        return find_api_key(
             info.name,
             explicit=explicit,
             profile_name=self.profile,
             profile_key=config_key,
             env_vars=info.api_key_env,
             store=store,
+            config_file=config_file,
         )
 
     def __repr__(self) -> str:

@@ -91,7 +91,9 @@ class ProviderSettings:
     :meth:`Provider.validate_options`. ``context`` carries the pipeline's placeholder and
     speaker names, for the vendor's own forced conversion (the same values the user's
     converters get). The repr shows only the names of headers, body fields and options, never
-    their values, and the base URL through :func:`~chatpipe.http.safe_url`.
+    their values, and the base URL through :func:`~chatpipe.http.safe_url`. ``api_key_source``
+    says where ``api_key`` came from (see :func:`chatpipe.keys.find_api_key`), for the hint
+    given with a refused key; ``None`` when unknown.
     """
 
     base_url: str = attrs.field(repr=lambda url: repr(safe_url(url)))
@@ -101,6 +103,7 @@ class ProviderSettings:
     exclude_body: tuple[str, ...] = ()
     options: Mapping[str, Any] = attrs.field(factory=dict, repr=_names_only)
     context: ConvertContext = attrs.field(factory=ConvertContext, repr=False)
+    api_key_source: str | None = attrs.field(default=None, kw_only=True)
 
 
 class StreamParser(abc.ABC):

@@ -12,7 +12,8 @@ Contract:
   :class:`~chatpipe.errors.InvalidRequestError` naming the offending key
   (``messages[1].content[0].type``).
 * ``*_to_dict`` unstructure a model into its OpenAI dict; :func:`response_to_dict` and
-  :func:`chunk_to_dict` render ``chat.completion`` and ``chat.completion.chunk`` objects.
+  :func:`chunk_to_dict` render ``chat.completion`` and ``chat.completion.chunk`` objects; a
+  choice's ``logprobs`` and the ``created`` timestamp are rendered only when the vendor sent them.
 * ``message_to_dict(message_from_dict(d)) == d`` for every valid message that states
   ``content`` (an absent ``content`` comes back as ``"content": None``); and
   ``message_from_dict(message_to_dict(m)) == m`` for every model instance.
@@ -421,13 +422,15 @@ def response_to_dict(response: ChatResponse) -> dict[str, Any]:
         message = message_to_dict(choice.message)
         if choice.reasoning and "reasoning_content" not in message:
             message["reasoning_content"] = choice.reasoning
-        choices.append({"index": choice.index, "message": message, "finish_reason": choice.finish_reason})
-    out: dict[str, Any] = {
-        "id": response.id,
-        "object": "chat.completion",
-        "model": response.model,
-        "choices": choices,
-    }
+        entry: dict[str, Any] = {"index": choice.index, "message": message, "finish_reason": choice.finish_reason}
+        if choice.logprobs is not None:
+            entry["logprobs"] = choice.logprobs
+        choices.append(entry)
+    out: dict[str, Any] = {"id": response.id, "object": "chat.completion"}
+    if response.created is not None:
+        out["created"] = response.created
+    out["model"] = response.model
+    out["choices"] = choices
     if response.usage is not None:
         out["usage"] = usage_to_dict(response.usage)
     out.update(response.extra)
@@ -456,12 +459,14 @@ def chunk_to_dict(chunk: ChatChunk) -> dict[str, Any]:
             call["function"] = function
             calls.append(call)
         delta["tool_calls"] = calls
-    out: dict[str, Any] = {
-        "id": chunk.id,
-        "object": "chat.completion.chunk",
-        "model": chunk.model,
-        "choices": [{"index": chunk.index, "delta": delta, "finish_reason": chunk.finish_reason}],
-    }
+    choice: dict[str, Any] = {"index": chunk.index, "delta": delta, "finish_reason": chunk.finish_reason}
+    if chunk.logprobs is not None:
+        choice["logprobs"] = chunk.logprobs
+    out: dict[str, Any] = {"id": chunk.id, "object": "chat.completion.chunk"}
+    if chunk.created is not None:
+        out["created"] = chunk.created
+    out["model"] = chunk.model
+    out["choices"] = [choice]
     if chunk.usage is not None:
         out["usage"] = usage_to_dict(chunk.usage)
     return out

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from chatpipe.errors import ConfigError
-from chatpipe.keys import KeyStore, resolve_api_key
+from chatpipe.keys import FoundKey, KeyStore, find_api_key, resolve_api_key
 from chatpipe.secrets import Secret
 
 POSIX = os.name == "posix"
@@ -300,3 +300,30 @@ def test_env_defaults_to_os_environ(store, monkeypatch):
         "openai", explicit=None, profile_name=None, profile_key=None, env_vars=ENV_VARS, store=store
     )
     assert result == Secret("sk-from-os-environ")
+
+
+def found(store, **kwargs):
+    explicit = kwargs.pop("explicit", None)
+    env = kwargs.pop("env", {"OPENAI_API_KEY": "sk-env-first"})
+    return find_api_key(
+        "openai",
+        explicit=explicit,
+        profile_name="work",
+        profile_key="sk-config",
+        env_vars=ENV_VARS,
+        store=store,
+        env=env,
+        **kwargs,
+    )
+
+
+def test_find_api_key_names_the_argument_and_the_store(full):
+    assert found(full, explicit="sk-explicit") == FoundKey(Secret("sk-explicit"), "the api_key argument")
+    assert found(full) == FoundKey(Secret("sk-stored-profile"), "the key stored for 'work' (chatpipe keys set work)")
+
+
+def test_find_api_key_names_the_env_var_and_the_config_file(store):
+    assert found(store) == FoundKey(Secret("sk-env-first"), "the environment variable OPENAI_API_KEY")
+    assert found(store, env={}) == FoundKey(Secret("sk-config"), "the profile's api_key (chatpipe.yaml)")
+    in_file = found(store, env={}, config_file="/srv/secret-dir/gateway.yaml")
+    assert in_file == FoundKey(Secret("sk-config"), "the profile's api_key (gateway.yaml)")  # no directory

@@ -22,6 +22,7 @@ from chatpipe.errors import (
     RateLimitError,
     ServerError,
 )
+from chatpipe.keys import KeyStore
 from chatpipe.testing.fake_server import FakeResponse, FakeServer
 
 KEY = "sk-test-PLANTED-0123456789"
@@ -416,3 +417,29 @@ def test_a_deadline_argument_is_not_sent_to_the_vendor(fake_server: FakeServer) 
     fake_server.enqueue("POST /v1/chat/completions", FakeResponse.json(completion()))
     pipe_for(fake_server).complete([{"role": "user", "content": "Hi"}], deadline=30)
     assert "deadline" not in fake_server.requests[0].json
+
+
+def test_a_refused_key_from_the_profile_is_named_by_its_source(fake_server: FakeServer, tmp_path: Any) -> None:
+    config = tmp_path / "chat-setup.yaml"
+    config.write_text(f"profiles:\n  local: {{provider: custom, base_url: '{fake_server.url}/v1', api_key: {KEY}}}\n")
+    fake_server.enqueue(f"POST {CHAT}", FakeResponse.json({"error": {"message": "Invalid API Key"}}, status=401))
+    store = KeyStore(tmp_path / "keys.yaml")
+    pipe = Pipeline.from_config("local", config, model="m", key_store=store, max_retries=0)
+    with pytest.raises(AuthenticationError) as info:
+        pipe.complete([{"role": "user", "content": "Hi"}])
+    assert str(info.value) == (
+        "custom HTTP 401: Invalid API Key. "
+        "The API key from the profile's api_key (chat-setup.yaml) was refused; check it"
+    )
+    assert KEY not in str(info.value) and str(tmp_path) not in str(info.value)
+
+
+def test_a_refused_key_from_the_environment_is_named_by_its_variable(
+    fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    fake_server.enqueue(f"POST {CHAT}", FakeResponse.json({"error": {"message": "Invalid API Key"}}, status=401))
+    pipe = Pipeline("openai", base_url=f"{fake_server.url}/v1", key_store=KeyStore(tmp_path / "k.yaml"), max_retries=0)
+    refused = r"The API key from the environment variable OPENAI_API_KEY was refused; check it"
+    with pytest.raises(AuthenticationError, match=refused):
+        pipe.complete([{"role": "user", "content": "Hi"}])

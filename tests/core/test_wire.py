@@ -7,12 +7,25 @@ from typing import Any
 
 import pytest
 from chatpipe.errors import InvalidRequestError
-from chatpipe.models import AudioPart, ImagePart, Message, OtherPart, TextPart, ToolCall, Usage
+from chatpipe.models import (
+    AudioPart,
+    ChatChunk,
+    ChatResponse,
+    Choice,
+    ImagePart,
+    Message,
+    OtherPart,
+    TextPart,
+    ToolCall,
+    Usage,
+)
 from chatpipe.wire import (
     MAX_TOKEN_COUNT,
+    chunk_to_dict,
     message_from_dict,
     message_to_dict,
     messages_from_dicts,
+    response_to_dict,
     token_count,
     tool_from_dict,
     tool_to_dict,
@@ -265,3 +278,25 @@ def test_out_of_range_usage_counts_are_unknown_with_the_raw_value_kept() -> None
     assert (usage.cached_tokens, usage.reasoning_tokens) == (None, None)
     assert usage.extra["prompt_tokens"] == float("inf") and usage.extra["completion_tokens"] == 10**30
     assert "total_tokens" not in usage.extra
+
+
+def test_response_and_chunk_dicts_carry_logprobs_only_when_present() -> None:
+
+    logprobs = {"content": [{"token": "Hi", "logprob": -0.5, "bytes": [72, 105], "top_logprobs": []}], "refusal": None}
+    with_lp = ChatResponse("r1", "m", (Choice(0, Message("assistant", "Hi"), "stop", logprobs=logprobs),))
+    assert response_to_dict(with_lp)["choices"] == [
+        {"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop", "logprobs": logprobs}
+    ]
+    without = ChatResponse("r1", "m", (Choice(0, Message("assistant", "Hi"), "stop"),))
+    assert "logprobs" not in response_to_dict(without)["choices"][0]
+    assert chunk_to_dict(ChatChunk(text="Hi", logprobs=logprobs))["choices"] == [
+        {"index": 0, "delta": {"content": "Hi"}, "finish_reason": None, "logprobs": logprobs}
+    ]
+    assert "logprobs" not in chunk_to_dict(ChatChunk(text="Hi"))["choices"][0]
+
+
+def test_created_is_rendered_after_object_only_when_known() -> None:
+    reply = ChatResponse("r1", "m", (Choice(0, Message("assistant", "Hi"), "stop"),), created=7)
+    assert list(response_to_dict(reply)) == ["id", "object", "created", "model", "choices"]
+    assert list(chunk_to_dict(ChatChunk(text="Hi", created=7))) == ["id", "object", "created", "model", "choices"]
+    assert "created" not in chunk_to_dict(ChatChunk(text="Hi"))

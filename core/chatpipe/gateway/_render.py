@@ -1,5 +1,12 @@
 """Replies in OpenAI format: ``chat.completion`` JSON and ``chat.completion.chunk`` SSE frames.
 
+Every choice of a JSON reply carries ``logprobs``: the vendor's object, or ``null`` (as OpenAI
+sends it). A stream chunk carries ``choices[0].logprobs`` only when the vendor sent it for that
+increment (OpenAI's chunks may leave it out), so an absent field costs nothing per chunk.
+
+``created`` is the vendor's timestamp (for a stream, the first chunk's); the gateway's clock
+stands in only when the vendor sent none (Claude, Cohere, AI21 send none).
+
 Streams follow OpenAI's shape: every chunk carries the same ``id``, ``created`` and
 ``model``; the first delta carries ``role: "assistant"``; chunks carry no ``usage`` unless
 the client asked for ``stream_options.include_usage``, in which case one last chunk with
@@ -68,11 +75,18 @@ def new_id() -> str:
 
 
 def completion_json(response: ChatResponse, *, model: str, created: int | None = None) -> dict[str, Any]:
-    """The ``chat.completion`` object for ``response``; ``model`` is used when the vendor named none."""
+    """The ``chat.completion`` object for ``response``.
+
+    ``model`` is used when the vendor named none; ``created`` (default: the clock now) when the
+    vendor gave no integer timestamp.
+    """
     body = response_to_dict(response)
+    for choice in body["choices"]:
+        choice.setdefault("logprobs", None)  # OpenAI's reply always carries it (null when not asked for)
     body["id"] = body.get("id") or new_id()
     body["object"] = "chat.completion"
-    body["created"] = int(time.time()) if created is None else created
+    if type(body.get("created")) is not int:
+        body["created"] = int(time.time()) if created is None else created
     body["model"] = body.get("model") or model
     return body
 
@@ -81,12 +95,14 @@ class StreamRenderer:
     """Turns :class:`~chatpipe.models.ChatChunk` objects into SSE frames for one stream.
 
     ``model`` is the name used until (unless) the vendor names its model; ``include_usage``
-    is the client's ``stream_options.include_usage``.
+    is the client's ``stream_options.include_usage``; ``created`` (default: the clock when the
+    renderer is made) the timestamp used unless the stream's first chunk carries the vendor's.
     """
 
     def __init__(self, *, model: str, include_usage: bool, created: int | None = None) -> None:
         self.include_usage = include_usage
-        self.created = int(time.time()) if created is None else created
+        self._clock = int(time.time()) if created is None else created
+        self.created: int | None = None
         self.id: str | None = None
         self.model: str | None = None
         self._fallback_model = model
@@ -94,8 +110,9 @@ class StreamRenderer:
         self.usage: Usage | None = None
 
     def _stamp(self, chunk: ChatChunk) -> None:
-        if self.id is None:
+        if self.id is None:  # the first chunk: it fixes the stream's id and timestamp
             self.id = chunk.id or new_id()
+            self.created = chunk.created if chunk.created is not None else self._clock
         if self.model is None:
             self.model = chunk.model or self._fallback_model
 
@@ -113,7 +130,7 @@ class StreamRenderer:
             delta.setdefault("role", "assistant")
             if "content" not in delta and "tool_calls" not in delta:
                 delta["content"] = ""
-        elif not delta and choice["finish_reason"] is None:
+        elif not delta and choice["finish_reason"] is None and chunk.logprobs is None:
             return None
         body.update(id=self.id, created=self.created, model=self.model)
         if self.include_usage:
@@ -128,7 +145,7 @@ class StreamRenderer:
         body = {
             "id": self.id or new_id(),
             "object": "chat.completion.chunk",
-            "created": self.created,
+            "created": self._clock if self.created is None else self.created,
             "model": self.model or self._fallback_model,
             "choices": [],
             "usage": usage_to_dict(usage),

@@ -93,7 +93,10 @@ class OpenAICompatibleProvider(Provider):
 
     def auth_hint(self) -> str:
         """The fix suggested with a 401: where the key comes from."""
-        return auth_hint(self.info.name, self.info.api_key_env, key_sent=bool(self.settings.api_key))
+        settings = self.settings
+        return auth_hint(
+            self.info.name, self.info.api_key_env, key_sent=bool(settings.api_key), key_source=settings.api_key_source
+        )
 
     def text_completion(self, request: ChatRequest) -> bool:
         """Whether ``request`` goes to ``{base}/completions`` with a flattened prompt. Default: never."""

@@ -3,7 +3,9 @@
 Tolerates what real servers send: whitespace or blank keep-alive lines before the JSON
 (DeepSeek), missing optional fields, a message without ``role``. Reasoning is read from
 ``message.reasoning_content`` or ``message.reasoning``; both stay in ``message.extra`` too.
-Top-level keys chatpipe does not model (``citations``, ``search_results``, ``created``,
+``choices[].logprobs`` (an object, or ``null``) becomes ``Choice.logprobs``, verbatim.
+``created`` becomes ``ChatResponse.created`` when it is an integer (anything else stays in
+``extra``). Top-level keys chatpipe does not model (``citations``, ``search_results``,
 ``system_fingerprint``...) are kept in ``ChatResponse.extra``.
 """
 
@@ -20,9 +22,10 @@ from ..errors import InvalidRequestError
 from ..models import ChatResponse, Choice, FinishReason, Usage
 from ..vendor import FINISH_REASONS, ErrorInBody, MalformedPayload, normalise_finish_reason
 
-__all__ = ["parse_choice", "parse_completion", "parse_usage"]
+__all__ = ["parse_choice", "parse_completion", "parse_logprobs", "parse_usage"]
 
-_MODELLED_KEYS = frozenset({"id", "object", "model", "choices", "usage"})
+_MODELLED_KEYS_NO_CREATED = frozenset({"id", "object", "model", "choices", "usage"})
+_MODELLED_KEYS = _MODELLED_KEYS_NO_CREATED | {"created"}
 
 
 def reasoning_of(message: Mapping[str, Any]) -> str | None:
@@ -43,6 +46,15 @@ def parse_usage(data: Any) -> Usage | None:
     raise MalformedPayload(f"'usage' should be an object, got {type(data).__name__}")
 
 
+def parse_logprobs(data: Any, position: int) -> Mapping[str, Any] | None:
+    """``choices[position].logprobs`` when it is an object, else ``None`` (absent or ``null``)."""
+    if data is None or type(data) is dict:
+        return data
+    if isinstance(data, Mapping):
+        return dict(data)
+    raise MalformedPayload(f"choices[{position}].logprobs should be an object or null, got {type(data).__name__}")
+
+
 def parse_choice(data: Any, position: int, finish_table: Mapping[str, FinishReason] = FINISH_REASONS) -> Choice:
     """One ``choices[i]`` entry; ``position`` stands in for a missing ``index``."""
     if type(data) is not dict and not isinstance(data, Mapping):
@@ -60,7 +72,17 @@ def parse_choice(data: Any, position: int, finish_table: Mapping[str, FinishReas
     except InvalidRequestError as exc:
         raise MalformedPayload(str(exc)) from None
     finish, raw = normalise_finish_reason(data.get("finish_reason"), finish_table)
-    return Choice(index, parsed, finish_reason=finish, raw_finish_reason=raw, reasoning=reasoning_of(message))
+    logprobs = data.get("logprobs")
+    if logprobs is not None:
+        logprobs = parse_logprobs(logprobs, position)
+    return Choice(
+        index,
+        parsed,
+        finish_reason=finish,
+        raw_finish_reason=raw,
+        reasoning=reasoning_of(message),
+        logprobs=logprobs,
+    )
 
 
 def parse_completion(
@@ -88,12 +110,15 @@ def parse_completion(
         choices = tuple([choice_hook(c) for c in choices])
     response_id = data.get("id")
     model = data.get("model")
+    created = data.get("created")
+    modelled = _MODELLED_KEYS if type(created) is int else _MODELLED_KEYS_NO_CREATED
     return ChatResponse(
         id=response_id if isinstance(response_id, str) else None,
         model=model if isinstance(model, str) else None,
         choices=choices,
         usage=parse_usage(data.get("usage")),
         provider=provider,
-        extra={k: v for k, v in data.items() if k not in _MODELLED_KEYS},
+        created=created if modelled is _MODELLED_KEYS else None,
+        extra={k: v for k, v in data.items() if k not in modelled},
         raw=data,
     )

@@ -4,7 +4,9 @@ Handles: ``data: [DONE]``; ``choices[].delta`` with ``role``, ``content``,
 ``reasoning_content`` or ``reasoning``, and ``tool_calls`` fragments (the first fragment of a
 call carries ``id`` and ``name``, later ones only ``index`` and argument text — or the whole
 call at once, Mistral style); ``finish_reason``; the usage-only final chunk (``choices: []``);
-and usage repeated in every chunk (Perplexity).
+and usage repeated in every chunk (Perplexity). An integer ``created`` becomes every chunk's
+``created``. ``choices[].logprobs`` becomes the chunk's
+``logprobs``, verbatim (a choice carrying only logprobs still yields a chunk).
 
 Usage contract: usage figures are *cumulative*. Each chunk carries the usage object it was
 sent with, so a consumer must take the **last** usage seen, never sum them (that is what
@@ -35,7 +37,7 @@ from ..http import SSEEvent
 from ..models import ChatChunk, FinishReason, ToolCallDelta
 from ..provider import StreamParser
 from ..vendor import FINISH_REASONS, MalformedPayload, json_or_none, normalise_finish_reason
-from ._response import parse_usage
+from ._response import parse_logprobs, parse_usage
 
 __all__ = ["OpenAIStreamParser"]
 
@@ -117,6 +119,9 @@ class OpenAIStreamParser(StreamParser):
         model = data.get("model")
         if not isinstance(model, str):
             model = None
+        created = data.get("created")
+        if type(created) is not int:
+            created = None
         usage_data = data.get("usage")
         usage = None if usage_data is None else parse_usage(usage_data)
         extra = {k: v for k, v in data.items() if k not in _MODELLED_KEYS}
@@ -127,20 +132,26 @@ class OpenAIStreamParser(StreamParser):
             raise MalformedPayload(f"'choices' should be a list, got {type(choices).__name__}")
         chunks: list[ChatChunk] = []
         for i, c in enumerate(choices):
-            chunk = self._choice_chunk(c, i, chunk_id, model, extra)
+            chunk = self._choice_chunk(c, i, chunk_id, model, created, extra)
             if chunk is not None:
                 chunks.append(chunk)
         if usage is not None:
             if chunks:
                 chunks[-1] = attrs.evolve(chunks[-1], usage=usage)
             else:
-                chunks.append(ChatChunk(usage=usage, id=chunk_id, model=model, extra=extra))
+                chunks.append(ChatChunk(usage=usage, id=chunk_id, model=model, created=created, extra=extra))
         elif not chunks and extra:
-            chunks.append(ChatChunk(id=chunk_id, model=model, extra=extra))
+            chunks.append(ChatChunk(id=chunk_id, model=model, created=created, extra=extra))
         return chunks
 
     def _choice_chunk(
-        self, data: Any, position: int, chunk_id: str | None, model: str | None, extra: Mapping[str, Any]
+        self,
+        data: Any,
+        position: int,
+        chunk_id: str | None,
+        model: str | None,
+        created: int | None,
+        extra: Mapping[str, Any],
     ) -> ChatChunk | None:
         if type(data) is not dict and not isinstance(data, Mapping):
             raise MalformedPayload(f"choices[{position}] should be an object, got {type(data).__name__}")
@@ -173,7 +184,10 @@ class OpenAIStreamParser(StreamParser):
         else:
             finish, raw = normalise_finish_reason(raw_finish, self._finish_table)
             self._finished = True
-        if not (text or reasoning or calls or role or raw):
+        logprobs = data.get("logprobs")
+        if logprobs is not None:
+            logprobs = parse_logprobs(logprobs, position)
+        if not (text or reasoning or calls or role or raw or logprobs):
             return None
         return ChatChunk(
             index=index,
@@ -185,6 +199,8 @@ class OpenAIStreamParser(StreamParser):
             raw_finish_reason=raw,
             id=chunk_id,
             model=model,
+            logprobs=logprobs,
+            created=created,
             extra=extra,
         )
 

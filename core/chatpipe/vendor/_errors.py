@@ -305,12 +305,16 @@ def protocol_error(
     )
 
 
-def auth_hint(provider: str, env_vars: Sequence[str], *, key_sent: bool) -> str:
+def auth_hint(provider: str, env_vars: Sequence[str], *, key_sent: bool, key_source: str | None = None) -> str:
     """The fix suggested with a 401: where the key comes from (``env_vars``, ``chatpipe keys set``).
 
-    ``key_sent`` tells a wrong key ("Check the API key: ...") from a missing one ("No API key
-    was sent; ...").
+    ``key_sent`` tells a wrong key from a missing one ("No API key was sent; ..."). A wrong key
+    whose ``key_source`` is known (:attr:`~chatpipe.provider.ProviderSettings.api_key_source`)
+    is named by it: "The API key from the environment variable OPENAI_API_KEY was refused;
+    check it"; otherwise the hint lists where a key can be set ("Check the API key: ...").
     """
+    if key_sent and key_source:
+        return f"The API key from {key_source} was refused; check it"
     envs = " or ".join(env_vars)
     source = f"set {envs} or run 'chatpipe keys set {provider}'" if envs else f"run 'chatpipe keys set {provider}'"
     return f"Check the API key: {source}" if key_sent else f"No API key was sent; {source}"

@@ -39,12 +39,18 @@ class ErrorMaker:
     """Builds the adapter's errors with its provider name, key hints and secrets."""
 
     def __init__(
-        self, provider: str, *, secrets: Iterable[Secret | None], has_key: bool, env_vars: Sequence[str]
+        self,
+        provider: str,
+        *,
+        secrets: Iterable[Secret | None],
+        has_key: bool,
+        env_vars: Sequence[str],
+        key_source: str | None = None,
     ) -> None:
         self.provider = provider
         self.secrets = tuple(secrets)
         self.hints: Mapping[type[APIStatusError], str] = {
-            AuthenticationError: auth_hint(provider, env_vars, key_sent=has_key),
+            AuthenticationError: auth_hint(provider, env_vars, key_sent=has_key, key_source=key_source),
             NotFoundError: f"Check the model name ('chatpipe models -p {provider}' lists them) and the base URL",
         }
 

@@ -74,7 +74,11 @@ class CohereProvider(Provider):
         self.base_url = api_root(settings.base_url)
         self.validate_options(settings.options)
         self.errors = ErrorMaker(
-            self.info.name, secrets=self.secrets(), has_key=bool(settings.api_key), env_vars=self.info.api_key_env
+            self.info.name,
+            secrets=self.secrets(),
+            has_key=bool(settings.api_key),
+            env_vars=self.info.api_key_env,
+            key_source=settings.api_key_source,
         )
 
     @classmethod

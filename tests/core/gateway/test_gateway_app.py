@@ -348,3 +348,15 @@ def test_llama_cpp_context_overflow_is_context_length_exceeded(make_client, vend
     error = assert_openai_error(response, 400)
     assert (error["type"], error["code"]) == ("invalid_request_error", "context_length_exceeded")
     assert "exceeds the available context size (2048 tokens)" in error["message"]
+
+
+def test_a_refused_vendor_key_is_named_by_where_it_came_from(make_client, vendor, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    vendor.enqueue(ROUTE, FakeResponse.json({"error": {"message": "Incorrect API key provided"}}, 401))
+    error = assert_openai_error(make_client().post("/v1/chat/completions", json=HELLO), 502)
+    assert error["code"] == "upstream_auth_failed"
+    assert error["message"] == (
+        "upstream openai HTTP 401: Incorrect API key provided. The API key from the profile's api_key (chatpipe.yaml) "
+        "was refused; check it — the vendor refused the gateway's credentials for profile 'gpt'; "
+        "this is a server-side problem, not the client's key"
+    )

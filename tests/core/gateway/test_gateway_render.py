@@ -24,7 +24,9 @@ def test_completion_json_fills_missing_id_model_created():
     body = completion_json(response, model="claude", created=123)
     assert body["id"].startswith("chatcmpl-")
     assert (body["object"], body["created"], body["model"]) == ("chat.completion", 123, "claude")
-    assert body["choices"] == [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}]
+    assert body["choices"] == [
+        {"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop", "logprobs": None}
+    ]
 
 
 def test_completion_json_keeps_vendor_id_model_reasoning_and_usage():
@@ -126,3 +128,80 @@ def test_only_standard_json_is_sent() -> None:
     assert encode_json(obj) == expected
     assert sse_frame(obj) == b"data: " + expected + b"\n\n"
     assert encode_json({"a": 1.5, "b": "é"}) == '{"a":1.5,"b":"é"}'.encode()
+
+
+LOGPROBS = {"content": [{"token": "Hi", "logprob": -0.5, "bytes": [72, 105], "top_logprobs": []}], "refusal": None}
+
+
+def test_completion_json_bytes_carry_the_vendor_logprobs():
+    response = ChatResponse(
+        id="r1", model="m", choices=(Choice(0, Message("assistant", "Hi"), "stop", logprobs=LOGPROBS),)
+    )
+    assert encode_json(completion_json(response, model="p", created=5)) == (
+        b'{"id":"r1","object":"chat.completion","model":"m","choices":[{"index":0,'
+        b'"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop","logprobs":{"content":'
+        b'[{"token":"Hi","logprob":-0.5,"bytes":[72,105],"top_logprobs":[]}],"refusal":null}}],"created":5}'
+    )
+
+
+def test_stream_frames_carry_logprobs_only_on_chunks_that_have_them():
+    renderer = StreamRenderer(model="p", include_usage=False, created=5)
+    out = b"".join(
+        frame
+        for frame in (
+            renderer.chunk(ChatChunk(text="Hi", id="c1", model="m", logprobs=LOGPROBS)),
+            renderer.chunk(ChatChunk(logprobs={"content": [], "refusal": None})),  # nothing but logprobs
+            renderer.chunk(ChatChunk(finish_reason="stop")),
+        )
+        if frame
+    )
+    assert out == (
+        b'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,'
+        b'"delta":{"content":"Hi","role":"assistant"},"finish_reason":null,"logprobs":{"content":'
+        b'[{"token":"Hi","logprob":-0.5,"bytes":[72,105],"top_logprobs":[]}],"refusal":null}}],"created":5}\n\n'
+        b'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,'
+        b'"delta":{},"finish_reason":null,"logprobs":{"content":[],"refusal":null}}],"created":5}\n\n'
+        b'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,'
+        b'"delta":{},"finish_reason":"stop"}],"created":5}\n\n'
+    )
+
+
+def test_completion_json_keeps_the_vendor_created_and_falls_back_to_the_clock():
+    choices = (Choice(0, Message("assistant", "Hi"), "stop"),)
+    vendor = ChatResponse(id="r1", model="m", choices=choices, created=1764300000)
+    assert encode_json(completion_json(vendor, model="p", created=5)) == (
+        b'{"id":"r1","object":"chat.completion","created":1764300000,"model":"m","choices":[{"index":0,'
+        b'"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop","logprobs":null}]}'
+    )
+    silent = ChatResponse(id="r1", model="m", choices=choices)
+    assert completion_json(silent, model="p", created=5)["created"] == 5
+    odd = ChatResponse(id="r1", model="m", choices=choices, extra={"created": "yesterday"})
+    assert completion_json(odd, model="p", created=5)["created"] == 5
+
+
+def test_stream_frames_keep_the_first_chunk_created():
+    renderer = StreamRenderer(model="p", include_usage=True, created=5)
+    out = b"".join(
+        frame
+        for frame in (
+            renderer.chunk(ChatChunk(text="Hi", id="c1", model="m", created=1764300000)),
+            renderer.chunk(ChatChunk(text="!", id="c1", model="m", created=1764300001)),
+        )
+        if frame
+    )
+    out += renderer.finish(Usage(prompt_tokens=1, completion_tokens=2, total_tokens=3))
+    assert out == (
+        b'data: {"id":"c1","object":"chat.completion.chunk","created":1764300000,"model":"m","choices":'
+        b'[{"index":0,"delta":{"content":"Hi","role":"assistant"},"finish_reason":null}],"usage":null}\n\n'
+        b'data: {"id":"c1","object":"chat.completion.chunk","created":1764300000,"model":"m","choices":'
+        b'[{"index":0,"delta":{"content":"!"},"finish_reason":null}],"usage":null}\n\n'
+        b'data: {"id":"c1","object":"chat.completion.chunk","created":1764300000,"model":"m","choices":[],'
+        b'"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}\n\n'
+        b"data: [DONE]\n\n"
+    )
+
+
+def test_a_stream_without_vendor_created_uses_the_gateway_clock():
+    renderer = StreamRenderer(model="p", include_usage=False, created=5)
+    (item,) = frames(renderer.chunk(ChatChunk(text="Hi")) or b"")
+    assert item["created"] == 5

@@ -185,3 +185,10 @@ def test_model_list_as_a_bare_list_keeps_unknown_keys(provider: Any) -> None:
 def test_malformed_model_lists_raise_protocol_error(provider: Any, body: bytes) -> None:
     with pytest.raises(ProtocolError):
         provider.parse_models(http(200, body))
+
+
+def test_created_is_the_vendors_timestamp(provider: Any) -> None:
+    reply = provider.parse_chat(http(200, completion("Hi")))
+    assert reply.created == 1764300000 and "created" not in reply.extra
+    odd = provider.parse_chat(http(200, completion("Hi", created="soon")))
+    assert odd.created is None and odd.extra["created"] == "soon"

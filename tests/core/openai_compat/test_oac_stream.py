@@ -280,3 +280,13 @@ def test_a_stream_event_nested_too_deeply_is_a_protocol_error(provider: Any) -> 
     parser = provider.stream_parser(REQUEST)
     with pytest.raises(ProtocolError, match="not valid JSON"):
         list(parser.feed(event("[" * 100_000)))
+
+
+def test_chunks_and_the_reply_carry_the_vendors_created(provider: Any) -> None:
+    chunks, reply, _ = run(provider, TEXT_STREAM)
+    assert {c.created for c in chunks} == {1764300000}
+    assert reply.created == 1764300000
+    bad = [chunk({"content": "Hi"}, created=True), chunk({}, finish_reason="stop", created=3), "[DONE]"]
+    chunks, reply, _ = run(provider, bad)
+    assert [c.created for c in chunks] == [None, 3]
+    assert reply.created == 3

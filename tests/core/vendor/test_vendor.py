@@ -82,3 +82,12 @@ def test_a_malformed_body_error_does_not_keep_the_decoder_error_holding_the_body
     with pytest.raises(MalformedPayload) as info:
         decode_json(b'{"key": "sk-secret-in-a-broken-body"')
     assert info.value.__context__ is None and info.value.__cause__ is None
+
+
+def test_auth_hint_names_the_source_of_a_refused_key() -> None:
+    source = "the profile's api_key (chatpipe.yaml)"
+    assert auth_hint("custom", (), key_sent=True, key_source=source) == (
+        "The API key from the profile's api_key (chatpipe.yaml) was refused; check it"
+    )
+    missing = auth_hint("custom", (), key_sent=False, key_source=None)
+    assert missing == "No API key was sent; run 'chatpipe keys set custom'"
