@@ -173,7 +173,10 @@ class ClaudeProvider(Provider):
         )
 
     def _hints(self) -> dict[type[APIStatusError], str]:
-        auth = auth_hint(self.info.name, self.info.api_key_env, key_sent=bool(self.settings.api_key))
+        settings = self.settings
+        auth = auth_hint(
+            self.info.name, self.info.api_key_env, key_sent=bool(settings.api_key), key_source=settings.api_key_source
+        )
         found = (
             f"Check the model id ('chatpipe models -p {self.info.name}' lists them) "
             f"and the base URL ({safe_url(self.base_url)})"

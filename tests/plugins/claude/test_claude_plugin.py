@@ -110,3 +110,18 @@ def test_the_pipelines_speaker_names_reach_the_claude_conversion() -> None:
     body = pipe.explain(messages).request["json"]
     assert body["system"] == [{"type": "text", "text": "Rules."}, {"type": "text", "text": "Ann: Hey"}]
     assert body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]
+
+
+def test_a_refused_key_is_named_by_where_it_came_from(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from chatpipe import Pipeline
+    from chatpipe.errors import AuthenticationError
+    from chatpipe.keys import KeyStore
+    from chatpipe.testing import FakeResponse, FakeServer
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-PLANTED-0123456789abcdef")
+    with FakeServer() as server:
+        error = {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}
+        server.enqueue("POST /v1/messages", FakeResponse.json(error, status=401))
+        pipe = Pipeline("claude", base_url=server.url, key_store=KeyStore(tmp_path / "k.yaml"), max_retries=0)
+        with pytest.raises(AuthenticationError, match="from the environment variable ANTHROPIC_API_KEY was refused"):
+            pipe.complete([{"role": "user", "content": "Hi"}])
