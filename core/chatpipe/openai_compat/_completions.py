@@ -97,9 +97,7 @@ def as_chat_completion(data: Any) -> Any:
 class TextCompletionStreamParser(OpenAIStreamParser):
     """An OpenAI stream parser for ``/completions`` streams: ``choices[].text`` is the chunk's text."""
 
-    def _choice_chunk(
-        self, data: Any, position: int, chunk_id: str | None, model: str | None, extra: Mapping[str, Any]
-    ) -> ChatChunk | None:
+    def _choice_chunk(self, data: Any, position: int, *args: Any) -> ChatChunk | None:
         if type(data) is dict and "text" in data and "delta" not in data:
             data = {**data, "delta": {"content": data["text"]}}
-        return super()._choice_chunk(data, position, chunk_id, model, extra)
+        return super()._choice_chunk(data, position, *args)
