@@ -358,7 +358,7 @@ class Pipeline:
 
     def _require_key(self) -> None:
         info = self.provider_class.info
-        if info.key_required and not self.adapter.settings.api_key:
+        if not self.adapter.settings.api_key and info.key_needed(self.adapter.settings.base_url):
             envs = " or ".join(info.api_key_env) or "an env var"
             raise AuthenticationError(
                 f"no API key for {info.name}: run 'chatpipe keys set {self.profile or info.name}', "
@@ -610,7 +610,7 @@ class Pipeline:
         )
         notes = []
         info = self.provider_class.info
-        if info.key_required and not self.adapter.settings.api_key:
+        if not self.adapter.settings.api_key and info.key_needed(self.adapter.settings.base_url):
             notes.append(f"no API key found for {info.name}; a real call would fail (see 'chatpipe keys set')")
         if self.required:
             notes.append(f"{info.name} requires {', '.join(c.name for c in self.required)} after the chosen converters")
