@@ -22,7 +22,9 @@ CONVERSATION: list[dict[str, Any]] = [
     {
         "role": "assistant",
         "content": None,
-        "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": ARGUMENTS}}],
+        "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": ARGUMENTS}}
+        ],
     },
     {"role": "tool", "tool_call_id": "call_1", "content": "18C"},
 ]
