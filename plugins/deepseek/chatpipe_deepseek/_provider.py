@@ -3,7 +3,11 @@
 * Base URL ``https://api.deepseek.com/beta`` so chat prefix completion works; the model list
   is read from the non-beta base (a trailing ``/beta`` is stripped for ``GET /models``).
 * Required conversion ``semi-strict-tools`` (run by the pipeline after the user's chain).
-* :meth:`prepare`: when the request defines no tools and contains no ``tool`` message, and
+* :meth:`prepare`: a ``json_schema`` response format (DeepSeek has JSON mode only) becomes
+  ``json_object`` plus a user message carrying the schema
+  (:func:`~chatpipe.vendor.json_schema_as_message`), merged into a trailing user turn by
+  running the required ``semi-strict-tools`` merge again, as the reference appends it before
+  that conversion. Then, when the request defines no tools and contains no ``tool`` message, and
   the **last** message is an assistant message, it gets ``prefix: true`` (the API only accepts
   ``prefix`` on the last message; the reference says "the last assistant message", which
   would be rejected when it is not last). Option ``prefix: false`` turns this off. Every
@@ -19,7 +23,16 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-from chatpipe.plugin import Capabilities, ChatRequest, Message, OpenAICompatibleProvider, ProviderInfo, check_options
+from chatpipe.plugin import (
+    Capabilities,
+    ChatRequest,
+    Message,
+    OpenAICompatibleProvider,
+    ProviderInfo,
+    check_options,
+    json_schema_as_message,
+    merge_messages,
+)
 
 __all__ = ["DROPPED_PARAMS", "DeepSeekProvider"]
 
@@ -49,7 +62,14 @@ class DeepSeekProvider(OpenAICompatibleProvider):
         check_options(cls.info.name, options, cls.OPTIONS)
 
     def prepare(self, request: ChatRequest) -> ChatRequest:
-        """Mark a trailing assistant message as a prefix; give tool-call messages ``reasoning_content``."""
+        """The schema workaround; mark a trailing assistant message as a prefix; give tool-call
+        messages ``reasoning_content``."""
+        with_schema = json_schema_as_message(request)
+        if with_schema is not request:
+            merged = merge_messages(
+                with_schema.messages, self.settings.context, strict=True, placeholders=False, single=False, tools=True
+            )
+            request = attrs.evolve(with_schema, messages=merged)
         messages = list(request.messages)
         use_prefix = self.settings.options.get("prefix", True)
         no_tools = not request.tools and not any(m.role == "tool" for m in messages)

@@ -25,12 +25,12 @@ from chatpipe.errors import (
 )
 from chatpipe.http import HttpResponse, SSEEvent
 from chatpipe.models import ChatRequest
-from chatpipe.plugin import StreamAccumulator
+from chatpipe.plugin import SCHEMA_MESSAGE_PREFIX, StreamAccumulator
 from chatpipe.provider import ProviderSettings
 from chatpipe.registry import Registry
 from chatpipe.secrets import Secret
 from chatpipe.testing.fake_server import FakeResponse, FakeServer
-from chatpipe_ai21 import ACCEPTED_PARAMS, JAMBA_MODELS, SCHEMA_MESSAGE_PREFIX, AI21Provider
+from chatpipe_ai21 import ACCEPTED_PARAMS, JAMBA_MODELS, AI21Provider
 
 KEY = "ai21-PLANTED-0123456789abcdef0123456789"
 BASE = "https://api.ai21.com/studio/v1"

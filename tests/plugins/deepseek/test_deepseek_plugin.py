@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from chatpipe import wire
-from chatpipe.errors import ConfigError, PermissionDeniedError
+from chatpipe.errors import ConfigError, InvalidRequestError, PermissionDeniedError
 from chatpipe.http import HttpResponse, SSEEvent
 from chatpipe.models import ChatRequest
 from chatpipe.provider import ProviderSettings
@@ -241,3 +241,51 @@ def test_the_deepseek_body_is_valid_against_openais_schema(openai_spec: Any) -> 
     prefixed = sent(make(), request([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "He"}]))
     assert prefixed["messages"][-1]["prefix"] is True
     openai_spec.check("CreateChatCompletionRequest", prefixed)
+
+
+SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
+SCHEMA_TEXT = (
+    "JSON schema for the response:\n"
+    '{\n    "type": "object",\n    "properties": {\n        "answer": {\n            "type": "string"\n        }\n'
+    '    },\n    "required": [\n        "answer"\n    ]\n}'
+)
+JSON_SCHEMA = {"type": "json_schema", "json_schema": {"name": "answer", "strict": True, "schema": SCHEMA}}
+
+
+def test_json_schema_becomes_json_object_and_a_schema_turn_merged_into_the_last_user_turn(openai_spec: Any) -> None:
+    messages = [{"role": "system", "content": "Be terse."}, {"role": "user", "content": "Capital of France?"}]
+    body = sent(make(), request(messages, params={"response_format": JSON_SCHEMA}))
+    assert body == {
+        "model": "deepseek-chat",
+        "messages": [
+            {"role": "system", "content": "Be terse."},
+            {"role": "user", "content": "Capital of France?\n\n" + SCHEMA_TEXT},
+        ],
+        "stream": False,
+        "response_format": {"type": "json_object"},
+    }
+    openai_spec.check("CreateChatCompletionRequest", body)
+
+
+def test_json_schema_after_an_assistant_turn_is_its_own_user_turn_and_no_prefix() -> None:
+    messages = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "{"}]
+    body = sent(make(), request(messages, params={"response_format": JSON_SCHEMA}))
+    assert body["messages"] == [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "{"},
+        {"role": "user", "content": SCHEMA_TEXT},
+    ]
+
+
+def test_json_schema_without_a_schema_is_a_clear_error() -> None:
+    bad = {"type": "json_schema", "json_schema": {"name": "a"}}
+    with pytest.raises(InvalidRequestError, match=r"json_schema\.schema") as info:
+        sent(make(), request([{"role": "user", "content": "Hi"}], params={"response_format": bad}))
+    assert info.value.where == "params.response_format"
+
+
+def test_json_object_and_text_pass_through_unchanged() -> None:
+    for fmt in ({"type": "json_object"}, {"type": "text"}):
+        body = sent(make(), request([{"role": "user", "content": "Hi"}], params={"response_format": fmt}))
+        assert body["response_format"] == fmt
+        assert body["messages"] == [{"role": "user", "content": "Hi"}]
