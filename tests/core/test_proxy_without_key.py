@@ -41,7 +41,8 @@ def test_a_proxy_without_a_key_gets_the_request_without_authorization(
     (sent,) = fake_server.requests
     assert sent.path == path
     assert "authorization" not in sent.headers
-    assert sent.json == {"model": model, "messages": HI, "stream": False}
+    thinking = {"thinking": {"type": "disabled"}} if provider == "deepseek" else {}
+    assert sent.json == {"model": model, "messages": HI, "stream": False, **thinking}
     openai_spec.check("CreateChatCompletionRequest", sent.json)  # type: ignore[attr-defined]
 
 
