@@ -24,7 +24,7 @@ from ._capabilities import check_capabilities
 from ._chain import Stage, make_context, normalise_names, resolve_chain, run_chain
 from ._log import get_logger
 from ._streams import AsyncChatStream, ChatStream, StreamCall
-from ._validate import validate_messages
+from ._validate import require_messages, validate_messages
 from .converter import Converter, Names
 from .errors import AuthenticationError, ChatpipeWarning, ConfigError, InvalidRequestError, ProviderError, _detached
 from .http import HttpRequest, HttpResponse
@@ -317,6 +317,7 @@ class Pipeline:
                 )
         stages = self._stages(structured)
         final = stages[-1][1] if stages else structured
+        require_messages(final)
         check_capabilities(self.provider_class.info, stream=stream, tools=bool(tool_objs), messages=final)
         merged = {**self.params, **params}
         model = merged.pop("model", None) or self.model

@@ -422,3 +422,18 @@ def test_retryable_statuses_are_retried_and_others_are_not(fake_server: FakeServ
     with pytest.raises(ServerError):
         pipe.complete(HI)
     assert len(fake_server.requests) == 6
+
+
+def test_the_squashed_system_prompt_goes_out_without_the_first_messages_cache_control(openai_spec: Any) -> None:
+    messages = [
+        {"role": "system", "content": "You are Bot.", "cache_control": {"type": "ephemeral"}},
+        {"role": "system", "content": "Be brief."},
+        *HI,
+    ]
+    body = sent(make(), request(messages))
+    assert body == {
+        "model": "jamba-mini",
+        "messages": [{"role": "system", "content": "You are Bot.\n\nBe brief."}, {"role": "user", "content": "Hi"}],
+        "stream": False,
+    }
+    openai_spec.check("CreateChatCompletionRequest", body)
