@@ -7,13 +7,16 @@ message (``messages[3].tool_call_id``) and the fix. What the wire layer already 
 
 Rules:
 
-* the list is not empty;
 * every role is one of :data:`ROLES` (``system``, ``developer``, ``user``, ``assistant``,
   ``tool``, and ``function`` for legacy clients); anything else is refused with a did-you-mean
   (computed only for a role of at most :data:`_SUGGEST_CHARS` characters);
 * every assistant tool call has a non-empty string ``id``, unique in the conversation;
 * every ``tool`` message has a ``tool_call_id`` naming a tool call of an *earlier*
   assistant message.
+
+An empty list passes :func:`validate_messages`: every converter but ``none`` turns it into the
+placeholder turn, as the reference does. :func:`require_messages` refuses a conversation that
+is still empty after the converters, before any request.
 
 Messages quote the caller's values (a role, a tool call id) through
 :func:`~chatpipe._shown.shown`, so a value of megabytes comes back cut, and checking it costs
@@ -29,7 +32,7 @@ from ._shown import shown
 from .errors import InvalidRequestError
 from .models import Message
 
-__all__ = ["ROLES", "validate_messages"]
+__all__ = ["ROLES", "require_messages", "validate_messages"]
 
 ROLES = frozenset(("system", "developer", "user", "assistant", "tool", "function"))
 """The roles a conversation may use (OpenAI's, with ``function`` kept for legacy clients)."""
@@ -44,11 +47,6 @@ def validate_messages(messages: Sequence[Message]) -> None:
     Returns ``None`` when the conversation is well formed (see the module docstring for the
     rules). ``messages`` is not modified.
     """
-    if not messages:
-        raise InvalidRequestError(
-            "the conversation is empty; pass at least one message, e.g. [{'role': 'user', 'content': 'Hi'}]",
-            where="messages",
-        )
     seen: dict[str, int] = {}
     for index, message in enumerate(messages):
         if message.role not in ROLES:
@@ -71,6 +69,17 @@ def validate_messages(messages: Sequence[Message]) -> None:
             seen[call_id] = index
         if message.role == "tool":
             _check_tool_result(message, index, seen)
+
+
+def require_messages(messages: Sequence[Message]) -> None:
+    """Raise :class:`~chatpipe.errors.InvalidRequestError` when ``messages`` (the conversation
+    after the converters) is empty: no vendor takes an empty conversation."""
+    if not messages:
+        raise InvalidRequestError(
+            "the conversation is empty; pass at least one message, e.g. [{'role': 'user', 'content': 'Hi'}] "
+            "(a converter such as merge or strict turns an empty conversation into the placeholder turn)",
+            where="messages",
+        )
 
 
 def _unknown_role(role: str, index: int) -> InvalidRequestError:

@@ -24,7 +24,7 @@ from ._capabilities import check_capabilities
 from ._chain import Stage, make_context, normalise_names, resolve_chain, run_chain
 from ._log import get_logger
 from ._streams import AsyncChatStream, ChatStream, StreamCall
-from ._validate import validate_messages
+from ._validate import require_messages, validate_messages
 from .converter import Converter, Names
 from .errors import AuthenticationError, ChatpipeWarning, ConfigError, InvalidRequestError, ProviderError, _detached
 from .http import HttpRequest, HttpResponse
@@ -324,6 +324,7 @@ class Pipeline:
                 )
         stages = self._stages(structured)
         final = stages[-1][1] if stages else structured
+        require_messages(final)
         check_capabilities(self.provider_class.info, stream=stream, tools=bool(tool_objs), messages=final)
         merged = {**self.params, **params}
         model = merged.pop("model", None) or self.model
@@ -365,7 +366,7 @@ class Pipeline:
 
     def _require_key(self) -> None:
         info = self.provider_class.info
-        if info.key_required and not self.adapter.settings.api_key:
+        if not self.adapter.settings.api_key and info.key_needed(self.adapter.settings.base_url):
             envs = " or ".join(info.api_key_env) or "an env var"
             raise AuthenticationError(
                 f"no API key for {info.name}: run 'chatpipe keys set {self.profile or info.name}', "
@@ -617,7 +618,7 @@ class Pipeline:
         )
         notes = []
         info = self.provider_class.info
-        if info.key_required and not self.adapter.settings.api_key:
+        if not self.adapter.settings.api_key and info.key_needed(self.adapter.settings.base_url):
             notes.append(f"no API key found for {info.name}; a real call would fail (see 'chatpipe keys set')")
         if self.required:
             notes.append(f"{info.name} requires {', '.join(c.name for c in self.required)} after the chosen converters")

@@ -62,7 +62,8 @@ Vendor helpers, for adapters of any API (:mod:`chatpipe.vendor`)
     :func:`error_details`, :func:`details_from_json`, :func:`make_error`,
     :func:`protocol_error`, :func:`auth_hint`, :func:`retry_after`, :func:`truncate`,
     :data:`MAX_BODY`; :func:`normalise_base_url`, :func:`join_url`,
-    :func:`has_version_segment`; :func:`check_options`; :func:`normalise_finish_reason`,
+    :func:`has_version_segment`; :func:`check_options`; :func:`json_schema_as_message` with
+    :data:`SCHEMA_MESSAGE_PREFIX`; :func:`normalise_finish_reason`,
     :data:`FINISH_REASONS`.
 
 Post-processing helpers, for a vendor's forced conversion (:mod:`chatpipe.postprocess`)
@@ -152,6 +153,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "chatpipe.vendor": (
         "FINISH_REASONS",
         "MAX_BODY",
+        "SCHEMA_MESSAGE_PREFIX",
         "ErrorDetails",
         "ErrorInBody",
         "MalformedPayload",
@@ -164,6 +166,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "loads_json",
         "has_version_segment",
         "join_url",
+        "json_schema_as_message",
         "make_error",
         "normalise_base_url",
         "normalise_finish_reason",
@@ -197,6 +200,7 @@ __all__ = [
     "DEFAULT_RETRYABLE_STATUSES",
     "FINISH_REASONS",
     "MAX_BODY",
+    "SCHEMA_MESSAGE_PREFIX",
     "TEXT_COMPLETION_MODELS",
     "APIConnectionError",
     "APIStatusError",
@@ -275,6 +279,7 @@ __all__ = [
     "join",
     "join_url",
     "json_or_none",
+    "json_schema_as_message",
     "lazy_attributes",
     "loads_json",
     "make_error",
@@ -384,6 +389,7 @@ if TYPE_CHECKING:
     from .vendor import (
         FINISH_REASONS,
         MAX_BODY,
+        SCHEMA_MESSAGE_PREFIX,
         ErrorDetails,
         ErrorInBody,
         MalformedPayload,
@@ -395,6 +401,7 @@ if TYPE_CHECKING:
         has_version_segment,
         join_url,
         json_or_none,
+        json_schema_as_message,
         loads_json,
         make_error,
         normalise_base_url,

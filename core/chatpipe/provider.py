@@ -14,6 +14,7 @@ Every ``parse_*`` method must turn malformed vendor data into a
 from __future__ import annotations
 
 import abc
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -57,7 +58,8 @@ class ProviderInfo:
     * ``package``: the distribution to ``pip install`` for it.
     * ``default_base_url``: used when the config gives none (``None``: a base URL is required).
     * ``api_key_env``: environment variables consulted for the key, in order.
-    * ``key_required``: ``False`` when the API works without a key (local servers).
+    * ``key_required``: ``False`` when the API works without a key (local servers). Even when
+      true, a key is needed only at the vendor's own host (:meth:`key_needed`).
     * ``required_converters``: the minimum post-processing the API needs; the pipeline runs it
       after the user's chain ("none unless strictly required by the API").
     * ``retryable_statuses``: HTTP statuses worth retrying with backoff.
@@ -75,6 +77,27 @@ class ProviderInfo:
     retryable_statuses: frozenset[int] = DEFAULT_RETRYABLE_STATUSES
     default_model: str | None = None
     description: str = ""
+
+    def key_needed(self, base_url: str) -> bool:
+        """Whether a call to ``base_url`` must carry a key (a missing one fails before sending).
+
+        True when the provider requires a key and ``base_url`` is on the host of
+        :attr:`default_base_url` (the vendor's own API, any path). A base URL on another host is
+        a reverse proxy, which often needs no key: the call goes out without one (no
+        authentication header), as the reference does for OpenAI and DeepSeek proxies.
+        """
+        if not self.key_required:
+            return False
+        if self.default_base_url is None:
+            return True
+        return _host(base_url) == _host(self.default_base_url)
+
+
+def _host(url: str) -> str | None:
+    try:
+        return urllib.parse.urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
 
 
 def _names_only(mapping: Mapping[str, Any]) -> str:

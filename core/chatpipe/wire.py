@@ -15,14 +15,18 @@ Contract:
   :func:`chunk_to_dict` render ``chat.completion`` and ``chat.completion.chunk`` objects; a
   choice's ``logprobs`` and the ``created`` timestamp are rendered only when the vendor sent them.
 * ``message_to_dict(message_from_dict(d)) == d`` for every valid message that states
-  ``content`` (an absent ``content`` comes back as ``"content": None``); and
+  ``content`` and gives tool-call arguments as text (an absent ``content`` comes back as ``"content": None``); and
   ``message_from_dict(message_to_dict(m)) == m`` for every model instance.
   Both are property-tested.
 * Parts of unknown type are kept verbatim as :class:`~chatpipe.models.OtherPart`.
+* Tool-call ``arguments`` given as an object (``{"x": 1}``) are taken and stored as compact
+  JSON text (``'{"x":1}'``), which is what every adapter sends; such a message therefore comes
+  back with string arguments, the one exception to the round trip above.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping  # not typing: isinstance() on those is ~10x slower
 from typing import Any, TypeVar
 
@@ -173,10 +177,24 @@ def _tool_call(data: Any, where: str) -> ToolCall:
     _check_type(data["id"], str, f"{where}.id", "a string")
     function = _function_call(data["function"], f"{where}.function")
     _check_type(function.name, str, f"{where}.function.name", "a string")
-    if not isinstance(function.arguments, str):
-        raise _WireError(f"{where}.function.arguments", "expected a JSON string")
+    if isinstance(function.arguments, Mapping):
+        function = attrs.evolve(function, arguments=_arguments_text(function.arguments, f"{where}.function.arguments"))
+    elif not isinstance(function.arguments, str):
+        raise _WireError(
+            f"{where}.function.arguments",
+            f"expected a JSON string (or an object), got {type(function.arguments).__name__}; "
+            'send the arguments as JSON text, e.g. "{"city": "Paris"}"',
+        )
     extra = {k: v for k, v in data.items() if k not in ("id", "function", "type")}
     return ToolCall(data["id"], function, type=data.get("type", "function"), extra=extra)
+
+
+def _arguments_text(arguments: Mapping[str, Any], where: str) -> str:
+    """Tool-call arguments given as an object, as the compact JSON text every vendor is sent."""
+    try:
+        return json.dumps(arguments, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise _WireError(where, f"the arguments object is not JSON ({exc}); send plain JSON values") from None
 
 
 _MESSAGE_KEYS = ("role", "content", "name", "tool_calls", "tool_call_id")

@@ -174,7 +174,7 @@ def test_message_text_joins_text_parts() -> None:
             "missing required key 'id'",
         ),
         (
-            {"role": "assistant", "tool_calls": [{"id": "a", "function": {"name": "f", "arguments": {"x": 1}}}]},
+            {"role": "assistant", "tool_calls": [{"id": "a", "function": {"name": "f", "arguments": [1]}}]},
             "messages[0].tool_calls[0].function.arguments",
             "JSON string",
         ),

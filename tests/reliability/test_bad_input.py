@@ -74,7 +74,7 @@ BAD_MESSAGES: list[tuple[str, Any, str, tuple[str, ...]]] = [
     ),
     (
         "arguments-not-a-string",
-        [{"role": "assistant", "tool_calls": [{**CALL, "function": {"name": "f", "arguments": {"a": 1}}}]}],
+        [{"role": "assistant", "tool_calls": [{**CALL, "function": {"name": "f", "arguments": 1}}]}],
         "messages[0].tool_calls[0].function.arguments",
         ("JSON string",),
     ),

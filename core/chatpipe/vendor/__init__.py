@@ -11,6 +11,8 @@
   (``Retry-After`` / ``retry-after-ms``); :func:`truncate` and :data:`MAX_BODY`;
 * URLs: :func:`normalise_base_url`, :func:`join_url`, :func:`has_version_segment`;
 * provider ``options``: :func:`check_options`;
+* structured output for JSON-mode-only vendors: :func:`json_schema_as_message` (with
+  :data:`SCHEMA_MESSAGE_PREFIX`);
 * finish reasons: :func:`normalise_finish_reason` with a table (:data:`FINISH_REASONS`, the
   default).
 """
@@ -31,11 +33,13 @@ from ._finish import FINISH_REASONS, normalise_finish_reason
 from ._json import ErrorInBody, MalformedPayload, decode_json, json_or_none, loads_json
 from ._options import check_options
 from ._retry_after import retry_after
+from ._schema import SCHEMA_MESSAGE_PREFIX, json_schema_as_message
 from ._urls import has_version_segment, join_url, normalise_base_url
 
 __all__ = [
     "FINISH_REASONS",
     "MAX_BODY",
+    "SCHEMA_MESSAGE_PREFIX",
     "ErrorDetails",
     "ErrorInBody",
     "MalformedPayload",
@@ -47,6 +51,7 @@ __all__ = [
     "has_version_segment",
     "join_url",
     "json_or_none",
+    "json_schema_as_message",
     "loads_json",
     "make_error",
     "normalise_base_url",

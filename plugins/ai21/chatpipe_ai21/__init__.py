@@ -11,14 +11,13 @@ from collections.abc import Callable
 from chatpipe.plugin import Provider, hookimpl
 
 from ._convert import convert_messages
-from ._params import ACCEPTED_PARAMS, DEFAULT_MAX_TOKENS_LIMIT, SCHEMA_MESSAGE_PREFIX
+from ._params import ACCEPTED_PARAMS, DEFAULT_MAX_TOKENS_LIMIT
 from ._provider import JAMBA_MODELS, AI21Provider
 
 __all__ = [
     "ACCEPTED_PARAMS",
     "DEFAULT_MAX_TOKENS_LIMIT",
     "JAMBA_MODELS",
-    "SCHEMA_MESSAGE_PREFIX",
     "AI21Provider",
     "chatpipe_register_providers",
     "convert_messages",

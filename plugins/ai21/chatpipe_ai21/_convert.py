@@ -5,8 +5,10 @@ converter chain. Rules, in order:
 
 1. The **leading** system messages (those before the first non-system message) are
    example-prefixed (``example_user`` / ``example_assistant`` names, when the speaker names
-   are known), joined with ``"\\n\\n"``, trimmed, and sent as **one** system message. An
-   empty result is not sent at all (the reference sends an empty system message).
+   are known), joined with ``"\\n\\n"``, trimmed, and sent as **one** new system message:
+   role and content only, as in the reference (the first system message's extra keys, such
+   as ``cache_control``, which AI21 does not know, are not sent). An empty result is not
+   sent at all (the reference sends an empty system message).
 2. If nothing follows the system message (or the list is empty), a user message holding the
    placeholder follows.
 3. A non-system message with a ``name`` gets ``"<name>: "`` in front of its text unless the
@@ -92,6 +94,6 @@ def convert_messages(messages: Sequence[Message], context: ConvertContext | None
         return merged  # an empty list already became the placeholder turn
     system = merged[0]
     content = _trim(system.content)
-    head = (attrs.evolve(system, content=content),) if content else ()
+    head = (Message(SYSTEM, content),) if content else ()
     rest = merged[1:] or (Message("user", context.placeholder),)
     return (*head, *rest)

@@ -15,25 +15,22 @@ AI21's chat endpoint takes, besides ``model``/``messages``/``stream``/``tools``:
 * ``tool_choice`` other than ``"auto"`` is an error (AI21 has no such field; ``"auto"`` is its
   behaviour);
 * ``response_format`` ``json_schema`` becomes ``json_object`` plus a user message carrying the
-  schema (:func:`json_schema_workaround`, the reference's workaround, docs/vendors/ai21.md).
+  schema (chatpipe's shared :func:`~chatpipe.vendor.json_schema_as_message`, the reference's
+  workaround, run by the provider's ``prepare`` before the conversion; docs/vendors/ai21.md).
 """
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Mapping
 from typing import Any
 
-import attrs
-from chatpipe.plugin import ChatpipeWarning, ChatRequest, InvalidRequestError, Message
+from chatpipe.plugin import ChatpipeWarning, ChatRequest, InvalidRequestError
 
 __all__ = [
     "ACCEPTED_PARAMS",
     "DEFAULT_MAX_TOKENS_LIMIT",
-    "SCHEMA_MESSAGE_PREFIX",
     "adjust_ai21_body",
-    "json_schema_workaround",
 ]
 
 ACCEPTED_PARAMS = frozenset({"max_tokens", "temperature", "top_p", "stop", "n", "response_format", "documents"})
@@ -50,34 +47,6 @@ DEFAULT_MAX_TOKENS_LIMIT = 4096
 
 RESPONSE_FORMATS = ("text", "json_object")
 """``response_format`` types AI21 accepts as they are."""
-
-SCHEMA_MESSAGE_PREFIX = "JSON schema for the response:\n"
-"""The text in front of the schema in the json_schema workaround's user message."""
-
-
-def json_schema_workaround(request: ChatRequest) -> ChatRequest:
-    """``request`` with a ``json_schema`` response format turned into AI21's ``json_object``.
-
-    The schema (``response_format.json_schema.schema``) is appended as a user message,
-    ``"JSON schema for the response:\\n"`` plus the schema as 4-space-indented JSON, before the
-    AI21 conversion runs, so it merges into a trailing user turn (docs/vendors/ai21.md). AI21 does
-    not enforce the schema: the model is asked to follow it. Other requests come back unchanged.
-    Raises :class:`~chatpipe.errors.InvalidRequestError` when the schema is missing.
-    """
-    fmt = request.params.get("response_format")
-    if not isinstance(fmt, Mapping) or fmt.get("type") != "json_schema":
-        return request
-    spec = fmt.get("json_schema")
-    schema = spec.get("schema") if isinstance(spec, Mapping) else None
-    if not isinstance(schema, Mapping):
-        raise InvalidRequestError(
-            "a json_schema response format needs the schema under json_schema.schema, like "
-            "{'type': 'json_schema', 'json_schema': {'name': 'answer', 'schema': {...}}}",
-            where="params.response_format",
-        )
-    text = SCHEMA_MESSAGE_PREFIX + json.dumps(schema, indent=4, ensure_ascii=False)
-    params = {**request.params, "response_format": {"type": "json_object"}}
-    return attrs.evolve(request, messages=(*request.messages, Message("user", text)), params=params)
 
 
 def _check_tool_choice(choice: object) -> None:

@@ -3,7 +3,8 @@
 * ``POST {base}/chat/completions``, base ``https://api.ai21.com/studio/v1``, Bearer key from
   ``AI21_API_KEY``; default model ``jamba-mini``.
 * :meth:`AI21Provider.prepare` runs AI21's forced conversion (:mod:`._convert`, docs/vendors/ai21.md)
-  after the user's converters, and the ``json_schema`` workaround before it (:mod:`._params`),
+  after the user's converters, and the ``json_schema`` workaround before it
+  (:func:`~chatpipe.vendor.json_schema_as_message`),
   with the pipeline's placeholder and speaker names (:meth:`convert_context`).
 * Body (:meth:`adjust_body`): only the parameters AI21 accepts, ``max_tokens`` bounded,
   ``tool_choice`` refused unless ``"auto"``, no ``stream_options`` (usage arrives in the last
@@ -28,10 +29,11 @@ from chatpipe.plugin import (
     OpenAICompatibleProvider,
     ProviderInfo,
     check_options,
+    json_schema_as_message,
 )
 
 from ._convert import convert_messages
-from ._params import DEFAULT_MAX_TOKENS_LIMIT, adjust_ai21_body, json_schema_workaround
+from ._params import DEFAULT_MAX_TOKENS_LIMIT, adjust_ai21_body
 
 __all__ = ["JAMBA_MODELS", "AI21Provider"]
 
@@ -77,7 +79,7 @@ class AI21Provider(OpenAICompatibleProvider):
 
     def prepare(self, request: ChatRequest) -> ChatRequest:
         """The json_schema workaround, then AI21's forced message conversion (both pure)."""
-        request = json_schema_workaround(request)
+        request = json_schema_as_message(request)
         return attrs.evolve(request, messages=convert_messages(request.messages, self.convert_context()))
 
     def adjust_body(self, body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:

@@ -29,13 +29,25 @@ from typing import Any
 
 from chatpipe.plugin import InvalidRequestError
 
-__all__ = ["MAX_STOP_SEQUENCES", "SAFETY_MODES", "map_params", "response_format", "safety_mode", "stop_sequences"]
+__all__ = [
+    "MAX_STOP_SEQUENCES",
+    "OFF_BY_DEFAULT_SUFFIX",
+    "SAFETY_MODES",
+    "default_safety_mode",
+    "map_params",
+    "response_format",
+    "safety_mode",
+    "stop_sequences",
+]
 
 MAX_STOP_SEQUENCES = 5
 """Cohere's limit on ``stop_sequences``."""
 
 SAFETY_MODES = ("CONTEXTUAL", "STRICT", "OFF")
 """The values of Cohere's ``safety_mode``."""
+
+OFF_BY_DEFAULT_SUFFIX = "08-2024"
+"""Models whose name ends so (``command-r-08-2024``, ``command-r-plus-08-2024``) get ``OFF`` by default."""
 
 _RENAMED = {"top_p": "p", "top_k": "k"}
 _PASSED = frozenset(
@@ -107,6 +119,15 @@ def safety_mode(value: Any, *, where: str = "params.safety_mode") -> str:
             f"safety_mode must be one of {', '.join(SAFETY_MODES)}, got {value!r} (quote OFF in YAML)", where=where
         )
     return mode
+
+
+def default_safety_mode(model: str, option: Any) -> str | None:
+    """The safety mode for a request that sets none: the profile ``option`` when given, else
+    ``OFF`` for a model whose name ends in :data:`OFF_BY_DEFAULT_SUFFIX` (as the reference
+    sends), else ``None`` (Cohere's own default applies)."""
+    if option is not None:
+        return safety_mode(option, where="options.safety_mode")
+    return "OFF" if model.endswith(OFF_BY_DEFAULT_SUFFIX) else None
 
 
 def _documents(value: Any) -> list[Any]:

@@ -6,7 +6,9 @@
   built by :mod:`._request`; replies by :mod:`._response`, streams by :mod:`._stream`, errors
   by :mod:`._errors`, the model list by :mod:`._models`.
 * Option ``safety_mode`` (``CONTEXTUAL``, ``STRICT`` or ``OFF``): the default safety mode,
-  sent when a request sets none and has neither tools nor documents.
+  sent when a request sets none and has neither tools nor documents. Without the option, the
+  models whose name ends in ``08-2024`` get ``OFF`` (the reference's default), others none
+  (:func:`~chatpipe_cohere._params.default_safety_mode`).
 * Retries 429, 500, 503 and 504.
 """
 
@@ -40,7 +42,7 @@ from ._convert import convert_messages
 from ._errors import ErrorMaker
 from ._http import api_root, request_headers
 from ._models import PAGE_SIZE, parse_model_page
-from ._params import safety_mode
+from ._params import default_safety_mode, safety_mode
 from ._request import build_body
 from ._response import parse_reply
 from ._stream import CohereStreamParser
@@ -106,10 +108,9 @@ class CohereProvider(Provider):
 
     def build_chat(self, request: ChatRequest) -> HttpRequest:
         """``POST {base}/v2/chat`` with the body from :func:`~chatpipe_cohere._request.build_body`."""
-        option = self.settings.options.get("safety_mode")
         body = build_body(
             request,
-            safety_mode=safety_mode(option, where="options.safety_mode") if option is not None else None,
+            safety_mode=default_safety_mode(request.model, self.settings.options.get("safety_mode")),
             include_body=self.settings.include_body,
             exclude_body=self.settings.exclude_body,
         )

@@ -5,8 +5,9 @@ Order of construction, each step overriding the previous one:
 1. ``model``, ``messages`` (:mod:`._messages`), ``stream`` (always sent), and with tools
    ``tools`` + ``tool_choice`` (:mod:`._tools`; ``strict_tools: true`` when a tool is strict);
 2. ``request.params`` mapped to Cohere's names (:mod:`._params`);
-3. the profile's ``safety_mode`` option, when the parameters set none and the request has
-   neither tools nor documents (Cohere does not combine safety modes with those);
+3. the default ``safety_mode`` (the profile's option, else ``OFF`` for the ``08-2024``
+   models), when the parameters set none and the request has neither tools nor documents
+   (Cohere does not combine safety modes with those);
 4. ``include_body`` shallow-merged, except that ``stop_sequences``, ``tools``, ``tool_choice``
    and ``response_format`` set by the request win over it;
 5. ``exclude_body`` keys removed, last of all.

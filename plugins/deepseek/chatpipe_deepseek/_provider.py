@@ -3,11 +3,20 @@
 * Base URL ``https://api.deepseek.com/beta`` so chat prefix completion works; the model list
   is read from the non-beta base (a trailing ``/beta`` is stripped for ``GET /models``).
 * Required conversion ``semi-strict-tools`` (run by the pipeline after the user's chain).
-* :meth:`prepare`: when the request defines no tools and contains no ``tool`` message, and
+* :meth:`prepare`: a ``json_schema`` response format (DeepSeek has JSON mode only) becomes
+  ``json_object`` plus a user message carrying the schema
+  (:func:`~chatpipe.vendor.json_schema_as_message`), merged into a trailing user turn by
+  running the required ``semi-strict-tools`` merge again, as the reference appends it before
+  that conversion. Then, when the request defines no tools and contains no ``tool`` message, and
   the **last** message is an assistant message, it gets ``prefix: true`` (the API only accepts
   ``prefix`` on the last message; the reference says "the last assistant message", which
   would be rejected when it is not last). Option ``prefix: false`` turns this off. Every
   message with ``tool_calls`` gets ``reasoning_content: ""`` unless it already has the key.
+* Thinking (:func:`thinking_fields`): the body always carries ``thinking: {"type": "enabled"}``
+  when reasoning is asked for — param ``reasoning_effort`` other than ``none``/``auto`` — and
+  ``{"type": "disabled"}`` otherwise, as the reference does; ``reasoning_effort`` is sent only
+  with thinking on, as ``max`` for ``max``/``xhigh`` and ``high`` for every other effort (the
+  reference's mapping). A ``thinking`` param of the caller's is sent as given and decides.
 * Body: ``n``, ``logit_bias`` and ``top_k`` are dropped; a tool whose parameters say
   ``required: []`` loses that key. ``include_body`` can still force any of them back.
 * Finish reason ``insufficient_system_resource`` normalises to ``error`` (base table).
@@ -19,12 +28,35 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-from chatpipe.plugin import Capabilities, ChatRequest, Message, OpenAICompatibleProvider, ProviderInfo, check_options
+from chatpipe.plugin import (
+    Capabilities,
+    ChatRequest,
+    InvalidRequestError,
+    Message,
+    OpenAICompatibleProvider,
+    ProviderInfo,
+    check_options,
+    json_schema_as_message,
+    merge_messages,
+)
 
-__all__ = ["DROPPED_PARAMS", "DeepSeekProvider"]
+__all__ = ["DROPPED_PARAMS", "EFFORTS", "DeepSeekProvider", "thinking_fields"]
 
 DROPPED_PARAMS = ("n", "logit_bias", "top_k")
 """Body fields DeepSeek does not accept; removed before include/exclude apply."""
+
+EFFORTS: Mapping[str, str | None] = {
+    "none": None,
+    "auto": None,
+    "minimal": "high",
+    "min": "high",
+    "low": "high",
+    "medium": "high",
+    "high": "high",
+    "xhigh": "max",
+    "max": "max",
+}
+"""``reasoning_effort`` values taken, and what DeepSeek is sent (``None``: no reasoning asked for)."""
 
 
 class DeepSeekProvider(OpenAICompatibleProvider):
@@ -49,7 +81,14 @@ class DeepSeekProvider(OpenAICompatibleProvider):
         check_options(cls.info.name, options, cls.OPTIONS)
 
     def prepare(self, request: ChatRequest) -> ChatRequest:
-        """Mark a trailing assistant message as a prefix; give tool-call messages ``reasoning_content``."""
+        """The schema workaround; mark a trailing assistant message as a prefix; give tool-call
+        messages ``reasoning_content``."""
+        with_schema = json_schema_as_message(request)
+        if with_schema is not request:
+            merged = merge_messages(
+                with_schema.messages, self.settings.context, strict=True, placeholders=False, single=False, tools=True
+            )
+            request = attrs.evolve(with_schema, messages=merged)
         messages = list(request.messages)
         use_prefix = self.settings.options.get("prefix", True)
         no_tools = not request.tools and not any(m.role == "tool" for m in messages)
@@ -66,12 +105,40 @@ class DeepSeekProvider(OpenAICompatibleProvider):
         return base[: -len("/beta")] if base.endswith("/beta") else base
 
     def adjust_body(self, body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
-        """Drop ``n``, ``logit_bias``, ``top_k``; remove empty ``required`` lists from tool parameters."""
+        """Drop ``n``, ``logit_bias``, ``top_k``; set ``thinking`` (and ``reasoning_effort``, see
+        :func:`thinking_fields`); remove empty ``required`` lists from tool parameters."""
         for key in DROPPED_PARAMS:
             body.pop(key, None)
+        body.update(thinking_fields(body.pop("thinking", None), body.pop("reasoning_effort", None)))
         if "tools" in body:
             body["tools"] = [_without_empty_required(t) for t in body["tools"]]
         return body
+
+
+def thinking_fields(thinking: Any, effort: Any) -> dict[str, Any]:
+    """The ``thinking`` and ``reasoning_effort`` body fields for the caller's two params.
+
+    ``thinking`` given is kept as is and decides whether the model thinks; else reasoning is
+    asked for when ``effort`` maps to a DeepSeek effort (:data:`EFFORTS`). ``reasoning_effort``
+    is sent only when the model thinks and an effort was asked for. Raises
+    :class:`~chatpipe.errors.InvalidRequestError` for an effort that is not in :data:`EFFORTS`.
+    """
+    mapped = None
+    if effort is not None:
+        key = effort.lower() if isinstance(effort, str) else effort
+        if key not in EFFORTS:
+            raise InvalidRequestError(
+                f"reasoning_effort {effort!r} is not one of {', '.join(EFFORTS)} "
+                "(DeepSeek is sent 'high' or 'max'; 'none' turns thinking off)",
+                where="reasoning_effort",
+            )
+        mapped = EFFORTS[key]
+    if thinking is None:
+        thinking = {"type": "enabled" if mapped else "disabled"}
+    fields: dict[str, Any] = {"thinking": thinking}
+    if mapped and isinstance(thinking, Mapping) and thinking.get("type") == "enabled":
+        fields["reasoning_effort"] = mapped
+    return fields
 
 
 def _with_reasoning_content(message: Message) -> Message:

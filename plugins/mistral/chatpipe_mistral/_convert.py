@@ -105,7 +105,11 @@ def _move_users_after_tools(messages: list[Message]) -> list[Message]:
             if messages[i].role != "tool" or messages[i + 1].role != "user":
                 continue
             target = next(
-                (j for j in range(i - 1, -1, -1) if messages[j].role == "user" and to_pieces(messages[j].content)),
+                (
+                    j
+                    for j in range(i - 1, -1, -1)
+                    if messages[j].role == "user" and render(to_pieces(messages[j].content)) != ""
+                ),
                 None,
             )
             if target is None:

@@ -6,6 +6,9 @@ Differences declared here:
   ``OpenAI-Project`` headers;
 * reasoning models (o1, o3, o4 and gpt-5 families) take ``max_completion_tokens``: a
   ``max_tokens`` parameter is renamed for them (docs/vendors/openai.md);
+* ``reasoning_effort`` is sent to reasoning models only (the others reject it), and never as
+  ``auto`` (the reference's "let the model decide", which OpenAI does not know), as the
+  reference does;
 * ``audio_url`` parts holding ``data:`` URLs are sent as ``input_audio`` (docs/vendors/openai.md);
 * text-completion models (``gpt-3.5-turbo-instruct``, the ``davinci`` family:
   ``TEXT_COMPLETION_MODELS``) go to ``/completions`` with a flattened prompt.
@@ -32,7 +35,8 @@ _REASONING_MODEL = re.compile(r"^(o1|o3|o4)(-|$)|^gpt-5", re.IGNORECASE)
 
 
 def uses_max_completion_tokens(model: str) -> bool:
-    """Whether ``model`` (optionally ``vendor/``-prefixed) rejects ``max_tokens``."""
+    """Whether ``model`` (optionally ``vendor/``-prefixed) is a reasoning model: one that rejects
+    ``max_tokens`` (it takes ``max_completion_tokens``) and takes ``reasoning_effort``."""
     return bool(_REASONING_MODEL.search(model.rsplit("/", 1)[-1]))
 
 
@@ -71,11 +75,16 @@ class OpenAIProvider(OpenAICompatibleProvider):
         return headers
 
     def adjust_body(self, body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
-        """Rename ``max_tokens`` to ``max_completion_tokens`` for reasoning models.
+        """Rename ``max_tokens`` to ``max_completion_tokens`` for reasoning models; send
+        ``reasoning_effort`` to them only, and not as ``auto``.
 
         An explicit ``max_completion_tokens`` wins; ``max_tokens`` is then dropped.
+        ``include_body`` can still force either field.
         """
-        if "max_tokens" in body and uses_max_completion_tokens(request.model):
+        reasoning = uses_max_completion_tokens(request.model)
+        if "max_tokens" in body and reasoning:
             value = body.pop("max_tokens")
             body.setdefault("max_completion_tokens", value)
+        if "reasoning_effort" in body and (not reasoning or body["reasoning_effort"] == "auto"):
+            del body["reasoning_effort"]
         return body

@@ -23,6 +23,9 @@ CACHED = TextPart("c", extra={"cache_control": {"type": "ephemeral"}})
         ((TextPart("a"), IMG, TextPart("b")), ("a", IMG, "b")),
         ((CACHED, TextPart("b")), (CACHED, "b")),
         ((OtherPart({"type": "file"}),), (OtherPart({"type": "file"}),)),
+        ((TextPart(""), IMG, TextPart(""), TextPart("")), (TextPart(""), IMG, TextPart(""))),
+        ((TextPart(""), TextPart("a"), IMG), ("a", IMG)),
+        ((TextPart(""),), (TextPart(""),)),
     ],
 )
 def test_to_pieces(content, expected):
@@ -78,3 +81,10 @@ def test_user_and_char_prefix_rules():
     assert prefix_as_char(("hi",), names) == ("Seraphina: hi",)
     assert prefix_as_char(("Rook: hi",), names) == ("Rook: hi",)
     assert prefix_as_char(("hi",), Names(user="Alex")) == ("hi",)
+
+
+def test_an_empty_text_part_stays_in_a_part_list_and_renders_as_nothing_in_a_string():
+    assert render(to_pieces((TextPart(""), IMG, TextPart("")))) == (TextPart(""), IMG, TextPart(""))
+    assert render(to_pieces((TextPart(""),))) == ""
+    assert render(join(to_pieces((IMG, TextPart(""))), ("b",))) == (IMG, TextPart("b"))
+    assert prepend(to_pieces((TextPart(""), IMG)), "Rook: ") == ("Rook: ", IMG)

@@ -208,6 +208,21 @@ def test_the_first_message_of_a_run_keeps_its_extra_keys() -> None:
     assert out == [{"role": "user", "content": "a\n\nb", "x_first": 1}]
 
 
+def test_the_squashed_system_message_carries_no_extra_keys() -> None:
+    cached = {"type": "ephemeral"}
+    out = convert(
+        [
+            {"role": "system", "content": "You are Bot.", "cache_control": cached},
+            {"role": "system", "content": "Be brief.", "x_second": 2},
+            {"role": "user", "content": "Hi", "cache_control": cached},
+        ]
+    )
+    assert out == [
+        {"role": "system", "content": "You are Bot.\n\nBe brief."},
+        {"role": "user", "content": "Hi", "cache_control": cached},
+    ]
+
+
 def test_the_input_is_not_changed_and_conversion_is_stable() -> None:
     source = wire.messages_from_dicts(
         [

@@ -25,12 +25,12 @@ from chatpipe.errors import (
 )
 from chatpipe.http import HttpResponse, SSEEvent
 from chatpipe.models import ChatRequest
-from chatpipe.plugin import StreamAccumulator
+from chatpipe.plugin import SCHEMA_MESSAGE_PREFIX, StreamAccumulator
 from chatpipe.provider import ProviderSettings
 from chatpipe.registry import Registry
 from chatpipe.secrets import Secret
 from chatpipe.testing.fake_server import FakeResponse, FakeServer
-from chatpipe_ai21 import ACCEPTED_PARAMS, JAMBA_MODELS, SCHEMA_MESSAGE_PREFIX, AI21Provider
+from chatpipe_ai21 import ACCEPTED_PARAMS, JAMBA_MODELS, AI21Provider
 
 KEY = "ai21-PLANTED-0123456789abcdef0123456789"
 BASE = "https://api.ai21.com/studio/v1"
@@ -422,3 +422,18 @@ def test_retryable_statuses_are_retried_and_others_are_not(fake_server: FakeServ
     with pytest.raises(ServerError):
         pipe.complete(HI)
     assert len(fake_server.requests) == 6
+
+
+def test_the_squashed_system_prompt_goes_out_without_the_first_messages_cache_control(openai_spec: Any) -> None:
+    messages = [
+        {"role": "system", "content": "You are Bot.", "cache_control": {"type": "ephemeral"}},
+        {"role": "system", "content": "Be brief."},
+        *HI,
+    ]
+    body = sent(make(), request(messages))
+    assert body == {
+        "model": "jamba-mini",
+        "messages": [{"role": "system", "content": "You are Bot.\n\nBe brief."}, {"role": "user", "content": "Hi"}],
+        "stream": False,
+    }
+    openai_spec.check("CreateChatCompletionRequest", body)

@@ -187,6 +187,33 @@ def test_safety_mode_option_is_the_default_without_tools_or_documents(spec: Any)
     spec.check(REQUEST_BODY, body(adapter))
 
 
+@pytest.mark.parametrize("model", ["command-r-08-2024", "command-r-plus-08-2024"])
+def test_the_08_2024_models_get_safety_mode_off_by_default(spec: Any, model: str) -> None:
+    adapter = make()
+    sent = adapter.build_chat(adapter.prepare(ChatRequest(model=model, messages=wire.messages_from_dicts(HELLO)))).json
+    assert sent == {
+        "model": model,
+        "messages": [{"role": "user", "content": "Hello"}],
+        "stream": False,
+        "safety_mode": "OFF",
+    }
+    spec.check(REQUEST_BODY, sent)
+
+
+def test_safety_mode_off_by_default_yields_to_the_option_the_parameter_tools_and_documents() -> None:
+    def sent(adapter: CohereProvider, **kwargs: Any) -> dict[str, Any]:
+        tools = wire.tools_from_dicts(kwargs.pop("tools")) if "tools" in kwargs else None
+        req = ChatRequest(model="command-r-08-2024", messages=wire.messages_from_dicts(HELLO), tools=tools, **kwargs)
+        result: dict[str, Any] = adapter.build_chat(adapter.prepare(req)).json
+        return result
+
+    assert sent(make(options={"safety_mode": "strict"}))["safety_mode"] == "STRICT"
+    assert sent(make(), params={"safety_mode": "contextual"})["safety_mode"] == "CONTEXTUAL"
+    assert "safety_mode" not in sent(make(), tools=[WEATHER])
+    assert "safety_mode" not in sent(make(), params={"documents": ["d"]})
+    assert "safety_mode" not in body(make())  # command-a-03-2025: Cohere's own default
+
+
 def test_safety_mode_option_accepts_yaml_off_and_rejects_the_rest() -> None:
     assert body(make(options={"safety_mode": False}))["safety_mode"] == "OFF"
     CohereProvider.validate_options({"safety_mode": "contextual"})

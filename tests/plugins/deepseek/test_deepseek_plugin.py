@@ -7,13 +7,14 @@ from importlib.metadata import entry_points
 from typing import Any
 
 import pytest
-from chatpipe import wire
-from chatpipe.errors import ConfigError, PermissionDeniedError
+from chatpipe import Pipeline, wire
+from chatpipe.errors import ConfigError, InvalidRequestError, PermissionDeniedError
 from chatpipe.http import HttpResponse, SSEEvent
 from chatpipe.models import ChatRequest
 from chatpipe.provider import ProviderSettings
 from chatpipe.registry import Registry
 from chatpipe.secrets import Secret
+from chatpipe.testing.fake_server import FakeResponse
 from chatpipe_deepseek import DeepSeekProvider
 
 KEY = "sk-PLANTED-deepseek-0123456789abcdef"
@@ -241,3 +242,134 @@ def test_the_deepseek_body_is_valid_against_openais_schema(openai_spec: Any) -> 
     prefixed = sent(make(), request([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "He"}]))
     assert prefixed["messages"][-1]["prefix"] is True
     openai_spec.check("CreateChatCompletionRequest", prefixed)
+
+
+SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
+SCHEMA_TEXT = (
+    "JSON schema for the response:\n"
+    '{\n    "type": "object",\n    "properties": {\n        "answer": {\n            "type": "string"\n        }\n'
+    '    },\n    "required": [\n        "answer"\n    ]\n}'
+)
+JSON_SCHEMA = {"type": "json_schema", "json_schema": {"name": "answer", "strict": True, "schema": SCHEMA}}
+
+
+def test_json_schema_becomes_json_object_and_a_schema_turn_merged_into_the_last_user_turn(openai_spec: Any) -> None:
+    messages = [{"role": "system", "content": "Be terse."}, {"role": "user", "content": "Capital of France?"}]
+    body = sent(make(), request(messages, params={"response_format": JSON_SCHEMA}))
+    assert body == {
+        "model": "deepseek-chat",
+        "messages": [
+            {"role": "system", "content": "Be terse."},
+            {"role": "user", "content": "Capital of France?\n\n" + SCHEMA_TEXT},
+        ],
+        "stream": False,
+        "response_format": {"type": "json_object"},
+        "thinking": {"type": "disabled"},
+    }
+    openai_spec.check("CreateChatCompletionRequest", body)
+
+
+def test_json_schema_after_an_assistant_turn_is_its_own_user_turn_and_no_prefix() -> None:
+    messages = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "{"}]
+    body = sent(make(), request(messages, params={"response_format": JSON_SCHEMA}))
+    assert body["messages"] == [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "{"},
+        {"role": "user", "content": SCHEMA_TEXT},
+    ]
+
+
+def test_json_schema_without_a_schema_is_a_clear_error() -> None:
+    bad = {"type": "json_schema", "json_schema": {"name": "a"}}
+    with pytest.raises(InvalidRequestError, match=r"json_schema\.schema") as info:
+        sent(make(), request([{"role": "user", "content": "Hi"}], params={"response_format": bad}))
+    assert info.value.where == "params.response_format"
+
+
+def test_json_object_and_text_pass_through_unchanged() -> None:
+    for fmt in ({"type": "json_object"}, {"type": "text"}):
+        body = sent(make(), request([{"role": "user", "content": "Hi"}], params={"response_format": fmt}))
+        assert body["response_format"] == fmt
+        assert body["messages"] == [{"role": "user", "content": "Hi"}]
+
+
+HI = [{"role": "user", "content": "Hi"}]
+
+
+@pytest.mark.parametrize(
+    ("params", "fields"),
+    [
+        ({}, {"thinking": {"type": "disabled"}}),
+        ({"reasoning_effort": "none"}, {"thinking": {"type": "disabled"}}),
+        ({"reasoning_effort": "auto"}, {"thinking": {"type": "disabled"}}),
+        ({"reasoning_effort": "low"}, {"thinking": {"type": "enabled"}, "reasoning_effort": "high"}),
+        ({"reasoning_effort": "medium"}, {"thinking": {"type": "enabled"}, "reasoning_effort": "high"}),
+        ({"reasoning_effort": "high"}, {"thinking": {"type": "enabled"}, "reasoning_effort": "high"}),
+        ({"reasoning_effort": "max"}, {"thinking": {"type": "enabled"}, "reasoning_effort": "max"}),
+        ({"reasoning_effort": "xhigh"}, {"thinking": {"type": "enabled"}, "reasoning_effort": "max"}),
+        ({"thinking": {"type": "enabled"}}, {"thinking": {"type": "enabled"}}),
+        (
+            {"thinking": {"type": "enabled"}, "reasoning_effort": "max"},
+            {"thinking": {"type": "enabled"}, "reasoning_effort": "max"},
+        ),
+        ({"thinking": {"type": "disabled"}, "reasoning_effort": "high"}, {"thinking": {"type": "disabled"}}),
+    ],
+    ids=[
+        "not-asked",
+        "none",
+        "auto",
+        "low",
+        "medium",
+        "high",
+        "max",
+        "xhigh",
+        "thinking-param",
+        "thinking-param-and-effort",
+        "thinking-off-wins-over-effort",
+    ],
+)
+def test_thinking_is_always_sent_and_reasoning_effort_only_with_it(
+    openai_spec: Any, params: dict[str, Any], fields: dict[str, Any]
+) -> None:
+    body = sent(make(), request(HI, params={"temperature": 0.5, **params}))
+    assert body == {"model": "deepseek-chat", "messages": HI, "stream": False, "temperature": 0.5, **fields}
+    openai_spec.check("CreateChatCompletionRequest", body)
+
+
+def test_an_unknown_reasoning_effort_is_a_clear_error() -> None:
+    with pytest.raises(InvalidRequestError, match="reasoning_effort 'huge' is not one of") as info:
+        sent(make(), request(HI, params={"reasoning_effort": "huge"}))
+    assert info.value.where == "reasoning_effort"
+
+
+def test_exclude_body_can_remove_thinking_for_an_older_server() -> None:
+    assert "thinking" not in sent(make(exclude_body=("thinking",)), request(HI))
+
+
+def test_thinking_goes_over_the_wire(fake_server: Any) -> None:
+    reply = {
+        "id": "c",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "deepseek-chat",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "Hello", "reasoning_content": "Greet back."},
+                "finish_reason": "stop",
+            }
+        ],
+    }
+    fake_server.enqueue("POST /beta/chat/completions", FakeResponse.json(reply))
+    pipe = Pipeline("deepseek", base_url=f"{fake_server.url}/beta", api_key=KEY)
+    answer = pipe.complete(HI, reasoning_effort="medium")
+    assert (answer.text, answer.reasoning) == ("Hello", "Greet back.")
+    (sent_request,) = fake_server.requests
+    assert sent_request.headers["authorization"] == f"Bearer {KEY}"
+    assert sent_request.json == {
+        "model": "deepseek-chat",
+        "messages": HI,
+        "stream": False,
+        "thinking": {"type": "enabled"},
+        "reasoning_effort": "high",
+    }

@@ -121,3 +121,32 @@ def test_401_hint_names_openai_api_key() -> None:
     )
     assert "OPENAI_API_KEY" in str(error) and "chatpipe keys set openai" in str(error)
     assert KEY not in str(error)
+
+
+@pytest.mark.parametrize(
+    ("model", "effort", "sent_effort"),
+    [
+        ("o3-mini", "low", {"reasoning_effort": "low"}),
+        ("gpt-5", "minimal", {"reasoning_effort": "minimal"}),
+        ("gpt-5", "auto", {}),
+        ("gpt-4o-mini", "high", {}),
+        ("gpt-4.1", "low", {}),
+    ],
+)
+def test_reasoning_effort_goes_to_reasoning_models_only(
+    openai_spec: Any, model: str, effort: str, sent_effort: dict[str, str]
+) -> None:
+    sent = body(make(), model, params={"reasoning_effort": effort, "temperature": 1})
+    assert sent == {
+        "model": model,
+        "messages": [{"role": "user", "content": "Hi"}],
+        "stream": False,
+        "temperature": 1,
+        **sent_effort,
+    }
+    openai_spec.check("CreateChatCompletionRequest", sent)  # type: ignore[attr-defined]
+
+
+def test_include_body_can_force_reasoning_effort() -> None:
+    sent = body(make(include_body={"reasoning_effort": "low"}), "gpt-4o-mini")
+    assert sent["reasoning_effort"] == "low"
