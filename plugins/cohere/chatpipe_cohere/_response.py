@@ -7,7 +7,8 @@
   object is serialised). With tool calls and no text, the content is ``None``.
 * ``message.tool_plan`` is kept in the message's ``extra["tool_plan"]`` (sent back as the plan
   when the message returns in the history); ``message.citations`` in the response's
-  ``extra["citations"]``, ``logprobs`` in ``extra["logprobs"]``.
+  ``extra["citations"]``; ``logprobs`` in the choice's ``logprobs``, in OpenAI's shape
+  (:mod:`._logprobs`).
 * ``finish_reason`` and ``usage``: see :mod:`._usage`. The decoded body stays in ``raw``.
 
 Malformed shapes raise :class:`~chatpipe.vendor.MalformedPayload`.
@@ -29,6 +30,7 @@ from chatpipe.plugin import (
     normalise_finish_reason,
 )
 
+from ._logprobs import openai_logprobs
 from ._usage import FINISH_REASONS, parse_usage
 
 __all__ = ["arguments_text", "parse_reply"]
@@ -106,8 +108,6 @@ def parse_reply(data: Any, *, provider: str) -> ChatResponse:
     extra: dict[str, Any] = {}
     if citations:
         extra["citations"] = citations
-    if data.get("logprobs") is not None:
-        extra["logprobs"] = data["logprobs"]
     choice = Choice(
         0,
         Message(
@@ -119,6 +119,7 @@ def parse_reply(data: Any, *, provider: str) -> ChatResponse:
         finish_reason=finish,
         raw_finish_reason=raw_finish,
         reasoning=thinking or None,
+        logprobs=openai_logprobs(data.get("logprobs")),
     )
     return ChatResponse(
         id=_string(data.get("id"), "id"),

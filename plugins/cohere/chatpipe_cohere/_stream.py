@@ -5,7 +5,8 @@ when ``type`` is missing):
 
 * ``message-start``: the reply ``id`` and role;
 * ``content-start`` / ``content-delta``: ``delta.message.content.text`` -> text,
-  ``.thinking`` -> reasoning; ``content-end``: nothing;
+  ``.thinking`` -> reasoning, the event's ``logprobs`` -> the chunk's, in OpenAI's shape
+  (:mod:`._logprobs`); ``content-end``: nothing;
 * ``tool-plan-delta``: ``delta.message.tool_plan`` fragments; each chunk carries the plan so
   far in ``message_extra["tool_plan"]`` (the assembled message gets the whole plan, as a
   non-streamed reply does);
@@ -39,6 +40,7 @@ from chatpipe.plugin import (
     normalise_finish_reason,
 )
 
+from ._logprobs import openai_logprobs
 from ._response import arguments_text
 from ._usage import FINISH_REASONS, parse_usage
 
@@ -130,7 +132,10 @@ class CohereStreamParser(StreamParser):
         if kind in ("content-start", "content-delta"):
             text = _text(_path(event, "delta", "message", "content", "text"), "delta.message.content.text")
             thinking = _text(_path(event, "delta", "message", "content", "thinking"), "content.thinking")
-            return [ChatChunk(text=text, reasoning=thinking)] if text or thinking else []
+            logprobs = openai_logprobs(event.get("logprobs"))
+            if not (text or thinking or logprobs):
+                return []
+            return [ChatChunk(text=text, reasoning=thinking, logprobs=logprobs)]
         if kind == "tool-plan-delta":
             piece = _text(_path(event, "delta", "message", "tool_plan"), "delta.message.tool_plan")
             if not piece:

@@ -136,7 +136,11 @@ def test_citations_and_logprobs_are_surfaced_on_the_response() -> None:
             "logprobs": logprobs,
         }
     )
-    assert response.extra == {"citations": [citation], "logprobs": logprobs}
+    assert response.extra == {"citations": [citation]}
+    assert response.choices[0].logprobs == {
+        "content": [{"token": "Sunny", "logprob": -0.1, "bytes": list(b"Sunny"), "top_logprobs": [], "token_ids": [1]}],
+        "refusal": None,
+    }
 
 
 @pytest.mark.parametrize(
@@ -379,3 +383,24 @@ def test_a_paged_model_list_asks_for_the_next_page() -> None:
 def test_malformed_model_lists_are_protocol_errors(body: Any) -> None:
     with pytest.raises(ProtocolError):
         adapter().parse_models(reply(body))
+
+
+def test_streamed_logprobs_are_assembled_in_openai_shape() -> None:
+    response = run_stream(
+        [
+            {"type": "message-start", "id": "r", "delta": delta(role="assistant")},
+            {"type": "content-delta", "index": 0, "delta": delta(content={"text": "Sun"}),
+             "logprobs": {"text": "Sun", "token_ids": [7], "logprobs": [-0.5]}},
+            {"type": "content-delta", "index": 0, "delta": delta(content={"text": "ny"}),
+             "logprobs": {"text": "ny", "token_ids": [8, 9], "logprobs": [-0.25, -0.25]}},
+            {"type": "message-end", "delta": {"finish_reason": "COMPLETE"}},
+        ]
+    )  # fmt: skip
+    assert response.text == "Sunny"
+    content = response.choices[0].logprobs["content"]  # type: ignore[index]
+    assert [(e["token"], e["logprob"], e["token_ids"]) for e in content] == [("Sun", -0.5, [7]), ("ny", -0.5, [8, 9])]
+
+
+def test_malformed_logprobs_are_a_protocol_error() -> None:
+    with pytest.raises(ProtocolError, match="logprobs"):
+        parse({"id": "r", "finish_reason": "COMPLETE", "message": {"content": []}, "logprobs": [{"logprobs": ["x"]}]})
