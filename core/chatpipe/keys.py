@@ -222,13 +222,17 @@ def find_api_key(
     store: KeyStore | None,
     env: Mapping[str, str] | None = None,
     config_file: str | None = None,
+    vendor_keys: bool = True,
 ) -> FoundKey | None:
     """The API key to use with its source, or ``None`` when there is none.
 
     Order: ``explicit`` > the key stored under ``profile_name``, then under
     ``provider_info_name`` > the first non-empty variable of ``env_vars`` in ``env`` (default
     ``os.environ``) > ``profile_key`` (the config's already-interpolated ``api_key``). Empty
-    values are skipped. A store that cannot be read (bad permissions, broken file) raises
+    values are skipped. ``vendor_keys=False`` (a reverse proxy in front of the vendor) skips the
+    vendor's own keys — the one stored under ``provider_info_name`` and ``env_vars`` — so the
+    vendor's key is never sent to another host: a proxy gets only a key given for it. A store
+    that cannot be read (bad permissions, broken file) raises
     :class:`~chatpipe.errors.ConfigError`; it is never silently skipped.
 
     The sources read "the api_key argument", "the key stored for 'NAME' (chatpipe keys set
@@ -240,12 +244,13 @@ def find_api_key(
     if found is not None:
         return FoundKey(found, "the api_key argument")
     if store is not None:
-        for name in dict.fromkeys(n for n in (profile_name, provider_info_name) if n):
+        names = (profile_name, provider_info_name) if vendor_keys else (profile_name,)
+        for name in dict.fromkeys(n for n in names if n):
             stored = store.get(name)
             if stored:
                 return FoundKey(stored, f"the key stored for {name!r} (chatpipe keys set {name})")
     env = os.environ if env is None else env
-    for var in env_vars:
+    for var in env_vars if vendor_keys else ():
         found = _given(env.get(var))
         if found is not None:
             return FoundKey(found, f"the environment variable {var}")

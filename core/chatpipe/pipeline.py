@@ -205,7 +205,7 @@ class Pipeline:
         if not base:
             raise ConfigError(f"provider {info.name!r} needs a base_url (e.g. http://127.0.0.1:1234/v1)")
         self.provider_class.validate_options(dict(options or {}))
-        key = self._resolve_key(api_key, config_api_key, config_file, key_store)
+        key = self._resolve_key(api_key, config_api_key, config_file, key_store, info.is_vendor_url(base))
         self.adapter: Provider = self.provider_class(
             ProviderSettings(
                 base_url=base,
@@ -276,7 +276,12 @@ class Pipeline:
         return cls(prof.provider, **kwargs, **params)
 
     def _resolve_key(
-        self, explicit: str | Secret | None, config_key: str | None, config_file: str | None, store: KeyStore | None
+        self,
+        explicit: str | Secret | None,
+        config_key: str | None,
+        config_file: str | None,
+        store: KeyStore | None,
+        vendor_url: bool,
     ) -> FoundKey | None:
         from .keys import KeyStore, find_api_key
 
@@ -291,6 +296,7 @@ class Pipeline:
             env_vars=info.api_key_env,
             store=store,
             config_file=config_file,
+            vendor_keys=vendor_url,
         )
 
     def __repr__(self) -> str:

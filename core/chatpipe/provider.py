@@ -86,8 +86,13 @@ class ProviderInfo:
         a reverse proxy, which often needs no key: the call goes out without one (no
         authentication header), as the reference does for OpenAI and DeepSeek proxies.
         """
-        if not self.key_required:
-            return False
+        return self.key_required and self.is_vendor_url(base_url)
+
+    def is_vendor_url(self, base_url: str) -> bool:
+        """Whether ``base_url`` is the vendor's own API (the host of :attr:`default_base_url`), not a proxy.
+
+        A provider without a default base URL (custom, local) has no other host: always True.
+        """
         if self.default_base_url is None:
             return True
         return _host(base_url) == _host(self.default_base_url)

@@ -115,11 +115,12 @@ def test_missing_key_fails_before_sending() -> None:
     assert any("no API key" in note for note in pipe.explain([{"role": "user", "content": "Hi"}]).notes)
 
 
-def test_key_from_environment(fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    fake_server.enqueue(f"POST {CHAT}", FakeResponse.json(completion()))
-    Pipeline("openai", base_url=f"{fake_server.url}/v1").complete([{"role": "user", "content": "Hi"}])
-    assert fake_server.requests[0].headers["authorization"] == f"Bearer {KEY}"
+    transport = MockTransport()  # the vendor's own URL, without a network: the vendor's env var is read for it
+    transport.enqueue(FakeResponse.json(completion()))
+    Pipeline("openai", transport=transport).complete([{"role": "user", "content": "Hi"}])
+    assert transport.requests[0].headers["Authorization"] == f"Bearer {KEY}"
 
 
 def test_custom_endpoint_without_key_sends_no_authorization(fake_server: FakeServer) -> None:
@@ -440,8 +441,9 @@ def test_a_refused_key_from_the_environment_is_named_by_its_variable(
     fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    fake_server.enqueue(f"POST {CHAT}", FakeResponse.json({"error": {"message": "Invalid API Key"}}, status=401))
-    pipe = Pipeline("openai", base_url=f"{fake_server.url}/v1", key_store=KeyStore(tmp_path / "k.yaml"), max_retries=0)
+    transport = MockTransport()
+    transport.enqueue(FakeResponse.json({"error": {"message": "Invalid API Key"}}, status=401))
+    pipe = Pipeline("openai", key_store=KeyStore(tmp_path / "k.yaml"), transport=transport)
     refused = r"The API key from the environment variable OPENAI_API_KEY was refused; check it"
     with pytest.raises(AuthenticationError, match=refused):
         pipe.complete([{"role": "user", "content": "Hi"}])

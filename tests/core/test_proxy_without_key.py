@@ -77,3 +77,24 @@ def test_the_rule_is_the_same_for_every_vendor(provider: str) -> None:
     assert not any("no API key" in note for note in explanation.notes)
     headers = {name.lower() for name in explanation.request["headers"]}
     assert headers.isdisjoint({"authorization", "x-api-key"})
+
+
+def test_the_vendors_own_key_is_never_sent_to_a_proxy(
+    fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from chatpipe.keys import KeyStore
+
+    store = KeyStore(tmp_path / "keys.yaml")
+    store.set("openai", "sk-stored-for-openai-0123456789")
+    store.set("corp", "sk-stored-for-the-corp-profile-0123")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-env-vendor-key-0123456789")
+    fake_server.enqueue("POST /v1/chat/completions", FakeResponse.json(REPLY), FakeResponse.json(REPLY))
+    base = f"{fake_server.url}/v1"
+    Pipeline("openai", model="m", base_url=base, key_store=store).complete(HI)
+    Pipeline("openai", model="m", base_url=base, key_store=store, profile="corp").complete(HI)
+    sent = [request.headers.get("authorization") for request in fake_server.requests]
+    assert sent == [None, "Bearer sk-stored-for-the-corp-profile-0123"]
+    own = Pipeline("openai", base_url="https://api.openai.com/v1", key_store=store)
+    assert own.adapter.settings.api_key is not None and own.adapter.settings.api_key_source == (
+        "the key stored for 'openai' (chatpipe keys set openai)"
+    )

@@ -116,12 +116,12 @@ def test_a_refused_key_is_named_by_where_it_came_from(monkeypatch: pytest.Monkey
     from chatpipe import Pipeline
     from chatpipe.errors import AuthenticationError
     from chatpipe.keys import KeyStore
-    from chatpipe.testing import FakeResponse, FakeServer
+    from chatpipe.testing import FakeResponse, MockTransport
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-PLANTED-0123456789abcdef")
-    with FakeServer() as server:
-        error = {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}
-        server.enqueue("POST /v1/messages", FakeResponse.json(error, status=401))
-        pipe = Pipeline("claude", base_url=server.url, key_store=KeyStore(tmp_path / "k.yaml"), max_retries=0)
-        with pytest.raises(AuthenticationError, match="from the environment variable ANTHROPIC_API_KEY was refused"):
-            pipe.complete([{"role": "user", "content": "Hi"}])
+    transport = MockTransport()  # Anthropic's own URL (its env var is read only for it), without a network
+    error = {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}
+    transport.enqueue(FakeResponse.json(error, status=401))
+    pipe = Pipeline("claude", key_store=KeyStore(tmp_path / "k.yaml"), transport=transport)
+    with pytest.raises(AuthenticationError, match="from the environment variable ANTHROPIC_API_KEY was refused"):
+        pipe.complete([{"role": "user", "content": "Hi"}])
