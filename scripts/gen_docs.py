@@ -38,12 +38,13 @@ def _rst_to_md(text: str) -> str:
 
 def config_reference() -> str:
     """One section per config class, from its docstring."""
-    from chatpipe.config import Config, LimitsConfig, Profile, ServeConfig, TimeoutConfig
+    from chatpipe.config import Config, LimitsConfig, Profile, RouteConfig, ServeConfig, TimeoutConfig
 
     parts = []
     sections = (
         (Config, "Top level"),
         (Profile, "Profiles"),
+        (RouteConfig, "Router profiles"),
         (TimeoutConfig, "Timeouts"),
         (LimitsConfig, "Size limits"),
         (ServeConfig, "Gateway"),

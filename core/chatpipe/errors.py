@@ -10,16 +10,17 @@
         ├── APIConnectionError      could not connect, or the connection dropped
         │   └── APITimeoutError     connect/read timeout, or a stalled stream
         ├── ProtocolError           the vendor sent something malformed (bad JSON, bad SSE)
-        └── APIStatusError          the vendor answered with an error status or error event
-            ├── BadRequestError         400, 413, 422
-            │   ├── ContextLengthError  the prompt does not fit the model's context
-            │   └── ContentFilterError  refused by the vendor's content filter
-            ├── AuthenticationError     401 (and 498 invalid token)
-            ├── PermissionDeniedError   403
-            ├── NotFoundError           404 (wrong model or URL)
-            ├── RateLimitError          429 (``retry_after`` in seconds when given)
-            └── ServerError             5xx
-                └── OverloadedError     503, 529: the vendor is overloaded
+        ├── APIStatusError          the vendor answered with an error status or error event
+        │   ├── BadRequestError         400, 413, 422
+        │   │   ├── ContextLengthError  the prompt does not fit the model's context
+        │   │   └── ContentFilterError  refused by the vendor's content filter
+        │   ├── AuthenticationError     401 (and 498 invalid token)
+        │   ├── PermissionDeniedError   403
+        │   ├── NotFoundError           404 (wrong model or URL)
+        │   ├── RateLimitError          429 (``retry_after`` in seconds when given)
+        │   └── ServerError             5xx
+        │       └── OverloadedError     503, 529: the vendor is overloaded
+        └── AllTargetsFailedError   every target of a router failed (``failures``: each one's error)
 
 Warnings: :class:`ChatpipeWarning` (a ``UserWarning``) marks input chatpipe accepted but
 corrected on the user's behalf, e.g. a base URL that already ended in ``/chat/completions``.
@@ -35,12 +36,14 @@ Contracts:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AllTargetsFailedError",
     "AuthenticationError",
     "BadRequestError",
     "ChatpipeError",
@@ -249,3 +252,16 @@ class ServerError(APIStatusError):
 
 class OverloadedError(ServerError):
     """503/529: the vendor is overloaded; retrying later usually works."""
+
+
+class AllTargetsFailedError(ProviderError):
+    """Every target a router tried failed (see :class:`chatpipe.routing.Router`).
+
+    ``failures`` holds, in the order tried, each target's name (its profile) and its error;
+    the message lists them all. ``status`` is ``None``: the individual errors keep theirs.
+    """
+
+    def __init__(self, failures: Sequence[tuple[str, ProviderError]], **kwargs: Any) -> None:
+        self.failures: tuple[tuple[str, ProviderError], ...] = tuple(failures)
+        listed = "; ".join(f"{name}: {type(error).__name__}: {error}" for name, error in self.failures)
+        super().__init__(f"every target failed ({listed})", **kwargs)

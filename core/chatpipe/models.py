@@ -236,6 +236,8 @@ class ChatResponse:
     """A complete reply. ``raw`` is the vendor's decoded JSON, kept for what we do not model.
 
     ``created`` is the vendor's Unix timestamp (seconds) for the reply; ``None`` when it sent none.
+    ``route`` is the profile that answered when the call went through a router
+    (:class:`chatpipe.routing.Router`), for a stream on the assembled reply; ``None`` otherwise.
     """
 
     id: str | None
@@ -246,6 +248,7 @@ class ChatResponse:
     created: int | None = None
     extra: Mapping[str, Any] = _extra()
     raw: Any = attrs.field(default=None, repr=False, eq=False, kw_only=True)
+    route: str | None = attrs.field(default=None, kw_only=True)
 
     @property
     def message(self) -> Message:

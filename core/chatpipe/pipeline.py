@@ -239,11 +239,18 @@ class Pipeline:
         """A pipeline for ``profile`` of the config found at ``path`` (see chatpipe.config).
 
         ``overrides`` replace profile values (``model=``, ``converters=``, ``api_key=``...).
+        For a router profile (one with ``route``) the result is a
+        :class:`~chatpipe.routing.Router`, which takes only the overrides of
+        :meth:`Router.from_config <chatpipe.routing.Router.from_config>`.
         """
         from .config import load_config
 
         cfg = config if config is not None else load_config(path)
         name, prof = cfg.profile(profile)
+        if prof.route is not None:
+            from .routing import Router
+
+            return Router._from_route(cfg, name, prof.route, {}, **overrides)
         return cls._from_profile(cfg, name, prof, **overrides)
 
     @classmethod

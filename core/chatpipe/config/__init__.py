@@ -14,7 +14,8 @@
 * :func:`load_config` finds and reads the file (:func:`find_config_file` gives the order);
   :func:`parse_config` reads a string.
 * :class:`Config`, :class:`Profile`, :class:`TimeoutConfig`, :class:`LimitsConfig`,
-  :class:`Names` and :class:`ServeConfig` document every key.
+  :class:`Names`, :class:`ServeConfig` and :class:`RouteConfig` (router profiles) document
+  every key.
 * Every error is a :class:`~chatpipe.errors.ConfigError` whose ``path`` is the key path.
 """
 
@@ -27,7 +28,7 @@ from ._discovery import CONFIG_DIR_ENV, CONFIG_ENV, config_dir, find_config_file
 
 if TYPE_CHECKING:
     from ._loader import load_config, parse_config
-    from ._schema import Config, LimitsConfig, Names, Profile, ServeConfig, TimeoutConfig
+    from ._schema import Config, LimitsConfig, Names, Profile, RouteConfig, RouteTarget, ServeConfig, TimeoutConfig
 
 # The loader pulls in PyYAML and the cattrs structuring code; import it on first use only,
 # so finding the config directory (the key store needs it) stays cheap.
@@ -38,6 +39,8 @@ _LAZY = {
     "LimitsConfig": "chatpipe.config._schema:LimitsConfig",
     "Names": "chatpipe.config._schema:Names",
     "Profile": "chatpipe.config._schema:Profile",
+    "RouteConfig": "chatpipe.config._schema:RouteConfig",
+    "RouteTarget": "chatpipe.config._schema:RouteTarget",
     "ServeConfig": "chatpipe.config._schema:ServeConfig",
     "TimeoutConfig": "chatpipe.config._schema:TimeoutConfig",
 }
@@ -49,6 +52,8 @@ __all__ = [
     "LimitsConfig",
     "Names",
     "Profile",
+    "RouteConfig",
+    "RouteTarget",
     "ServeConfig",
     "TimeoutConfig",
     "config_dir",

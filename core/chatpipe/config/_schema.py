@@ -15,9 +15,37 @@ from typing import Any
 import attrs
 
 from ..converter import DEFAULT_PLACEHOLDER, Names
-from ..errors import ConfigError
+from ..errors import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigError,
+    ContentFilterError,
+    ContextLengthError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProtocolError,
+    ProviderError,
+    RateLimitError,
+    ServerError,
+)
 
-__all__ = ["DEFAULT_MAX_BODY_SIZE", "Config", "LimitsConfig", "Names", "Profile", "ServeConfig", "TimeoutConfig"]
+__all__ = [
+    "DEFAULT_FALLBACK_ON",
+    "DEFAULT_MAX_BODY_SIZE",
+    "FALLBACK_CONDITIONS",
+    "ROUTE_STRATEGIES",
+    "Config",
+    "LimitsConfig",
+    "Names",
+    "Profile",
+    "RouteConfig",
+    "RouteTarget",
+    "ServeConfig",
+    "TimeoutConfig",
+    "fallback_condition",
+]
 
 DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
 """The gateway's default request body limit: 16 MiB (room for a few inline images)."""
@@ -121,6 +149,97 @@ class ServeConfig:
     shutdown_timeout: float = 30.0
 
 
+ROUTE_STRATEGIES = ("fallback", "weighted", "least-busy")
+"""The values of ``route.strategy`` (see :class:`RouteConfig`)."""
+
+FALLBACK_CONDITIONS: Mapping[str, tuple[type[ProviderError], ...]] = {
+    "timeout": (APITimeoutError,),
+    "connection": (APIConnectionError,),
+    "rate_limit": (RateLimitError,),
+    "server": (ServerError,),
+    "protocol": (ProtocolError,),
+    "not_found": (NotFoundError,),
+    "auth": (AuthenticationError, PermissionDeniedError),
+    "content_filter": (ContentFilterError,),
+    "bad_request": (BadRequestError,),
+}
+"""The names ``route.fallback_on`` takes, each with the errors it means; the first name
+whose classes match an error is that error's condition (so a timeout is ``timeout``, not
+``connection``). A :class:`~chatpipe.errors.ContextLengthError` has none of them: it follows
+``context_fallbacks``."""
+
+DEFAULT_FALLBACK_ON = ("connection", "timeout", "server", "rate_limit")
+"""The failures that move a call on to the next target unless ``fallback_on`` says otherwise."""
+
+
+def fallback_condition(error: ProviderError) -> str | None:
+    """The :data:`FALLBACK_CONDITIONS` name of ``error`` (``None`` for a context-length error or another error)."""
+    if isinstance(error, ContextLengthError):
+        return None
+    for name, classes in FALLBACK_CONDITIONS.items():
+        if isinstance(error, classes):
+            return name
+    return None
+
+
+@attrs.frozen
+class RouteTarget:
+    """One target of a router: the ``profile`` it runs and its ``weight`` (for ``weighted``).
+
+    Written as the profile's name, or ``{profile: NAME, weight: 3}`` (weight: a positive
+    number, default ``1``).
+    """
+
+    profile: str
+    weight: float = 1.0
+
+
+@attrs.frozen
+class RouteConfig:
+    """A router profile: ``profiles: {NAME: {route: {strategy: ..., targets: [...]}}}``.
+
+    A router sends each call to one of its targets, moving on to another target when a call
+    fails in a way that ``fallback_on`` names. Each target is another profile (a provider
+    profile or another router), run with its own provider, converters, key and settings. A
+    router profile has no other key than ``route`` (the targets carry the settings). See
+    docs/routing.md.
+
+    Keys (only ``targets`` is required):
+
+    * ``targets``: the profiles to send calls to, a non-empty list. Each item is a profile
+      name or ``{profile: NAME, weight: N}``; a profile may appear once. A router may name
+      other routers but not itself, directly or through others (a loop is an error).
+    * ``strategy`` (default ``fallback``): which target is tried first, and then which next.
+      ``fallback``: the targets in the order written. ``weighted``: a random target, with a
+      chance proportional to its ``weight``; on failure a random one of those left, by
+      weight. ``least-busy``: the target with the fewest calls of this router in flight in
+      this process (ties: the order written), then the next least busy.
+    * ``fallback_on`` (default ``[connection, timeout, server, rate_limit]``): the failures
+      that move a call on to the next target; any other failure is raised at once. Names:
+      ``connection`` (the connection failed or dropped), ``timeout`` (a timeout or deadline),
+      ``server`` (HTTP 5xx, overloaded included), ``rate_limit`` (HTTP 429), ``protocol`` (a
+      malformed reply), ``not_found`` (404), ``auth`` (401/403, a missing key included),
+      ``content_filter`` (refused by the vendor's filter), ``bad_request`` (any other 400).
+      A single name may be given as a string; an empty list means never move on.
+    * ``context_fallbacks`` (default none): profiles to try, in order, when a target answers
+      that the conversation does not fit its context (``ContextLengthError``); only these are
+      tried then (the other targets have no more room), and with none the error is raised.
+
+    A target's own retries (``max_retries``) happen before the router moves on. A stream
+    moves on only before its first chunk with content (text, reasoning or a tool call);
+    after that its error is raised with the text received (``partial_text``). When every
+    target has failed the router raises :class:`~chatpipe.errors.AllTargetsFailedError`
+    (a nested router's counts as a failure to move on from); a failure that does not move
+    on is raised as it is. The reply's ``route`` names the profile that answered (through
+    nested routers, the innermost: a provider profile).
+    """
+
+    targets: tuple[RouteTarget, ...]
+    strategy: str = "fallback"
+    fallback_on: tuple[str, ...] = DEFAULT_FALLBACK_ON
+    context_fallbacks: tuple[str, ...] = ()
+
+
 def _mask_headers(headers: Mapping[str, str]) -> str:
     return repr({name: "***" for name in headers})
 
@@ -129,9 +248,13 @@ def _mask_headers(headers: Mapping[str, str]) -> str:
 class Profile:
     """One named way to reach a model: ``profiles: {NAME: {provider: ..., ...}}``.
 
-    Keys (only ``provider`` is required):
+    Keys (``provider`` or ``route`` is required, never both):
 
     * ``provider``: the registered provider name (``claude``, ``openai``, ``custom``...).
+      Empty (``""``) only in a router profile.
+    * ``route``: makes this a router profile, which sends each call to one of other
+      profiles and falls back between them (see :class:`RouteConfig`); it then takes no
+      other key.
     * ``model``: the model id; unset (or empty) means the provider's default model.
     * ``base_url``: the API root, an ``http://`` or ``https://`` URL with a host (e.g.
       ``http://127.0.0.1:1234/v1``); unset (or empty) means the provider's default.
@@ -168,7 +291,8 @@ class Profile:
     error unless the key is optional.
     """
 
-    provider: str
+    provider: str = ""
+    route: RouteConfig | None = None
     model: str | None = None
     base_url: str | None = None
     api_key: str | None = attrs.field(default=None, repr=False)
@@ -192,7 +316,8 @@ class Config:
 
     Top-level keys:
 
-    * ``profiles``: a mapping of profile name (a non-empty string) to :class:`Profile`.
+    * ``profiles``: a mapping of profile name (a non-empty string) to :class:`Profile` (a
+      provider profile, or a router profile: see :class:`RouteConfig`).
     * ``default``: the profile used when none is named; must name a profile in ``profiles``.
       When unset and there is exactly one profile, that profile is the default.
     * ``prompt_placeholder`` (default ``"[Start a new chat]"``): the user turn strict

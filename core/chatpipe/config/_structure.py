@@ -22,7 +22,18 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, Iterabl
 from cattrs.gen import make_dict_structure_fn, override
 
 from ._problems import EnvStr, Invalid, KeyPath, Problem, Problems, describe, describe_type
-from ._schema import Config, LimitsConfig, Names, Profile, ServeConfig, TimeoutConfig
+from ._schema import (
+    FALLBACK_CONDITIONS,
+    ROUTE_STRATEGIES,
+    Config,
+    LimitsConfig,
+    Names,
+    Profile,
+    RouteConfig,
+    RouteTarget,
+    ServeConfig,
+    TimeoutConfig,
+)
 from ._yaml import YamlSyntaxError, parse_yaml
 
 __all__ = ["structure_config"]
@@ -319,14 +330,160 @@ def _exclude_body(value: Any, _: Any = None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))
 
 
+# --- routing --------------------------------------------------------------------------------
+
+
+def _one_of(choices: tuple[str, ...], what: str) -> Hook:
+    def one(value: Any, _: Any = None) -> str:
+        text = _non_empty(value)
+        if text not in choices:
+            close = difflib.get_close_matches(text, choices, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise Invalid(f"unknown {what} {text!r}; {hint}valid: {', '.join(choices)}")
+        return text
+
+    return one
+
+
+def _fallback_on(value: Any, _: Any = None) -> tuple[str, ...]:
+    names: tuple[str, ...] = _name_list("failure name")(value, None)
+    check = _one_of(tuple(FALLBACK_CONDITIONS), "failure name")
+    for i, name in enumerate(names):
+        try:
+            check(name, None)
+        except Invalid as exc:
+            raise Invalid(exc.problems[0].message, at=(i,)) from None
+    return tuple(dict.fromkeys(names))
+
+
+def _weight(value: Any, _: Any = None) -> float:
+    weight = _number(value)
+    if not math.isfinite(weight) or weight <= 0:
+        raise Invalid(f"a weight is a positive number, got {describe(value)}")
+    return weight
+
+
+def _route_targets(converter: cattrs.Converter) -> Hook:
+    def targets(value: Any, _: Any = None) -> tuple[RouteTarget, ...]:
+        if not isinstance(value, list) or not value:
+            raise Invalid(f"expected a non-empty list of profile names (or {{profile, weight}}), got {describe(value)}")
+        out: list[RouteTarget] = []
+        problems: list[Problem] = []
+        for i, item in enumerate(value):
+            try:
+                target = (
+                    RouteTarget(_non_empty(item)) if isinstance(item, str) else converter.structure(item, RouteTarget)
+                )
+            except Exception as exc:  # translated into problems with key paths
+                problems.extend(translate(exc, (i,)))
+                continue
+            if any(seen.profile == target.profile for seen in out):
+                problems.append(Problem((i,), f"{target.profile!r} is already a target of this router; name it once"))
+            out.append(target)
+        if problems:
+            raise Problems(problems)
+        return tuple(out)
+
+    return targets
+
+
+def _profile_keys(body: Any) -> list[Problem]:
+    """A profile has ``provider`` or ``route`` (never both); a router profile nothing else."""
+    if not isinstance(body, Mapping):
+        return []
+    if "route" not in body:
+        if "provider" in body:
+            return []
+        return [
+            Problem(
+                ("provider",),
+                "required key is missing; every profile needs one, e.g. provider: openai "
+                "(or route: {targets: [...]} for a router profile)",
+            )
+        ]
+    if "provider" in body:
+        return [
+            Problem(
+                ("route",),
+                "a profile has either 'provider' or 'route', not both; a router profile "
+                "names other profiles in route.targets",
+            )
+        ]
+    return [
+        Problem((str(key),), "not used by a router profile; set it on its target profiles")
+        for key in body
+        if key != "route" and key in _ALLOWED_KEYS[Profile]
+    ]
+
+
+def _route_problems(profiles: Mapping[str, Profile]) -> list[Problem]:
+    """Targets and context fallbacks name existing profiles, and no router reaches itself."""
+    problems: list[Problem] = []
+    names = list(profiles)
+    edges: dict[str, list[str]] = {}
+    for name, profile in profiles.items():
+        if profile.route is None:
+            continue
+        named = [("targets", i, t.profile) for i, t in enumerate(profile.route.targets)]
+        named += [("context_fallbacks", i, n) for i, n in enumerate(profile.route.context_fallbacks)]
+        for key, i, target in named:
+            if target not in profiles:
+                close = difflib.get_close_matches(target, names, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                problems.append(
+                    Problem(
+                        ("profiles", name, "route", key, i),
+                        f"no profile named {target!r}{hint} (profiles: {', '.join(names)})",
+                    )
+                )
+        edges[name] = [target for _, _, target in named if target in profiles]
+    reported: set[frozenset[str]] = set()
+    for start in edges:
+        loop = _loop_from(start, edges)
+        if loop is not None and frozenset(loop) not in reported:
+            reported.add(frozenset(loop))
+            problems.append(
+                Problem(
+                    ("profiles", start, "route"),
+                    f"a routing loop: {' -> '.join([*loop, loop[0]])}; a router "
+                    "may not reach itself through its targets",
+                )
+            )
+    return problems
+
+
+def _loop_from(start: str, edges: Mapping[str, list[str]]) -> list[str] | None:
+    """The routers of a loop through ``start`` (in order, ``start`` first), or ``None``."""
+    path = [start]
+
+    def walk(node: str, seen: set[str]) -> list[str] | None:
+        for nxt in edges.get(node, ()):
+            if nxt == start:
+                return list(path)
+            if nxt in seen or nxt not in edges:
+                continue
+            seen.add(nxt)
+            path.append(nxt)
+            found = walk(nxt, seen)
+            if found is not None:
+                return found
+            path.pop()
+        return None
+
+    return walk(start, {start})
+
+
 # --- classes --------------------------------------------------------------------------------
 
 
 _ALLOWED_KEYS: dict[type, tuple[str, ...]] = {
     cls: tuple(a.name for a in attrs.fields(cls) if not (cls is Config and a.name == "source"))
-    for cls in (Config, Profile, Names, TimeoutConfig, LimitsConfig, ServeConfig)
+    for cls in (Config, Profile, Names, TimeoutConfig, LimitsConfig, ServeConfig, RouteConfig, RouteTarget)
 }
-_REQUIRED_HINT: dict[KeyPath, str] = {("provider",): "every profile needs one, e.g. provider: openai"}
+_REQUIRED_HINT: dict[KeyPath, str] = {
+    ("targets",): "a router needs targets: [profile, ...]",
+    ("profile",): "name the target profile: {profile: NAME, weight: 1}",
+}
 
 
 def _class_hook(
@@ -375,10 +532,12 @@ def _profiles(converter: cattrs.Converter) -> Hook:
             elif not name.strip():
                 problems.append(Problem((), "a profile name is empty; give every profile a name"))
             else:
+                shape = [p.under((name,)) for p in _profile_keys(body)]
+                problems.extend(shape)
                 try:
                     out[name] = converter.structure(body, Profile)
                 except Exception as exc:  # translated into problems with key paths
-                    problems.extend(translate(exc, (name,)))
+                    problems.extend(p for p in translate(exc, (name,)) if p not in shape)
         if problems:
             raise Problems(problems)
         return out
@@ -423,12 +582,33 @@ def _converter() -> cattrs.Converter:
         group=override(struct_hook=_name_list("name")),
     )
     converter.register_structure_hook(Names, names)
+    target = _class_hook(
+        converter,
+        RouteTarget,
+        expected="a profile name or a mapping {profile, weight}",
+        null_is_default=False,
+        profile=override(struct_hook=_non_empty),
+        weight=override(struct_hook=_weight),
+    )
+    converter.register_structure_hook(RouteTarget, target)
+    route = _class_hook(
+        converter,
+        RouteConfig,
+        expected="a mapping {strategy, targets, fallback_on, context_fallbacks}",
+        null_is_default=False,
+        strategy=override(struct_hook=_one_of(ROUTE_STRATEGIES, "strategy")),
+        targets=override(struct_hook=_route_targets(converter)),
+        fallback_on=override(struct_hook=_fallback_on),
+        context_fallbacks=override(struct_hook=_name_list("profile name")),
+    )
+    converter.register_structure_hook(RouteConfig, route)
     profile = _class_hook(
         converter,
         Profile,
-        expected="a mapping of settings with at least 'provider'",
+        expected="a mapping of settings with at least 'provider' (or 'route')",
         null_is_default=False,
         provider=override(struct_hook=_non_empty),
+        route=override(struct_hook=_optional(route)),
         model=override(struct_hook=_optional_text),
         base_url=override(struct_hook=_base_url),
         api_key=override(struct_hook=_api_key),
@@ -513,12 +693,16 @@ def translate(exc: BaseException, path: KeyPath) -> list[Problem]:
 def structure_config(data: Mapping[str, Any]) -> Config:
     """The :class:`Config` for interpolated YAML ``data``; :class:`Problems` when it is invalid.
 
-    Beyond the per-key checks, ``default`` must name a profile.
+    Beyond the per-key checks, ``default`` must name a profile, and a router's targets must
+    name profiles without a loop.
     """
     try:
         config: Config = _converter().structure(data, Config)
     except Exception as exc:  # every failure becomes problems with key paths
         raise Problems(translate(exc, ())) from None
+    routing = _route_problems(config.profiles)
+    if routing:
+        raise Problems(routing)
     if config.default is not None and config.default not in config.profiles:
         close = difflib.get_close_matches(config.default, list(config.profiles), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""

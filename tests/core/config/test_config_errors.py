@@ -79,7 +79,11 @@ from chatpipe.errors import ConfigError
             "required key is missing; every profile needs one, e.g. provider: openai",
         ),
         ("profiles: {local: {provider: ''}}", "profiles.local.provider", "must not be empty"),
-        ("profiles: {local: }", "profiles.local", "expected a mapping of settings with at least 'provider', got null"),
+        (
+            "profiles: {local: }",
+            "profiles.local",
+            "expected a mapping of settings with at least 'provider' (or 'route'), got null",
+        ),
         ("profiles: {local: openai}", "profiles.local", "expected a mapping of settings with at least 'provider'"),
         ("profiles: [a, b]", "profiles", "expected a mapping of profile name to settings, got a list"),
         # bad URLs
