@@ -331,3 +331,24 @@ def test_python_router_rejects_bad_arguments(vendors):
         Router([pipe(a, "a")], fallback_on=["network"])
     with pytest.raises(ConfigError, match="weights"):
         Router([pipe(a, "a")], "weighted", weights=[0])
+
+
+def test_a_stream_whose_targets_all_fail_raises_one_error(vendors):
+    a, b, _ = vendors
+    a.enqueue(ROUTE, SIM.error(503))
+    b.enqueue(ROUTE, SIM.error(429))
+    with pytest.raises(AllTargetsFailedError) as caught:
+        list(Router([pipe(a, "a"), pipe(b, "b")]).stream(HI))
+    assert [(name, error.status) for name, error in caught.value.failures] == [("a", 503), ("b", 429)]
+
+
+def test_least_busy_counts_an_open_stream_as_busy(vendors):
+    a, b, _ = vendors
+    a.enqueue(ROUTE, SIM.stream(Reply(text="long answer from a")))
+    b.enqueue(ROUTE, SIM.reply(Reply(text="quick b")))
+    router = Router([pipe(a, "a"), pipe(b, "b")], "least-busy")
+    stream = router.stream(HI)
+    first = next(iter(stream))  # the stream to a is open
+    assert router.complete(HI).route == "b"
+    assert first.text + "".join(c.text for c in stream) == "long answer from a"
+    assert stream.response.route == "a"
