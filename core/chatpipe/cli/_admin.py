@@ -102,6 +102,10 @@ def config_check(ctx: click.Context) -> None:
     registry = default_registry()
     failed = False
     for name, profile in config.profiles.items():
+        if profile.route is not None:  # its targets are profiles, checked on their own lines (and by the loader)
+            targets = ", ".join(target.profile for target in profile.route.targets)
+            click.secho(f"  {name}: ok (router, {profile.route.strategy}: {targets})", fg="green")
+            continue
         try:
             provider = registry.provider(profile.provider)
             for converter in profile.converters:

@@ -210,3 +210,13 @@ def test_profile_option_falls_back_to_a_provider_name(tmp_path: Path) -> None:
     assert "POST http://127.0.0.1:9/v1/chat/completions" in from_profile.stdout, "a profile wins over a provider"
     unknown = run("--config", str(config), "explain", "-p", "nosuch", "Hi")
     assert unknown.returncode == 3 and "unknown profile 'nosuch'" in unknown.stderr
+
+
+def test_config_check_reports_a_router_profile_by_its_targets(tmp_path: Path) -> None:
+    config = tmp_path / "routed.yaml"
+    config.write_text(
+        "profiles:\n  a: {provider: openai}\n  b: {provider: openai}\n"
+        "  smart: {route: {strategy: fallback, targets: [a, b]}}\n"
+    )
+    result = run("--config", str(config), "config", "check")
+    assert result.returncode == 0 and "smart: ok (router, fallback: a, b)" in result.stdout
