@@ -38,13 +38,16 @@ from ._settings import GatewaySettings
 from ._stream import SSEResponse
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..config import Config, Profile
     from ..models import ChatChunk
     from ..pipeline import Pipeline
 
 __all__ = ["create_app"]
 
 _log = logging.getLogger("chatpipe.gateway")
+
+TARGET_HEADER = "x-chatpipe-target"
+"""The response header naming the profile that answered a call to a router profile (JSON replies)."""
 
 
 class _JSON(JSONResponse):
@@ -102,6 +105,11 @@ async def health(request: Request) -> Response:
     return _JSON({"status": "ok"})
 
 
+def _owner(profile: Profile) -> str:
+    """A profile's ``owned_by``: ``chatpipe:<provider>``, or ``chatpipe:router`` for a router profile."""
+    return "chatpipe:router" if profile.route is not None else f"chatpipe:{profile.provider}"
+
+
 def _model_entry(model_id: str, owner: str, created: int) -> dict[str, Any]:
     return {"id": model_id, "object": "model", "created": created, "owned_by": owner}
 
@@ -111,7 +119,7 @@ async def list_models(request: Request) -> Response:
     gateway = _gateway(request)
     gateway.authorize(request)
     config = gateway.config
-    data = [_model_entry(name, f"chatpipe:{p.provider}", gateway.started) for name, p in config.profiles.items()]
+    data = [_model_entry(name, _owner(p), gateway.started) for name, p in config.profiles.items()]
     if request.query_params.get("upstream", "").lower() in ("1", "true", "yes"):
         try:
             async with DisconnectGuard(request.receive), asyncio.timeout_at(gateway.deadline()):
@@ -142,8 +150,7 @@ async def get_model(request: Request) -> Response:
     gateway.authorize(request)
     model = request.path_params["model"]
     route = gateway.router.resolve(model)
-    provider = gateway.config.profiles[route.profile].provider
-    return _JSON(_model_entry(model, f"chatpipe:{provider}", gateway.started))
+    return _JSON(_model_entry(model, _owner(gateway.config.profiles[route.profile]), gateway.started))
 
 
 async def chat_completions(request: Request) -> Response | SSEResponse:
@@ -170,7 +177,8 @@ async def chat_completions(request: Request) -> Response | SSEResponse:
         raise map_error(exc) from None
     except TimeoutError:
         raise _timeout_error() from None
-    return _JSON(completion_json(response, model=call.model))
+    headers = {TARGET_HEADER: response.route} if response.route else None
+    return _JSON(completion_json(response, model=call.model), headers=headers)
 
 
 async def _start_stream(

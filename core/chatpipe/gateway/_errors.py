@@ -17,6 +17,7 @@ upstream AuthenticationError/PermissionDen  502    the gateway's vendor key was 
 upstream ServerError, connection, protocol  502
 upstream OverloadedError                    503
 upstream APITimeoutError                    504
+AllTargetsFailedError (a router profile)    502    ``code: all_targets_failed``, each target's failure listed
 missing vendor key, ConfigError, plugin     500    the gateway is misconfigured
 ==========================================  =====  =====================================
 
@@ -31,6 +32,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import (
+    AllTargetsFailedError,
     APIConnectionError,
     APITimeoutError,
     AuthenticationError,
@@ -133,6 +135,8 @@ def from_chatpipe_error(
     if not isinstance(error, ProviderError):
         return GatewayError(500, scrub(str(error), secrets), type="server_error")
     message = _upstream_message(error, secrets)
+    if isinstance(error, AllTargetsFailedError):
+        return GatewayError(502, message, type="upstream_error", code="all_targets_failed")
     if isinstance(error, ContextLengthError):
         return GatewayError(400, message, code="context_length_exceeded")
     if isinstance(error, ContentFilterError):
