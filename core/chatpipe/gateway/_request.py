@@ -49,15 +49,12 @@ def _bad(message: str, param: str | None = None) -> GatewayError:
 def _decode(body: bytes) -> dict[str, Any]:
     if not body.strip():
         raise _bad("the request body is empty; send a JSON object with 'model' and 'messages'")
-    problem = None
     try:
         data = loads_json(body)
     except UnicodeDecodeError:
-        problem = "the request body is not UTF-8 text; send JSON encoded as UTF-8"
+        raise _bad("the request body is not UTF-8 text; send JSON encoded as UTF-8") from None
     except ValueError as exc:
-        problem = f"the request body is not valid JSON ({exc.args[0] if exc.args else exc})"
-    if problem is not None:  # raised outside the except: the decoder's error holds the whole body
-        raise _bad(problem)
+        raise _bad(f"the request body is not valid JSON ({exc.args[0] if exc.args else exc})") from None
     if not isinstance(data, dict):
         raise _bad(f"the request body must be a JSON object, got a JSON {type(data).__name__}")
     return data

@@ -49,7 +49,6 @@ ProtocolFactory = Callable[[str, str], ProtocolError]
 
 
 _DECODER = json.JSONDecoder()
-_INVALID: Any = object()
 
 
 class OpenAIStreamParser(StreamParser):
@@ -87,13 +86,11 @@ class OpenAIStreamParser(StreamParser):
         try:
             decoded, end = _DECODER.raw_decode(data)  # json.loads without its extra checks: data is stripped
             if end != len(data):
-                decoded = _INVALID  # extra data after the JSON
-        except (ValueError, RecursionError):
-            decoded = _INVALID
-        if decoded is _INVALID:  # raised outside the except: the decoder's error holds the raw event
+                decoded = json.loads(data)  # raises the "extra data" error
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply to decode
             if event.event not in _DATA_EVENTS:
                 return ()  # an unknown named event carrying text: not ours to interpret
-            raise self._make_protocol_error("a stream event is not valid JSON", data)
+            raise self._make_protocol_error("a stream event is not valid JSON", data) from None
         if type(decoded) is not dict and not isinstance(decoded, Mapping):  # dict first: the ABC check is slower
             raise self._make_protocol_error(f"a stream event is a JSON {type(decoded).__name__}, not an object", data)
         if "error" in decoded and not decoded.get("choices"):

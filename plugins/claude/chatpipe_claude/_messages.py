@@ -108,9 +108,6 @@ class Conversation:
     messages: list[dict[str, Any]]
 
 
-_INVALID: Any = object()
-
-
 def tool_input(call: ToolCall, where: str) -> dict[str, Any]:
     """A tool call's ``arguments`` parsed into the JSON object Claude expects (``""`` is ``{}``)."""
     text = call.function.arguments
@@ -119,13 +116,11 @@ def tool_input(call: ToolCall, where: str) -> dict[str, Any]:
     try:
         value = loads_json(text)
     except ValueError:
-        value = _INVALID
-    if value is _INVALID:  # raised outside the except: the decoder's error holds the arguments
         raise InvalidRequestError(
             f"the arguments of tool call {call.id!r} are not valid JSON ({text[:60]!r}); "
             "Claude needs them as a JSON object",
             where=where,
-        )
+        ) from None
     if not isinstance(value, dict):
         raise InvalidRequestError(
             f"the arguments of tool call {call.id!r} must be a JSON object, got {type(value).__name__}", where=where

@@ -50,8 +50,6 @@ from ._response import THINKING_TYPES, finish_reason, parse_usage
 
 __all__ = ["ClaudeStreamParser"]
 
-_INVALID: Any = object()  # what failed to decode (so the error is raised outside the except block)
-
 ErrorFactory = Callable[[Mapping[str, Any] | str], APIStatusError]
 ProtocolFactory = Callable[[str, str], ProtocolError]
 
@@ -93,11 +91,9 @@ class ClaudeStreamParser(StreamParser):
         try:
             payload: Any = loads_json(data)
         except ValueError:
-            payload = _INVALID
-        if payload is _INVALID:  # raised outside the except: the decoder's error holds the raw event
             if event.event == "error":
-                raise self._make_error(data)
-            raise self._protocol("a stream event is not valid JSON", data)
+                raise self._make_error(data) from None
+            raise self._protocol("a stream event is not valid JSON", data) from None
         if not isinstance(payload, Mapping):
             raise self._protocol("a stream event should be a JSON object", data)
         kind = payload["type"] if isinstance(payload.get("type"), str) else event.event
@@ -197,9 +193,7 @@ class ClaudeStreamParser(StreamParser):
             try:
                 block["input"] = loads_json("".join(state.json_parts))
             except ValueError:
-                block["input"] = _INVALID
-            if block["input"] is _INVALID:
-                raise MalformedPayload(f"the input of a {state.kind} block is not valid JSON")
+                raise MalformedPayload(f"the input of a {state.kind} block is not valid JSON") from None
         self._kept[key].append(block)
         return [ChatChunk(message_extra={key: list(self._kept[key])})]
 

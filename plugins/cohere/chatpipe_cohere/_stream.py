@@ -108,9 +108,7 @@ class CohereStreamParser(StreamParser):
         try:
             decoded = loads_json(data)
         except ValueError:
-            decoded = None  # not an object: reported below, outside the except (its error holds the event)
-        if decoded is None and data != "null":
-            raise self._make_protocol_error("a stream event is not valid JSON", data)
+            raise self._make_protocol_error("a stream event is not valid JSON", data) from None
         if not isinstance(decoded, Mapping):
             raise self._make_protocol_error(f"a stream event is a JSON {type(decoded).__name__}, not an object", data)
         kind = decoded.get("type")
