@@ -80,8 +80,8 @@ class _Base:
         errors: type[BaseException],
         fail: Fail,
         deadline: Deadline,
-        max_event: int | None = None,
-        max_body: int = 2**62,
+        max_event: int,
+        max_body: int,
     ) -> None:
         self._response = response
         self._errors = (errors, BodyTooLarge, EventTooLarge)

@@ -30,7 +30,7 @@ from starlette.routing import Route
 from .._shown import shown
 from ..errors import ChatpipeError
 from ._connection import ClientDisconnected, DisconnectGuard, read_body
-from ._errors import GatewayError, error_body, from_chatpipe_error
+from ._errors import GatewayError, error_body, from_chatpipe_error, request_timeout_error
 from ._render import StreamRenderer, completion_json, encode_json
 from ._request import ChatCall, parse_chat_body
 from ._routing import Router
@@ -91,12 +91,6 @@ def _gateway(request: Request) -> _Gateway:
     return gateway
 
 
-def _timeout_error() -> GatewayError:
-    return GatewayError(
-        504, "the request took longer than serve.request_timeout", type="timeout", code="request_timeout"
-    )
-
-
 # --- endpoints ----------------------------------------------------------------------------
 
 
@@ -125,7 +119,7 @@ async def list_models(request: Request) -> Response:
             async with DisconnectGuard(request.receive), asyncio.timeout_at(gateway.deadline()):
                 listed = await asyncio.gather(*(_upstream_models(gateway, name) for name in config.profiles))
         except TimeoutError:
-            raise _timeout_error() from None
+            raise request_timeout_error() from None
         data.extend(entry for entries in listed for entry in entries)
     return _JSON({"object": "list", "data": data})
 
@@ -176,7 +170,7 @@ async def chat_completions(request: Request) -> Response | SSEResponse:
     except ChatpipeError as exc:
         raise map_error(exc) from None
     except TimeoutError:
-        raise _timeout_error() from None
+        raise request_timeout_error() from None
     headers = {TARGET_HEADER: response.route} if response.route else None
     return _JSON(completion_json(response, model=call.model), headers=headers)
 

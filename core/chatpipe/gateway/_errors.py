@@ -52,7 +52,7 @@ from ..errors import (
 )
 from ..secrets import Secret, scrub
 
-__all__ = ["GatewayError", "error_body", "from_chatpipe_error"]
+__all__ = ["GatewayError", "error_body", "from_chatpipe_error", "request_timeout_error"]
 
 
 class GatewayError(Exception):
@@ -103,6 +103,13 @@ def _retry_headers(error: RateLimitError) -> dict[str, str]:
     if error.retry_after is None or not math.isfinite(error.retry_after) or error.retry_after < 0:
         return {}
     return {"Retry-After": str(math.ceil(error.retry_after))}
+
+
+def request_timeout_error() -> GatewayError:
+    """The 504 for a request that ran past ``serve.request_timeout`` (before or during its reply)."""
+    return GatewayError(
+        504, "the request took longer than serve.request_timeout", type="timeout", code="request_timeout"
+    )
 
 
 def from_chatpipe_error(

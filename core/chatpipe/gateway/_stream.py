@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ChatpipeError
 from ._connection import ClientDisconnected, DisconnectGuard
-from ._errors import GatewayError
+from ._errors import GatewayError, request_timeout_error
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
@@ -86,16 +86,11 @@ class SSEResponse:
                     frame = renderer.chunk(chunk)
                     if frame:
                         await self._body(send, frame)
-        except ChatpipeError as exc:
-            error = self._map_error(exc)
-            _log.warning("stream failed after it started: %s", error.message)
-        except GatewayError as exc:  # a chunk that cannot be sent on (see encode_json)
-            error = exc
+        except (ChatpipeError, GatewayError) as exc:  # GatewayError: a chunk that cannot be sent on (encode_json)
+            error = exc if isinstance(exc, GatewayError) else self._map_error(exc)
             _log.warning("stream failed after it started: %s", error.message)
         except TimeoutError:
-            error = GatewayError(
-                504, "the request took longer than serve.request_timeout", type="timeout", code="request_timeout"
-            )
+            error = request_timeout_error()
         except ClientDisconnected:
             raise
         except Exception:  # a bug, not a vendor fault: the client still gets an end, never a silent cut
