@@ -2,7 +2,8 @@
 """Set up the workspace and run its jobs, with nothing but Python 3.11+ and pip.
 
     python3 scripts/dev.py          set up .venv and run the main job (a real local model answers)
-    python3 scripts/dev.py test     set up .venv and run the whole test suite (lint, types, docs, tests)
+    python3 scripts/dev.py test     set up .venv and run the whole test suite (lint, types, docs, tests);
+                                    installs redis-server with apt-get first if missing (as root)
     python3 scripts/dev.py setup    only set up .venv (with the dev tools)
 
 The repository is a uv workspace (``[tool.uv.workspace]`` in pyproject.toml). Setup is one
@@ -106,7 +107,34 @@ def main_job() -> None:
     run(BIN / "chatpipe", "chat", "Hello")
 
 
+REDIS_HINT = "install it (apt-get install redis-server) or set CHATPIPE_REDIS_SERVER to a redis-server binary"
+
+
+def ensure_redis_server() -> None:
+    """Exit naming the fix unless the tests' redis-server exists: ``$CHATPIPE_REDIS_SERVER`` when
+    set, else ``redis-server`` on PATH, installed from Debian's package when missing and this
+    runs as root with apt-get (CI). The tests start their own servers, never the system one."""
+    configured = os.environ.get("CHATPIPE_REDIS_SERVER")
+    if configured:
+        if not (os.path.isfile(configured) and os.access(configured, os.X_OK)):
+            sys.exit(f"CHATPIPE_REDIS_SERVER={configured!r} is not an executable file: {REDIS_HINT}")
+        return
+    if shutil.which("redis-server"):
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        say("redis-server not found (the Redis tests need it): apt-get install redis-server")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "redis-server"]
+        if subprocess.run(install, env=env).returncode:
+            say("apt-get install failed: apt-get update, then install once more")
+            subprocess.run(["apt-get", "update", "-qq"], env=env)
+            subprocess.run(install, env=env)
+    if not shutil.which("redis-server"):
+        sys.exit(f"redis-server not found; the tests need it: {REDIS_HINT}")
+
+
 def test() -> None:
+    ensure_redis_server()
     env = dict(os.environ)
     env.setdefault("CHATPIPE_SHARED_DIR", str(ROOT.parent / "shared"))
     say("ruff")
