@@ -5,15 +5,24 @@ no vendor API-key variable or CHATPIPE_* setting from the developer's shell leak
 
 ``fake_server`` (and ``mock_transport``, ``anthropic_events``, ``sse_recording``) come from
 chatpipe's pytest plugin, ``chatpipe.testing.pytest_plugin``, registered by the core's
-``pytest11`` entry point.
+``pytest11`` entry point. ``redis_server``, ``redis_url`` and ``own_redis_server`` (a real
+redis-server on a free loopback port, started only when a test asks) come from
+``tests/support/redis_server.py``, registered below for every test directory.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+SUPPORT = Path(__file__).resolve().parent / "support"
+if str(SUPPORT) not in sys.path:  # test-only helpers importable by name (tests run with --import-mode=importlib)
+    sys.path.insert(0, str(SUPPORT))
+
+pytest_plugins = ["redis_server"]
 
 
 def _vendor_key_vars() -> tuple[str, ...]:
