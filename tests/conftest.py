@@ -37,7 +37,11 @@ VENDOR_KEY_VARS = _vendor_key_vars()
 
 @pytest.fixture(autouse=True)
 def hermetic_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private config dir per test; vendor key variables and chatpipe settings removed."""
+    """A private config dir per test; vendor key variables and chatpipe settings removed; the
+    in-process state (rate windows, cooldowns) empty."""
+    state = sys.modules.get("chatpipe.state._open")
+    if state is not None:
+        state.local_store().clear()
     config_dir = tmp_path_factory.mktemp("chatpipe-config")
     monkeypatch.setenv("CHATPIPE_CONFIG_DIR", str(config_dir))
     for name in (*VENDOR_KEY_VARS, "CHATPIPE_CONFIG", "CHATPIPE_HTTP_BACKEND"):

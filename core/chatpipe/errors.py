@@ -18,9 +18,12 @@
         │   ├── PermissionDeniedError   403
         │   ├── NotFoundError           404 (wrong model or URL)
         │   ├── RateLimitError          429 (``retry_after`` in seconds when given)
+        │   │   └── LimitExceededError  a profile's own ``limits`` (rpm, tpm, concurrency) kept the call back
         │   └── ServerError             5xx
         │       └── OverloadedError     503, 529: the vendor is overloaded
-        └── AllTargetsFailedError   every target of a router failed (``failures``: each one's error)
+        ├── AllTargetsFailedError   every target of a router failed (``failures``: each one's error)
+        ├── CoolingDownError        a router skipped a target that is cooling down after failures
+        └── StateUnavailableError   the shared state (Redis) is unreachable and ``on_state_error: closed``
 
 Warnings: :class:`ChatpipeWarning` (a ``UserWarning``) marks input chatpipe accepted but
 corrected on the user's behalf, e.g. a base URL that already ended in ``/chat/completions``.
@@ -51,7 +54,9 @@ __all__ = [
     "ConfigError",
     "ContentFilterError",
     "ContextLengthError",
+    "CoolingDownError",
     "InvalidRequestError",
+    "LimitExceededError",
     "NotFoundError",
     "OverloadedError",
     "PermissionDeniedError",
@@ -60,6 +65,7 @@ __all__ = [
     "ProviderError",
     "RateLimitError",
     "ServerError",
+    "StateUnavailableError",
 ]
 
 
@@ -246,6 +252,20 @@ class RateLimitError(APIStatusError):
         super().__init__(message, **kwargs)
 
 
+class LimitExceededError(RateLimitError):
+    """A profile's own rate limit kept the call back: sending it would exceed ``limits``.
+
+    Raised without any request sent, after waiting up to ``limits.max_wait`` (inside a router,
+    at once: the router moves on). ``limit`` names the setting (``rpm``, ``tpm`` or
+    ``concurrency``), ``retry_after`` the seconds until it would fit, when known; ``status``
+    is ``None`` (no vendor answered).
+    """
+
+    def __init__(self, message: str, *, limit: str, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.limit = limit
+        super().__init__(message, retry_after=retry_after, **kwargs)
+
+
 class ServerError(APIStatusError):
     """5xx: the vendor failed."""
 
@@ -265,3 +285,21 @@ class AllTargetsFailedError(ProviderError):
         self.failures: tuple[tuple[str, ProviderError], ...] = tuple(failures)
         listed = "; ".join(f"{name}: {type(error).__name__}: {error}" for name, error in self.failures)
         super().__init__(f"every target failed ({listed})", **kwargs)
+
+
+class CoolingDownError(ProviderError):
+    """A router did not try a target: it failed repeatedly and is cooling down (no request sent).
+
+    Found in :attr:`AllTargetsFailedError.failures`; ``retry_after`` is the seconds until the
+    target gets its next probe call.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+
+class StateUnavailableError(ProviderError):
+    """The shared state (``state: {backend: redis}``) could not be reached and the config says
+    ``on_state_error: closed``, so the call was refused rather than run without shared limits.
+    No request was sent to the vendor. The message names the server (password masked)."""

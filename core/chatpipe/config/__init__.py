@@ -14,8 +14,8 @@
 * :func:`load_config` finds and reads the file (:func:`find_config_file` gives the order);
   :func:`parse_config` reads a string.
 * :class:`Config`, :class:`Profile`, :class:`TimeoutConfig`, :class:`LimitsConfig`,
-  :class:`Names`, :class:`ServeConfig` and :class:`RouteConfig` (router profiles) document
-  every key.
+  :class:`Names`, :class:`ServeConfig`, :class:`StateConfig`, :class:`RouteConfig` (router
+  profiles) and :class:`CooldownConfig` document every key.
 * Every error is a :class:`~chatpipe.errors.ConfigError` whose ``path`` is the key path.
 """
 
@@ -28,7 +28,18 @@ from ._discovery import CONFIG_DIR_ENV, CONFIG_ENV, config_dir, find_config_file
 
 if TYPE_CHECKING:
     from ._loader import load_config, parse_config
-    from ._schema import Config, LimitsConfig, Names, Profile, RouteConfig, RouteTarget, ServeConfig, TimeoutConfig
+    from ._schema import (
+        Config,
+        CooldownConfig,
+        LimitsConfig,
+        Names,
+        Profile,
+        RouteConfig,
+        RouteTarget,
+        ServeConfig,
+        StateConfig,
+        TimeoutConfig,
+    )
 
 # The loader pulls in PyYAML and the cattrs structuring code; import it on first use only,
 # so finding the config directory (the key store needs it) stays cheap.
@@ -36,12 +47,14 @@ _LAZY = {
     "load_config": "chatpipe.config._loader:load_config",
     "parse_config": "chatpipe.config._loader:parse_config",
     "Config": "chatpipe.config._schema:Config",
+    "CooldownConfig": "chatpipe.config._schema:CooldownConfig",
     "LimitsConfig": "chatpipe.config._schema:LimitsConfig",
     "Names": "chatpipe.config._schema:Names",
     "Profile": "chatpipe.config._schema:Profile",
     "RouteConfig": "chatpipe.config._schema:RouteConfig",
     "RouteTarget": "chatpipe.config._schema:RouteTarget",
     "ServeConfig": "chatpipe.config._schema:ServeConfig",
+    "StateConfig": "chatpipe.config._schema:StateConfig",
     "TimeoutConfig": "chatpipe.config._schema:TimeoutConfig",
 }
 
@@ -49,12 +62,14 @@ __all__ = [
     "CONFIG_DIR_ENV",
     "CONFIG_ENV",
     "Config",
+    "CooldownConfig",
     "LimitsConfig",
     "Names",
     "Profile",
     "RouteConfig",
     "RouteTarget",
     "ServeConfig",
+    "StateConfig",
     "TimeoutConfig",
     "config_dir",
     "find_config_file",

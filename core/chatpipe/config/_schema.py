@@ -35,14 +35,18 @@ __all__ = [
     "DEFAULT_FALLBACK_ON",
     "DEFAULT_MAX_BODY_SIZE",
     "FALLBACK_CONDITIONS",
+    "ON_STATE_ERROR",
     "ROUTE_STRATEGIES",
+    "STATE_BACKENDS",
     "Config",
+    "CooldownConfig",
     "LimitsConfig",
     "Names",
     "Profile",
     "RouteConfig",
     "RouteTarget",
     "ServeConfig",
+    "StateConfig",
     "TimeoutConfig",
     "fallback_condition",
 ]
@@ -84,21 +88,88 @@ class TimeoutConfig:
 
 @attrs.frozen
 class LimitsConfig:
-    """How big a reply may be: ``limits: {max_event_bytes: 16MiB, max_body_bytes: 256MiB}``.
+    """How big a reply may be, and how many calls a profile may make.
 
-    Sizes are a number of bytes or text such as ``20MB`` / ``16MiB``.
+    ``limits: {max_event_bytes: 16MiB, max_body_bytes: 256MiB, rpm: 600, tpm: 200000,
+    concurrency: 16}``; every key is optional. A profile's ``limits`` replaces the top-level
+    ``limits`` as a whole. Sizes are a number of bytes or text such as ``20MB`` / ``16MiB``.
 
     * ``max_event_bytes`` (default ``16MiB``): one server-sent event of a stream (its text, up
       to the blank line that ends it).
     * ``max_body_bytes`` (default ``256MiB``): one non-streamed reply body, decompressed; a
       declared ``Content-Length`` above it fails before the body is read.
 
-    A reply over a limit fails with ``ProtocolError`` naming the setting; the defaults are far
-    above any real reply (they stop a broken or hostile server from filling the memory).
+    A reply over a size limit fails with ``ProtocolError`` naming the setting; the defaults
+    are far above any real reply (they stop a broken or hostile server from filling the
+    memory).
+
+    Rate limits (default: none), counted per profile — the profile's calls from this process,
+    or, with ``state: {backend: redis}``, from every process sharing the Redis server:
+
+    * ``rpm``: calls per minute; ``tpm``: tokens per minute (prompt and completion). Both are
+      counted over a sliding ``window``: at most ``rpm × window / 60`` calls (and tokens) in
+      any ``window`` seconds.
+    * ``concurrency``: calls (streams included) in flight at once.
+    * ``window`` (default ``60``): the sliding window, in seconds. A shorter window spreads a
+      minute's calls out (``rpm: 600, window: 1`` admits at most 10 calls in any second).
+    * ``max_wait`` (default ``30``): how long a call waits for room before it fails with
+      ``LimitExceededError``; ``0`` fails at once. Inside a router, a target without room is
+      skipped at once (the router moves on) and waited for only when no target has room.
+
+    A call's tokens are estimated before it is sent (its request's JSON length / 4, plus its
+    ``max_tokens``/``max_completion_tokens``) and corrected to the vendor's reported usage
+    after it; a call whose estimate alone exceeds ``tpm`` fails at once. See docs/routing.md.
     """
 
     max_event_bytes: int = 16 * 1024 * 1024
     max_body_bytes: int = 256 * 1024 * 1024
+    rpm: int | None = None
+    tpm: int | None = None
+    concurrency: int | None = None
+    window: float = 60.0
+    max_wait: float = 30.0
+
+
+STATE_BACKENDS = ("local", "redis")
+"""The values of ``state.backend`` (see :class:`StateConfig`)."""
+
+ON_STATE_ERROR = ("open", "closed")
+"""The values of ``state.on_state_error`` (see :class:`StateConfig`)."""
+
+
+def _mask_url(url: str | None) -> str:
+    from ..http import safe_url
+
+    return "None" if url is None else repr(safe_url(url))
+
+
+@attrs.frozen
+class StateConfig:
+    """Where rate limits, cooldowns and in-flight counts live: ``state: {backend: redis, url: ...}``.
+
+    * ``backend`` (default ``local``): ``local`` keeps them in the process (each gateway
+      worker, each process counts its own); ``redis`` keeps them in a Redis server, shared by
+      every process and machine configured with the same ``url`` and ``prefix`` (``chatpipe
+      serve --workers 4``, several machines behind a load balancer). Needs ``pip install
+      'chatpipe[redis]'``.
+    * ``url``: the Redis server, ``redis://[:password@]host:port/db`` (``rediss://`` for TLS,
+      ``unix:///path.sock``); required for ``redis``; normally ``${REDIS_URL}``. Its password
+      is never shown.
+    * ``prefix`` (default ``chatpipe``): the start of every Redis key (deployments sharing a
+      server use different prefixes).
+    * ``timeout`` (default ``1``): the longest wait for the server, in seconds, per command
+      and to connect.
+    * ``on_state_error`` (default ``open``): when the server does not answer, ``open`` keeps
+      serving with in-process limits and logs a warning (trying the server again every few
+      seconds); ``closed`` refuses each call with ``StateUnavailableError`` (HTTP 503 from
+      the gateway) until it answers.
+    """
+
+    backend: str = "local"
+    url: str | None = attrs.field(default=None, repr=_mask_url)
+    prefix: str = "chatpipe"
+    timeout: float = 1.0
+    on_state_error: str = "open"
 
 
 def _mask_keys(keys: tuple[str, ...]) -> str:
@@ -149,7 +220,7 @@ class ServeConfig:
     shutdown_timeout: float = 30.0
 
 
-ROUTE_STRATEGIES = ("fallback", "weighted", "least-busy")
+ROUTE_STRATEGIES = ("fallback", "weighted", "least-busy", "latency")
 """The values of ``route.strategy`` (see :class:`RouteConfig`)."""
 
 FALLBACK_CONDITIONS: Mapping[str, tuple[type[ProviderError], ...]] = {
@@ -195,6 +266,22 @@ class RouteTarget:
 
 
 @attrs.frozen
+class CooldownConfig:
+    """A router's circuit breaker per target: ``cooldown: {failures: 3, window: 60, duration: 30}``.
+
+    A target whose calls fail ``failures`` times within ``window`` seconds (failures that move
+    the call on: see ``fallback_on``) is skipped for ``duration`` seconds; then one call — the
+    probe — is sent to it: a success makes it healthy again, a failure starts another
+    cooldown. A 429 with ``Retry-After`` starts a cooldown of that length at once. Any
+    success clears the failures counted. ``cooldown: null`` turns it off.
+    """
+
+    failures: int = 3
+    window: float = 60.0
+    duration: float = 30.0
+
+
+@attrs.frozen
 class RouteConfig:
     """A router profile: ``profiles: {NAME: {route: {strategy: ..., targets: [...]}}}``.
 
@@ -212,8 +299,11 @@ class RouteConfig:
     * ``strategy`` (default ``fallback``): which target is tried first, and then which next.
       ``fallback``: the targets in the order written. ``weighted``: a random target, with a
       chance proportional to its ``weight``; on failure a random one of those left, by
-      weight. ``least-busy``: the target with the fewest calls of this router in flight in
-      this process (ties: the order written), then the next least busy.
+      weight. ``least-busy``: the target with the fewest calls of this router in flight
+      (ties: the order written), then the next least busy. ``latency``: the target with the
+      lowest recent latency (an average of its last calls' time to answer — for a stream, to
+      its first content — measured in this process), a target not measured yet first; with
+      chance ``explore`` a random target instead, so a target that was slow gets measured again.
     * ``fallback_on`` (default ``[connection, timeout, server, rate_limit]``): the failures
       that move a call on to the next target; any other failure is raised at once. Names:
       ``connection`` (the connection failed or dropped), ``timeout`` (a timeout or deadline),
@@ -224,6 +314,12 @@ class RouteConfig:
     * ``context_fallbacks`` (default none): profiles to try, in order, when a target answers
       that the conversation does not fit its context (``ContextLengthError``); only these are
       tried then (the other targets have no more room), and with none the error is raised.
+    * ``cooldown`` (default ``{failures: 3, window: 60, duration: 30}``): skip a failing
+      target for a while; see :class:`CooldownConfig`. ``null`` turns it off.
+    * ``explore`` (default ``0.1``): for ``latency``, the chance that a call goes to a random
+      target; from 0 to 1.
+
+    In-flight counts and cooldowns live where ``state`` says (the process, or Redis, shared).
 
     A target's own retries (``max_retries``) happen before the router moves on. A stream
     moves on only before its first chunk with content (text, reasoning or a tool call);
@@ -238,6 +334,8 @@ class RouteConfig:
     strategy: str = "fallback"
     fallback_on: tuple[str, ...] = DEFAULT_FALLBACK_ON
     context_fallbacks: tuple[str, ...] = ()
+    cooldown: CooldownConfig | None = attrs.Factory(CooldownConfig)
+    explore: float = 0.1
 
 
 def _mask_headers(headers: Mapping[str, str]) -> str:
@@ -329,6 +427,8 @@ class Config:
       :class:`LimitsConfig`.
     * ``max_retries`` (default ``2``): retries of a failed call (rate limits, overload,
       connection errors), an integer ``>= 0``.
+    * ``state`` (default ``{backend: local}``): where rate limits, cooldowns and in-flight
+      counts live; see :class:`StateConfig`.
     * ``serve``: settings of the OpenAI-compatible gateway (``chatpipe serve``); see
       :class:`ServeConfig`.
     * ``plugins``: names of ``chatpipe.plugins`` entry points to load (observers: traces,
@@ -354,6 +454,7 @@ class Config:
     limits: LimitsConfig = attrs.Factory(LimitsConfig)
     max_retries: int = 2
     serve: ServeConfig = attrs.Factory(ServeConfig)
+    state: StateConfig = attrs.Factory(StateConfig)
     plugins: tuple[str, ...] = ()
     source: str | None = None
 

@@ -24,14 +24,18 @@ from cattrs.gen import make_dict_structure_fn, override
 from ._problems import EnvStr, Invalid, KeyPath, Problem, Problems, describe, describe_type
 from ._schema import (
     FALLBACK_CONDITIONS,
+    ON_STATE_ERROR,
     ROUTE_STRATEGIES,
+    STATE_BACKENDS,
     Config,
+    CooldownConfig,
     LimitsConfig,
     Names,
     Profile,
     RouteConfig,
     RouteTarget,
     ServeConfig,
+    StateConfig,
     TimeoutConfig,
 )
 from ._yaml import YamlSyntaxError, parse_yaml
@@ -356,6 +360,37 @@ def _fallback_on(value: Any, _: Any = None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _positive_int(value: Any, _: Any = None) -> int:
+    number = _integer(value)
+    if number < 1:
+        raise Invalid(f"must be 1 or more, got {number}")
+    return number
+
+
+def _non_negative_seconds(value: Any, _: Any = None) -> float:
+    seconds = _number(value)
+    if not math.isfinite(seconds) or seconds < 0:
+        raise Invalid(f"expected a number of seconds, 0 or more, got {describe(value)}")
+    return seconds
+
+
+def _fraction(value: Any, _: Any = None) -> float:
+    number = _number(value)
+    if not 0 <= number <= 1:
+        raise Invalid(f"expected a number from 0 to 1, got {describe(value)}")
+    return number
+
+
+def _state_url(value: Any, _: Any = None) -> str | None:
+    if value is None:
+        return None
+    url = _non_empty(value)
+    scheme = urlsplit(url).scheme
+    if scheme not in {"redis", "rediss", "unix"}:
+        raise Invalid("expected a Redis URL: redis://host:port/db, rediss://... (TLS) or unix:///path.sock")
+    return url
+
+
 def _weight(value: Any, _: Any = None) -> float:
     weight = _number(value)
     if not math.isfinite(weight) or weight <= 0:
@@ -452,6 +487,27 @@ def _route_problems(profiles: Mapping[str, Profile]) -> list[Problem]:
     return problems
 
 
+def _state_problems(config: Config) -> list[Problem]:
+    """A Redis state has a URL; every rate limit admits at least one call (or token) per window."""
+    found = []
+    if config.state.backend == "redis" and config.state.url is None:
+        found.append(Problem(("state", "url"), "state.backend 'redis' needs a url, e.g. redis://127.0.0.1:6379/0"))
+    places: list[tuple[KeyPath, LimitsConfig]] = [(("limits",), config.limits)]
+    places += [(("profiles", name, "limits"), p.limits) for name, p in config.profiles.items() if p.limits]
+    for path, limits in places:
+        for key in ("rpm", "tpm"):
+            per_minute = getattr(limits, key)
+            if per_minute is not None and per_minute * limits.window / 60 < 1:
+                found.append(
+                    Problem(
+                        (*path, key),
+                        f"{key} {per_minute} over a window of {limits.window:g} s admits less than one per window; "
+                        "raise it or lengthen limits.window",
+                    )
+                )
+    return found
+
+
 def _loop_from(start: str, edges: Mapping[str, list[str]]) -> list[str] | None:
     """The routers of a loop through ``start`` (in order, ``start`` first), or ``None``."""
     path = [start]
@@ -478,7 +534,18 @@ def _loop_from(start: str, edges: Mapping[str, list[str]]) -> list[str] | None:
 
 _ALLOWED_KEYS: dict[type, tuple[str, ...]] = {
     cls: tuple(a.name for a in attrs.fields(cls) if not (cls is Config and a.name == "source"))
-    for cls in (Config, Profile, Names, TimeoutConfig, LimitsConfig, ServeConfig, RouteConfig, RouteTarget)
+    for cls in (
+        Config,
+        Profile,
+        Names,
+        TimeoutConfig,
+        LimitsConfig,
+        ServeConfig,
+        StateConfig,
+        RouteConfig,
+        RouteTarget,
+        CooldownConfig,
+    )
 }
 _REQUIRED_HINT: dict[KeyPath, str] = {
     ("targets",): "a router needs targets: [profile, ...]",
@@ -568,10 +635,15 @@ def _converter() -> cattrs.Converter:
     limits = _class_hook(
         converter,
         LimitsConfig,
-        expected="a mapping {max_event_bytes, max_body_bytes}",
+        expected="a mapping {max_event_bytes, max_body_bytes, rpm, tpm, concurrency, window, max_wait}",
         null_is_default=True,
         max_event_bytes=override(struct_hook=_byte_size),
         max_body_bytes=override(struct_hook=_byte_size),
+        rpm=override(struct_hook=_optional(_positive_int)),
+        tpm=override(struct_hook=_optional(_positive_int)),
+        concurrency=override(struct_hook=_optional(_positive_int)),
+        window=override(struct_hook=_seconds),
+        max_wait=override(struct_hook=_non_negative_seconds),
     )
     converter.register_structure_hook(LimitsConfig, limits)
     names = _class_hook(
@@ -591,6 +663,15 @@ def _converter() -> cattrs.Converter:
         weight=override(struct_hook=_weight),
     )
     converter.register_structure_hook(RouteTarget, target)
+    cooldown = _class_hook(
+        converter,
+        CooldownConfig,
+        expected="a mapping {failures, window, duration}, or null to turn cooldowns off",
+        null_is_default=False,
+        failures=override(struct_hook=_positive_int),
+        window=override(struct_hook=_seconds),
+        duration=override(struct_hook=_seconds),
+    )
     route = _class_hook(
         converter,
         RouteConfig,
@@ -600,6 +681,8 @@ def _converter() -> cattrs.Converter:
         targets=override(struct_hook=_route_targets(converter)),
         fallback_on=override(struct_hook=_fallback_on),
         context_fallbacks=override(struct_hook=_name_list("profile name")),
+        cooldown=override(struct_hook=_optional(cooldown)),
+        explore=override(struct_hook=_fraction),
     )
     converter.register_structure_hook(RouteConfig, route)
     profile = _class_hook(
@@ -634,6 +717,18 @@ def _converter() -> cattrs.Converter:
         shutdown_timeout=override(struct_hook=_seconds),
     )
     converter.register_structure_hook(ServeConfig, serve)
+    state = _class_hook(
+        converter,
+        StateConfig,
+        expected="a mapping {backend, url, prefix, timeout, on_state_error}",
+        null_is_default=True,
+        backend=override(struct_hook=_one_of(STATE_BACKENDS, "state backend")),
+        url=override(struct_hook=_state_url),
+        prefix=override(struct_hook=_non_empty),
+        timeout=override(struct_hook=_seconds),
+        on_state_error=override(struct_hook=_one_of(ON_STATE_ERROR, "on_state_error value")),
+    )
+    converter.register_structure_hook(StateConfig, state)
     config = _class_hook(
         converter,
         Config,
@@ -700,9 +795,9 @@ def structure_config(data: Mapping[str, Any]) -> Config:
         config: Config = _converter().structure(data, Config)
     except Exception as exc:  # every failure becomes problems with key paths
         raise Problems(translate(exc, ())) from None
-    routing = _route_problems(config.profiles)
-    if routing:
-        raise Problems(routing)
+    found = [*_route_problems(config.profiles), *_state_problems(config)]
+    if found:
+        raise Problems(found)
     if config.default is not None and config.default not in config.profiles:
         close = difflib.get_close_matches(config.default, list(config.profiles), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""

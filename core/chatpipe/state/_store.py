@@ -1,0 +1,125 @@
+"""The state a router and the rate limits keep, and the contract of a store that holds it.
+
+Two families of records, each under a key the caller namespaces (``limit:<profile>``,
+``route:<router>:<target>``):
+
+* **Rate windows and leases** — :meth:`Store.acquire` admits a call when it fits a
+  :class:`Quota` (calls and tokens in a sliding window, calls in flight) and records it;
+  :meth:`Store.release` ends the call's lease and corrects its token estimate to the real
+  count. A lease that is never released (a crashed process) ends by itself after its ``ttl``.
+  :meth:`Store.in_flight` counts the leases held now.
+* **Health** (a circuit breaker per target) — :meth:`Store.admit` says whether a target may
+  be called now: yes while it is healthy; no while it cools down; after the cooldown yes to
+  exactly one caller (the probe) per cooldown period. :meth:`Store.record` reports a call's
+  outcome: ``failures`` failures within ``window`` seconds (or one failure with a
+  ``Retry-After``) open the breaker for ``duration`` seconds (or the ``Retry-After``); a
+  success closes it.
+
+Every operation is atomic: concurrent callers, in threads, tasks, processes or on several
+machines sharing a store, see each other's records. Times are seconds; a store measures
+them with one clock (the process's monotonic clock, or the Redis server's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import attrs
+
+__all__ = ["Admission", "Breaker", "Grant", "Quota", "Store", "StoreUnreachable"]
+
+
+@attrs.frozen
+class Quota:
+    """What one key admits: at most ``calls`` calls and ``tokens`` tokens in any ``window``
+    seconds, and at most ``concurrency`` calls in flight (``None``: no such limit)."""
+
+    calls: int | None = None
+    tokens: int | None = None
+    concurrency: int | None = None
+    window: float = 60.0
+
+
+@attrs.frozen
+class Grant:
+    """The answer of :meth:`Store.acquire`.
+
+    ``lease`` is the admitted call's id (``None``: not admitted). When not admitted,
+    ``retry_after`` is the seconds until the window would have room (``None``: unknown — the
+    call waits for another call in flight to end) and ``limit`` names the quota that is full
+    (``"calls"``, ``"tokens"`` or ``"concurrency"``).
+    """
+
+    lease: str | None
+    retry_after: float | None = None
+    limit: str | None = None
+
+
+@attrs.frozen
+class Breaker:
+    """A target's circuit breaker: ``failures`` within ``window`` seconds open it for ``duration``."""
+
+    failures: int = 3
+    window: float = 60.0
+    duration: float = 30.0
+
+
+@attrs.frozen
+class Admission:
+    """The answer of :meth:`Store.admit`.
+
+    ``allowed``: the target may be called now; ``probe``: this call is the one probe after a
+    cooldown (its outcome must be recorded); ``failures``: failures counted so far while
+    healthy (a success must be recorded to clear them); ``retry_after``: when not allowed, the
+    seconds until the next probe may go.
+    """
+
+    allowed: bool
+    probe: bool = False
+    failures: int = 0
+    retry_after: float = 0.0
+
+    @property
+    def must_record_success(self) -> bool:
+        """Whether a success changes anything (a probe closing the breaker, failures to clear)."""
+        return self.probe or self.failures > 0
+
+
+class Store(Protocol):
+    """Where routing and rate-limit state lives (see the module docs for the semantics).
+
+    Every method has an async twin with the same contract (``aacquire``...). A store that
+    cannot reach its backend raises :class:`StoreUnreachable`.
+    """
+
+    description: str
+    """How the store is named in messages: ``in-process`` or the server's URL (password masked)."""
+
+    def acquire(self, key: str, quota: Quota, tokens: int, ttl: float) -> Grant: ...
+
+    def release(self, key: str, quota: Quota, lease: str, tokens: int | None) -> None: ...
+
+    def in_flight(self, keys: Sequence[str]) -> list[int]: ...
+
+    def admit(self, key: str, breaker: Breaker) -> Admission: ...
+
+    def record(self, key: str, breaker: Breaker, *, failed: bool, retry_after: float | None = None) -> None: ...
+
+    async def aacquire(self, key: str, quota: Quota, tokens: int, ttl: float) -> Grant: ...
+
+    async def arelease(self, key: str, quota: Quota, lease: str, tokens: int | None) -> None: ...
+
+    async def ain_flight(self, keys: Sequence[str]) -> list[int]: ...
+
+    async def aadmit(self, key: str, breaker: Breaker) -> Admission: ...
+
+    async def arecord(self, key: str, breaker: Breaker, *, failed: bool, retry_after: float | None = None) -> None: ...
+
+    def close(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class StoreUnreachable(Exception):
+    """A store's backend did not answer (connection refused or dropped, timeout, server error)."""
