@@ -8,7 +8,8 @@ A 200 reply whose body held no server-sent event at all raises
 :class:`~chatpipe.errors.ProtocolError` (never an empty reply).
 
 A stream knows its pipeline only through a :class:`StreamCall`: the adapter, the request in
-both forms, the transport and the observer of the assembled reply.
+both forms, the transport, the observer of the assembled reply and, for a profile with rate
+limits, its :class:`StreamLimit` (a stream holds a lease from its first step to its end).
 """
 
 from __future__ import annotations
@@ -25,10 +26,21 @@ from .models import ChatChunk, ChatRequest, ChatResponse
 from .secrets import scrub
 
 if TYPE_CHECKING:
+    from ._limiter import Limiter
     from .http import AsyncStreamResponseProtocol, StreamResponseProtocol, TransportProtocol
     from .provider import Provider, StreamParser
 
-__all__ = ["AsyncChatStream", "ChatStream", "StreamCall"]
+__all__ = ["AsyncChatStream", "ChatStream", "StreamCall", "StreamLimit"]
+
+
+@attrs.frozen
+class StreamLimit:
+    """A stream's place in its profile's rate limits: the ``limiter``, the call's estimated
+    ``tokens`` and how long to ``wait`` for room (``None``: the limiter's ``max_wait``)."""
+
+    limiter: Limiter
+    tokens: int
+    wait: float | None
 
 
 @attrs.frozen
@@ -47,6 +59,7 @@ class StreamCall:
     transport: TransportProtocol
     retryable: frozenset[int]
     observe: Callable[[ChatResponse], ChatResponse]
+    limit: StreamLimit | None = None
 
 
 def _not_a_stream(call: StreamCall, response: StreamResponseProtocol | AsyncStreamResponseProtocol) -> ProtocolError:
@@ -144,6 +157,16 @@ class _StreamBase(Generic[_Chunks]):
     def _finish(self) -> None:
         self._response = self._call.observe(self._accumulator.response())
 
+    def _used_tokens(self, error: ProviderError | None) -> int | None:
+        """The tokens to count for a stream that ended (the vendor's usage, else what is known)."""
+        from ._limiter import used_tokens
+
+        if self._response is not None:
+            return used_tokens(self._response.usage)
+        if error is not None and error.status is not None and not self._accumulator.partial_text:
+            return 0
+        return None
+
 
 class ChatStream(_StreamBase[Iterator[ChatChunk]]):
     """A synchronous stream of :class:`~chatpipe.models.ChatChunk`."""
@@ -155,6 +178,23 @@ class ChatStream(_StreamBase[Iterator[ChatChunk]]):
         return next(iter(self))
 
     def _run(self) -> Iterator[ChatChunk]:
+        limit = self._call.limit
+        if limit is None:
+            return self._events()
+        return self._limited(limit)
+
+    def _limited(self, limit: StreamLimit) -> Iterator[ChatChunk]:
+        lease = limit.limiter.acquire(limit.tokens, limit.wait)
+        failure: ProviderError | None = None
+        try:
+            yield from self._events()
+        except ProviderError as error:
+            failure = error
+            raise
+        finally:
+            limit.limiter.release(lease, self._used_tokens(failure))
+
+    def _events(self) -> Iterator[ChatChunk]:
         call, add = self._call, self._accumulator.add
         try:
             with call.transport.stream(call.http, retryable=call.retryable) as response:
@@ -197,7 +237,27 @@ class AsyncChatStream(_StreamBase[AsyncIterator[ChatChunk]]):
     async def __anext__(self) -> ChatChunk:
         return await self.__aiter__().__anext__()
 
-    async def _run(self) -> AsyncIterator[ChatChunk]:
+    def _run(self) -> AsyncIterator[ChatChunk]:
+        limit = self._call.limit
+        if limit is None:
+            return self._events()
+        return self._limited(limit)
+
+    async def _limited(self, limit: StreamLimit) -> AsyncIterator[ChatChunk]:
+        lease = await limit.limiter.aacquire(limit.tokens, limit.wait)
+        failure: ProviderError | None = None
+        events = self._events()
+        try:
+            async for chunk in events:
+                yield chunk
+        except ProviderError as error:
+            failure = error
+            raise
+        finally:
+            await events.aclose()  # type: ignore[attr-defined]
+            await limit.limiter.arelease(lease, self._used_tokens(failure))
+
+    async def _events(self) -> AsyncIterator[ChatChunk]:
         call, add = self._call, self._accumulator.add
         try:
             async with call.transport.astream(call.http, retryable=call.retryable) as response:

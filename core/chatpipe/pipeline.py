@@ -22,8 +22,9 @@ from attrs import AttrsInstance
 
 from ._capabilities import check_capabilities
 from ._chain import Stage, make_context, normalise_names, resolve_chain, run_chain
+from ._limiter import RATE_KEYS, Limiter, estimate_tokens, used_tokens
 from ._log import get_logger
-from ._streams import AsyncChatStream, ChatStream, StreamCall
+from ._streams import AsyncChatStream, ChatStream, StreamCall, StreamLimit
 from ._validate import require_messages, validate_messages
 from .converter import Converter, Names
 from .errors import AuthenticationError, ChatpipeWarning, ConfigError, InvalidRequestError, ProviderError, _detached
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from .config import Config, Profile
     from .http import TransportProtocol
     from .keys import FoundKey, KeyStore
+    from .state import Store
 
 __all__ = ["CheckResult", "Explanation", "Pipeline"]
 
@@ -151,8 +153,12 @@ class Pipeline:
     ``timeout`` is a number (connect and read), a ``(connect, read)`` pair or a mapping with
     the keys of :class:`~chatpipe.config.TimeoutConfig` (``connect``, ``read``, ``deadline``,
     ``stream_progress``, ``stream_deadline``); ``limits`` a mapping with the keys of
-    :class:`~chatpipe.config.LimitsConfig`. Every call also takes ``deadline=`` (seconds): the
-    most that call may take in all (for a stream, its total), in place of the configured one.
+    :class:`~chatpipe.config.LimitsConfig`: reply sizes, and rate limits (``rpm``, ``tpm``,
+    ``concurrency``, ``window``, ``max_wait``) counted in ``state`` (a
+    :class:`~chatpipe.state.Store`; default the process's in-process store) under the
+    ``profile`` name (without one, for this pipeline object alone). Every call also takes
+    ``deadline=`` (seconds): the most that call may take in all (for a stream, its total), in
+    place of the configured one.
 
     ``transport`` replaces the built-in pooled HTTP transport with any object following
     :class:`~chatpipe.http.TransportProtocol` — e.g.
@@ -179,7 +185,8 @@ class Pipeline:
         placeholder: str | None = None,
         names: Names | Mapping[str, Any] | None = None,
         timeout: float | tuple[float, float] | Mapping[str, float | None] | None = None,
-        limits: Mapping[str, int] | None = None,
+        limits: Mapping[str, float | None] | None = None,
+        state: Store | None = None,
         max_retries: int = 2,
         bypass_status_check: bool = False,
         registry: Registry | None = None,
@@ -221,7 +228,9 @@ class Pipeline:
         self.params: dict[str, Any] = dict(params)
         self.bypass_status_check = bypass_status_check
         self._timeout = timeout
-        self._limits = limits
+        limits = dict(limits or {})
+        self._limits = {k: v for k, v in limits.items() if k not in RATE_KEYS}
+        self._limiter = self._rate_limiter(limits, state)
         self._max_retries = max_retries
         self._transport: TransportProtocol | None = transport
 
@@ -255,6 +264,8 @@ class Pipeline:
 
     @classmethod
     def _from_profile(cls, cfg: Config, name: str, prof: Profile, **overrides: Any) -> Pipeline:
+        from .state import store_for
+
         timeout = prof.timeout or cfg.timeout
         limits = prof.limits or cfg.limits
         kwargs: dict[str, Any] = {
@@ -269,6 +280,7 @@ class Pipeline:
             "names": prof.names or cfg.names,
             "timeout": attrs.asdict(timeout),
             "limits": attrs.asdict(limits),
+            "state": store_for(cfg.state),
             "max_retries": cfg.max_retries if prof.max_retries is None else prof.max_retries,
             "bypass_status_check": prof.bypass_status_check,
             "profile": name,
@@ -281,6 +293,38 @@ class Pipeline:
         params.update({k: v for k, v in overrides.items() if k not in kwargs and k not in direct})
         kwargs.update({k: v for k, v in overrides.items() if k in kwargs or k in direct})
         return cls(prof.provider, **kwargs, **params)
+
+    def _rate_limiter(self, limits: Mapping[str, Any], state: Store | None) -> Limiter | None:
+        """The limiter of ``limits``' rate keys; ``None`` when none of rpm, tpm, concurrency is set."""
+        per_minute = {k: limits.get(k) for k in ("rpm", "tpm", "concurrency")}
+        if not any(v is not None for v in per_minute.values()):
+            return None
+        for key, value in per_minute.items():
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise ConfigError(f"limits.{key} must be a whole number of 1 or more, got {value!r}")
+        from ._transport import Timeouts
+        from .state import Quota, anonymous, local_store
+
+        window = float(limits.get("window") or 60.0)
+        rpm, tpm = per_minute["rpm"], per_minute["tpm"]
+        quota = Quota(
+            calls=None if rpm is None else max(1, int(rpm * window / 60)),
+            tokens=None if tpm is None else max(1, int(tpm * window / 60)),
+            concurrency=per_minute["concurrency"],
+            window=window,
+        )
+        timeouts = _settings(Timeouts, "timeout", _timeout_mapping(self._timeout))
+        max_wait = limits.get("max_wait")
+        return Limiter(
+            state or local_store(),
+            f"limit:{self.profile or anonymous('pipeline')}",
+            quota,
+            max_wait=30.0 if max_wait is None else float(max_wait),
+            lease_ttl=max(timeouts.total, timeouts.stream_deadline or 0.0),
+            profile=self.profile or self.provider_class.info.name,
+            settings=f"profiles.{self.profile}.limits" if self.profile else "limits",
+            per_minute=per_minute,
+        )
 
     def _resolve_key(
         self,
@@ -398,7 +442,7 @@ class Pipeline:
             self._transport = Transport(
                 timeouts=_settings(Timeouts, "timeout", _timeout_mapping(self._timeout)),
                 retry=RetryPolicy(max_retries=self._max_retries),
-                limits=_settings(Limits, "limits", self._limits or {}),
+                limits=_settings(Limits, "limits", self._limits),
                 provider=self.provider_class.info.name,
                 secrets=self.adapter.secrets(),
                 on_send=self._on_send if self.registry.observes("chatpipe_before_send") else None,
@@ -459,6 +503,8 @@ class Pipeline:
     ) -> ChatResponse:
         """One non-streaming completion (``deadline``: its most seconds in all, retries included)."""
         http = self._call_request(messages, tools, tool_choice, params, deadline)
+        if self._limiter is not None:
+            return self._limited(http, None)
         return self._reply(self.transport.send(http, retryable=self._retryable()))
 
     async def acomplete(
@@ -472,7 +518,85 @@ class Pipeline:
     ) -> ChatResponse:
         """Async twin of :meth:`complete`."""
         http = self._call_request(messages, tools, tool_choice, params, deadline)
+        if self._limiter is not None:
+            return await self._alimited(http, None)
         return self._reply(await self.transport.asend(http, retryable=self._retryable()))
+
+    def _limited(self, http: HttpRequest, wait: float | None) -> ChatResponse:
+        """A non-streaming call within the rate limits (waiting up to ``wait``, default ``max_wait``)."""
+        limiter = self._limiter
+        assert limiter is not None
+        tokens = estimate_tokens(http.json) if limiter.counts_tokens else 0
+        lease = limiter.acquire(tokens, wait)
+        used: int | None = None
+        try:
+            reply = self._reply(self.transport.send(http, retryable=self._retryable()))
+            used = used_tokens(reply.usage)
+            return reply
+        except ProviderError as error:
+            used = 0 if error.status is not None else None  # an error status: no tokens generated
+            raise
+        finally:
+            limiter.release(lease, used)
+
+    async def _alimited(self, http: HttpRequest, wait: float | None) -> ChatResponse:
+        """Async twin of :meth:`_limited`."""
+        limiter = self._limiter
+        assert limiter is not None
+        tokens = estimate_tokens(http.json) if limiter.counts_tokens else 0
+        lease = await limiter.aacquire(tokens, wait)
+        used: int | None = None
+        try:
+            reply = self._reply(await self.transport.asend(http, retryable=self._retryable()))
+            used = used_tokens(reply.usage)
+            return reply
+        except ProviderError as error:
+            used = 0 if error.status is not None else None
+            raise
+        finally:
+            await limiter.arelease(lease, used)
+
+    # --- what a router calls: the same calls, with the wait for room in the limits given ----
+
+    def _complete_within(
+        self,
+        messages: Sequence[Mapping[str, Any] | Message],
+        call: Mapping[str, Any],
+        wait: float | None,
+    ) -> ChatResponse:
+        """:meth:`complete` with ``call`` (tools, tool_choice, deadline, params), waiting ``wait`` for room."""
+        http = self._call_request(messages, call["tools"], call["tool_choice"], call["params"], call["deadline"])
+        if self._limiter is not None:
+            return self._limited(http, wait)
+        return self._reply(self.transport.send(http, retryable=self._retryable()))
+
+    async def _acomplete_within(
+        self,
+        messages: Sequence[Mapping[str, Any] | Message],
+        call: Mapping[str, Any],
+        wait: float | None,
+    ) -> ChatResponse:
+        """Async twin of :meth:`_complete_within`."""
+        http = self._call_request(messages, call["tools"], call["tool_choice"], call["params"], call["deadline"])
+        if self._limiter is not None:
+            return await self._alimited(http, wait)
+        return self._reply(await self.transport.asend(http, retryable=self._retryable()))
+
+    def _stream_within(
+        self, messages: Sequence[Mapping[str, Any] | Message], call: Mapping[str, Any], wait: float | None
+    ) -> ChatStream:
+        """:meth:`stream` with ``call``, waiting ``wait`` for room in the limits."""
+        return ChatStream(
+            self._stream_call(messages, call["tools"], call["tool_choice"], call["params"], call["deadline"], wait)
+        )
+
+    def _astream_within(
+        self, messages: Sequence[Mapping[str, Any] | Message], call: Mapping[str, Any], wait: float | None
+    ) -> AsyncChatStream:
+        """Async twin of :meth:`_stream_within`."""
+        return AsyncChatStream(
+            self._stream_call(messages, call["tools"], call["tool_choice"], call["params"], call["deadline"], wait)
+        )
 
     def _call_request(
         self,
@@ -538,12 +662,17 @@ class Pipeline:
         tool_choice: str | Mapping[str, Any] | None,
         params: Mapping[str, Any],
         deadline: float | None,
+        wait: float | None = None,
     ) -> StreamCall:
         request, http, _, _ = self._build(messages, stream=True, tools=tools, tool_choice=tool_choice, params=params)
         self._require_key()
         if deadline is not None:
             http = _with_deadline(http, deadline)
-        return StreamCall(self.adapter, request, http, self.transport, self._retryable(), self._observe)
+        limit = None
+        if self._limiter is not None:
+            tokens = estimate_tokens(http.json) if self._limiter.counts_tokens else 0
+            limit = StreamLimit(self._limiter, tokens, wait)
+        return StreamCall(self.adapter, request, http, self.transport, self._retryable(), self._observe, limit)
 
     def test_message(self) -> ChatResponse:
         """Send the reference "Test Message": one non-streaming ``Hi``, no tools."""

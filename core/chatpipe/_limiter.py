@@ -1,0 +1,159 @@
+"""A profile's rate limits (``limits: {rpm, tpm, concurrency}``) applied to its calls.
+
+A call first takes a lease from the store (:meth:`Limiter.acquire`), waiting for room up to
+``max_wait`` (or the wait it is given: ``0`` inside a router, which moves on instead), and
+gives it back when it ends (:meth:`Limiter.release`) with the tokens the vendor reported, which
+replace the estimate made before sending (:func:`estimate_tokens`). A pipeline without rate
+limits has no limiter: the call path then pays nothing for this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .errors import LimitExceededError
+
+if TYPE_CHECKING:
+    from .models import Usage
+    from .state import Grant, Quota, Store
+
+__all__ = ["RATE_KEYS", "Limiter", "estimate_tokens", "used_tokens"]
+
+RATE_KEYS = frozenset({"rpm", "tpm", "concurrency", "window", "max_wait"})
+"""The ``limits`` keys that are rate limits (the others bound reply sizes: the transport's)."""
+
+_SETTING = {"calls": "rpm", "tokens": "tpm", "concurrency": "concurrency"}
+_OUTPUT_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+_FIRST_POLL, _LONGEST_POLL = 0.005, 0.1
+
+
+def estimate_tokens(body: Any) -> int:
+    """A call's tokens before it is sent: its JSON body's length / 4, plus its output budget.
+
+    The output budget is the body's ``max_tokens`` (or ``max_completion_tokens`` /
+    ``max_output_tokens``) when set. Rough on purpose: the vendor's usage replaces it.
+    """
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
+    reserve = 0
+    if isinstance(body, Mapping):
+        for key in _OUTPUT_KEYS:
+            value = body.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                reserve = value
+                break
+    return len(text) // 4 + reserve
+
+
+def used_tokens(usage: Usage | None) -> int | None:
+    """The tokens a reply's usage reports (total, else prompt + completion); ``None`` if unknown."""
+    if usage is None:
+        return None
+    if usage.total_tokens is not None:
+        return usage.total_tokens
+    if usage.prompt_tokens is None and usage.completion_tokens is None:
+        return None
+    return (usage.prompt_tokens or 0) + (usage.completion_tokens or 0)
+
+
+class Limiter:
+    """The limits ``quota`` of ``profile`` kept in ``store`` under ``key``.
+
+    ``max_wait`` is how long a call may wait for room by default; ``lease_ttl`` how long a
+    lease may be held before it ends by itself (the longest a call can take); ``settings`` the
+    config key path of the limits, for messages (``profiles.NAME.limits``).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        key: str,
+        quota: Quota,
+        *,
+        max_wait: float,
+        lease_ttl: float,
+        profile: str,
+        settings: str,
+        per_minute: Mapping[str, int | None],
+    ) -> None:
+        self.store, self.key, self.quota = store, key, quota
+        self.max_wait, self.lease_ttl = max_wait, lease_ttl
+        self.counts_tokens = quota.tokens is not None
+        self._profile, self._settings, self._per_minute = profile, settings, per_minute
+
+    def __repr__(self) -> str:
+        return f"<Limiter {self.key} {self.quota} in {self.store.description}>"
+
+    def _too_big(self, tokens: int) -> None:
+        if self.quota.tokens is not None and tokens > self.quota.tokens:
+            raise LimitExceededError(
+                f"profile {self._profile!r}: this call's estimated {tokens} tokens exceed the whole "
+                f"{self._settings}.tpm budget of a window ({self.quota.tokens}); raise {self._settings}.tpm",
+                limit="tpm",
+            )
+
+    def _exceeded(self, grant: Grant, waited: float) -> LimitExceededError:
+        setting = _SETTING.get(grant.limit or "", "concurrency")
+        value = self._per_minute.get(setting)
+        limit = f"{value} per minute" if setting != "concurrency" else f"{value} calls in flight"
+        when = f"; room in {grant.retry_after:.2f} s" if grant.retry_after is not None else ""
+        return LimitExceededError(
+            f"profile {self._profile!r} is at its limit of {limit} ({self._settings}.{setting}, "
+            f"counted in {self.store.description} state); waited {waited:.2f} s "
+            f"({self._settings}.max_wait){when}",
+            limit=setting,
+            retry_after=grant.retry_after,
+        )
+
+    @staticmethod
+    def _pause(grant: Grant, poll: float, left: float) -> float:
+        base = grant.retry_after if grant.retry_after is not None else poll
+        return min(max(base, 0.001) + random.random() * 0.005, left)
+
+    def acquire(self, tokens: int, wait: float | None = None) -> str:
+        """A lease for a call of ``tokens`` estimated tokens.
+
+        Waits for room up to ``max_wait``, or ``wait`` when that is shorter (``0``: not at all);
+        then raises :class:`~chatpipe.errors.LimitExceededError`.
+        """
+        self._too_big(tokens)
+        start = time.monotonic()
+        give_up = start + (self.max_wait if wait is None else min(wait, self.max_wait))
+        poll = _FIRST_POLL
+        while True:
+            grant = self.store.acquire(self.key, self.quota, tokens, self.lease_ttl)
+            if grant.lease is not None:
+                return grant.lease
+            now = time.monotonic()
+            if now >= give_up:
+                raise self._exceeded(grant, now - start)
+            time.sleep(self._pause(grant, poll, give_up - now))
+            poll = min(poll * 2, _LONGEST_POLL)
+
+    async def aacquire(self, tokens: int, wait: float | None = None) -> str:
+        """Async twin of :meth:`acquire`."""
+        self._too_big(tokens)
+        start = time.monotonic()
+        give_up = start + (self.max_wait if wait is None else min(wait, self.max_wait))
+        poll = _FIRST_POLL
+        while True:
+            grant = await self.store.aacquire(self.key, self.quota, tokens, self.lease_ttl)
+            if grant.lease is not None:
+                return grant.lease
+            now = time.monotonic()
+            if now >= give_up:
+                raise self._exceeded(grant, now - start)
+            await asyncio.sleep(self._pause(grant, poll, give_up - now))
+            poll = min(poll * 2, _LONGEST_POLL)
+
+    def release(self, lease: str, tokens: int | None) -> None:
+        """End ``lease``; ``tokens`` (the vendor's count, when known) replaces its estimate."""
+        self.store.release(self.key, self.quota, lease, tokens if self.counts_tokens else None)
+
+    async def arelease(self, lease: str, tokens: int | None) -> None:
+        """Async twin of :meth:`release`."""
+        await self.store.arelease(self.key, self.quota, lease, tokens if self.counts_tokens else None)
