@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -40,12 +39,6 @@ CONTEXT_400 = FakeResponse.json(
     },
     status=400,
 )
-
-
-@pytest.fixture
-def vendors() -> Iterator[tuple[FakeServer, FakeServer, FakeServer]]:
-    with FakeServer() as a, FakeServer() as b, FakeServer() as c:
-        yield a, b, c
 
 
 def pipe(server: FakeServer | None, name: str, **kwargs: Any) -> Pipeline:

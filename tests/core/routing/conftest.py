@@ -1,0 +1,16 @@
+"""Loopback fake vendors and pipelines for the router tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from chatpipe import Pipeline
+from chatpipe.testing import FakeServer
+
+
+@pytest.fixture
+def vendors() -> Iterator[tuple[FakeServer, FakeServer, FakeServer]]:
+    with FakeServer() as a, FakeServer() as b, FakeServer() as c:
+        yield a, b, c

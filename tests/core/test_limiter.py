@@ -1,0 +1,229 @@
+"""A profile's rate limits (chatpipe._limiter, Pipeline(limits=...)): waits, refusals, token accounting."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from chatpipe import Pipeline
+from chatpipe._limiter import Limiter, estimate_tokens, used_tokens
+from chatpipe.config import parse_config
+from chatpipe.errors import ConfigError, LimitExceededError
+from chatpipe.models import Usage
+from chatpipe.state import LocalStore, Quota
+from chatpipe.testing import FakeResponse, FakeServer
+from chatpipe.testing.conformance import OpenAISimulator, Reply
+
+SIM = OpenAISimulator(provider="openai")
+ROUTE = "POST /v1/chat/completions"
+KEY = "sk-limit-test-key-1234"
+HI = [{"role": "user", "content": "Hi"}]
+
+
+@pytest.fixture
+def vendor() -> Iterator[FakeServer]:
+    with FakeServer() as server:
+        server.route(ROUTE, lambda _: SIM.reply(Reply(text="ok", prompt_tokens=30, completion_tokens=10)))
+        yield server
+
+
+def limited(server: FakeServer, **limits: float) -> Pipeline:
+    return Pipeline(
+        "openai", model="m", base_url=f"{server.url}/v1", api_key=KEY, max_retries=0, profile="p", limits=limits
+    )
+
+
+# --- estimates ----------------------------------------------------------------------------------
+
+
+def test_the_estimate_is_the_body_length_over_four_plus_the_output_budget():
+    body = {"model": "m", "messages": [{"role": "user", "content": "x" * 400}]}
+    base = estimate_tokens(body)
+    assert 100 <= base <= 120
+    assert estimate_tokens({**body, "max_tokens": 500}) - estimate_tokens({**body, "max_tokens": 0}) in (500, 501)
+    assert estimate_tokens({**body, "max_completion_tokens": 64}) > base + 63
+
+
+def test_used_tokens_prefers_the_total():
+    assert used_tokens(Usage(prompt_tokens=3, completion_tokens=4, total_tokens=9)) == 9
+    assert used_tokens(Usage(prompt_tokens=3, completion_tokens=4)) == 7
+    assert used_tokens(Usage()) is None and used_tokens(None) is None
+
+
+# --- the limiter ----------------------------------------------------------------------------------
+
+
+def _limiter(quota: Quota, max_wait: float = 1.0) -> Limiter:
+    return Limiter(
+        LocalStore(),
+        "limit:p",
+        quota,
+        max_wait=max_wait,
+        lease_ttl=60,
+        profile="p",
+        settings="profiles.p.limits",
+        per_minute={"rpm": 60, "tpm": None, "concurrency": 1},
+    )
+
+
+def test_a_call_waits_for_room_then_goes():
+    limiter = _limiter(Quota(concurrency=1), max_wait=2.0)
+    lease = limiter.acquire(0)
+    threading.Timer(0.2, limiter.release, (lease, None)).start()
+    started = time.monotonic()
+    limiter.acquire(0)
+    assert 0.15 < time.monotonic() - started < 1.5
+
+
+def test_after_max_wait_the_error_names_the_setting():
+    limiter = _limiter(Quota(calls=1, window=60), max_wait=0.2)
+    limiter.acquire(0)
+    started = time.monotonic()
+    with pytest.raises(LimitExceededError) as caught:
+        limiter.acquire(0)
+    assert 0.15 < time.monotonic() - started < 1.0
+    error = caught.value
+    assert error.limit == "rpm" and error.status is None and error.retry_after is not None
+    assert "profiles.p.limits.rpm" in str(error) and "max_wait" in str(error)
+
+
+def test_a_shorter_wait_is_honoured_and_zero_does_not_wait():
+    limiter = _limiter(Quota(concurrency=1), max_wait=30)
+    limiter.acquire(0)
+    started = time.monotonic()
+    with pytest.raises(LimitExceededError, match="concurrency"):
+        limiter.acquire(0, wait=0)
+    assert time.monotonic() - started < 0.1
+
+
+def test_a_call_bigger_than_the_whole_token_budget_fails_at_once():
+    limiter = _limiter(Quota(tokens=100), max_wait=30)
+    with pytest.raises(LimitExceededError, match="tpm"):
+        limiter.acquire(101)
+
+
+def test_async_acquire_waits_without_blocking_the_loop():
+    limiter = _limiter(Quota(concurrency=1), max_wait=2.0)
+
+    async def run() -> float:
+        lease = await limiter.aacquire(0)
+
+        async def later() -> None:
+            await asyncio.sleep(0.2)
+            await limiter.arelease(lease, None)
+
+        task = asyncio.create_task(later())
+        started = time.monotonic()
+        await limiter.aacquire(0)
+        await task
+        return time.monotonic() - started
+
+    assert 0.15 < asyncio.run(run()) < 1.5
+
+
+# --- through a pipeline ---------------------------------------------------------------------------
+
+
+def test_rpm_sends_no_request_over_the_limit(vendor: FakeServer):
+    pipe = limited(vendor, rpm=120, window=1, max_wait=0)  # 2 calls in any second
+    assert [pipe.complete(HI).text for _ in range(2)] == ["ok", "ok"]
+    with pytest.raises(LimitExceededError) as caught:
+        pipe.complete(HI)
+    assert len(vendor.requests) == 2 and caught.value.limit == "rpm"
+
+
+def test_rpm_waits_for_the_window_when_allowed_to(vendor: FakeServer):
+    arrivals: list[float] = []
+
+    def answer(_: object) -> FakeResponse:
+        arrivals.append(time.monotonic())
+        return SIM.reply(Reply(text="ok"))
+
+    vendor.route(ROUTE, answer)
+    pipe = limited(vendor, rpm=120, window=0.5, max_wait=5)  # 1 call in any half second
+    for _ in range(3):
+        pipe.complete(HI)
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    assert len(gaps) == 2 and all(gap >= 0.45 for gap in gaps), gaps
+
+
+def test_tpm_counts_the_vendors_usage_not_the_estimate(vendor: FakeServer):
+    pipe = limited(vendor, tpm=90, max_wait=0)  # the vendor reports 40 tokens a call
+    body = pipe.explain(HI).request["json"]
+    estimate = estimate_tokens(body)
+    assert estimate < 40 and 80 + estimate > 90 and 3 * estimate <= 90  # only the real counts refuse
+    pipe.complete(HI)
+    pipe.complete(HI)  # 80 of 90 used
+    with pytest.raises(LimitExceededError, match="tpm"):
+        pipe.complete(HI)
+    assert len(vendor.requests) == 2
+
+
+def test_a_stream_holds_its_place_until_it_ends(vendor: FakeServer):
+    vendor.route(ROUTE, lambda _: SIM.stream(Reply(text="streamed")))
+    pipe = limited(vendor, concurrency=1, max_wait=0)
+    stream = pipe.stream(HI)
+    first = next(iter(stream))
+    assert first is not None
+    with pytest.raises(LimitExceededError, match="concurrency"):
+        pipe.complete(HI)
+    stream.collect()
+    assert pipe.stream(HI).collect().text == "streamed"  # the place came back at the end
+
+
+def test_a_stream_closed_early_gives_its_place_back(vendor: FakeServer):
+    vendor.route(ROUTE, lambda _: SIM.stream(Reply(text="a long streamed answer")))
+    pipe = limited(vendor, concurrency=1, max_wait=0)
+
+    async def run() -> str:
+        stream = pipe.astream(HI)
+        async for _ in stream:
+            break
+        await stream.aclose()
+        return (await pipe.acomplete(HI)).text
+
+    vendor.route(ROUTE, lambda r: SIM.stream(Reply(text="x")) if r.json.get("stream") else SIM.reply(Reply(text="y")))
+    assert asyncio.run(run()) == "y"
+
+
+def test_a_failed_call_gives_its_place_back(vendor: FakeServer):
+    vendor.enqueue(ROUTE, SIM.error(500))
+    pipe = limited(vendor, concurrency=1, max_wait=0)
+    with pytest.raises(Exception, match="500"):
+        pipe.complete(HI)
+    assert pipe.complete(HI).text == "ok"
+
+
+def test_limits_from_the_config_are_shared_by_pipelines_of_one_profile(vendor: FakeServer):
+    config = parse_config(
+        f"profiles:\n  p: {{provider: openai, model: m, base_url: '{vendor.url}/v1', api_key: {KEY}, "
+        "max_retries: 0, limits: {rpm: 1, max_wait: 0}}\n"
+    )
+    first, second = Pipeline.from_config("p", config=config), Pipeline.from_config("p", config=config)
+    first.complete(HI)
+    with pytest.raises(LimitExceededError):
+        second.complete(HI)
+
+
+def test_pipelines_without_a_profile_count_apart(vendor: FakeServer):
+    def build() -> Pipeline:
+        return Pipeline("openai", model="m", base_url=f"{vendor.url}/v1", api_key=KEY, limits={"rpm": 1, "max_wait": 0})
+
+    first, second = build(), build()
+    first.complete(HI)
+    second.complete(HI)
+    with pytest.raises(LimitExceededError):
+        first.complete(HI)
+
+
+def test_bad_limits_are_config_errors(vendor: FakeServer):
+    with pytest.raises(ConfigError, match="limits.rpm"):
+        limited(vendor, rpm=0)
+
+
+def test_without_rate_limits_there_is_no_limiter(vendor: FakeServer):
+    assert limited(vendor)._limiter is None
+    assert limited(vendor, max_event_bytes=1024)._limiter is None
