@@ -2,9 +2,9 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/routing.py            # ~30 s
-    .venv/bin/python benchmarks/routing.py --quick    # ~10 s, a smoke run
-    .venv/bin/python benchmarks/routing.py --profile  # and cProfile the fallback router's complete()
+    .venv/bin/python benchmarks/routing.py            # ~30 s on 2 cores
+    .venv/bin/python benchmarks/routing.py --quick    # ~5 s, a smoke run
+    .venv/bin/python benchmarks/routing.py --profile  # and where a hop's cost goes (+~20 s)
 
 Every variant talks to the same fake vendor (``server.py``, in its own process: it answers
 with pre-built bytes, so it neither shares this process's GIL nor adds to its CPU time, as the
@@ -21,7 +21,7 @@ sync streams likewise; the variants take turns block by block, in an order that 
 round, so a slow phase of the machine hits them all alike. Per variant: the median block's
 µs per call; against ``direct``: the median over rounds of each round's router/direct block
 ratio (a paired comparison). The Python calls a router hop adds (``sys.setprofile``, as in
-``call_counts.py``) do not depend on the machine's load. Prints a Markdown table and the
+``call_counts.py``; the fewest of several calls) do not depend on the machine's load. Prints a Markdown table and the
 target "router hop < 5 %" (the fallback router's sync and async wall and CPU per call), and
 writes ``benchmarks/results/routing-<UTC timestamp>.json`` (unless ``--no-save``).
 """
@@ -48,6 +48,8 @@ from typing import Any
 
 from call_counts import Counter
 from chatpipe import Pipeline
+from chatpipe.errors import ProviderError
+from chatpipe.models import ChatResponse
 from chatpipe.routing import Router
 from run import HERE, ROOT, Server, rotate
 
@@ -60,8 +62,8 @@ VARIANTS = ("direct", "direct again", "fallback", "weighted", "least-busy")
 TARGET = 5.0
 """The issue's limit: a router hop costs under this many percent of a direct call."""
 
-FULL = {"warmup": 50, "rounds": 50, "calls": 100, "streams": 5, "chunks": 200, "count_reps": 5}
-QUICK = {"warmup": 20, "rounds": 10, "calls": 50, "streams": 2, "chunks": 200, "count_reps": 3}
+FULL = {"warmup": 50, "rounds": 50, "calls": 100, "streams": 5, "chunks": 200, "count_reps": 9}
+QUICK = {"warmup": 20, "rounds": 10, "calls": 50, "streams": 2, "chunks": 200, "count_reps": 5}
 SERVER_SECONDS = 600.0
 """The fake vendor stops by itself after this long, whatever happens to this process."""
 
@@ -194,7 +196,9 @@ def measure(pipes: dict[str, Pipeline], cfg: dict[str, Any]) -> dict[str, Any]:
         return blocks
 
     async_blocks = asyncio.run(run_async())
-    # Every sample is the same number outside rare one-off work (a new connection, say): the fewest.
+    # Some samples carry extra work that is not the path's own: a stream's bytes arriving in more
+    # socket reads (~17 calls per read), the event loop's callbacks, a first call's set-up. The
+    # fewest is the path itself.
     counts = {name: {op: min(seen) for op, seen in ops.items()} for name, ops in samples.items()}
     return {
         "sync": summarize(sync, per_block),
@@ -226,8 +230,8 @@ def table(m: dict[str, Any], chunks: int) -> str:
         else:
             per_chunk = (calls["stream"] - direct["stream"]) / chunks
             extra = (
-                f"+{calls['complete'] - direct['complete']} / +{calls['acomplete'] - direct['acomplete']} / "
-                f"+{calls['stream'] - direct['stream']:,} ({per_chunk:+.2f} per chunk)"
+                f"{calls['complete'] - direct['complete']:+} / {calls['acomplete'] - direct['acomplete']:+} / "
+                f"{calls['stream'] - direct['stream']:+,} ({per_chunk:+.2f} per chunk)"
             )
         cells = [
             _cell(m["sync"][name], "us", "wall_pct"),
@@ -291,38 +295,67 @@ def isolate(url: str, n: int) -> dict[str, float]:
     return out
 
 
-def decompose(url: str, rounds: int, per_block: int) -> dict[str, float]:
-    """Which part of a fallback hop costs what on real calls: the hop rebuilt piece by piece.
+def _with_route(reply: ChatResponse, route: str) -> ChatResponse:
+    """``attrs.evolve(reply, route=route)`` by calling the constructor (what a leaner hop could do)."""
+    return ChatResponse(
+        reply.id,
+        reply.model,
+        reply.choices,
+        reply.usage,
+        reply.provider,
+        reply.created,
+        extra=reply.extra,
+        raw=reply.raw,
+        route=route,
+    )
 
-    Each variant is timed like the main table (interleaved blocks, CPU per call, paired
-    median against ``direct``); the router's own pieces (``_plan``, ``_in_flight``,
-    ``_answered``) are called as ``Router.complete`` calls them.
+
+def decompose(url: str, rounds: int, per_block: int) -> dict[str, float]:
+    """Where a fallback hop's cost goes on real calls: ``Router.complete`` next to leaner hops.
+
+    The leaner hops are prototypes written here (not the router's code) that each drop one
+    piece of ``Router.complete``: the busy count (``with self._in_flight(target)``, which only
+    ``least-busy`` reads) and/or ``attrs.evolve`` in ``_answered`` (replaced by the
+    constructor). Each is timed like the main table (interleaved blocks, paired median of CPU
+    per call against ``direct``): the result is CPU µs per call above ``direct``.
     """
     pipes = build(url)
-    direct, router = pipes["direct"], pipes["fallback"]
+    direct, again, router = pipes["direct"], pipes["direct again"], pipes["fallback"]
     assert isinstance(router, Router)
 
-    def plan_and_forward() -> object:
-        target = router._plan().pop(0)
-        return target.pipe.complete(MESSAGES, tools=None, tool_choice=None, deadline=None)
+    def hop(in_flight: bool, evolve: bool) -> Callable[[], ChatResponse]:
+        def call() -> ChatResponse:
+            left: list[Any] = list(router.targets)
+            failures: list[tuple[str, ProviderError]] = []
+            while True:
+                target = left.pop(0)
+                try:
+                    if in_flight:
+                        with router._in_flight(target):
+                            reply = target.pipe.complete(MESSAGES, tools=None, tool_choice=None, deadline=None)
+                    else:
+                        reply = target.pipe.complete(MESSAGES, tools=None, tool_choice=None, deadline=None)
+                except ProviderError as error:
+                    left = router._after(error, target, left, failures)
+                    continue
+                if evolve:
+                    return router._answered(reply, target)
+                return reply if reply.route is not None else _with_route(reply, target.name)
 
-    def with_in_flight() -> object:
-        target = router._plan().pop(0)
-        with router._in_flight(target):
-            return target.pipe.complete(MESSAGES, tools=None, tool_choice=None, deadline=None)
-
-    def with_answered() -> object:
-        target = router._plan().pop(0)
-        reply = target.pipe.complete(MESSAGES, tools=None, tool_choice=None, deadline=None)
-        return router._answered(reply, target)
+        return call
 
     ops: dict[str, Callable[[], object]] = {
         "direct": lambda: direct.complete(MESSAGES),
-        "_plan() + forwarding the call": plan_and_forward,
-        "... + with _in_flight(target)": with_in_flight,
-        "... + _answered() (attrs.evolve), no _in_flight": with_answered,
-        "Router.complete (all of it)": lambda: router.complete(MESSAGES),
+        "direct again (control)": lambda: again.complete(MESSAGES),
+        "Router.complete (fallback)": lambda: router.complete(MESSAGES),
+        "prototype hop: as Router.complete (busy count, attrs.evolve)": hop(in_flight=True, evolve=True),
+        "prototype hop: no busy count": hop(in_flight=False, evolve=True),
+        "prototype hop: constructor instead of attrs.evolve": hop(in_flight=True, evolve=False),
+        "prototype hop: neither": hop(in_flight=False, evolve=False),
     }
+    routed = [op() for op in ops.values()][2:]
+    if any(getattr(reply, "route", None) != "openai" for reply in routed):
+        raise SystemExit("a prototype hop did not name the target that answered")
     for op in ops.values():
         for _ in range(50):
             op()
@@ -417,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
         print("| what | µs |\n|---|---:|")
         for what, us in isolated.items():
             print(f"| {what} | {us:.2f} |")
-        print("\nThe same pieces on real calls (CPU µs per call above direct; paired medians):\n")
+        print("\nOn real calls: CPU µs per call above direct (paired medians), the router and leaner hops:\n")
         print("| what | CPU µs |\n|---|---:|")
         for what, us in decomposed.items():
             if what != "direct":
