@@ -261,15 +261,23 @@ def _us(op: Callable[[], object], n: int) -> float:
     return best / n * 1e6
 
 
+def _stub(url: str) -> Pipeline:
+    """A real pipeline whose ``complete`` returns one canned reply (fetched once) at once."""
+    stub = Pipeline("openai", base_url=url + "/v1", api_key=KEY)
+    reply = stub.complete(MESSAGES)
+    stub.close()
+    stub.complete = lambda *args, **kwargs: reply  # type: ignore[method-assign]
+    return stub
+
+
 def isolate(url: str, n: int) -> dict[str, float]:
     """A hop's own cost without the network: routers over a target that answers at once.
 
     Both targets are one real pipeline whose ``complete`` returns a canned reply, so what is
     timed is the router's own code; then the pieces of its ``complete`` one by one.
     """
-    stub = Pipeline("openai", base_url=url + "/v1", api_key=KEY)
+    stub = _stub(url)
     reply = stub.complete(MESSAGES)
-    stub.complete = lambda *args, **kwargs: reply  # type: ignore[method-assign]
     out = {"stub complete()": _us(lambda: stub.complete(MESSAGES), n)}
     routers = {strategy: Router([stub, stub], strategy=strategy) for strategy in ("fallback", "weighted", "least-busy")}
     for strategy, router in routers.items():
@@ -375,37 +383,49 @@ def decompose(url: str, rounds: int, per_block: int) -> dict[str, float]:
     return out
 
 
+def _own_times(op: Callable[[], object], calls: int) -> dict[Any, tuple[int, float]]:
+    """cProfile of ``calls`` calls of ``op`` (after 50 unprofiled): per function, (calls, own seconds)."""
+    for _ in range(50):
+        op()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(calls):
+        op()
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    return {func: (ncalls, tottime) for func, (_, ncalls, tottime, _, _) in stats.items()}
+
+
 def profile(url: str, calls: int) -> str:
     """cProfile of ``calls`` real ``complete()`` calls, direct and through a fallback router: the difference.
 
-    Lists the functions whose call count differs (the calls the hop adds), with the extra
-    internal time each took over all ``calls`` calls.
+    Lists the functions whose call count differs (the calls the hop adds) with the extra own
+    time each took per call, next to the own time per call of the same function in a fallback
+    router over a target that answers at once (hot caches: no network wait in between).
     """
     pipes = build(url)
-    runs = {}
-    for name in ("direct", "fallback"):
-        for _ in range(50):
-            pipes[name].complete(MESSAGES)
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(calls):
-            pipes[name].complete(MESSAGES)
-        profiler.disable()
-        runs[name] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    # functools.partial, not lambdas: the same caller in every run, so no frame differs but the hop's.
+    direct = _own_times(functools.partial(pipes["direct"].complete, MESSAGES), calls)
+    routed = _own_times(functools.partial(pipes["fallback"].complete, MESSAGES), calls)
+    stub = _stub(url)
+    hot_router = Router([stub, stub])
+    hot = _own_times(functools.partial(hot_router.complete, MESSAGES), calls)
     rows = []
-    for func, (_, ncalls, tottime, _, _) in runs["fallback"].items():
-        base = runs["direct"].get(func, (0, 0, 0.0, 0.0, {}))
-        extra = ncalls - base[1]
+    for func, (ncalls, tottime) in routed.items():
+        base_calls, base_time = direct.get(func, (0, 0.0))
+        extra = ncalls - base_calls
         if extra > 0:
-            rows.append((extra / calls, (tottime - base[2]) / calls * 1e6, func))
+            hot_calls, hot_time = hot.get(func, (0, 0.0))
+            hot_us = f"{hot_time / calls * 1e6:.2f}" if hot_calls else "—"
+            rows.append((extra / calls, (tottime - base_time) / calls * 1e6, hot_us, func))
     rows.sort(key=lambda row: (-row[0], -row[1]))
     lines = [
-        "| extra calls per complete() | extra tottime µs per complete() (profiled) | function |",
-        "|---:|---:|---|",
+        "| extra calls per complete() | extra own µs per call, real calls | own µs per call, hot | function |",
+        "|---:|---:|---:|---|",
     ]
-    for extra, us, (path, line, name) in rows:
+    for per_call, us, hot_us, (path, line, name) in rows:
         where = f"{Path(path).name}:{line}({name})" if line else name
-        lines.append(f"| {extra:g} | {us:.2f} | `{where}` |")
+        lines.append(f"| {per_call:g} | {us:.2f} | {hot_us} | `{where}` |")
     return "\n".join(lines)
 
 
@@ -455,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
         for what, us in decomposed.items():
             if what != "direct":
                 print(f"| {what} | {us:+.1f} |")
-        print("\ncProfile, 'fallback' minus 'direct', real calls (profiling inflates every call's time):\n")
+        print("\ncProfile, 'fallback' minus 'direct' (profiling inflates every call's time):\n")
         print(profiled)
     if not args.no_save:
         result = {
