@@ -21,9 +21,10 @@ sync streams likewise; the variants take turns block by block, in an order that 
 round, so a slow phase of the machine hits them all alike. Per variant: the median block's
 µs per call; against ``direct``: the median over rounds of each round's router/direct block
 ratio (a paired comparison). The Python calls a router hop adds (``sys.setprofile``, as in
-``call_counts.py``; the fewest of several calls) do not depend on the machine's load. Prints a Markdown table and the
-target "router hop < 5 %" (the fallback router's sync and async wall and CPU per call), and
-writes ``benchmarks/results/routing-<UTC timestamp>.json`` (unless ``--no-save``).
+``call_counts.py``; the fewest of several calls) do not depend on the machine's load. Prints
+a Markdown table and the target "router hop < 5 %" (the fallback router's sync and async
+wall and CPU per call), and writes ``benchmarks/results/routing-<UTC timestamp>.json``
+(unless ``--no-save``). Bounded: fixed numbers of calls, and the fake vendor stops by itself.
 """
 
 from __future__ import annotations
@@ -433,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and calls (a smoke run)")
-    parser.add_argument("--profile", action="store_true", help="also cProfile the fallback router's complete()")
+    parser.add_argument("--profile", action="store_true", help="also show where a hop's cost goes (timings, cProfile)")
     parser.add_argument("--no-save", action="store_true", help="print only, write no JSON")
     args = parser.parse_args(argv)
     cfg = dict(QUICK if args.quick else FULL)
