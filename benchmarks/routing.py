@@ -49,8 +49,6 @@ from typing import Any
 
 from call_counts import Counter
 from chatpipe import Pipeline
-from chatpipe.errors import ProviderError
-from chatpipe.models import ChatResponse
 from chatpipe.routing import Router
 from run import HERE, ROOT, Server, rotate
 
@@ -263,124 +261,39 @@ def _us(op: Callable[[], object], n: int) -> float:
 
 
 def _stub(url: str) -> Pipeline:
-    """A real pipeline whose ``complete`` returns one canned reply (fetched once) at once."""
+    """A real pipeline whose calls return one canned reply (fetched once) at once."""
     stub = Pipeline("openai", base_url=url + "/v1", api_key=KEY)
     reply = stub.complete(MESSAGES)
     stub.close()
     stub.complete = lambda *args, **kwargs: reply  # type: ignore[method-assign]
+    stub._complete_within = lambda *args, **kwargs: reply  # type: ignore[method-assign]
     return stub
 
 
 def isolate(url: str, n: int) -> dict[str, float]:
     """A hop's own cost without the network: routers over a target that answers at once.
 
-    Both targets are one real pipeline whose ``complete`` returns a canned reply, so what is
-    timed is the router's own code; then the pieces of its ``complete`` one by one.
+    Both targets are one real pipeline whose calls return a canned reply, so what is timed is
+    the router's own code; then the pieces of a fallback hop one by one.
     """
     stub = _stub(url)
     reply = stub.complete(MESSAGES)
     out = {"stub complete()": _us(lambda: stub.complete(MESSAGES), n)}
-    routers = {strategy: Router([stub, stub], strategy=strategy) for strategy in ("fallback", "weighted", "least-busy")}
+    routers = {s: Router([stub, stub], strategy=s) for s in ("fallback", "weighted", "least-busy", "latency")}
     for strategy, router in routers.items():
         hop = _us(functools.partial(router.complete, MESSAGES), n)
         out[f"{strategy} router complete() hop"] = hop - out["stub complete()"]
+    out["fallback router without cooldown: hop"] = (
+        _us(functools.partial(Router([stub, stub], cooldown=None).complete, MESSAGES), n) - out["stub complete()"]
+    )
     router = routers["fallback"]
     target = router.targets[0]
-
-    def in_flight() -> None:
-        with router._in_flight(target):
-            pass
-
-    def forward() -> None:
-        stub.complete(MESSAGES, tools=None, tool_choice=None, deadline=None)
-
-    out["_plan() fallback"] = _us(router._plan, n)
-    out["_plan() weighted"] = _us(routers["weighted"]._plan, n)
-    out["_plan() least-busy"] = _us(routers["least-busy"]._plan, n)
-    out["with _in_flight(target)"] = _us(in_flight, n)
-    out["_answered(): attrs.evolve(reply, route=...)"] = _us(lambda: router._answered(reply, target), n)
-    out["list[tuple[str, ProviderError]]()"] = _us(list[tuple[str, Any]], n)
-    out["forwarding the keywords"] = _us(forward, n) - out["stub complete()"]
-    return out
-
-
-def _with_route(reply: ChatResponse, route: str) -> ChatResponse:
-    """``attrs.evolve(reply, route=route)`` by calling the constructor (what a leaner hop could do)."""
-    return ChatResponse(
-        reply.id,
-        reply.model,
-        reply.choices,
-        reply.usage,
-        reply.provider,
-        reply.created,
-        extra=reply.extra,
-        raw=reply.raw,
-        route=route,
-    )
-
-
-def decompose(url: str, rounds: int, per_block: int) -> dict[str, float]:
-    """Where a fallback hop's cost goes on real calls: ``Router.complete`` next to leaner hops.
-
-    The leaner hops are prototypes written here (not the router's code) that each drop one
-    piece of ``Router.complete``: the busy count (``with self._in_flight(target)``, which only
-    ``least-busy`` reads) and/or ``attrs.evolve`` in ``_answered`` (replaced by the
-    constructor). Each is timed like the main table (interleaved blocks, paired median of CPU
-    per call against ``direct``): the result is CPU µs per call above ``direct``.
-    """
-    pipes = build(url)
-    direct, again, router = pipes["direct"], pipes["direct again"], pipes["fallback"]
-    assert isinstance(router, Router)
-
-    def hop(in_flight: bool, evolve: bool) -> Callable[[], ChatResponse]:
-        def call() -> ChatResponse:
-            left: list[Any] = list(router.targets)
-            failures: list[tuple[str, ProviderError]] = []
-            while True:
-                target = left.pop(0)
-                try:
-                    if in_flight:
-                        with router._in_flight(target):
-                            reply = target.pipe.complete(MESSAGES, tools=None, tool_choice=None, deadline=None)
-                    else:
-                        reply = target.pipe.complete(MESSAGES, tools=None, tool_choice=None, deadline=None)
-                except ProviderError as error:
-                    left = router._after(error, target, left, failures)
-                    continue
-                if evolve:
-                    return router._answered(reply, target)
-                return reply if reply.route is not None else _with_route(reply, target.name)
-
-        return call
-
-    ops: dict[str, Callable[[], object]] = {
-        "direct": lambda: direct.complete(MESSAGES),
-        "direct again (control)": lambda: again.complete(MESSAGES),
-        "Router.complete (fallback)": lambda: router.complete(MESSAGES),
-        "prototype hop: as Router.complete (busy count, attrs.evolve)": hop(in_flight=True, evolve=True),
-        "prototype hop: no busy count": hop(in_flight=False, evolve=True),
-        "prototype hop: constructor instead of attrs.evolve": hop(in_flight=True, evolve=False),
-        "prototype hop: neither": hop(in_flight=False, evolve=False),
-    }
-    routed = [op() for op in ops.values()][2:]
-    if any(getattr(reply, "route", None) != "openai" for reply in routed):
-        raise SystemExit("a prototype hop did not name the target that answered")
-    for op in ops.values():
-        for _ in range(50):
-            op()
-    blocks: dict[str, list[float]] = {name: [] for name in ops}
-    for n in range(rounds):
-        for name in rotate(list(ops), n):
-            op = ops[name]
-            cpu = time.process_time()
-            for _ in range(per_block):
-                op()
-            blocks[name].append(time.process_time() - cpu)
-    base = blocks["direct"]
-    out = {}
-    for name, times in blocks.items():
-        ratio = statistics.median(c / b for c, b in zip(times, base, strict=True))
-        out[name] = (ratio - 1) * statistics.median(base) / per_block * 1e6
+    call: dict[str, Any] = {"tools": None, "tool_choice": None, "deadline": None, "params": {}}
+    out["_hops(call).next(): the plan"] = _us(lambda: router._hops(call, None).next(), n)
+    out["_admit(target): the cooldown check"] = _us(lambda: router._admit(target), n)
+    admission = router._admit(target)
+    out["_record(target, healthy, None)"] = _us(lambda: router._record(target, admission, None), n)
+    out["_answered(): attrs.evolve(reply, route=...)"] = _us(lambda: router._answered(reply, target, 0.0), n)
     return out
 
 
@@ -446,7 +359,6 @@ def main(argv: list[str] | None = None) -> int:
         m = measure(pipes, cfg)
         after = server.stats()
         isolated = isolate(server.url, 20_000) if args.profile else {}
-        decomposed = decompose(server.url, cfg["rounds"], cfg["calls"]) if args.profile else {}
         profiled = profile(server.url, 2000 if not args.quick else 500) if args.profile else ""
     load_after = os.getloadavg()
     checked = target(m)
@@ -471,11 +383,6 @@ def main(argv: list[str] | None = None) -> int:
         print("| what | µs |\n|---|---:|")
         for what, us in isolated.items():
             print(f"| {what} | {us:.2f} |")
-        print("\nOn real calls: CPU µs per call above direct (paired medians), the router and leaner hops:\n")
-        print("| what | CPU µs |\n|---|---:|")
-        for what, us in decomposed.items():
-            if what != "direct":
-                print(f"| {what} | {us:+.1f} |")
         print("\ncProfile, 'fallback' minus 'direct' (profiling inflates every call's time):\n")
         print(profiled)
     if not args.no_save:
@@ -495,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
             "blocks": m["blocks"],
         }
         if args.profile:
-            result["profile"] = {"isolated_us": isolated, "in_path_cpu_us": decomposed, "cprofile_diff": profiled}
+            result["profile"] = {"isolated_us": isolated, "cprofile_diff": profiled}
         out = HERE / "results" / f"routing-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=1) + "\n")

@@ -261,7 +261,8 @@ class Router(Pipeline):
 
     def _answered(self, reply: ChatResponse, target: Target, started: float) -> ChatResponse:
         """``reply`` naming the profile that answered (a nested router's innermost target)."""
-        self._latencies.observe(target.name, time.monotonic() - started)
+        if self.strategy == "latency":
+            self._latencies.observe(target.name, time.monotonic() - started)
         return self._named(reply, target.name)
 
     @staticmethod

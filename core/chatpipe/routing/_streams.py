@@ -51,7 +51,8 @@ class _Routed:
     def _answering(self, name: str, started: float) -> None:
         inner_route = getattr(self._inner, "route", None)
         self.route = inner_route or name
-        self._router._latencies.observe(name, time.monotonic() - started)
+        if self._router.strategy == "latency":
+            self._router._latencies.observe(name, time.monotonic() - started)
 
 
 class RoutedStream(_Routed, ChatStream):

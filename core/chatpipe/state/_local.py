@@ -20,6 +20,8 @@ from ._store import Admission, Breaker, Grant, Quota
 
 __all__ = ["LocalStore"]
 
+_HEALTHY = Admission(True)
+
 
 @attrs.define
 class _Window:
@@ -133,7 +135,7 @@ class LocalStore:
             now = self._clock()
             health = self._current(key, now)
             if health is None:
-                return Admission(True)
+                return _HEALTHY
             if health.until is None:
                 return Admission(True, failures=health.failures)
             if now < health.until:
