@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -146,7 +147,7 @@ def test_rpm_waits_for_the_window_when_allowed_to(vendor: FakeServer):
     pipe = limited(vendor, rpm=120, window=0.5, max_wait=5)  # 1 call in any half second
     for _ in range(3):
         pipe.complete(HI)
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     assert len(gaps) == 2 and all(gap >= 0.45 for gap in gaps), gaps
 
 
@@ -220,7 +221,7 @@ def test_pipelines_without_a_profile_count_apart(vendor: FakeServer):
 
 
 def test_bad_limits_are_config_errors(vendor: FakeServer):
-    with pytest.raises(ConfigError, match="limits.rpm"):
+    with pytest.raises(ConfigError, match=r"limits\.rpm"):
         limited(vendor, rpm=0)
 
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from chatpipe import Pipeline
 from chatpipe.testing import FakeServer
 
 
