@@ -1,0 +1,138 @@
+"""A router and its targets' rate limits: a full target is skipped at once, waited for only last."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+from chatpipe import Pipeline
+from chatpipe.errors import AllTargetsFailedError, APITimeoutError, LimitExceededError
+from chatpipe.routing import Router
+from chatpipe.testing import FakeResponse, FakeServer
+from chatpipe.testing.conformance import OpenAISimulator, Reply
+
+SIM = OpenAISimulator(provider="openai")
+ROUTE = "POST /v1/chat/completions"
+KEY = "sk-router-limit-key-1234"
+HI = [{"role": "user", "content": "Hi"}]
+
+
+def pipe(server: FakeServer, name: str, **kwargs: Any) -> Pipeline:
+    kwargs.setdefault("max_retries", 0)
+    return Pipeline("openai", model=f"model-{name}", base_url=f"{server.url}/v1", api_key=KEY, profile=name, **kwargs)
+
+
+def answering(server: FakeServer, text: str, delay: float = 0.0) -> None:
+    body = {
+        "id": "c",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+    }
+    server.route(ROUTE, lambda _: FakeResponse.json(body, delay=delay))
+
+
+def test_a_target_at_its_limit_is_skipped_without_waiting(vendors):
+    a, b, _ = vendors
+    answering(a, "a", delay=0.5)
+    answering(b, "b")
+    router = Router([pipe(a, "a", limits={"concurrency": 1, "max_wait": 30}), pipe(b, "b")], cooldown=None)
+    slow = threading.Thread(target=router.complete, args=(HI,))
+    slow.start()
+    assert a.wait_for(lambda: len(a.requests) == 1)
+    started = time.monotonic()
+    assert router.complete(HI).route == "b"
+    assert time.monotonic() - started < 0.4  # not the 30 s max_wait, not even the slow call's end
+    slow.join()
+
+
+def test_a_full_target_does_not_cool_down(vendors):
+    a, b, _ = vendors
+    answering(a, "a")
+    answering(b, "b")
+    router = Router([pipe(a, "a", limits={"rpm": 120, "window": 0.5, "max_wait": 0}), pipe(b, "b")])
+    routes = [router.complete(HI).route for _ in range(6)]
+    assert routes == ["a", "b", "b", "b", "b", "b"]
+    time.sleep(0.55)
+    assert router.complete(HI).route == "a"  # room again, and not skipped as "failing"
+
+
+def test_when_every_target_is_full_the_one_with_room_soonest_is_waited_for(vendors):
+    a, b, _ = vendors
+    answering(a, "a")
+    answering(b, "b")
+    router = Router(
+        [
+            pipe(a, "a", limits={"rpm": 30, "window": 2, "max_wait": 5}),  # 1 call per 2 s
+            pipe(b, "b", limits={"rpm": 120, "window": 0.5, "max_wait": 5}),  # 1 call per 0.5 s
+        ]
+    )
+    assert [router.complete(HI).route for _ in range(2)] == ["a", "b"]
+    started = time.monotonic()
+    assert router.complete(HI).route == "b"
+    assert 0.3 < time.monotonic() - started < 1.5
+
+
+def test_with_no_time_to_wait_every_full_target_is_listed(vendors):
+    a, b, _ = vendors
+    answering(a, "a")
+    answering(b, "b")
+    limits = {"rpm": 1, "max_wait": 0}
+    router = Router([pipe(a, "a", limits=limits), pipe(b, "b", limits=limits)])
+    router.complete(HI)
+    router.complete(HI)
+    with pytest.raises(AllTargetsFailedError) as caught:
+        router.complete(HI)
+    assert {name for name, _ in caught.value.failures} == {"a", "b"}
+    assert all(isinstance(error, LimitExceededError) for _, error in caught.value.failures)
+    assert (len(a.requests), len(b.requests)) == (1, 1)
+
+
+def test_a_router_that_does_not_move_on_for_rate_limits_waits_instead(vendors):
+    a, b, _ = vendors
+    answering(a, "a")
+    answering(b, "b")
+    router = Router(
+        [pipe(a, "a", limits={"rpm": 120, "window": 0.4, "max_wait": 5}), pipe(b, "b")],
+        fallback_on=["connection", "timeout", "server"],
+    )
+    router.complete(HI)
+    started = time.monotonic()
+    assert router.complete(HI).route == "a"
+    assert time.monotonic() - started > 0.25 and not b.requests
+
+
+def test_the_deadline_bounds_every_hop_together(vendors):
+    a, b, _ = vendors
+    answering(a, "slow a", delay=2.0)
+    answering(b, "b", delay=2.0)
+    router = Router([pipe(a, "a"), pipe(b, "b")], cooldown=None)
+    started = time.monotonic()
+    with pytest.raises(AllTargetsFailedError) as caught:
+        router.complete(HI, deadline=0.6)
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.2  # not 0.6 per target
+    assert all(isinstance(error, APITimeoutError) for _, error in caught.value.failures)
+
+
+def test_a_stream_skips_a_full_target_too(vendors):
+    a, b, _ = vendors
+    a.route(ROUTE, lambda _: SIM.stream(Reply(text="from a")))
+    b.route(ROUTE, lambda _: SIM.stream(Reply(text="from b")))
+    router = Router([pipe(a, "a", limits={"rpm": 1, "max_wait": 30}), pipe(b, "b")])
+    assert router.stream(HI).collect().text == "from a"
+    stream = router.stream(HI)
+    assert stream.collect().text == "from b" and stream.route == "b"
+
+    async def run() -> str | None:
+        routed = router.astream(HI)
+        await routed.collect()
+        return routed.route
+
+    import asyncio
+
+    assert asyncio.run(run()) == "b"
+    assert len(a.requests) == 1
