@@ -38,15 +38,26 @@ def _rst_to_md(text: str) -> str:
 
 def config_reference() -> str:
     """One section per config class, from its docstring."""
-    from chatpipe.config import Config, LimitsConfig, Profile, RouteConfig, ServeConfig, TimeoutConfig
+    from chatpipe.config import (
+        Config,
+        CooldownConfig,
+        LimitsConfig,
+        Profile,
+        RouteConfig,
+        ServeConfig,
+        StateConfig,
+        TimeoutConfig,
+    )
 
     parts = []
     sections = (
         (Config, "Top level"),
         (Profile, "Profiles"),
         (RouteConfig, "Router profiles"),
+        (CooldownConfig, "Router cooldowns"),
         (TimeoutConfig, "Timeouts"),
-        (LimitsConfig, "Size limits"),
+        (LimitsConfig, "Size and rate limits"),
+        (StateConfig, "Shared state"),
         (ServeConfig, "Gateway"),
     )
     for cls, title in sections:
