@@ -3,7 +3,8 @@
 Every ```python block of README.md is executed in order. No code is edited; the
 environment is: ``OPENAI_API_KEY`` set to a test key, the ``openai`` provider's default base
 URL pointed at a FakeServer (the provider class's ``info`` is patched for the test), and
-``CHATPIPE_CONFIG`` naming a file holding the README's own ```yaml config block, with its
+``CHATPIPE_CONFIG`` naming a file holding the README's own ```yaml config block (the one with
+the ``lmstudio`` profile), with its
 ``lmstudio`` URL pointed at the same server. What a block prints, and the output its
 comments promise, are checked.
 """
@@ -34,7 +35,7 @@ def readme_environment(fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch,
     openai = default_registry().provider("openai")
     monkeypatch.setattr(openai, "info", attrs.evolve(openai.info, default_base_url=fake_server.url + "/v1"))
     monkeypatch.setenv("OPENAI_API_KEY", "sk-readme-0000")
-    (yaml_block,) = blocks("yaml")
+    (yaml_block,) = [block for block in blocks("yaml") if "lmstudio:" in block]  # the config example
     assert "http://127.0.0.1:1234/v1" in yaml_block
     config = tmp_path / "chatpipe.yaml"
     config.write_text(yaml_block.replace("http://127.0.0.1:1234/v1", fake_server.url + "/v1"))
