@@ -47,7 +47,28 @@ __all__ = ["create_app"]
 _log = logging.getLogger("chatpipe.gateway")
 
 TARGET_HEADER = "x-chatpipe-target"
-"""The response header naming the profile that answered a call to a router profile (JSON replies)."""
+"""The response header naming the profile that answered a call to a router profile.
+
+JSON replies take it from ``response.route``; streamed replies from the routed stream's
+``route``, which is set by the time :func:`_start_stream` has its first chunk (the headers
+are sent only after that chunk, so the name is known and final: a routed stream never
+moves on to another target after its first content). See :func:`target_headers`."""
+
+_HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+
+def target_headers(route: object) -> dict[str, str] | None:
+    """The :data:`TARGET_HEADER` for ``route`` (``None`` when there is no route to name).
+
+    A profile name may be any string; in the header, ``%``, control characters and
+    non-ASCII characters are percent-encoded (UTF-8), so the value is always a valid
+    header and never splits one. Plain names (``gpt``, ``fw-a``) are sent as they are.
+    """
+    if not isinstance(route, str) or not route:
+        return None
+    from urllib.parse import quote
+
+    return {TARGET_HEADER: quote(route, safe=_HEADER_SAFE)}
 
 
 class _JSON(JSONResponse):
@@ -171,8 +192,7 @@ async def chat_completions(request: Request) -> Response | SSEResponse:
         raise map_error(exc) from None
     except TimeoutError:
         raise request_timeout_error() from None
-    headers = {TARGET_HEADER: response.route} if response.route else None
-    return _JSON(completion_json(response, model=call.model), headers=headers)
+    return _JSON(completion_json(response, model=call.model), headers=target_headers(response.route))
 
 
 async def _start_stream(
@@ -183,7 +203,11 @@ async def _start_stream(
     deadline: float,
     map_error: Callable[[ChatpipeError], GatewayError],
 ) -> SSEResponse:
-    """Open the upstream stream and wait for its first chunk, so early failures keep their status."""
+    """Open the upstream stream and wait for its first chunk, so early failures keep their status.
+
+    For a router profile, that first chunk also fixes which target answers: its name goes
+    in the :data:`TARGET_HEADER` response header.
+    """
     stream = pipeline.astream(call.messages, tools=call.tools, tool_choice=call.tool_choice, **params)
     iterator = stream.__aiter__()
     first: ChatChunk | None = None
@@ -194,7 +218,8 @@ async def _start_stream(
         await stream.aclose()
         raise
     renderer = StreamRenderer(model=call.model, include_usage=call.include_usage)
-    return SSEResponse(stream, iterator, first, renderer, deadline=deadline, map_error=map_error)
+    headers = target_headers(getattr(stream, "route", None))  # only a router's stream has a route
+    return SSEResponse(stream, iterator, first, renderer, deadline=deadline, map_error=map_error, headers=headers)
 
 
 # --- error handlers ----------------------------------------------------------------------

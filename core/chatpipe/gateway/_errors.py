@@ -12,22 +12,31 @@ chatpipe error                              HTTP   notes
 InvalidRequestError, upstream BadRequest    400    (upstream 413/422 keep their status)
 upstream NotFoundError                      404    ``code: model_not_found``
 upstream RateLimitError                     429    ``Retry-After`` kept
+LimitExceededError (the profile's limits)   429    ``code: rate_limit_exceeded``, ``Retry-After``
+                                                   (seconds, rounded up) when known; no vendor called
 upstream AuthenticationError/PermissionDen  502    the gateway's vendor key was refused;
                                                    the client's credentials are not at fault
 upstream ServerError, connection, protocol  502
 upstream OverloadedError                    503
 upstream APITimeoutError                    504
-AllTargetsFailedError (a router profile)    502    ``code: all_targets_failed``, each target's failure listed
+AllTargetsFailedError (a router profile)    502    ``code: all_targets_failed``, each target's failure
+                                                   listed (cooling down and over-limit targets too)
+StateUnavailableError                       503    ``code: state_unavailable``: the shared state
+                                                   (Redis) is down and ``on_state_error: closed``
 missing vendor key, ConfigError, plugin     500    the gateway is misconfigured
 ==========================================  =====  =====================================
 
 Messages are built from the error's own message, scrubbed of every known secret; an
-upstream response *body* is never forwarded, and connection errors never name the upstream URL.
+upstream response *body* is never forwarded, and connection errors never name the upstream URL
+(nor does a state error name the state server: its detail goes to the server log only).
+In a stream that has already started, the same mapping gives the error frame's contents.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -42,6 +51,7 @@ from ..errors import (
     ContentFilterError,
     ContextLengthError,
     InvalidRequestError,
+    LimitExceededError,
     NotFoundError,
     OverloadedError,
     PermissionDeniedError,
@@ -49,10 +59,16 @@ from ..errors import (
     ProtocolError,
     ProviderError,
     RateLimitError,
+    StateUnavailableError,
 )
 from ..secrets import Secret, scrub
 
 __all__ = ["GatewayError", "error_body", "from_chatpipe_error", "request_timeout_error"]
+
+_log = logging.getLogger("chatpipe.gateway")
+
+_STATE_SERVER = re.compile(r"Redis at \S+")
+"""Where a limit's message names the state server (``counted in Redis at redis://host:6379/0 state``)."""
 
 
 class GatewayError(Exception):
@@ -141,6 +157,24 @@ def from_chatpipe_error(
         )
     if not isinstance(error, ProviderError):
         return GatewayError(500, scrub(str(error), secrets), type="server_error")
+    if isinstance(error, LimitExceededError):
+        return GatewayError(
+            429,
+            scrub(f"rate limit of the gateway: {_STATE_SERVER.sub('Redis', error.message)}", secrets),
+            type="rate_limit_error",
+            code="rate_limit_exceeded",
+            headers=_retry_headers(error),
+        )
+    if isinstance(error, StateUnavailableError):
+        _log.error("%s: %s", where, scrub(error.message, secrets))
+        return GatewayError(
+            503,
+            f"{where} cannot be served now: the gateway's shared rate-limit state is unreachable "
+            "and it is configured to refuse calls then (state.on_state_error: closed); "
+            "nothing was sent to the vendor, try again later",
+            type="server_error",
+            code="state_unavailable",
+        )
     message = _upstream_message(error, secrets)
     if isinstance(error, AllTargetsFailedError):
         return GatewayError(502, message, type="upstream_error", code="all_targets_failed")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ..errors import ChatpipeError
@@ -40,7 +40,8 @@ class SSEResponse:
     """An ASGI app streaming ``stream`` (whose first chunk, if any, is ``first``) as SSE.
 
     ``deadline`` is the event-loop time by which the stream must end; ``map_error`` turns a
-    chatpipe error into the :class:`GatewayError` reported in the error frame.
+    chatpipe error into the :class:`GatewayError` reported in the error frame; ``headers``
+    are sent with the SSE ones (e.g. the answering target of a router profile).
     """
 
     def __init__(
@@ -52,6 +53,7 @@ class SSEResponse:
         *,
         deadline: float,
         map_error: Callable[[ChatpipeError], GatewayError],
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self._stream = stream
         self._iterator = iterator
@@ -59,12 +61,14 @@ class SSEResponse:
         self._renderer = renderer
         self._deadline = deadline
         self._map_error = map_error
+        extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+        self._headers = [*SSE_HEADERS, *extra]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Send the whole stream; returns early (upstream closed) when the client leaves."""
         try:
             async with DisconnectGuard(receive):
-                await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+                await send({"type": "http.response.start", "status": 200, "headers": self._headers})
                 await self._pump(send)
         except ClientDisconnected:
             _log.info("client disconnected mid-stream; upstream call cancelled")

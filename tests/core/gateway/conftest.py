@@ -26,20 +26,24 @@ def vendor() -> Iterator[FakeServer]:
 def make_client(vendor: FakeServer) -> Iterator[Callable[..., Any]]:
     """``make_client(serve="...", client=(host, port))``: a TestClient on a gateway with profile ``gpt`` → ``vendor``.
 
-    Requests come from ``client`` (default :data:`LOCAL_CLIENT`).
+    Requests come from ``client`` (default :data:`LOCAL_CLIENT`); ``extra`` is more top-level
+    YAML (e.g. ``"state: {...}"``).
     """
     from chatpipe.gateway import create_app
     from starlette.testclient import TestClient
 
     clients: list[Any] = []
 
-    def make(serve: str = "{}", extra_profiles: str = "", client: tuple[str, int] = LOCAL_CLIENT) -> Any:
+    def make(
+        serve: str = "{}", extra_profiles: str = "", client: tuple[str, int] = LOCAL_CLIENT, extra: str = ""
+    ) -> Any:
         config = parse_config(
             f"""
 profiles:
   gpt: {{provider: openai, base_url: '{vendor.url}/v1', api_key: {VENDOR_KEY}, model: gpt-x, max_retries: 0}}
 {extra_profiles}
 serve: {serve}
+{extra}
 """,
             env={},
         )

@@ -109,3 +109,32 @@ def test_error_body_shape():
         "error": {"message": "m", "type": "t", "param": "p", "code": "c"}
     }
     assert GatewayError(400, "x").body()["error"]["code"] is None
+
+
+def test_own_limit_is_a_429_naming_the_setting_without_the_state_server():
+    from chatpipe.errors import LimitExceededError
+
+    error = LimitExceededError(
+        "profile 'p' is at its limit of 10 per minute (limits.rpm, counted in Redis at redis://:***@10.1.2.3:6379/0 "
+        "state); waited 0.00 s (limits.max_wait); room in 1.20 s",
+        limit="rpm",
+        retry_after=1.2,
+    )
+    mapped = from_chatpipe_error(error, profile="p")
+    assert (mapped.status, mapped.code, mapped.type) == (429, "rate_limit_exceeded", "rate_limit_error")
+    assert mapped.headers == {"Retry-After": "2"}  # rounded up
+    assert (
+        "limits.rpm" in mapped.message
+        and "10.1.2.3" not in mapped.message
+        and "counted in Redis state" in mapped.message
+    )
+    unknown = from_chatpipe_error(LimitExceededError("too many tokens (limits.tpm)", limit="tpm"), profile="p")
+    assert unknown.status == 429 and unknown.headers == {}
+
+
+def test_unreachable_state_is_a_503_that_does_not_name_the_server():
+    from chatpipe.errors import StateUnavailableError
+
+    mapped = from_chatpipe_error(StateUnavailableError("Redis at redis://10.1.2.3:6379/0 did not answer"), profile="p")
+    assert (mapped.status, mapped.code) == (503, "state_unavailable")
+    assert "'p'" in mapped.message and "10.1.2.3" not in mapped.message
