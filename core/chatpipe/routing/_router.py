@@ -12,7 +12,7 @@ import attrs
 
 from .._streams import AsyncChatStream, ChatStream
 from ..config._schema import DEFAULT_FALLBACK_ON, FALLBACK_CONDITIONS, ROUTE_STRATEGIES
-from ..errors import ConfigError, ProviderError
+from ..errors import ConfigError, ProviderError, StateUnavailableError
 from ..models import ChatResponse, Message, Tool
 from ..pipeline import CheckResult, Explanation, Pipeline
 from ..state import Breaker, Quota, anonymous, local_store
@@ -67,7 +67,7 @@ class Router(Pipeline):
     :meth:`close` / :meth:`aclose` (every target) and the context managers. :meth:`models`
     and :meth:`check` are the primary target's (the first written), as is any other attribute
     of a Pipeline (``model``, ``provider_class``, ``registry``...); :meth:`explain` shows the
-    target tried first.
+    target tried first, :meth:`explain_targets` every target in the order a call would try them.
     """
 
     def __init__(
@@ -415,6 +415,89 @@ class Router(Pipeline):
         """The primary target's status check."""
         return self.targets[0].pipe.check()
 
-    def explain(self, *args: Any, **kwargs: Any) -> Explanation:
-        """What the primary target would send (see :meth:`Pipeline.explain`)."""
-        return self.targets[0].pipe.explain(*args, **kwargs)
+    # --- explain: what a call would send, target by target (nothing is sent) ----------------
+
+    def explain(
+        self,
+        messages: Sequence[Mapping[str, Any] | Message],
+        *,
+        stream: bool = False,
+        tools: Sequence[Mapping[str, Any] | Tool] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> Explanation:
+        """What the target tried first would send (see :meth:`Pipeline.explain`).
+
+        The first entry of :meth:`explain_targets`: its ``notes`` start by saying this is a
+        router, its strategy and the order of the targets; :meth:`explain_targets` has them all.
+        """
+        return self.explain_targets(messages, stream=stream, tools=tools, tool_choice=tool_choice, **params)[0][1]
+
+    def explain_targets(
+        self,
+        messages: Sequence[Mapping[str, Any] | Message],
+        *,
+        stream: bool = False,
+        tools: Sequence[Mapping[str, Any] | Tool] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> list[tuple[str, Explanation]]:
+        """Each target's name and :class:`Explanation`, in the order a call would try them now.
+
+        A target that is itself a router is replaced by its own targets, in its order (names
+        are then the innermost profiles, as in ``route``). ``fallback`` and ``least-busy``
+        (in-flight counts read from the state now) give the order a call made now would
+        follow; ``weighted`` and ``latency`` draw an order as a call does, so another call
+        may draw another — the notes say so. Not shown: targets a call would skip because
+        they are cooling down (reading that would count as a probe), and the
+        ``context_fallbacks`` (named in the notes), tried only after a context-length error.
+        Nothing is sent and no state is changed; every request is redacted.
+        """
+        order, how = self._explain_order()
+        names = ", ".join(t.name for t in order)
+        label = repr(self.profile) if self.profile else "(unnamed)"
+        found: list[tuple[str, Explanation]] = []
+        for position, target in enumerate(order, 1):
+            note = f"router {label} ({self.strategy}) tries target {position} of {len(order)} here: {names}; {how}"
+            if isinstance(target.pipe, Router):
+                inner = target.pipe.explain_targets(
+                    messages, stream=stream, tools=tools, tool_choice=tool_choice, **params
+                )
+            else:
+                explained = target.pipe.explain(messages, stream=stream, tools=tools, tool_choice=tool_choice, **params)
+                inner = [(target.name, explained)]
+            found.extend((name, attrs.evolve(e, notes=(note, *e.notes))) for name, e in inner)
+        extra = self._explain_extra_notes()
+        if extra:
+            found[0] = (found[0][0], attrs.evolve(found[0][1], notes=(*found[0][1].notes, *extra)))
+        return found
+
+    def _explain_order(self) -> tuple[list[Target], str]:
+        """The order :meth:`explain_targets` shows and how it was found (read-only on the state)."""
+        if self.strategy == "fallback":
+            return self._order(), "the order written in the route"
+        if self.strategy == "weighted":
+            return self._order(), "drawn at random by weight, as for a call: another call may draw another order"
+        if self.strategy == "latency":
+            return self._order(), (
+                f"fastest first by the latencies this process has seen (a random first {self.explore:.0%} "
+                "of the time), drawn as for a call: another call may draw another order"
+            )
+        try:
+            busy = self.state.in_flight(self._busy_keys)
+        except StateUnavailableError as error:
+            return list(self.targets), f"fewest calls in flight first, but the state did not answer ({error})"
+        counts = ", ".join(f"{t.name} {n}" for t, n in zip(self.targets, busy, strict=True))
+        return self._order(busy), f"fewest calls in flight first (now: {counts})"
+
+    def _explain_extra_notes(self) -> list[str]:
+        notes = []
+        if self.cooldown is not None:
+            notes.append(
+                f"a target cooling down (after {self.cooldown.failures} failures within "
+                f"{self.cooldown.window:g} s) is skipped by a call; explain does not show which are"
+            )
+        if self.context_targets:
+            listed = ", ".join(t.name for t in self.context_targets)
+            notes.append(f"after a context-length error the call goes on to the context_fallbacks: {listed}")
+        return notes
