@@ -49,7 +49,8 @@ COMMANDS: tuple[click.Command, ...] = (
     "-v",
     "--verbose",
     is_flag=True,
-    help="Log what chatpipe does (requests, retries, responses; keys redacted) to stderr at DEBUG level.",
+    help="Log what chatpipe does (requests, retries, responses; keys redacted) to stderr at DEBUG level; "
+    "'chat' also says on stderr which profile of a router answered.",
 )
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
@@ -59,7 +60,7 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
     Exit codes: 0 ok, 1 vendor call failed, 2 usage error, 3 config/plugin error,
     4 missing or rejected API key, 5 status check failed, 130 interrupted.
     """
-    ctx.obj = {"config_path": config_path}
+    ctx.obj = {"config_path": config_path, "verbose": verbose}
     if verbose:
         from .._log import enable_debug_logging
 

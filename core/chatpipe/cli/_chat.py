@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ._options import CONTEXT, PipelineChoice, message_options, pipeline_options
+
+if TYPE_CHECKING:
+    from ..pipeline import Explanation
 
 __all__ = ["chat", "explain"]
 
@@ -21,13 +24,19 @@ __all__ = ["chat", "explain"]
 def chat(
     messages: list[dict[str, Any]], pipeline: PipelineChoice, as_json: bool, no_stream: bool, reasoning: bool
 ) -> None:
-    """Send PROMPT (or stdin) and print the reply, streaming it as it arrives."""
+    """Send PROMPT (or stdin) and print the reply, streaming it as it arrives.
+
+    With chatpipe -v chat -p ROUTER, stderr says which of the router's profiles answered.
+    """
     from ..errors import ProviderError
     from ..wire import response_to_dict
 
+    verbose = bool((click.get_current_context().obj or {}).get("verbose"))
     with pipeline.build() as pipe:
         if no_stream or as_json:
             response = pipe.complete(messages) if no_stream else pipe.stream(messages).collect()
+            if verbose:
+                _say_route(response.route)
             if as_json:
                 click.echo(json.dumps(response_to_dict(response), indent=2, ensure_ascii=False))
                 return
@@ -53,7 +62,15 @@ def chat(
                 click.echo("")  # end the partial line before the error message
             raise
         click.echo("")
+        if verbose:
+            _say_route(stream.response.route)
         _print_tool_calls(stream.response.tool_calls)
+
+
+def _say_route(route: str | None) -> None:
+    """On stderr (never stdout, which holds the reply): the profile of a router that answered."""
+    if route:
+        click.secho(f"answered by profile {route!r}", err=True, dim=True)
 
 
 def _print_tool_calls(calls: Any) -> None:
@@ -67,11 +84,40 @@ def _print_tool_calls(calls: Any) -> None:
 @click.option("--stream", "as_stream", is_flag=True, help="Explain the streaming request instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 def explain(messages: list[dict[str, Any]], pipeline: PipelineChoice, as_stream: bool, as_json: bool) -> None:
-    """Show every converter stage and the exact HTTP request, without sending it."""
-    explanation = pipeline.build().explain(messages, stream=as_stream)
+    """Show every converter stage and the exact HTTP request, without sending it.
+
+    For a router profile, one section per target, in the order a call would try them now
+    (weighted and latency routers draw that order as a call would); --json then prints
+    {"router", "strategy", "targets": [{"target", "provider", "model", "stages", "request", "notes"}]}.
+    """
+    from ..routing import Router
+
+    pipe = pipeline.build()
+    if isinstance(pipe, Router):
+        explained = pipe.explain_targets(messages, stream=as_stream)
+        if as_json:
+            document = {
+                "router": pipe.profile,
+                "strategy": pipe.strategy,
+                "targets": [{"target": name, **e.to_dict()} for name, e in explained],
+            }
+            click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+            return
+        order = ", ".join(name for name, _ in explained)
+        click.secho(f"router {pipe.profile or '(unnamed)'} ({pipe.strategy}): targets in order {order}", bold=True)
+        for position, (name, explanation) in enumerate(explained, 1):
+            click.secho(f"\n##### target {position}: {name}", fg="cyan", bold=True)
+            _print_explanation(explanation)
+        return
+    explanation = pipe.explain(messages, stream=as_stream)
     if as_json:
         click.echo(json.dumps(explanation.to_dict(), indent=2, ensure_ascii=False))
         return
+    _print_explanation(explanation)
+
+
+def _print_explanation(explanation: Explanation) -> None:
+    """One pipeline's explanation: stages and the request on stdout, notes on stderr."""
     click.secho(f"provider {explanation.provider}, model {explanation.model}", bold=True)
     for name, stage in explanation.stages:
         click.secho(f"\n== {name} ({len(stage)} message(s))", fg="green", bold=True)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from ._options import CONTEXT, PipelineChoice, pipeline_options
+
+if TYPE_CHECKING:
+    from ..pipeline import CheckResult, Pipeline
+    from ..routing import Router
 
 __all__ = ["check", "models", "test_command"]
 
@@ -33,17 +38,44 @@ def models(pipeline: PipelineChoice, as_json: bool) -> None:
 @pipeline_options
 @click.pass_context
 def check(ctx: click.Context, pipeline: PipelineChoice) -> None:
-    """Run the status check (the model list request); exit 5 when it fails."""
+    """Run the status check (the model list request); exit 5 when it fails.
+
+    For a router profile, every target is checked (nested routers' targets and the
+    context_fallbacks too), one line each; exit 5 when any target's check fails (a bypassed
+    check does not fail).
+    """
+    from ..routing import Router
+
+    checked: list[tuple[str | None, CheckResult]]
     with pipeline.build() as pipe:
-        result = pipe.check()
-    if result.ok and not result.bypassed:
-        click.secho(f"ok: {result.detail}", fg="green")
-        return
-    if result.bypassed:
-        click.secho(f"bypassed: {result.detail}", fg="yellow")
-        return
-    click.secho(f"failed: {result.detail}", fg="red", err=True)
-    ctx.exit(5)
+        if isinstance(pipe, Router):
+            checked = [(name, target.check()) for name, target in _leaves(pipe)]
+        else:
+            checked = [(None, pipe.check())]
+    failed = False
+    for name, result in checked:
+        where = f"{name}: " if name is not None else ""
+        if result.ok and not result.bypassed:
+            click.secho(f"{where}ok: {result.detail}", fg="green")
+        elif result.bypassed:
+            click.secho(f"{where}bypassed: {result.detail}", fg="yellow")
+        else:
+            click.secho(f"{where}failed: {result.detail}", fg="red", err=True)
+            failed = True
+    if failed:
+        ctx.exit(5)
+
+
+def _leaves(router: Router) -> list[tuple[str, Pipeline]]:
+    """The pipelines a router may call (targets, then context fallbacks), nested routers opened, each once."""
+    from ..routing import Router
+
+    found: dict[int, tuple[str, Pipeline]] = {}
+    for target in (*router.targets, *router.context_targets):
+        inner = _leaves(target.pipe) if isinstance(target.pipe, Router) else [(target.name, target.pipe)]
+        for name, pipe in inner:
+            found.setdefault(id(pipe), (name, pipe))
+    return list(found.values())
 
 
 @click.command("test", context_settings=CONTEXT)
