@@ -103,8 +103,8 @@ class Limiter:
         when = f"; room in {grant.retry_after:.2f} s" if grant.retry_after is not None else ""
         return LimitExceededError(
             f"profile {self._profile!r} is at its limit of {limit} ({self._settings}.{setting}, "
-            f"counted in {self.store.description} state); waited {waited:.2f} s "
-            f"({self._settings}.max_wait){when}",
+            f"counted {'across processes in the shared state' if self.store.shared else 'in this process'}); "
+            f"waited {waited:.2f} s ({self._settings}.max_wait){when}",
             limit=setting,
             retry_after=grant.retry_after,
         )

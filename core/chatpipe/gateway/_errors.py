@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -66,9 +65,6 @@ from ..secrets import Secret, scrub
 __all__ = ["GatewayError", "error_body", "from_chatpipe_error", "request_timeout_error"]
 
 _log = logging.getLogger("chatpipe.gateway")
-
-_STATE_SERVER = re.compile(r"Redis at \S+")
-"""Where a limit's message names the state server (``counted in Redis at redis://host:6379/0 state``)."""
 
 
 class GatewayError(Exception):
@@ -160,7 +156,7 @@ def from_chatpipe_error(
     if isinstance(error, LimitExceededError):
         return GatewayError(
             429,
-            scrub(f"rate limit of the gateway: {_STATE_SERVER.sub('Redis', error.message)}", secrets),
+            scrub(f"rate limit of the gateway: {error.message}", secrets),
             type="rate_limit_error",
             code="rate_limit_exceeded",
             headers=_retry_headers(error),

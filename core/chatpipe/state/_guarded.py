@@ -33,9 +33,9 @@ _LOCAL = "local:"  # leases granted by the fallback store carry this prefix
 
 
 class GuardedStore:
-    """``shared`` with the ``on_state_error`` policy ``mode`` applied (see the module docs)."""
+    """``remote`` with the ``on_state_error`` policy ``mode`` applied (see the module docs)."""
 
-    def __init__(self, shared: Store, mode: str = "open", *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, remote: Store, mode: str = "open", *, clock: Callable[[], float] = time.monotonic) -> None:
         if mode not in ON_STATE_ERROR:
             from ..errors import ConfigError
 
@@ -43,15 +43,16 @@ class GuardedStore:
                 f"state.on_state_error must be one of {', '.join(ON_STATE_ERROR)}, not {mode!r}",
                 path="state.on_state_error",
             )
-        self.shared, self.mode = shared, mode
-        self.description = shared.description
+        self.remote, self.mode = remote, mode
+        self.description = remote.description
+        self.shared = remote.shared
         self._fallback = LocalStore()
         self._clock = clock
         self._skip_until = 0.0
         self._warned_at: float | None = None
 
     def __repr__(self) -> str:
-        return f"<GuardedStore {self.shared!r} on_state_error={self.mode}>"
+        return f"<GuardedStore {self.remote!r} on_state_error={self.mode}>"
 
     # --- the policy -----------------------------------------------------------------------
 
@@ -109,50 +110,50 @@ class GuardedStore:
 
     def acquire(self, key: str, quota: Quota, tokens: int, ttl: float) -> Grant:
         return self._call(
-            lambda: self.shared.acquire(key, quota, tokens, ttl), lambda: self._local_grant(key, quota, tokens, ttl)
+            lambda: self.remote.acquire(key, quota, tokens, ttl), lambda: self._local_grant(key, quota, tokens, ttl)
         )
 
     async def aacquire(self, key: str, quota: Quota, tokens: int, ttl: float) -> Grant:
         return await self._acall(
-            lambda: self.shared.aacquire(key, quota, tokens, ttl), lambda: self._local_grant(key, quota, tokens, ttl)
+            lambda: self.remote.aacquire(key, quota, tokens, ttl), lambda: self._local_grant(key, quota, tokens, ttl)
         )
 
     def release(self, key: str, quota: Quota, lease: str, tokens: int | None) -> None:
         if lease.startswith(_LOCAL):
             self._fallback.release(key, quota, lease[len(_LOCAL) :], tokens)
         else:
-            self._end(lambda: self.shared.release(key, quota, lease, tokens))
+            self._end(lambda: self.remote.release(key, quota, lease, tokens))
 
     async def arelease(self, key: str, quota: Quota, lease: str, tokens: int | None) -> None:
         if lease.startswith(_LOCAL):
             self._fallback.release(key, quota, lease[len(_LOCAL) :], tokens)
         else:
-            await self._aend(lambda: self.shared.arelease(key, quota, lease, tokens))
+            await self._aend(lambda: self.remote.arelease(key, quota, lease, tokens))
 
     def in_flight(self, keys: Sequence[str]) -> list[int]:
-        return self._call(lambda: self.shared.in_flight(keys), lambda: self._fallback.in_flight(keys))
+        return self._call(lambda: self.remote.in_flight(keys), lambda: self._fallback.in_flight(keys))
 
     async def ain_flight(self, keys: Sequence[str]) -> list[int]:
-        return await self._acall(lambda: self.shared.ain_flight(keys), lambda: self._fallback.in_flight(keys))
+        return await self._acall(lambda: self.remote.ain_flight(keys), lambda: self._fallback.in_flight(keys))
 
     def admit(self, key: str, breaker: Breaker) -> Admission:
-        return self._call(lambda: self.shared.admit(key, breaker), lambda: self._fallback.admit(key, breaker))
+        return self._call(lambda: self.remote.admit(key, breaker), lambda: self._fallback.admit(key, breaker))
 
     async def aadmit(self, key: str, breaker: Breaker) -> Admission:
-        return await self._acall(lambda: self.shared.aadmit(key, breaker), lambda: self._fallback.admit(key, breaker))
+        return await self._acall(lambda: self.remote.aadmit(key, breaker), lambda: self._fallback.admit(key, breaker))
 
     def record(self, key: str, breaker: Breaker, *, failed: bool, retry_after: float | None = None) -> None:
         self._fallback.record(key, breaker, failed=failed, retry_after=retry_after)
         if self._usable():
-            self._end(lambda: self.shared.record(key, breaker, failed=failed, retry_after=retry_after))
+            self._end(lambda: self.remote.record(key, breaker, failed=failed, retry_after=retry_after))
 
     async def arecord(self, key: str, breaker: Breaker, *, failed: bool, retry_after: float | None = None) -> None:
         self._fallback.record(key, breaker, failed=failed, retry_after=retry_after)
         if self._usable():
-            await self._aend(lambda: self.shared.arecord(key, breaker, failed=failed, retry_after=retry_after))
+            await self._aend(lambda: self.remote.arecord(key, breaker, failed=failed, retry_after=retry_after))
 
     def close(self) -> None:
-        self.shared.close()
+        self.remote.close()
 
     async def aclose(self) -> None:
-        await self.shared.aclose()
+        await self.remote.aclose()

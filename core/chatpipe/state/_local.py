@@ -64,6 +64,7 @@ class LocalStore:
     """
 
     description = "in-process"
+    shared = False
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock

@@ -50,6 +50,8 @@ class RedisStore:
     prefixes); ``timeout`` bounds connecting and each command, in seconds.
     """
 
+    shared = True
+
     def __init__(self, url: str, *, prefix: str = "chatpipe", timeout: float = 1.0) -> None:
         self._redis = _import_redis()
         self.description = f"Redis at {safe_url(url)}"

@@ -94,7 +94,10 @@ class Store(Protocol):
     """
 
     description: str
-    """How the store is named in messages: ``in-process`` or the server's URL (password masked)."""
+    """How the store is named in logs: ``in-process`` or the server's URL (password masked)."""
+
+    shared: bool
+    """Whether other processes see this store's records (what error messages say, not where)."""
 
     def acquire(self, key: str, quota: Quota, tokens: int, ttl: float) -> Grant: ...
 

@@ -112,22 +112,26 @@ def test_error_body_shape():
 
 
 def test_own_limit_is_a_429_naming_the_setting_without_the_state_server():
+    from chatpipe._limiter import Limiter
     from chatpipe.errors import LimitExceededError
+    from chatpipe.state import Grant, Quota, RedisStore
 
-    error = LimitExceededError(
-        "profile 'p' is at its limit of 10 per minute (limits.rpm, counted in Redis at redis://:***@10.1.2.3:6379/0 "
-        "state); waited 0.00 s (limits.max_wait); room in 1.20 s",
-        limit="rpm",
-        retry_after=1.2,
+    limiter = Limiter(
+        RedisStore("redis://:hunter2@10.1.2.3:6379/0"),  # never connected: only its message is built
+        "limit:p",
+        Quota(calls=10),
+        max_wait=0,
+        lease_ttl=60,
+        profile="p",
+        settings="profiles.p.limits",
+        per_minute={"rpm": 10, "tpm": None, "concurrency": None},
     )
+    error = limiter._exceeded(Grant(None, 1.2, "calls"), 0.0)
     mapped = from_chatpipe_error(error, profile="p")
     assert (mapped.status, mapped.code, mapped.type) == (429, "rate_limit_exceeded", "rate_limit_error")
     assert mapped.headers == {"Retry-After": "2"}  # rounded up
-    assert (
-        "limits.rpm" in mapped.message
-        and "10.1.2.3" not in mapped.message
-        and "counted in Redis state" in mapped.message
-    )
+    assert "profiles.p.limits.rpm" in mapped.message and "across processes" in mapped.message
+    assert "10.1.2.3" not in mapped.message and "hunter2" not in mapped.message
     unknown = from_chatpipe_error(LimitExceededError("too many tokens (limits.tpm)", limit="tpm"), profile="p")
     assert unknown.status == 429 and unknown.headers == {}
 
