@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -49,22 +51,27 @@ def profiles(vendor: TimedVendor, limits: str) -> str:
     return openai_profile("gpt", vendor.server, limits=limits) + openai_profile("warm", vendor.server)
 
 
-async def load(url: str, model: str, seconds: float, clients: int) -> tuple[Counter[int], list[httpx.Response]]:
-    """``clients`` concurrent clients posting ``model`` calls for ``seconds``: the statuses, and every non-200."""
+async def load(
+    url: str, model: str, seconds: float, clients: int, *, streams: bool = False
+) -> tuple[Counter[int], list[httpx.Response]]:
+    """``clients`` concurrent clients posting ``model`` calls for ``seconds`` (with ``streams``,
+    every other client streams): the statuses, and every non-200 response."""
     statuses: Counter[int] = Counter()
     refused: list[httpx.Response] = []
     deadline = time.monotonic() + seconds
-    body = {**CHAT, "model": model}
 
-    async def client() -> None:
+    async def client(stream: bool) -> None:
+        body = {**CHAT, "model": model, "stream": stream}
         async with httpx.AsyncClient(base_url=url, timeout=15) as http:
             while time.monotonic() < deadline:
                 response = await http.post("/v1/chat/completions", json=body)
                 statuses[response.status_code] += 1
                 if response.status_code != 200:
                     refused.append(response)
+                elif stream and not response.text.rstrip().endswith("data: [DONE]"):
+                    statuses[-1] += 1  # a stream that did not end properly
 
-    await asyncio.gather(*(client() for _ in range(clients)))
+    await asyncio.gather(*(client(streams and i % 2 == 1) for i in range(clients)))
     return statuses, refused
 
 
@@ -120,7 +127,7 @@ def test_workers_share_the_concurrency_limit(start_gateway, redis_url):
         )
         asyncio.run(warm_up(gateway.url))
         vendor.forget()
-        statuses, _ = asyncio.run(load(gateway.url, "gpt", run, 16))
+        statuses, _ = asyncio.run(load(gateway.url, "gpt", run, 16, streams=True))  # a stream holds its slot
         peak = vendor.max_in_flight
 
     assert set(statuses) == {200}, statuses  # every call waited for a slot (max_wait 10 s)
@@ -160,6 +167,13 @@ def test_redis_down_with_on_state_error_closed_answers_a_clean_error(start_gatew
     assert len(vendor.times()) == sent  # nothing reached the vendor
     own_redis_server.start()
     assert post(gateway)[0].status_code == 200
+    os.kill(own_redis_server.pid, signal.SIGSTOP)  # accepts connections, answers nothing
+    try:
+        response, seconds = post(gateway)
+    finally:
+        os.kill(own_redis_server.pid, signal.SIGCONT)
+    assert response.status_code in (502, 503), response.text
+    assert TIMEOUT * 0.9 <= seconds < TIMEOUT + SLACK  # state.timeout bounds the wait
     assert "Traceback" not in gateway.output()
 
 
