@@ -1,8 +1,9 @@
 """End-to-end fixtures: ``chatpipe serve`` as a real subprocess in front of FakeServer vendors.
 
-``start_gateway(profiles_yaml, serve_yaml="{}", *args)`` writes a config, starts the server on
-a free loopback port, waits for ``/health`` and returns a :class:`Gateway`; every gateway is
-stopped (SIGTERM, then kill) when the test ends.
+``start_gateway(profiles_yaml, serve_yaml="{}", *args, top="")`` writes a config (``top``: more
+top-level sections, e.g. ``state: {...}``), starts the server on a free loopback port, waits for
+``/health`` and returns a :class:`Gateway`; every gateway is stopped (SIGTERM, then kill) when
+the test ends.
 """
 
 from __future__ import annotations
@@ -100,10 +101,10 @@ def start_gateway(tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
     """Start ``chatpipe serve`` with the given ``profiles:`` body and ``serve:`` section."""
     started: list[Gateway] = []
 
-    def start(profiles: str, serve: str = "{}", *args: str) -> Gateway:
+    def start(profiles: str, serve: str = "{}", *args: str, top: str = "") -> Gateway:
         index = len(started)
         config = tmp_path / f"gateway-{index}.yaml"
-        config.write_text(f"profiles:\n{profiles}\nserve: {serve}\n")
+        config.write_text(f"profiles:\n{profiles}\nserve: {serve}\n{top}")
         port = free_port()
         log = tmp_path / f"gateway-{index}.log"
         with log.open("w") as sink:
