@@ -1,4 +1,4 @@
-"""A router hop's own cost: a direct Pipeline next to fallback, weighted and least-busy Routers.
+"""A router hop's own cost, and the rate limiter's: a direct Pipeline next to Routers and limited pipelines.
 
 Usage (from the repository root)::
 
@@ -14,13 +14,20 @@ in-process ``chatpipe.testing.FakeServer`` would). The variants are
 * ``direct again``: a second such pipeline, the control: its "overhead" is the measurement's
   own bias and noise (it should read about 0 %);
 * ``fallback``, ``weighted`` (weights 3:1) and ``least-busy``: a ``Router`` over two such
-  pipelines, every target healthy, so each call takes exactly one hop.
+  pipelines, every target healthy, so each call takes exactly one hop;
+* ``rpm, in-process`` / ``rpm, Redis``: a direct pipeline with ``limits: {rpm: 10_000_000}``
+  (never refused: what is timed is the limiter's own work, a lease taken and given back per
+  call), its state in this process or in a Redis server; ``concurrency, in-process`` /
+  ``concurrency, Redis``: the same with ``limits: {concurrency: 1000}``. The Redis server is
+  started on a free port for the run (``redis_launcher.py``); without a ``redis-server``
+  binary the Redis rows are skipped, with a message saying so.
 
 Sync ``complete()`` and async ``acomplete()`` calls are timed in blocks (wall and CPU), and
 sync streams likewise; the variants take turns block by block, in an order that rotates every
 round, so a slow phase of the machine hits them all alike. Per variant: the median block's
 µs per call; against ``direct``: the median over rounds of each round's router/direct block
-ratio (a paired comparison). The Python calls a router hop adds (``sys.setprofile``, as in
+ratio (a paired comparison), and the µs it adds per call (the median over rounds of each
+round's variant − direct block, per call). The Python calls a router hop adds (``sys.setprofile``, as in
 ``call_counts.py``; the fewest of several calls) do not depend on the machine's load. Prints
 a Markdown table and the target "router hop < 5 %" (the fallback router's sync and async
 wall and CPU per call), and writes ``benchmarks/results/routing-<UTC timestamp>.json``
@@ -31,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import datetime
 import functools
@@ -50,6 +58,8 @@ from typing import Any
 from call_counts import Counter
 from chatpipe import Pipeline
 from chatpipe.routing import Router
+from chatpipe.state import RedisStore
+from redis_launcher import RedisLauncher, RedisMissing
 from run import HERE, ROOT, Server, rotate
 
 KEY = "sk-bench"
@@ -57,7 +67,10 @@ MESSAGES = [
     {"role": "system", "content": "You are a helpful assistant."},
     {"role": "user", "content": "Hello! Say something nice."},
 ]
-VARIANTS = ("direct", "direct again", "fallback", "weighted", "least-busy")
+LOCAL_LIMITS = ("rpm, in-process", "concurrency, in-process")
+REDIS_LIMITS = ("rpm, Redis", "concurrency, Redis")
+LIMITS = {"rpm": {"rpm": 10_000_000}, "concurrency": {"concurrency": 1000}}
+"""Rate limits high enough never to refuse (or wait) in a run: the limiter's cost, not its waits."""
 TARGET = 5.0
 """The issue's limit: a router hop costs under this many percent of a direct call."""
 
@@ -67,19 +80,28 @@ SERVER_SECONDS = 600.0
 """The fake vendor stops by itself after this long, whatever happens to this process."""
 
 
-def build(url: str) -> dict[str, Pipeline]:
-    """The variants (see VARIANTS), each with its own pipelines (and so its own connection pools)."""
+def build(url: str, redis_url: str | None = None) -> tuple[dict[str, Pipeline], list[RedisStore]]:
+    """The variants (see the module docs), each with its own pipelines (and so its own connection
+    pools), the Redis rows only with ``redis_url``; and the Redis stores they use (to close)."""
 
-    def pipe() -> Pipeline:
-        return Pipeline("openai", base_url=url + "/v1", api_key=KEY)
+    def pipe(**kwargs: Any) -> Pipeline:
+        return Pipeline("openai", base_url=url + "/v1", api_key=KEY, **kwargs)
 
-    return {
+    pipes = {
         "direct": pipe(),
         "direct again": pipe(),
         "fallback": Router([pipe(), pipe()], strategy="fallback"),
         "weighted": Router([pipe(), pipe()], strategy="weighted", weights=[3, 1], rng=random.Random(0)),
         "least-busy": Router([pipe(), pipe()], strategy="least-busy"),
     }
+    for name in LOCAL_LIMITS:
+        pipes[name] = pipe(limits=LIMITS[name.split(",")[0]])
+    stores = []
+    if redis_url is not None:
+        for name in REDIS_LIMITS:
+            stores.append(store := RedisStore(redis_url))
+            pipes[name] = pipe(limits=LIMITS[name.split(",")[0]], state=store)
+    return pipes, stores
 
 
 def consume(pipe: Pipeline, chunks: int) -> None:
@@ -124,7 +146,8 @@ async def time_async(
 
 
 def summarize(blocks: dict[str, list[Block]], per_block: int) -> dict[str, dict[str, float]]:
-    """Per variant: median-block wall/CPU µs per operation and, for routers, the paired overhead in %."""
+    """Per variant: median-block wall/CPU µs per operation and, against direct, the paired
+    overhead in % and in µs per operation."""
     base = blocks["direct"]
     out: dict[str, dict[str, float]] = {}
     for name, times in blocks.items():
@@ -139,6 +162,12 @@ def summarize(blocks: dict[str, list[Block]], per_block: int) -> dict[str, dict[
             entry["cpu_pct"] = (
                 statistics.median(c / bc for (_, c), (_, bc) in zip(times, base, strict=True)) - 1
             ) * 100
+            entry["wall_us_added"] = (
+                statistics.median(w - bw for (w, _), (bw, _) in zip(times, base, strict=True)) / per_block * 1e6
+            )
+            entry["cpu_us_added"] = (
+                statistics.median(c - bc for (_, c), (_, bc) in zip(times, base, strict=True)) / per_block * 1e6
+            )
         out[name] = entry
     return out
 
@@ -171,8 +200,9 @@ async def count_async(pipes: dict[str, Pipeline], cfg: dict[str, Any]) -> dict[s
     return counts
 
 
-def measure(pipes: dict[str, Pipeline], cfg: dict[str, Any]) -> dict[str, Any]:
-    """Warm up every variant, count its calls, then time sync calls, streams and async calls."""
+def measure(pipes: dict[str, Pipeline], cfg: dict[str, Any], stores: list[RedisStore]) -> dict[str, Any]:
+    """Warm up every variant, count its calls, then time sync calls, streams and async calls
+    (``stores``: the Redis stores the variants use, closed at the end)."""
     rounds, per_block, streams = cfg["rounds"], cfg["calls"], cfg["streams"]
     for pipe in pipes.values():
         for _ in range(cfg["warmup"]):
@@ -192,6 +222,8 @@ def measure(pipes: dict[str, Pipeline], cfg: dict[str, Any]) -> dict[str, Any]:
         blocks = await time_async(pipes, rounds, per_block, lambda p: p.acomplete(MESSAGES))
         for pipe in pipes.values():
             await pipe.aclose()
+        for store in stores:
+            await store.aclose()  # its async client belongs to this loop
         return blocks
 
     async_blocks = asyncio.run(run_async())
@@ -222,7 +254,7 @@ def table(m: dict[str, Any], chunks: int) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     direct = m["calls"]["direct"]
-    for name in VARIANTS:
+    for name in m["sync"]:
         calls = m["calls"][name]
         if name == "direct":
             extra = f"{direct['complete']} / {direct['acomplete']} / {direct['stream']:,} (the base)"
@@ -241,6 +273,23 @@ def table(m: dict[str, Any], chunks: int) -> str:
             _cell(m["stream"][name], "cpu_us", "cpu_pct"),
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {extra} |")
+    return "\n".join(lines)
+
+
+def added_table(m: dict[str, Any], names: tuple[str, ...], chunks: int) -> str:
+    """The µs per call each of ``names`` adds to a direct call (the paired median difference)."""
+    lines = [
+        f"| variant | sync µs added | sync CPU µs added | async µs added | async CPU µs added "
+        f"| stream µs added ({chunks} chunks) | stream CPU µs added |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in names:
+        cells = [
+            f"{m[mode][name][key]:+,.1f}"
+            for mode in ("sync", "async", "stream")
+            for key in ("wall_us_added", "cpu_us_added")
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -297,6 +346,41 @@ def isolate(url: str, n: int) -> dict[str, float]:
     return out
 
 
+def round_trip(url: str, n: int = 1000) -> dict[str, float]:
+    """References for the limiter rows, in hot loops (µs per call, best of 5): a redis-py PING
+    round trip, sync and async (the floor of shared state), and one store's acquire + release
+    (what a limited call asks of its store), in-process and in Redis."""
+    import redis
+    import redis.asyncio
+    from chatpipe.state import LocalStore, Quota
+
+    client = redis.Redis.from_url(url)
+    sync_us = _us(client.ping, n)
+    client.close()
+    quota = Quota(calls=LIMITS["rpm"]["rpm"])
+    leases: dict[str, float] = {}
+    for name, store in (("in-process", LocalStore()), ("Redis", RedisStore(url))):
+
+        def lease(store: Any = store) -> None:
+            store.release("limit:bench", quota, store.acquire("limit:bench", quota, 10, 600.0).lease, None)
+
+        leases[f"{name} acquire + release"] = _us(lease, n)
+        store.close()
+
+    async def pings() -> float:
+        aclient = redis.asyncio.Redis.from_url(url)
+        best = float("inf")
+        for _ in range(5):
+            started = time.perf_counter()
+            for _ in range(n):
+                await aclient.ping()
+            best = min(best, time.perf_counter() - started)
+        await aclient.aclose()
+        return best / n * 1e6
+
+    return {"PING sync": sync_us, "PING async": asyncio.run(pings()), **leases}
+
+
 def _own_times(op: Callable[[], object], calls: int) -> dict[Any, tuple[int, float]]:
     """cProfile of ``calls`` calls of ``op`` (after 50 unprofiled): per function, (calls, own seconds)."""
     for _ in range(50):
@@ -317,7 +401,7 @@ def profile(url: str, calls: int) -> str:
     time each took per call, next to the own time per call of the same function in a fallback
     router over a target that answers at once (hot caches: no network wait in between).
     """
-    pipes = build(url)
+    pipes, _ = build(url)
     # functools.partial, not lambdas: the same caller in every run, so no frame differs but the hop's.
     direct = _own_times(functools.partial(pipes["direct"].complete, MESSAGES), calls)
     routed = _own_times(functools.partial(pipes["fallback"].complete, MESSAGES), calls)
@@ -353,11 +437,19 @@ def main(argv: list[str] | None = None) -> int:
     cfg = dict(QUICK if args.quick else FULL)
     started = datetime.datetime.now(datetime.UTC)
     load_before = os.getloadavg()
-    with Server(sys.executable, cfg["chunks"], SERVER_SECONDS) as server:
-        pipes = build(server.url)
+    with contextlib.ExitStack() as running:
+        server = running.enter_context(Server(sys.executable, cfg["chunks"], SERVER_SECONDS))
+        try:
+            redis_url: str | None = running.enter_context(RedisLauncher()).url
+            redis_note = f"redis-server {redis_url} (started for the run)"
+        except RedisMissing as missing:
+            redis_url, redis_note = None, f"Redis rows skipped: {missing}"
+        print(redis_note, file=sys.stderr)
+        pipes, stores = build(server.url, redis_url)
         before = server.stats()
-        m = measure(pipes, cfg)
+        m = measure(pipes, cfg, stores)
         after = server.stats()
+        trip = round_trip(redis_url) if redis_url is not None else {}
         isolated = isolate(server.url, 20_000) if args.profile else {}
         profiled = profile(server.url, 2000 if not args.quick else 500) if args.profile else ""
     load_after = os.getloadavg()
@@ -372,6 +464,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     figures = ", ".join(f"{k} {v:+.1f} %" for k, v in checked["figures"].items())
     print(f"router hop < {TARGET:g} %: {'met' if checked['met'] else 'missed'} (fallback router: {figures})")
+    limited = tuple(name for name in (*LOCAL_LIMITS, *REDIS_LIMITS) if name in m["sync"])
+    print(
+        "\nThe rate limiter's cost per call (µs added to a direct call; median over rounds of the paired difference):\n"
+    )
+    print(added_table(m, limited, cfg["chunks"]))
+    if trip:
+        print("\nReferences in hot loops (µs per call, best of 5; a limited call makes one acquire + release):\n")
+        print("| what | µs |\n|---|---:|")
+        for what, us in trip.items():
+            print(f"| {what} | {us:.1f} |")
+    print(f"\n{redis_note}")
     print(
         f"\nPython {platform.python_version()}; {os.cpu_count()} CPUs; "
         f"load {load_before[0]:.2f} → {load_after[0]:.2f}; "
@@ -396,6 +499,8 @@ def main(argv: list[str] | None = None) -> int:
                 "loadavg_after": load_after,
                 "config": cfg,
                 "server_cpu_us_per_request": server_cpu_us,
+                "redis": redis_note,
+                "redis_round_trip_us": trip,
             },
             "results": {k: m[k] for k in ("sync", "async", "stream", "calls", "call_samples")},
             "target": checked,
