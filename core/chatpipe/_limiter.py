@@ -83,6 +83,7 @@ class Limiter:
         self.store, self.key, self.quota = store, key, quota
         self.max_wait, self.lease_ttl = max_wait, lease_ttl
         self.counts_tokens = quota.tokens is not None
+        self._releases = quota.holds_leases or self.counts_tokens
         self._profile, self._settings, self._per_minute = profile, settings, per_minute
 
     def __repr__(self) -> str:
@@ -151,9 +152,14 @@ class Limiter:
             poll = min(poll * 2, _LONGEST_POLL)
 
     def release(self, lease: str, tokens: int | None) -> None:
-        """End ``lease``; ``tokens`` (the vendor's count, when known) replaces its estimate."""
-        self.store.release(self.key, self.quota, lease, tokens if self.counts_tokens else None)
+        """End ``lease``; ``tokens`` (the vendor's count, when known) replaces its estimate.
+
+        A call under windows of calls alone has nothing to end (no lease, no tokens): no round trip.
+        """
+        if self._releases:
+            self.store.release(self.key, self.quota, lease, tokens if self.counts_tokens else None)
 
     async def arelease(self, lease: str, tokens: int | None) -> None:
         """Async twin of :meth:`release`."""
-        await self.store.arelease(self.key, self.quota, lease, tokens if self.counts_tokens else None)
+        if self._releases:
+            await self.store.arelease(self.key, self.quota, lease, tokens if self.counts_tokens else None)

@@ -105,7 +105,8 @@ class LocalStore:
             if quota.tokens is not None:
                 win.tokens[lease] = tokens
                 win.total += tokens
-            win.leases[lease] = now + ttl
+            if quota.holds_leases:
+                win.leases[lease] = now + ttl
             return Grant(lease)
 
     def release(self, key: str, quota: Quota, lease: str, tokens: int | None) -> None:

@@ -133,6 +133,7 @@ class RedisStore:
             tokens,
             _ms(ttl),
             os.urandom(8).hex(),
+            1 if quota.holds_leases else 0,
         ]
         return keys, args
 
@@ -168,7 +169,7 @@ class RedisStore:
 
     def acquire(self, key: str, quota: Quota, tokens: int, ttl: float) -> Grant:
         keys, args = self._acquire_call(key, quota, tokens, ttl)
-        return self._grant(self._run("ACQUIRE", keys, args), args[-1])
+        return self._grant(self._run("ACQUIRE", keys, args), args[6])
 
     def release(self, key: str, quota: Quota, lease: str, tokens: int | None) -> None:
         self._run("RELEASE", *self._release_call(key, lease, tokens))
@@ -184,7 +185,7 @@ class RedisStore:
 
     async def aacquire(self, key: str, quota: Quota, tokens: int, ttl: float) -> Grant:
         keys, args = self._acquire_call(key, quota, tokens, ttl)
-        return self._grant(await self._arun("ACQUIRE", keys, args), args[-1])
+        return self._grant(await self._arun("ACQUIRE", keys, args), args[6])
 
     async def arelease(self, key: str, quota: Quota, lease: str, tokens: int | None) -> None:
         await self._arun("RELEASE", *self._release_call(key, lease, tokens))

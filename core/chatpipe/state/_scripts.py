@@ -23,7 +23,7 @@ ACQUIRE = (
     _NOW
     + """
 -- KEYS: calls, tokens, leases. ARGV: calls limit, tokens limit, concurrency (0: none),
--- window ms, tokens of this call, lease ttl ms, lease id.
+-- window ms, tokens of this call, lease ttl ms, lease id, whether to record the lease (1/0).
 -- Returns {1} when admitted, else {0, wait ms (-1: unknown), limit name}.
 local calls_max, tokens_max, conc = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local window, tokens, ttl, id = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
@@ -75,8 +75,10 @@ if tokens_max > 0 then
   redis.call('HINCRBY', KEYS[2], '=', tokens)
   redis.call('PEXPIRE', KEYS[2], window)
 end
-redis.call('ZADD', KEYS[3], now + ttl, id)
-redis.call('PEXPIRE', KEYS[3], ttl)
+if ARGV[8] == '1' then
+  redis.call('ZADD', KEYS[3], now + ttl, id)
+  redis.call('PEXPIRE', KEYS[3], ttl)
+end
 return {1}
 """
 )

@@ -4,9 +4,9 @@ Two families of records, each under a key the caller namespaces (``limit:<profil
 ``route:<router>:<target>``):
 
 * **Rate windows and leases** — :meth:`Store.acquire` admits a call when it fits a
-  :class:`Quota` (calls and tokens in a sliding window, calls in flight) and records it;
-  :meth:`Store.release` ends the call's lease and corrects its token estimate to the real
-  count. A lease that is never released (a crashed process) ends by itself after its ``ttl``.
+  :class:`Quota` (calls and tokens in a sliding window, calls in flight) and records it (its
+  lease only when :attr:`Quota.holds_leases`); :meth:`Store.release` ends the call's lease
+  and corrects its token estimate to the real count. A lease that is never released (a crashed process) ends by itself after its ``ttl``.
   :meth:`Store.in_flight` counts the leases held now.
 * **Health** (a circuit breaker per target) — :meth:`Store.admit` says whether a target may
   be called now: yes while it is healthy; no while it cools down; after the cooldown yes to
@@ -39,6 +39,14 @@ class Quota:
     tokens: int | None = None
     concurrency: int | None = None
     window: float = 60.0
+
+    @property
+    def holds_leases(self) -> bool:
+        """Whether an admitted call holds a lease until released: for ``concurrency``, and for a
+        quota with no limit at all (it only counts calls in flight, see :meth:`Store.in_flight`).
+        A quota of windows alone records no lease: its calls need no release unless their
+        tokens are corrected."""
+        return self.concurrency is not None or (self.calls is None and self.tokens is None)
 
 
 @attrs.frozen

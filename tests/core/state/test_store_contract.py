@@ -211,3 +211,10 @@ def test_the_async_twins_follow_the_same_contract(store: Store):
 async def run_again(store: Store) -> None:
     assert await store.ain_flight(["other"]) == [0]
     await store.aclose()
+
+
+def test_a_quota_of_windows_alone_holds_no_lease(store: Store):
+    windows = Quota(calls=5, window=LONG)
+    assert not windows.holds_leases and Quota().holds_leases and Quota(calls=1, concurrency=2).holds_leases
+    store.acquire("k", windows, 0, LONG)
+    assert store.in_flight(["k"]) == [0]  # nothing to release: no round trip needed after the call
