@@ -6,8 +6,9 @@ Two families of records, each under a key the caller namespaces (``limit:<profil
 * **Rate windows and leases** — :meth:`Store.acquire` admits a call when it fits a
   :class:`Quota` (calls and tokens in a sliding window, calls in flight) and records it (its
   lease only when :attr:`Quota.holds_leases`); :meth:`Store.release` ends the call's lease
-  and corrects its token estimate to the real count. A lease that is never released (a crashed process) ends by itself after its ``ttl``.
-  :meth:`Store.in_flight` counts the leases held now.
+  and corrects its token estimate to the real count. A lease that is never released (a
+  crashed process) ends by itself after its ``ttl``. :meth:`Store.in_flight` counts the
+  leases held now.
 * **Health** (a circuit breaker per target) — :meth:`Store.admit` says whether a target may
   be called now: yes while it is healthy; no while it cools down; after the cooldown yes to
   exactly one caller (the probe) per cooldown period. :meth:`Store.record` reports a call's
