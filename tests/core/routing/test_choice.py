@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import attrs
-from chatpipe import Pipeline
 from chatpipe.routing import Router
 from chatpipe.routing._choice import Latencies, by_busy, by_latency, by_weight
-from chatpipe.testing import FakeResponse, FakeServer
-
-ROUTE = "POST /v1/chat/completions"
-KEY = "sk-choice-test-key-1234"
-HI = [{"role": "user", "content": "Hi"}]
+from fake_vendors import HI, answer, pipe
 
 
 @attrs.frozen
@@ -63,26 +57,11 @@ def test_exploration_moves_a_random_target_first_at_its_rate():
     assert abs(not_fastest - 0.3 * 2 / 3) < 0.04  # an explored pick is the fastest a third of the time
 
 
-def _pipe(server: FakeServer, name: str, **kwargs: Any) -> Pipeline:
-    return Pipeline("openai", model="m", base_url=f"{server.url}/v1", api_key=KEY, profile=name, max_retries=0)
-
-
-def _answer(server: FakeServer, text: str, delay: float) -> None:
-    body = {
-        "id": "c",
-        "object": "chat.completion",
-        "created": 1,
-        "model": "m",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-    }
-    server.route(ROUTE, lambda _: FakeResponse.json(body, delay=delay))
-
-
 def test_the_latency_strategy_settles_on_the_fastest_target(vendors):
     slow, fast, _ = vendors
-    _answer(slow, "slow", 0.15)
-    _answer(fast, "fast", 0.0)
-    router = Router([_pipe(slow, "slow"), _pipe(fast, "fast")], "latency", explore=0, rng=random.Random(2))
+    answer(slow, "slow", 0.15)
+    answer(fast, "fast", 0.0)
+    router = Router([pipe(slow, "slow"), pipe(fast, "fast")], "latency", explore=0, rng=random.Random(2))
     routes = [router.complete(HI).route for _ in range(6)]
     assert routes[:2] == ["slow", "fast"]  # each measured once, in the order written
     assert routes[2:] == ["fast"] * 4

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
-from chatpipe import Pipeline
 from chatpipe.config import parse_config
 from chatpipe.errors import AllTargetsFailedError, CoolingDownError, ServerError
 from chatpipe.routing import Router
 from chatpipe.state import Breaker
-from chatpipe.testing import FakeResponse, FakeServer
-from chatpipe.testing.conformance import OpenAISimulator, Reply
-
-SIM = OpenAISimulator(provider="openai")
-ROUTE = "POST /v1/chat/completions"
-KEY = "sk-cooldown-test-key-1234"
-HI = [{"role": "user", "content": "Hi"}]
-
-
-def pipe(server: FakeServer, name: str, **kwargs: Any) -> Pipeline:
-    kwargs.setdefault("max_retries", 0)
-    return Pipeline("openai", model=f"model-{name}", base_url=f"{server.url}/v1", api_key=KEY, profile=name, **kwargs)
+from chatpipe.testing import FakeResponse
+from chatpipe.testing.conformance import Reply
+from fake_vendors import HI, KEY, ROUTE, SIM, pipe
 
 
 def test_a_target_failing_n_times_is_skipped_then_probed(vendors):

@@ -22,13 +22,9 @@ from chatpipe.errors import (
 )
 from chatpipe.routing import Router
 from chatpipe.testing import FakeResponse, FakeServer, MockTransport
-from chatpipe.testing.conformance import OpenAISimulator, Reply
+from chatpipe.testing.conformance import Reply
+from fake_vendors import HI, KEY, ROUTE, SIM, pipe, reply_json
 
-SIM = OpenAISimulator(provider="openai")
-ROUTE = "POST /v1/chat/completions"
-KEY = "sk-route-test-key-1234"
-HI = [{"role": "user", "content": "Hi"}]
-DEAD_URL = "http://127.0.0.1:9/v1"  # the discard port: nothing listens, the connection is refused
 CONTEXT_400 = FakeResponse.json(
     {
         "error": {
@@ -39,12 +35,6 @@ CONTEXT_400 = FakeResponse.json(
     },
     status=400,
 )
-
-
-def pipe(server: FakeServer | None, name: str, **kwargs: Any) -> Pipeline:
-    base = f"{server.url}/v1" if server is not None else DEAD_URL
-    kwargs.setdefault("max_retries", 0)
-    return Pipeline("openai", model=f"model-{name}", base_url=base, api_key=KEY, profile=name, **kwargs)
 
 
 def config_for(a: FakeServer, b: FakeServer, c: FakeServer, route: str) -> str:
@@ -256,7 +246,7 @@ def test_weighted_falls_back_to_the_other_target(vendors):
 
 def test_least_busy_picks_the_idle_target(vendors):
     a, b, _ = vendors
-    a.enqueue(ROUTE, FakeResponse.json(_reply_json("slow a"), delay=1.0))
+    a.enqueue(ROUTE, FakeResponse.json(reply_json("slow a"), delay=1.0))
     b.enqueue(ROUTE, SIM.reply(Reply(text="quick b")))
     router = Router([pipe(a, "a"), pipe(b, "b")], "least-busy")
     slow: list[str | None] = []
@@ -266,16 +256,6 @@ def test_least_busy_picks_the_idle_target(vendors):
     assert router.complete(HI).route == "b"  # a is busy with the slow call
     worker.join()
     assert slow == ["a"]
-
-
-def _reply_json(text: str) -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 1,
-        "model": "m",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-    }
 
 
 # --- from the config ----------------------------------------------------------------------

@@ -4,41 +4,18 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
 import pytest
-from chatpipe import Pipeline
 from chatpipe.errors import AllTargetsFailedError, APITimeoutError, LimitExceededError
 from chatpipe.routing import Router
-from chatpipe.testing import FakeResponse, FakeServer
-from chatpipe.testing.conformance import OpenAISimulator, Reply
-
-SIM = OpenAISimulator(provider="openai")
-ROUTE = "POST /v1/chat/completions"
-KEY = "sk-router-limit-key-1234"
-HI = [{"role": "user", "content": "Hi"}]
-
-
-def pipe(server: FakeServer, name: str, **kwargs: Any) -> Pipeline:
-    kwargs.setdefault("max_retries", 0)
-    return Pipeline("openai", model=f"model-{name}", base_url=f"{server.url}/v1", api_key=KEY, profile=name, **kwargs)
-
-
-def answering(server: FakeServer, text: str, delay: float = 0.0) -> None:
-    body = {
-        "id": "c",
-        "object": "chat.completion",
-        "created": 1,
-        "model": "m",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-    }
-    server.route(ROUTE, lambda _: FakeResponse.json(body, delay=delay))
+from chatpipe.testing.conformance import Reply
+from fake_vendors import HI, ROUTE, SIM, answer, pipe
 
 
 def test_a_target_at_its_limit_is_skipped_without_waiting(vendors):
     a, b, _ = vendors
-    answering(a, "a", delay=0.5)
-    answering(b, "b")
+    answer(a, "a", delay=0.5)
+    answer(b, "b")
     router = Router([pipe(a, "a", limits={"concurrency": 1, "max_wait": 30}), pipe(b, "b")], cooldown=None)
     slow = threading.Thread(target=router.complete, args=(HI,))
     slow.start()
@@ -51,8 +28,8 @@ def test_a_target_at_its_limit_is_skipped_without_waiting(vendors):
 
 def test_a_full_target_does_not_cool_down(vendors):
     a, b, _ = vendors
-    answering(a, "a")
-    answering(b, "b")
+    answer(a, "a")
+    answer(b, "b")
     router = Router([pipe(a, "a", limits={"rpm": 30, "window": 2, "max_wait": 0}), pipe(b, "b")])
     assert [router.complete(HI).route for _ in range(4)] == ["a", "b", "b", "b"]
     time.sleep(2.05)
@@ -61,8 +38,8 @@ def test_a_full_target_does_not_cool_down(vendors):
 
 def test_when_every_target_is_full_the_one_with_room_soonest_is_waited_for(vendors):
     a, b, _ = vendors
-    answering(a, "a")
-    answering(b, "b")
+    answer(a, "a")
+    answer(b, "b")
     router = Router(
         [
             pipe(a, "a", limits={"rpm": 6, "window": 10, "max_wait": 5}),  # 1 call per 10 s
@@ -78,8 +55,8 @@ def test_when_every_target_is_full_the_one_with_room_soonest_is_waited_for(vendo
 
 def test_with_no_time_to_wait_every_full_target_is_listed(vendors):
     a, b, _ = vendors
-    answering(a, "a")
-    answering(b, "b")
+    answer(a, "a")
+    answer(b, "b")
     limits = {"rpm": 1, "max_wait": 0}
     router = Router([pipe(a, "a", limits=limits), pipe(b, "b", limits=limits)])
     router.complete(HI)
@@ -93,8 +70,8 @@ def test_with_no_time_to_wait_every_full_target_is_listed(vendors):
 
 def test_a_router_that_does_not_move_on_for_rate_limits_waits_instead(vendors):
     a, b, _ = vendors
-    answering(a, "a")
-    answering(b, "b")
+    answer(a, "a")
+    answer(b, "b")
     router = Router(
         [pipe(a, "a", limits={"rpm": 120, "window": 0.4, "max_wait": 5}), pipe(b, "b")],
         fallback_on=["connection", "timeout", "server"],
@@ -107,8 +84,8 @@ def test_a_router_that_does_not_move_on_for_rate_limits_waits_instead(vendors):
 
 def test_the_deadline_bounds_every_hop_together(vendors):
     a, b, _ = vendors
-    answering(a, "slow a", delay=2.0)
-    answering(b, "b", delay=2.0)
+    answer(a, "slow a", delay=2.0)
+    answer(b, "b", delay=2.0)
     router = Router([pipe(a, "a"), pipe(b, "b")], cooldown=None)
     started = time.monotonic()
     with pytest.raises(AllTargetsFailedError) as caught:
