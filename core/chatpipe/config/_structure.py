@@ -92,11 +92,18 @@ def _boolean(value: Any, _: Any = None) -> bool:
     raise Invalid(f"expected true or false, got {describe(value)}")
 
 
-def _non_negative_int(value: Any, _: Any = None) -> int:
-    number = _integer(value)
-    if number < 0:
-        raise Invalid(f"must be 0 or more, got {number}")
-    return number
+def _at_least(minimum: int) -> Hook:
+    def whole(value: Any, _: Any = None) -> int:
+        number = _integer(value)
+        if number < minimum:
+            raise Invalid(f"must be {minimum} or more, got {number}")
+        return number
+
+    return whole
+
+
+_non_negative_int = _at_least(0)
+_positive_int = _at_least(1)
 
 
 def _seconds(value: Any, _: Any = None) -> float:
@@ -358,13 +365,6 @@ def _fallback_on(value: Any, _: Any = None) -> tuple[str, ...]:
         except Invalid as exc:
             raise Invalid(exc.problems[0].message, at=(i,)) from None
     return tuple(dict.fromkeys(names))
-
-
-def _positive_int(value: Any, _: Any = None) -> int:
-    number = _integer(value)
-    if number < 1:
-        raise Invalid(f"must be 1 or more, got {number}")
-    return number
 
 
 def _non_negative_seconds(value: Any, _: Any = None) -> float:
