@@ -240,7 +240,8 @@ class VendorBatchAPI(abc.ABC):
     by the adapter's ``parse_error``.
 
     ``max_requests`` and ``max_bytes`` are the vendor's limits for one batch (requests, and
-    bytes of the serialised lines); the runner splits larger inputs into several batches.
+    bytes of the serialised lines); the runner splits larger inputs into several batches, and
+    never puts lines of different :meth:`batch_group` values in the same one.
     ``custom_id`` values are 1 to 64 characters of ``[A-Za-z0-9_-]`` (the strictest vendor's
     rule); the runner maps its items' ids to such values.
     """
@@ -255,6 +256,10 @@ class VendorBatchAPI(abc.ABC):
         Raises :class:`~chatpipe.errors.InvalidRequestError` for a request the batch API cannot
         take (the runner turns it into that item's error).
         """
+
+    def batch_group(self, line: Mapping[str, Any]) -> str:
+        """Lines of different groups never share a batch (OpenAI: one model per batch). Default: one group."""
+        return ""
 
     @abc.abstractmethod
     def upload(self, lines: Sequence[Mapping[str, Any]]) -> HttpRequest | None:

@@ -8,8 +8,9 @@ run resumable:
 * every item's request is built by the pipeline itself (the user's converters, the provider's
   required ones, the adapter's ``build_chat``): the batch line's body is the body a direct call
   would send. An item whose request cannot be built gets its error at once;
-* items are cut into batches within the vendor's limits (requests and bytes per batch): a
-  larger input becomes several batches, never an error;
+* items are cut into batches within the vendor's limits (requests and bytes per batch, and
+  the lines a batch may mix: :meth:`~chatpipe.provider.VendorBatchAPI.batch_group`, e.g. one
+  model per OpenAI batch): a larger input becomes several batches, never an error;
 * the **state file** records each batch the moment it is created — its id and, per item, the
   ``custom_id`` and a digest of its line — written atomically *before* any polling. A rerun
   with the state file resumes polling the recorded batches: an item already in a recorded
@@ -258,6 +259,20 @@ class _Run:
                 self.deliver(self.item_ids[custom_id], error)
 
 
+@attrs.define
+class _Pending:
+    """The lines of one batch being filled, their digests by ``custom_id``, and their size in bytes."""
+
+    lines: list[dict[str, Any]] = attrs.field(factory=list)
+    digests: dict[str, str] = attrs.field(factory=dict)
+    size: int = 0
+
+    def add(self, line: dict[str, Any], custom_id: str, digest: str, size: int) -> None:
+        self.lines.append(line)
+        self.digests[custom_id] = digest
+        self.size += size
+
+
 def _batch_api(pipe: Pipeline) -> VendorBatchAPI:
     from ..routing import Router
 
@@ -320,19 +335,15 @@ def run_vendor_batch(
     run = _Run(pipe, api, state, on_result)
     statuses: dict[str, BatchStatus | None] = {}
     submitted: list[str] = []
-    pending: list[dict[str, Any]] = []
-    digests: dict[str, str] = {}
-    size = 0
+    groups: dict[str, _Pending] = {}  # the lines not submitted yet, by batch group
 
-    def flush() -> None:
-        nonlocal pending, digests, size
-        if pending:
-            status = run.submit(pending, digests)
-            statuses[status.id] = status
-            submitted.append(status.id)
-            if on_progress is not None:
-                on_progress(status)
-        pending, digests, size = [], {}, 0
+    def flush(group: str) -> None:
+        pending = groups.pop(group)
+        status = run.submit(pending.lines, pending.digests)
+        statuses[status.id] = status
+        submitted.append(status.id)
+        if on_progress is not None:
+            on_progress(status)
 
     limit = api.max_bytes - _LINE_MARGIN
     for item in items:
@@ -366,12 +377,16 @@ def run_vendor_batch(
             run.owner[custom_id] = batch_id
             statuses.setdefault(batch_id, None)
             continue
-        if len(pending) >= api.max_requests or size + line_size > limit:
-            flush()
-        pending.append(line)
-        digests[custom_id] = digest
-        size += line_size
-    flush()
+        group = api.batch_group(line)
+        pending = groups.get(group)
+        if pending is not None and (len(pending.lines) >= api.max_requests or pending.size + line_size > limit):
+            flush(group)
+            pending = None
+        if pending is None:
+            pending = groups[group] = _Pending()
+        pending.add(line, custom_id, digest, line_size)
+    for group in list(groups):
+        flush(group)
     resumed = tuple(b for b in statuses if b not in submitted)
 
     interval = poll_interval

@@ -15,7 +15,8 @@ The flow (OpenAI's "Batch API" guide; request and object shapes per ``openai.yam
   the error file; each line ``{"custom_id", "response": {"status_code", "request_id", "body"},
   "error"}`` is parsed with the adapter's ``parse_chat`` (2xx) or ``parse_error``.
 
-Limits of one batch: 50,000 requests and a 200 MB input file.
+Limits of one batch: 50,000 requests and a 200 MB input file, all to the same model
+(:meth:`OpenAIBatchAPI.batch_group`).
 """
 
 from __future__ import annotations
@@ -111,6 +112,10 @@ class OpenAIBatchAPI(VendorBatchAPI):
                 "/completions (a legacy text-completion model): run it without --vendor-batch"
             )
         return {"custom_id": custom_id, "method": "POST", "url": ENDPOINT, "body": request.json}
+
+    def batch_group(self, line: Mapping[str, Any]) -> str:
+        """The line's model: an OpenAI batch file holds requests to one model only."""
+        return str(line["body"].get("model", ""))
 
     def upload(self, lines: Sequence[Mapping[str, Any]]) -> HttpRequest:
         """``POST {base}/files``: multipart ``purpose=batch`` and ``file`` (the lines as JSONL)."""

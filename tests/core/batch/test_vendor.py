@@ -189,6 +189,22 @@ def test_a_large_input_is_split_into_batches_within_the_limits(
     assert fake.problems == []
 
 
+def test_an_openai_batch_holds_one_model(
+    server: FakeServer, openai_pipe: Pipeline, openai_spec: Any, tmp_path: Path
+) -> None:
+    fake = FakeOpenAIBatches(server, openai_spec)
+    mixed = [
+        Item(f"m{i}", [{"role": "user", "content": "q"}], params={"model": "gpt-4o" if i % 2 else "gpt-4o-mini"})
+        for i in range(5)
+    ]
+    got = Collector()
+    summary = run_vendor_batch(openai_pipe, mixed, got, state_file=tmp_path / "s.json", sleep=no_sleep)
+    assert summary.submitted == ("batch_1", "batch_2")
+    models = [{json.loads(raw)["body"]["model"] for raw in fake.files[f"file-in{n}"].splitlines()} for n in (1, 2)]
+    assert models == [{"gpt-4o-mini"}, {"gpt-4o"}]
+    assert len(got.by_id()) == 5 and fake.problems == []
+
+
 def test_interrupted_mid_poll_and_resumed_never_submits_again(
     server: FakeServer, openai_pipe: Pipeline, openai_spec: Any, tmp_path: Path
 ) -> None:
