@@ -244,12 +244,11 @@ class _Run:
 
     def download(self, status: BatchStatus) -> None:
         """Hand out the results of the finished batch ``status``, and an error for each item without one."""
-        if status.state != "failed":
-            for request in self.api.results(status):
-                for custom_id, result in self.api.parse_results(self.send(request)):
-                    if self.owner.get(custom_id) == status.id and custom_id not in self.delivered:
-                        self.delivered.add(custom_id)
-                        self.deliver(self.item_ids[custom_id], result)
+        for request in self.api.results(status):  # a failed batch may still have some
+            for custom_id, result in self.api.parse_results(self.send(request)):
+                if self.owner.get(custom_id) == status.id and custom_id not in self.delivered:
+                    self.delivered.add(custom_id)
+                    self.deliver(self.item_ids[custom_id], result)
         reason = status.state if status.state in ("expired", "cancelled", "failed") else "missing"
         provider = self.pipe.provider_class.info.name
         for custom_id, owner in self.owner.items():

@@ -182,7 +182,11 @@ class OpenAIBatchAPI(VendorBatchAPI):
         )
 
     def parse_results(self, response: HttpResponse) -> Iterator[tuple[str, ChatResponse | ProviderError]]:
-        """Each output/error-file line as ``(custom_id, reply or typed error)``."""
+        """Each output/error-file line as ``(custom_id, reply or typed error)``.
+
+        A ``response`` without ``status_code`` but with a ``body`` counts as a 200 (vendors
+        copying OpenAI's format do not all send it).
+        """
         for number, raw in enumerate(response.content.splitlines(), 1):
             if not raw.strip():
                 continue
@@ -196,12 +200,13 @@ class OpenAIBatchAPI(VendorBatchAPI):
 
     def _result(self, line: Mapping[str, Any]) -> ChatResponse | ProviderError:
         reply = line.get("response")
-        if isinstance(reply, Mapping) and isinstance(reply.get("status_code"), int):
+        status = reply.get("status_code", 200 if "body" in reply else None) if isinstance(reply, Mapping) else None
+        if isinstance(reply, Mapping) and isinstance(status, int):
             rid = reply.get("request_id")
             headers = {"x-request-id": rid} if isinstance(rid, str) else {}
             body = reply.get("body")
             content = json.dumps(body, ensure_ascii=False).encode() if not isinstance(body, str) else body.encode()
-            http = HttpResponse(reply["status_code"], headers, content)
+            http = HttpResponse(status, headers, content)
             try:
                 if http.status >= 400:
                     return self.adapter.parse_error(http)

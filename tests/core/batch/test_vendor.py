@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # the fakes live beside this file
     sys.path.insert(0, str(HERE))
 
-from vendor_fakes import FakeAnthropicBatches, FakeOpenAIBatches  # noqa: E402
+from vendor_fakes import FakeAnthropicBatches, FakeMistralBatches, FakeOpenAIBatches  # noqa: E402
 
 KEY = "sk-test-PLANTED-batch-0123456789abcdef"
 
@@ -336,6 +336,48 @@ def test_a_vendor_error_while_creating_is_raised_typed_and_nothing_is_recorded(
     with pytest.raises(BadRequestError, match="nope"):
         run_vendor_batch(openai_pipe, items(2), Collector(), state_file=tmp_path / "s.json", sleep=no_sleep)
     assert not (tmp_path / "s.json").exists()
+
+
+# --- Mistral ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mistral_pipe(server: FakeServer) -> Iterator[Pipeline]:
+    with Pipeline("mistral", model="mistral-small-latest", base_url=f"{server.url}/v1", api_key=KEY) as pipe:
+        yield pipe
+
+
+def test_mistral_batch_with_per_item_errors_and_resume(
+    server: FakeServer, mistral_pipe: Pipeline, vendor_spec: Callable[[str], Any], tmp_path: Path
+) -> None:
+    fake = FakeMistralBatches(server, vendor_spec("mistral"), answer=fail_some, polls=3)
+    state = tmp_path / "s.json"
+    got = Collector()
+
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_vendor_batch(mistral_pipe, items(6), got, state_file=state, sleep=interrupt)
+    summary = run_vendor_batch(mistral_pipe, items(6), got, state_file=state, sleep=no_sleep)
+    assert fake.creates == 1 and summary.resumed == ("batch_1",)
+    results = got.by_id()
+    assert len(results) == 6
+    assert isinstance(results["c0"], ChatResponse) and results["c0"].choices[0].message.content == "echo c0"
+    assert isinstance(results["c1"], BadRequestError) and isinstance(results["c3"], RateLimitError)
+    assert fake.problems == []
+
+
+def test_mistral_timeout_exceeded_gives_the_missing_items_errors(
+    server: FakeServer, mistral_pipe: Pipeline, vendor_spec: Callable[[str], Any], tmp_path: Path
+) -> None:
+    fake = FakeMistralBatches(server, vendor_spec("mistral"), outcome="expired", processed=1)
+    got = Collector()
+    run_vendor_batch(mistral_pipe, items(3), got, state_file=tmp_path / "s.json", sleep=no_sleep)
+    results = got.by_id()
+    assert isinstance(results["c0"], ChatResponse)
+    assert isinstance(results["c1"], APITimeoutError) and isinstance(results["c2"], APITimeoutError)
+    assert fake.problems == []
 
 
 # --- Anthropic ----------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 * :class:`FakeOpenAIBatches`: ``POST /v1/files`` (multipart, ``purpose=batch``), ``POST
   /v1/batches``, ``GET /v1/batches/{id}``, ``GET /v1/files/{id}/content``;
+* :class:`FakeMistralBatches`: ``POST /v1/files``, ``POST /v1/batch/jobs``, ``GET
+  /v1/batch/jobs/{id}``, ``GET /v1/files/{id}/content``;
 * :class:`FakeAnthropicBatches`: ``POST /v1/messages/batches``, ``GET
   /v1/messages/batches/{id}``, ``GET {results_url}``.
 
@@ -22,7 +24,7 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from chatpipe.testing import FakeResponse, FakeServer
 from chatpipe.testing.fake_server import RecordedRequest
@@ -72,6 +74,8 @@ class _Fake:
 class FakeOpenAIBatches(_Fake):
     """OpenAI's files and batches endpoints (see the module docstring)."""
 
+    UPLOAD_SCHEMA = "CreateFileRequest"
+
     def __init__(
         self,
         server: FakeServer,
@@ -93,30 +97,38 @@ class FakeOpenAIBatches(_Fake):
         fields = {k: v.decode() for k, v in parts.items() if k != "file"}
         if set(parts) != {"purpose", "file"}:
             return self._bad(f"the upload has fields {sorted(parts)}, expected purpose and file")
-        self._check("CreateFileRequest", {**fields, "file": "<binary>"})
+        self._check(self.UPLOAD_SCHEMA, {**fields, "file": "<binary>"})
         if fields["purpose"] != "batch":
             return self._bad("purpose must be 'batch'")
         for number, raw in enumerate(parts["file"].splitlines(), 1):
-            line = json.loads(raw)
-            if set(line) != {"custom_id", "method", "url", "body"} or line["method"] != "POST":
-                return self._bad(f"input line {number} is not a batch request line: {sorted(line)}")
-            if line["url"] != "/v1/chat/completions":
-                return self._bad(f"input line {number} has url {line['url']!r}")
-            self._check("CreateChatCompletionRequest", line["body"])
+            problem = self._check_line(number, json.loads(raw))
+            if problem:
+                return self._bad(problem)
         with self._lock:
             file_id = f"file-in{len(self.files) + 1}"
             self.files[file_id] = parts["file"]
+        return FakeResponse.json(self._file_object(file_id, len(parts["file"])))
+
+    def _check_line(self, number: int, line: dict[str, Any]) -> str | None:
+        if set(line) != {"custom_id", "method", "url", "body"} or line["method"] != "POST":
+            return f"input line {number} is not a batch request line: {sorted(line)}"
+        if line["url"] != "/v1/chat/completions":
+            return f"input line {number} has url {line['url']!r}"
+        self._check("CreateChatCompletionRequest", line["body"])
+        return None
+
+    def _file_object(self, file_id: str, size: int) -> dict[str, Any]:
         obj = {
             "id": file_id,
             "object": "file",
-            "bytes": len(parts["file"]),
+            "bytes": size,
             "created_at": 1_700_000_000,
             "filename": "chatpipe-batch.jsonl",
             "purpose": "batch",
             "status": "processed",
         }
         self._check("OpenAIFile", obj)
-        return FakeResponse.json(obj)
+        return obj
 
     def _create(self, request: RecordedRequest) -> FakeResponse:
         body = request.json
@@ -124,22 +136,26 @@ class FakeOpenAIBatches(_Fake):
             return self._bad("invalid CreateBatchRequest")
         if body["input_file_id"] not in self.files:
             return self._bad(f"unknown input file {body['input_file_id']}")
+        batch_id = self._new_batch(body["input_file_id"], body["endpoint"])
+        self.server.route(f"GET /v1/batches/{batch_id}", self._poll)
+        return self._object(batch_id)
+
+    def _new_batch(self, file_id: str, endpoint: str) -> str:
         with self._lock:
             self.creates += 1
             batch_id = f"batch_{self.creates}"
             self.batches[batch_id] = {
                 "id": batch_id,
                 "object": "batch",
-                "endpoint": body["endpoint"],
-                "input_file_id": body["input_file_id"],
+                "endpoint": endpoint,
+                "input_file_id": file_id,
                 "completion_window": "24h",
                 "status": "validating",
                 "created_at": 1_700_000_000,
                 "request_counts": {"total": 0, "completed": 0, "failed": 0},
             }
             self.poll_count[batch_id] = 0
-        self.server.route(f"GET /v1/batches/{batch_id}", self._poll)
-        return self._object(batch_id)
+        return batch_id
 
     def _object(self, batch_id: str) -> FakeResponse:
         # The spec types output_file_id & co. as strings (not nullable): fields without a value are left out.
@@ -172,23 +188,7 @@ class FakeOpenAIBatches(_Fake):
             verdict = self.answer(line["custom_id"], line["body"])
             rid = f"req_{n}"
             if verdict is None:
-                text = f"echo {line['custom_id']}"
-                body = {
-                    "id": f"chatcmpl-{n}",
-                    "object": "chat.completion",
-                    "created": 1_700_000_000,
-                    "model": line["body"]["model"],
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": text, "refusal": None},
-                            "finish_reason": "stop",
-                            "logprobs": None,
-                        }
-                    ],
-                    "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
-                }
-                self._check("CreateChatCompletionResponse", body)
+                body = self._reply(n, line["custom_id"], line["body"]["model"])
                 output.append(
                     {
                         "id": f"batch_req_{n}",
@@ -220,9 +220,123 @@ class FakeOpenAIBatches(_Fake):
             request_counts={"total": len(lines), "completed": len(output), "failed": len(errors)},
         )
 
+    def _reply(self, n: int, custom_id: str, model: str) -> dict[str, Any]:
+        body = {
+            "id": f"chatcmpl-{n}",
+            "object": "chat.completion",
+            "created": 1_700_000_000,
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": f"echo {custom_id}", "refusal": None},
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                }
+            ],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+        }
+        self._check("CreateChatCompletionResponse", body)
+        return body
+
     def _content(self, request: RecordedRequest) -> FakeResponse:
         file_id = request.route.split("/")[3]
         return FakeResponse.text(self.files[file_id].decode(), content_type="application/jsonl")
+
+
+class FakeMistralBatches(FakeOpenAIBatches):
+    """Mistral's files and batch-jobs endpoints: OpenAI's flow with Mistral's shapes (``mistral.yaml``).
+
+    The jobs are kept in OpenAI's shape inside and shown as Mistral ``BatchJob`` objects.
+    """
+
+    UPLOAD_SCHEMA = "#/paths/~1v1~1files/post/requestBody/content/multipart~1form-data/schema"
+    STATUS: ClassVar[dict[str, str]] = {
+        "validating": "QUEUED",
+        "in_progress": "RUNNING",
+        "completed": "SUCCESS",
+        "failed": "FAILED",
+        "expired": "TIMEOUT_EXCEEDED",
+    }
+
+    def __init__(self, server: FakeServer, spec: Any, **kwargs: Any) -> None:
+        super().__init__(server, spec, **kwargs)
+        server.route("POST /v1/batch/jobs", self._create_job)
+        self.models: dict[str, str] = {}
+
+    def _check_line(self, number: int, line: dict[str, Any]) -> str | None:
+        if set(line) != {"custom_id", "body"}:
+            return f"input line {number} is not a Mistral batch line: {sorted(line)}"
+        self._check("BatchRequest", line)
+        self._check("ChatCompletionRequest", line["body"])
+        return None
+
+    def _file_object(self, file_id: str, size: int) -> dict[str, Any]:
+        obj = {
+            "id": file_id,
+            "object": "file",
+            "bytes": size,
+            "created_at": 1_700_000_000,
+            "filename": "chatpipe-batch.jsonl",
+            "purpose": "batch",
+            "sample_type": "batch_request",
+            "source": "upload",
+        }
+        self._check("CreateFileResponse", obj)
+        return obj
+
+    def _reply(self, n: int, custom_id: str, model: str) -> dict[str, Any]:
+        body = {
+            "id": f"cmpl-{n}",
+            "object": "chat.completion",
+            "created": 1_700_000_000,
+            "model": model,
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": f"echo {custom_id}"}, "finish_reason": "stop"}
+            ],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+        }
+        # ChatCompletionResponse itself requires a 'data' field no reply has (a defect of the
+        # file): its base and each choice are checked instead.
+        self._check("ChatCompletionResponseBase", body)
+        for choice in body["choices"]:
+            self._check("ChatCompletionChoice", choice)
+        return body
+
+    def _create_job(self, request: RecordedRequest) -> FakeResponse:
+        body = request.json
+        if not self._check("CreateBatchJobRequest", body) or len(body.get("input_files") or []) != 1:
+            return self._bad("invalid CreateBatchJobRequest")
+        [file_id] = body["input_files"]
+        models = {json.loads(raw)["body"].get("model") for raw in self.files[file_id].splitlines()}
+        if models != {body["model"]}:
+            return self._bad(f"the job's model {body['model']!r} is not the lines' {sorted(models)}")
+        batch_id = self._new_batch(file_id, body["endpoint"])
+        self.models[batch_id] = body["model"]
+        self.server.route(f"GET /v1/batch/jobs/{batch_id}", self._poll)
+        return self._object(batch_id)
+
+    def _object(self, batch_id: str) -> FakeResponse:
+        batch = self.batches[batch_id]
+        counts = batch["request_counts"]
+        obj = {
+            "id": batch_id,
+            "object": "batch",
+            "input_files": [batch["input_file_id"]],
+            "endpoint": batch["endpoint"],
+            "model": self.models.get(batch_id),
+            "output_file": batch.get("output_file_id"),
+            "error_file": batch.get("error_file_id"),
+            "errors": [{"message": e["message"]} for e in (batch.get("errors") or {}).get("data", [])],
+            "status": self.STATUS[batch["status"]],
+            "created_at": batch["created_at"],
+            "total_requests": counts["total"],
+            "completed_requests": counts["completed"] + counts["failed"],
+            "succeeded_requests": counts["completed"],
+            "failed_requests": counts["failed"],
+        }
+        self._check("BatchJob", obj)
+        return FakeResponse.json(obj)
 
 
 class FakeAnthropicBatches(_Fake):
