@@ -315,9 +315,12 @@ def run_vendor_batch(
     ``state_file`` keeps the batch ids (see the module docstring): rerunning with the same file
     resumes instead of submitting again. Batches are polled every ``poll_interval`` seconds,
     the interval growing by half each round up to ``max_poll_interval``; ``on_progress`` sees
-    every status polled (and each batch as created). Items are read once and their requests
-    built up front, so an item's error at build time (an :class:`InvalidRequestError`) is handed
-    out before anything is sent.
+    every status polled (and each batch as created). ``items`` is read once; a batch is
+    submitted as soon as it is full, the last ones when the input ends, and polling starts
+    after that. An item whose request cannot be built (an :class:`InvalidRequestError`) gets
+    its error as it is read. ``on_result`` receives a :class:`ChatResponse` or a
+    :class:`ChatpipeError` (an :class:`InvalidRequestError` for such an item, else a
+    :class:`ProviderError`).
 
     Raises :class:`ConfigError` for a router, a provider without a batch API, duplicate item
     ids, or a state file of another provider or input; a vendor error while creating, polling

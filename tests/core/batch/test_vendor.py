@@ -231,6 +231,30 @@ def test_interrupted_mid_poll_and_resumed_never_submits_again(
     assert fake.problems == []
 
 
+def test_interrupted_while_handing_out_results_and_resumed_gives_each_item_one_result(
+    server: FakeServer, openai_pipe: Pipeline, openai_spec: Any, tmp_path: Path
+) -> None:
+    fake = FakeOpenAIBatches(server, openai_spec, answer=fail_some)
+    state = tmp_path / "s.json"
+    written: dict[str, ChatResponse | ChatpipeError] = {}  # what the output file would hold
+
+    def write_three(item_id: str, result: ChatResponse | ChatpipeError) -> None:
+        if len(written) == 3:
+            raise KeyboardInterrupt
+        written[item_id] = result
+
+    with pytest.raises(KeyboardInterrupt):
+        run_vendor_batch(openai_pipe, items(8), write_three, state_file=state, sleep=no_sleep)
+    assert len(written) == 3
+    # The batch runner's resume skips the ids already written and passes the rest.
+    rest = [item for item in items(8) if item.id not in written]
+    got = Collector()
+    run_vendor_batch(openai_pipe, rest, got, state_file=state, sleep=no_sleep)
+    assert fake.creates == 1
+    assert sorted([*written, *got.by_id()]) == sorted(f"c{i}" for i in range(8))
+    assert not set(written) & set(got.by_id())
+
+
 def test_a_rerun_after_a_finished_run_downloads_again_without_submitting(
     server: FakeServer, openai_pipe: Pipeline, openai_spec: Any, tmp_path: Path
 ) -> None:
