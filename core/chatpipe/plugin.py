@@ -12,7 +12,9 @@ Registering
 Providers
     :class:`Provider` (the sans-IO adapter contract), :class:`ProviderInfo` (its declaration, as
     data), :class:`Capabilities`, :class:`ProviderSettings` (what an instance is bound to),
-    :data:`DEFAULT_RETRYABLE_STATUSES`.
+    :data:`DEFAULT_RETRYABLE_STATUSES`; a vendor's batch API: :class:`VendorBatchAPI` (what
+    ``Provider.batch_api()`` returns), :class:`BatchStatus`, :data:`BatchState`,
+    :func:`batch_item_not_processed`.
 
 Stream parsing
     :class:`StreamParser` (SSE events to chunks, one per stream) and :class:`StreamAccumulator`
@@ -50,6 +52,7 @@ Data model (frozen attrs classes)
 
 The OpenAI-compatible base (:mod:`chatpipe.openai_compat`)
     :class:`OpenAICompatibleProvider` (subclass it and declare only the differences),
+    :class:`OpenAIBatchAPI` (OpenAI's files + batches API, for adapters of OpenAI itself),
     :class:`OpenAIStreamParser`, :class:`ThinkStreamParser`, :class:`ThinkSplitter`,
     :func:`split_choice`, :func:`split_think` (a leading ``<think>`` block to reasoning),
     :func:`audio_url_to_input_audio`; :func:`is_text_completion_model` and
@@ -86,11 +89,15 @@ from ._markers import hookimpl
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "chatpipe.provider": (
         "DEFAULT_RETRYABLE_STATUSES",
+        "BatchState",
+        "BatchStatus",
         "Capabilities",
         "Provider",
         "ProviderInfo",
         "ProviderSettings",
         "StreamParser",
+        "VendorBatchAPI",
+        "batch_item_not_processed",
     ),
     "chatpipe._accumulate": ("StreamAccumulator",),
     "chatpipe.converter": ("DEFAULT_PLACEHOLDER", "ConvertContext", "Converter", "ConverterFn", "Names"),
@@ -141,6 +148,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "chatpipe.openai_compat": (
         "TEXT_COMPLETION_MODELS",
+        "OpenAIBatchAPI",
         "OpenAICompatibleProvider",
         "OpenAIStreamParser",
         "ThinkSplitter",
@@ -208,6 +216,8 @@ __all__ = [
     "AudioPart",
     "AuthenticationError",
     "BadRequestError",
+    "BatchState",
+    "BatchStatus",
     "Capabilities",
     "ChatChunk",
     "ChatRequest",
@@ -237,6 +247,7 @@ __all__ = [
     "ModelInfo",
     "Names",
     "NotFoundError",
+    "OpenAIBatchAPI",
     "OpenAICompatibleProvider",
     "OpenAIStreamParser",
     "OtherPart",
@@ -264,8 +275,10 @@ __all__ = [
     "ToolCall",
     "ToolCallDelta",
     "Usage",
+    "VendorBatchAPI",
     "audio_url_to_input_audio",
     "auth_hint",
+    "batch_item_not_processed",
     "check_messages",
     "check_options",
     "decode_json",
@@ -353,6 +366,7 @@ if TYPE_CHECKING:
     )
     from .openai_compat import (
         TEXT_COMPLETION_MODELS,
+        OpenAIBatchAPI,
         OpenAICompatibleProvider,
         OpenAIStreamParser,
         ThinkSplitter,
@@ -379,11 +393,15 @@ if TYPE_CHECKING:
     )
     from .provider import (
         DEFAULT_RETRYABLE_STATUSES,
+        BatchState,
+        BatchStatus,
         Capabilities,
         Provider,
         ProviderInfo,
         ProviderSettings,
         StreamParser,
+        VendorBatchAPI,
+        batch_item_not_processed,
     )
     from .secrets import Secret, scrub
     from .vendor import (

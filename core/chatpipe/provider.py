@@ -9,30 +9,39 @@ streaming and non-streaming use.
 
 Every ``parse_*`` method must turn malformed vendor data into a
 :class:`~chatpipe.errors.ProtocolError`, never a ``KeyError``/``TypeError``/``ValueError``.
+
+A vendor with a batch API (requests processed asynchronously within a day, at about half the
+price) also returns a :class:`VendorBatchAPI` from :meth:`Provider.batch_api`: the same
+sans-IO split, for uploading, creating, polling and downloading a batch. The core runner
+(``chatpipe.batch``) does the I/O.
 """
 
 from __future__ import annotations
 
 import abc
 import urllib.parse
-from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, Literal
 
 import attrs
 
 from .converter import ConvertContext
-from .errors import APIStatusError
+from .errors import APIStatusError, ProviderError
 from .http import HttpRequest, HttpResponse, SSEEvent, safe_url
 from .models import ChatChunk, ChatRequest, ChatResponse, ModelInfo
 from .secrets import Secret
 
 __all__ = [
     "DEFAULT_RETRYABLE_STATUSES",
+    "BatchState",
+    "BatchStatus",
     "Capabilities",
     "Provider",
     "ProviderInfo",
     "ProviderSettings",
     "StreamParser",
+    "VendorBatchAPI",
+    "batch_item_not_processed",
 ]
 
 DEFAULT_RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -155,6 +164,138 @@ class StreamParser(abc.ABC):
         return ()
 
 
+BatchState = Literal["in_progress", "ended", "failed", "expired", "cancelled"]
+"""Where a vendor batch stands, in chatpipe's words:
+
+* ``in_progress``: still validating, running, finalizing or cancelling: poll again;
+* ``ended``: every request has a result to download (successes and per-request errors);
+* ``failed``: the vendor refused the batch as a whole (``detail`` says why); no results;
+* ``expired`` / ``cancelled``: processing stopped; the results of the requests that finished
+  can be downloaded, the others have none.
+"""
+
+
+@attrs.frozen
+class BatchStatus:
+    """A vendor batch as one poll saw it (parsed by :meth:`VendorBatchAPI.parse_batch`).
+
+    ``counts`` are the vendor's own request counts (OpenAI ``total``/``completed``/``failed``;
+    Anthropic ``processing``/``succeeded``/``errored``/``canceled``/``expired``). ``results``
+    are what :meth:`VendorBatchAPI.results` needs to fetch them (OpenAI's output and error file
+    ids, Anthropic's results URL): empty until there are any. ``detail`` explains a failure.
+    """
+
+    id: str
+    state: BatchState
+    counts: Mapping[str, int] = attrs.field(factory=dict)
+    results: tuple[str, ...] = ()
+    detail: str | None = None
+    vendor_status: str | None = None
+
+    @property
+    def done(self) -> bool:
+        """Whether polling is over (any state but ``in_progress``)."""
+        return self.state != "in_progress"
+
+
+def batch_item_not_processed(
+    reason: str, *, provider: str, batch_id: str | None = None, detail: str | None = None
+) -> ProviderError:
+    """The error of a request a batch never ran: ``reason`` ``"expired"`` gives an
+    :class:`~chatpipe.errors.APITimeoutError` (the vendor's 24-hour window ran out), anything
+    else (``"cancelled"``, ``"failed"``, ``"missing"``) a :class:`~chatpipe.errors.ProviderError`
+    saying so. ``detail`` (e.g. why a batch failed) is appended; submitting the request again
+    is the fix in every case.
+    """
+    from .errors import APITimeoutError, BadRequestError
+
+    where = f"batch {batch_id}" if batch_id else "the batch"
+    texts = {
+        "expired": f"{where} expired (the vendor's 24-hour window ended) before this request was processed",
+        "cancelled": f"{where} was cancelled before this request was processed",
+        "failed": f"{where} failed as a whole, so this request was not processed",
+        "missing": f"{where} ended without a result for this request",
+    }
+    message = texts.get(reason, f"{where} did not process this request ({reason})")
+    if detail:
+        message += f": {detail}"
+    message += "; submit it again"
+    if reason == "expired":
+        return APITimeoutError(message, provider=provider)
+    if reason == "failed":
+        return BadRequestError(message, provider=provider)
+    return ProviderError(message, provider=provider)
+
+
+class VendorBatchAPI(abc.ABC):
+    """A vendor's batch API, sans-IO: requests to build and responses to parse, never a socket.
+
+    One instance serves one adapter (it reuses the adapter's headers, key and error parsing).
+    The runner calls, in order: :meth:`batch_line` for every request (the adapter's own
+    ``build_chat`` request: its body *is* the line's body), then :meth:`upload` (``None`` when
+    the vendor takes the requests inline) and :meth:`parse_upload`, :meth:`create`,
+    :meth:`parse_batch`; then :meth:`poll` and :meth:`parse_batch` until the status is
+    :attr:`~BatchStatus.done`; then every request of :meth:`results` and
+    :meth:`parse_results` on each response. An error status of any of these calls is parsed
+    by the adapter's ``parse_error``.
+
+    ``max_requests`` and ``max_bytes`` are the vendor's limits for one batch (requests, and
+    bytes of the serialised lines); the runner splits larger inputs into several batches, and
+    never puts lines of different :meth:`batch_group` values in the same one.
+    ``custom_id`` values are 1 to 64 characters of ``[A-Za-z0-9_-]`` (the strictest vendor's
+    rule); the runner maps its items' ids to such values.
+    """
+
+    max_requests: ClassVar[int]
+    max_bytes: ClassVar[int]
+
+    @abc.abstractmethod
+    def batch_line(self, custom_id: str, request: HttpRequest) -> dict[str, Any]:
+        """The batch entry (a JSON object) for one chat request built by the adapter's ``build_chat``.
+
+        Raises :class:`~chatpipe.errors.InvalidRequestError` for a request the batch API cannot
+        take (the runner turns it into that item's error).
+        """
+
+    def batch_group(self, line: Mapping[str, Any]) -> str:
+        """Lines of different groups never share a batch (OpenAI: one model per batch). Default: one group."""
+        return ""
+
+    @abc.abstractmethod
+    def upload(self, lines: Sequence[Mapping[str, Any]]) -> HttpRequest | None:
+        """The request uploading ``lines`` as the batch's input file, or ``None`` when :meth:`create`
+        carries them itself."""
+
+    def parse_upload(self, response: HttpResponse) -> str:
+        """The uploaded file's id from a 2xx answer to :meth:`upload`."""
+        raise NotImplementedError
+
+    @abc.abstractmethod
+    def create(self, lines: Sequence[Mapping[str, Any]], file_id: str | None) -> HttpRequest:
+        """The request creating the batch (``file_id``: what :meth:`parse_upload` returned, if any)."""
+
+    @abc.abstractmethod
+    def parse_batch(self, response: HttpResponse) -> BatchStatus:
+        """The status in a 2xx batch object (the answer to :meth:`create` or :meth:`poll`)."""
+
+    @abc.abstractmethod
+    def poll(self, batch_id: str) -> HttpRequest:
+        """The request retrieving batch ``batch_id``."""
+
+    @abc.abstractmethod
+    def results(self, status: BatchStatus) -> list[HttpRequest]:
+        """The requests downloading the results of a finished batch (none when there are none)."""
+
+    @abc.abstractmethod
+    def parse_results(self, response: HttpResponse) -> Iterator[tuple[str, ChatResponse | ProviderError]]:
+        """Each ``(custom_id, result)`` of a 2xx results download (JSON lines).
+
+        A success is parsed with the adapter's ``parse_chat``, a per-request error becomes the
+        typed error the adapter's ``parse_error`` gives for it. A malformed line raises
+        :class:`~chatpipe.errors.ProtocolError`.
+        """
+
+
 class Provider(abc.ABC):
     """A sans-IO adapter for one vendor API, bound to one :class:`ProviderSettings`."""
 
@@ -228,6 +369,10 @@ class Provider(abc.ABC):
 
     def check_hint(self, response: HttpResponse) -> str | None:
         """An extra hint for a failed status check (e.g. "try adding /v1"); default none."""
+        return None
+
+    def batch_api(self) -> VendorBatchAPI | None:
+        """The vendor's batch API (:class:`VendorBatchAPI`), or ``None`` when it has none (the default)."""
         return None
 
     def secrets(self) -> tuple[Secret, ...]:

@@ -210,10 +210,10 @@ class Transport:
         """The backend request for ``request``; bad URL/headers/body raise InvalidRequestError.
 
         A JSON body is sent compact (no spaces), UTF-8, with ``content-type: application/json``
-        unless the request sets its own content type.
+        unless the request sets its own content type; raw ``content`` is sent as it is.
         """
         headers = request.headers
-        content: bytes | None = None
+        content: bytes | None = request.content
         problem: str | None = None
         if request.json is not None:
             try:

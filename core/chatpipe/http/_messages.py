@@ -51,7 +51,11 @@ def merge_headers(
 
 @attrs.frozen(repr=False)
 class HttpRequest:
-    """A request to send: method, absolute URL, headers and an optional JSON body.
+    """A request to send: method, absolute URL, headers and an optional body.
+
+    The body is ``json`` (any JSON value, sent compact as UTF-8 ``application/json``) or
+    ``content`` (raw bytes sent as they are, e.g. a ``multipart/form-data`` upload; the request's
+    headers must then name the content type). Setting both is a ``ValueError``.
 
     ``deadline`` (seconds) is how long the whole call may take — for a stream, its total — in
     place of the transport's configured one; the pipeline sets it from a call's ``deadline=``
@@ -64,6 +68,11 @@ class HttpRequest:
     json: Any = None
     secret_headers: frozenset[str] = frozenset()
     deadline: float | None = None
+    content: bytes | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.json is not None and self.content is not None:
+            raise ValueError("an HttpRequest has a json body or raw content, not both")
 
     def redacted(self) -> dict[str, Any]:
         """A JSON-able description: secret header values replaced by ``***``, the URL through :func:`safe_url`."""
@@ -72,6 +81,8 @@ class HttpRequest:
         out: dict[str, Any] = {"method": self.method, "url": safe_url(self.url), "headers": headers}
         if self.json is not None:
             out["json"] = self.json
+        if self.content is not None:
+            out["content"] = f"<{len(self.content)} bytes>"
         return out
 
     def __repr__(self) -> str:

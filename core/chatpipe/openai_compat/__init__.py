@@ -5,6 +5,8 @@ Public names:
 * :class:`OpenAICompatibleProvider` — subclass it and declare only the vendor's differences
   (request body :mod:`._request`, replies :mod:`._response`, model lists :mod:`._models`);
 * :class:`OpenAIStreamParser` — SSE events to chunks;
+* :class:`OpenAIBatchAPI` — OpenAI's files + batches API (:mod:`._batch`), which a provider
+  whose vendor has it returns from ``batch_api()``;
 * :class:`ThinkStreamParser`, :class:`ThinkSplitter`, :func:`split_choice`, :func:`split_think`
   — move a leading ``<think>`` block to reasoning;
 * :func:`audio_url_to_input_audio` — an ``audio_url`` data-URL part as ``input_audio``;
@@ -17,6 +19,7 @@ is in :mod:`chatpipe.vendor`.
 
 from __future__ import annotations
 
+from ._batch import OpenAIBatchAPI
 from ._completions import TEXT_COMPLETION_MODELS, is_text_completion_model
 from ._provider import OpenAICompatibleProvider
 from ._request import audio_url_to_input_audio
@@ -25,6 +28,7 @@ from ._think import ThinkSplitter, ThinkStreamParser, split_choice, split_think
 
 __all__ = [
     "TEXT_COMPLETION_MODELS",
+    "OpenAIBatchAPI",
     "OpenAICompatibleProvider",
     "OpenAIStreamParser",
     "ThinkSplitter",

@@ -12,6 +12,8 @@
 * Retryable statuses: the default set plus 529 (overloaded); a spend-limit 429 is not retried
   (nor, as for every provider, is a response saying ``x-should-retry: false``: the transport
   checks that header).
+* Batches: :meth:`ClaudeProvider.batch_api` returns the Message Batches API
+  (:mod:`chatpipe_claude._batch`; about half the price, results within 24 hours).
 
 Options (profile ``options``): ``max_tokens`` (int, default per model), ``betas`` (list of
 beta names for ``anthropic-beta``), ``adaptive_thinking`` (bool: ``reasoning_effort`` gives
@@ -55,6 +57,7 @@ from chatpipe.plugin import (
     safe_url,
 )
 
+from ._batch import ClaudeBatchAPI
 from ._errors import error_from_event, error_from_response, spend_limit_reached
 from ._models import MODELS_PAGE_LIMIT, next_page_cursor, parse_model_page
 from ._request import build_body
@@ -158,6 +161,10 @@ class ClaudeProvider(Provider):
         except MalformedPayload:
             return None
         return self.build_models(after_id=cursor) if cursor else None
+
+    def batch_api(self) -> ClaudeBatchAPI:
+        """Anthropic's Message Batches API (``chatpipe batch --vendor-batch``, docs/vendor-batch.md)."""
+        return ClaudeBatchAPI(self)
 
     # --- responses ------------------------------------------------------------------------
 

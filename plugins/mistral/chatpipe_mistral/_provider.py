@@ -16,6 +16,9 @@
   capabilities stay in ``ModelInfo.extra``.
 
 Tool-call ids in replies are Mistral's own; the hashing applies only to what is sent.
+
+Batches: :meth:`MistralProvider.batch_api` returns Mistral's batch jobs API
+(:mod:`._batch`; ``chatpipe batch --vendor-batch``).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from chatpipe.plugin import (
     scrub,
 )
 
+from ._batch import MistralBatchAPI
 from ._body import adjust_mistral_body
 from ._content import split_choice_content
 from ._convert import convert_mistral_messages
@@ -98,6 +102,10 @@ class MistralProvider(OpenAICompatibleProvider):
         if option is not None and "safe_prompt" not in body:
             body["safe_prompt"] = bool(option)
         return body
+
+    def batch_api(self) -> MistralBatchAPI:
+        """Mistral's batch jobs (files + ``/v1/batch/jobs``, docs/vendor-batch.md)."""
+        return MistralBatchAPI(self)
 
     def parse_chat(self, response: HttpResponse) -> ChatResponse:
         """The base parse, then chunk-list content resolved into text and reasoning."""

@@ -11,7 +11,9 @@ Differences declared here:
   reference does;
 * ``audio_url`` parts holding ``data:`` URLs are sent as ``input_audio`` (docs/vendors/openai.md);
 * text-completion models (``gpt-3.5-turbo-instruct``, the ``davinci`` family:
-  ``TEXT_COMPLETION_MODELS``) go to ``/completions`` with a flattened prompt.
+  ``TEXT_COMPLETION_MODELS``) go to ``/completions`` with a flattened prompt;
+* OpenAI has a batch API (files + ``/v1/batches``, about half the price):
+  :meth:`OpenAIProvider.batch_api` returns the core's ``OpenAIBatchAPI``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 from chatpipe.plugin import (
     Capabilities,
     ChatRequest,
+    OpenAIBatchAPI,
     OpenAICompatibleProvider,
     ProviderInfo,
     check_options,
@@ -64,6 +67,10 @@ class OpenAIProvider(OpenAICompatibleProvider):
     def text_completion(self, request: ChatRequest) -> bool:
         """Whether ``request``'s model is served by ``/completions`` only (``is_text_completion_model``)."""
         return is_text_completion_model(request.model)
+
+    def batch_api(self) -> OpenAIBatchAPI:
+        """OpenAI's files + batches API (``chatpipe batch --vendor-batch``, docs/vendor-batch.md)."""
+        return OpenAIBatchAPI(self)
 
     def extra_headers(self) -> dict[str, str]:
         """``OpenAI-Organization`` / ``OpenAI-Project`` from the options, when set."""

@@ -49,6 +49,26 @@ def test_get_without_body(server: FakeServer, make_transport: MakeTransport) -> 
     assert "content-type" not in server.requests[0].headers
 
 
+def test_raw_content_is_sent_as_it_is(server: FakeServer, make_transport: MakeTransport, backend: str) -> None:
+    server.enqueue("POST /v1/files", FakeResponse.json({"id": "file-1"}))
+    body = b'--b\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n--b--\r\n\xff'
+    request = HttpRequest(
+        "POST", server.url + "/v1/files", headers={"Content-Type": "multipart/form-data; boundary=b"}, content=body
+    )
+    assert make_transport().send(request, retryable=RETRYABLE).json() == {"id": "file-1"}
+    (seen,) = server.requests
+    assert seen.body == body
+    assert seen.headers["content-type"] == "multipart/form-data; boundary=b"
+    assert seen.headers["content-length"] == str(len(body))
+
+
+def test_a_request_has_json_or_content_never_both() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        HttpRequest("POST", "http://127.0.0.1:1/x", json={"a": 1}, content=b"x")
+    request = HttpRequest("POST", "http://127.0.0.1:1/x", content=b"12345")
+    assert request.redacted()["content"] == "<5 bytes>" and "json" not in request.redacted()
+
+
 def test_connections_are_pooled(server: FakeServer, make_transport: MakeTransport) -> None:
     server.route("/v1/chat/completions", lambda request: FakeResponse.json({"n": len(server.requests)}))
     transport = make_transport()
