@@ -125,7 +125,7 @@ class BatchFake:
                     await asyncio.sleep(self.delay)
                 writer.write(self._answer(body))
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, asyncio.CancelledError):
             pass
         finally:
             writer.close()

@@ -42,6 +42,8 @@ class IdSet:
         self._slots = array("Q", bytes(8 * 1024))
         self._mask = 1023
         self._count = 0
+        self.errors = 0
+        """Error rows among the ids (set by :func:`done_ids`)."""
         for item_id in ids:
             self.add(item_id)
 
@@ -85,14 +87,20 @@ class IdSet:
                 self._slots[self._find(value)] = value
 
 
-def _row_id(line: bytes, number: int, path: str) -> str:
-    """The id of one output row (read without decoding the whole row when it starts with ``{"id":``)."""
+def _row(line: bytes, number: int, path: str) -> tuple[str, bool]:
+    """The id of one output row and whether it is an error row (read without decoding the whole
+    row when it starts with ``{"id":``, as every row :class:`~._rows.BatchWriter` writes does)."""
+    value: object = None
+    failed = False
     try:
         if line.startswith(_PREFIX):
-            value, _ = _DECODER.raw_decode(line.decode("utf-8"), len(_PREFIX))
+            text = line.decode("utf-8")
+            value, end = _DECODER.raw_decode(text, len(_PREFIX))
+            failed = text.startswith(',"error"', end)
         else:
-            value = json.loads(line).get("id")
-    except (ValueError, AttributeError):
+            row = json.loads(line)
+            value, failed = row.get("id"), "error" in row
+    except (ValueError, AttributeError, TypeError):
         value = None
     if not isinstance(value, str):
         raise InvalidRequestError(
@@ -100,13 +108,14 @@ def _row_id(line: bytes, number: int, path: str) -> str:
             "give another output file, or remove the line",
             where="output",
         )
-    return value
+    return value, failed
 
 
 def done_ids(path: str | os.PathLike[str]) -> IdSet:
     """The ids of the rows in the output ``path`` (empty when it does not exist).
 
-    A last line without its newline (a torn write) is truncated away first.
+    A last line without its newline (a torn write) is truncated away first. The set's
+    ``errors`` attribute counts the error rows read.
     """
     path = os.fspath(path)
     ids = IdSet()
@@ -119,7 +128,9 @@ def done_ids(path: str | os.PathLike[str]) -> IdSet:
     with open(path, "rb") as rows:
         for number, line in enumerate(rows, 1):
             if line.strip():
-                ids.add(_row_id(line, number, path))
+                item_id, failed = _row(line, number, path)
+                ids.add(item_id)
+                ids.errors += failed
     return ids
 
 

@@ -49,8 +49,9 @@ class BatchSummary:
     """What a batch run did. Counts are of this run; ``skipped`` rows were in the output before.
 
     ``failed`` counts every error row written: failed calls, ``invalid`` lines and
-    ``duplicates`` (a line whose id an earlier line of the input had). ``interrupted`` is true
-    when the run was stopped before the end of the input.
+    ``duplicates`` (a line whose id an earlier line of the input had). ``previous_errors``
+    counts the error rows the output already held. ``interrupted`` is true when the run was
+    stopped before the end of the input.
     """
 
     input: str
@@ -61,6 +62,7 @@ class BatchSummary:
     invalid: int
     duplicates: int
     skipped: int
+    previous_errors: int
     prompt_tokens: int
     completion_tokens: int
     seconds: float
@@ -110,19 +112,20 @@ async def amap(
     pull = _puller(items)
 
     async def worker() -> None:
+        # No ``finally``: a cancelled worker must not wait for room in a queue nobody reads.
         try:
             while True:
                 try:
                     item = await pull()
                 except StopAsyncIteration:
-                    return
+                    break
                 await results.put((item, await _one(pipe, item)))
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # given to the consumer, who raises it
             await results.put(exc)
-        finally:
-            await results.put(None)
+            return
+        await results.put(None)
 
     workers = [asyncio.ensure_future(worker()) for _ in range(concurrency)]
     running = len(workers)
@@ -279,6 +282,7 @@ async def arun_batch(
             invalid=run.invalid,
             duplicates=run.duplicates,
             skipped=run.skipped,
+            previous_errors=done.errors,
             prompt_tokens=writer.prompt_tokens,
             completion_tokens=writer.completion_tokens,
             seconds=round(time.monotonic() - started, 3),
