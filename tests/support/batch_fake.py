@@ -7,7 +7,8 @@ keep-alive HTTP/1.1 ``POST .../chat/completions`` in tens of microseconds.
 The conversation's last message's content is the item's key (e.g. ``"q17"``); the answer
 depends on it through :func:`planned`: most get 200, some a 503 or 429 (``retry-after: 0``)
 the first time and 200 on the retry, some a 400 every time. The fake counts, per key, every
-call (``calls``) and every final answer — a 200 or a 400, after which the client does not
+call (``calls``), the ``models`` asked for, the most requests it held at once
+(``max_in_flight``), and every final answer — a 200 or a 400, after which the client does not
 retry — (``finals``): a key with two finals was run twice.
 """
 
@@ -71,6 +72,9 @@ class BatchFake:
         self.delay = delay
         self.calls: Counter[str] = Counter()
         self.finals: Counter[str] = Counter()
+        self.models: Counter[str] = Counter()
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._loop = asyncio.new_event_loop()
@@ -103,6 +107,7 @@ class BatchFake:
         request: Any = json.loads(body)
         key = str(request["messages"][-1]["content"])
         with self._lock:
+            self.models[str(request.get("model"))] += 1
             self.calls[key] += 1
             first = self.calls[key] == 1
             plan = planned(key)
@@ -121,8 +126,11 @@ class BatchFake:
                     if name.strip().lower() == b"content-length":
                         length = int(value)
                 body = await reader.readexactly(length)
+                self.in_flight += 1  # the fake's own loop is the only writer of these two
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
                 if self.delay:
                     await asyncio.sleep(self.delay)
+                self.in_flight -= 1
                 writer.write(self._answer(body))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, asyncio.CancelledError):

@@ -107,7 +107,7 @@ def _openai_line(obj: Mapping[str, Any], number: int) -> BatchItem | InvalidLine
     raw_id = obj.get("custom_id")
     ident = _id_of(raw_id)
     if raw_id is not None and ident is None:
-        return _bad(stable_id(obj), number, f"'custom_id' must be a non-empty string, got {raw_id!r}")
+        return _bad(stable_id(obj), number, f"'custom_id' must be a non-empty string or an integer, got {raw_id!r}")
     ident = ident or stable_id(obj)
     url = obj.get("url", "/v1/chat/completions")
     if url not in _CHAT_URLS:
