@@ -87,7 +87,12 @@ def _check_concurrency(concurrency: int) -> None:
 
 
 async def _one(pipe: Pipeline, item: Any) -> Result:
-    """One item's call: a :class:`BatchItem`, else a message list; a per-item error is returned."""
+    """One item's call: a :class:`BatchItem`, else a message list; a per-item error is returned.
+
+    An :class:`InvalidLine` (from :func:`read_items`) is not sent: its error is its result.
+    """
+    if isinstance(item, InvalidLine):
+        return item.error
     messages, params = (item.messages, item.params) if isinstance(item, BatchItem) else (item, {})
     try:
         return await pipe.acomplete(messages, **params)
@@ -101,7 +106,7 @@ async def amap(
     """``(item, result)`` for each item, in completion order, at most ``concurrency`` calls at once.
 
     An item is a :class:`~chatpipe.batch.BatchItem` (its messages and params are sent) or a
-    message list. The result is the :class:`~chatpipe.models.ChatResponse` or the
+    message list; an :class:`~chatpipe.batch.InvalidLine` is not sent (its error is its result). The result is the :class:`~chatpipe.models.ChatResponse` or the
     :class:`~chatpipe.errors.ProviderError` / :class:`~chatpipe.errors.InvalidRequestError`
     that ended the call; any other exception (a config error, a bug) stops the iteration and
     is raised. Items are pulled as room frees up, so a huge iterable is never held. Closing

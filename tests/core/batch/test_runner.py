@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from batch_fake import BatchFake, planned
 from chatpipe import Pipeline
-from chatpipe.batch import BatchItem, arun_batch, run_batch
+from chatpipe.batch import BatchItem, arun_batch, read_items, run_batch
 from chatpipe.errors import APIConnectionError, AuthenticationError, BadRequestError, InvalidRequestError
 from chatpipe.models import ChatResponse
 from chatpipe.routing import Router
@@ -228,3 +228,12 @@ def test_closing_amap_early_cancels_the_calls_in_flight(tmp_path: Path) -> None:
 def test_concurrency_must_be_a_whole_number_of_one_or_more(fake: BatchFake, bad: Any) -> None:
     with pytest.raises(InvalidRequestError, match="concurrency must be"):
         list(_pipe(fake).map([], concurrency=bad))
+
+
+def test_map_over_read_items_gives_an_invalid_line_its_own_error(fake: BatchFake, tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_text('{"id": "a", "messages": [{"role": "user", "content": "q1"}]}\nnope\n')
+    results = {item.id: result for item, result in _pipe(fake).map(read_items(tmp_path / "in.jsonl"))}
+    assert len(results) == 2 and isinstance(results["a"], ChatResponse)
+    (error,) = [r for key, r in results.items() if key != "a"]
+    assert isinstance(error, InvalidRequestError) and str(error).startswith("line 2: not valid JSON")
+    assert sum(fake.calls.values()) == 1
