@@ -193,7 +193,9 @@ def report(samples: dict[str, list[dict[str, Any]]], rss: dict[str, Any] | None)
         share = median[f"batch {c}"] / capacity
         cpu = statistics.median(s["cpu_us_per_row"] for s in samples[f"batch {c}"])
         verdict = "met" if share >= 0.8 else "missed"
-        lines.append(f"\ntarget batch at concurrency {c} >= 80 % of capacity: {share:.0%} ({verdict}); {cpu:.0f} µs CPU/row")
+        lines.append(
+            f"\ntarget batch at concurrency {c} >= 80 % of capacity: {share:.0%} ({verdict}); {cpu:.0f} µs CPU/row"
+        )
     if rss is not None:
         verdict = "met" if rss["growth_mb"] < 50 else "missed"
         lines.append(

@@ -6,8 +6,9 @@ off the file first, so the rerun appends whole rows after whole rows and runs th
 Any other line that is not a row is an error naming the line (the file is not a batch output).
 
 :class:`IdSet` stores each id as the 64-bit BLAKE2b hash of its UTF-8 text in an
-open-addressing table (``array('Q')``, linear probing, at most half full): 16 bytes per id
-at worst, ~16 MB for a million ids, where a ``set`` of strings would take ~100 MB. Two
+open-addressing table (``array('Q')``, linear probing, kept at most half full by doubling):
+16 to 32 bytes per id — 16.8 MB for a million ids — where a ``set`` of the id strings takes
+~100 MB. Two
 different ids share a hash with probability about n²/2⁶⁵ over n ids — 3·10⁻⁸ for a million,
 3·10⁻⁴ for a hundred million; such a collision would make the second id count as already
 done (or as a duplicate) and get no row of its own. That risk is accepted for flat memory.

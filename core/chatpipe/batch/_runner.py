@@ -106,7 +106,8 @@ async def amap(
     """``(item, result)`` for each item, in completion order, at most ``concurrency`` calls at once.
 
     An item is a :class:`~chatpipe.batch.BatchItem` (its messages and params are sent) or a
-    message list; an :class:`~chatpipe.batch.InvalidLine` is not sent (its error is its result). The result is the :class:`~chatpipe.models.ChatResponse` or the
+    message list; an :class:`~chatpipe.batch.InvalidLine` is not sent (its error is its
+    result). The result is the :class:`~chatpipe.models.ChatResponse` or the
     :class:`~chatpipe.errors.ProviderError` / :class:`~chatpipe.errors.InvalidRequestError`
     that ended the call; any other exception (a config error, a bug) stops the iteration and
     is raised. Items are pulled as room frees up, so a huge iterable is never held. Closing
@@ -299,7 +300,7 @@ def _preflight(pipe: Pipeline) -> None:
     """Raise the missing-key error of a single pipeline now, not once per row."""
     from ..routing import Router
 
-    if not isinstance(pipe, Router) and pipe._transport is None:
+    if not isinstance(pipe, Router):
         pipe._require_key()
 
 
