@@ -25,7 +25,17 @@ import click
 
 from ._app import cli
 
-__all__ = ["EXIT_API", "EXIT_AUTH", "EXIT_CHECK", "EXIT_CONFIG", "EXIT_ROWS_FAILED", "EXIT_USAGE", "cli", "main"]
+__all__ = [
+    "EXIT_API",
+    "EXIT_AUTH",
+    "EXIT_CHECK",
+    "EXIT_CONFIG",
+    "EXIT_INTERRUPTED",
+    "EXIT_ROWS_FAILED",
+    "EXIT_USAGE",
+    "cli",
+    "main",
+]
 
 EXIT_API = 1
 EXIT_USAGE = 2
@@ -33,6 +43,7 @@ EXIT_CONFIG = 3
 EXIT_AUTH = 4
 EXIT_CHECK = 5
 EXIT_ROWS_FAILED = 6
+"""``chatpipe batch`` finished, but its output holds error rows (this run's or an earlier one's)."""
 EXIT_INTERRUPTED = 130
 
 

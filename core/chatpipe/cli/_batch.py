@@ -14,11 +14,7 @@ from ._options import CONTEXT, PipelineChoice, pipeline_options
 if TYPE_CHECKING:
     from ..batch import BatchSummary
 
-__all__ = ["EXIT_ROWS_FAILED", "batch"]
-
-EXIT_ROWS_FAILED = 6
-"""``chatpipe batch`` finished, but the output holds error rows (this run's or an earlier one's)."""
-EXIT_INTERRUPTED = 130  # as every command's Ctrl-C (chatpipe.cli)
+__all__ = ["batch"]
 
 
 @click.command(context_settings=CONTEXT)
@@ -55,6 +51,7 @@ def batch(
     interrupted (rerun to finish). See docs/batch.md.
     """
     from ..batch import Progress, count_lines, run_batch
+    from . import EXIT_INTERRUPTED, EXIT_ROWS_FAILED
 
     if input_path.resolve() == output.resolve():
         raise click.BadParameter("the output must be another file than the input", param_hint="-o/--output")

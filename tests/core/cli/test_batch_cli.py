@@ -169,3 +169,40 @@ def test_a_missing_key_exits_4_before_writing(tmp_path: Path) -> None:
     assert result.returncode == 4
     assert b"no API key" in result.stderr
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_on_a_terminal_stderr_shows_one_updating_progress_line(tmp_path: Path) -> None:
+    import pty
+
+    keys = [f"q{i}" for i in range(400)]
+    _write_input(tmp_path / "in.jsonl", keys)
+    leader, follower = pty.openpty()
+    with BatchFake(delay=0.005) as fake:
+        process = subprocess.Popen(_command(fake, tmp_path), env=_env(), stderr=follower, stdout=subprocess.DEVNULL)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                data = os.read(leader, 65536)
+            except OSError:  # the terminal closed: the process ended
+                break
+            if not data:
+                break
+            chunks.append(data)
+        process.wait(30)
+    os.close(leader)
+    text = b"".join(chunks).decode()
+    progress, _, summary = text.rpartition("\n400 rows written")
+    assert "\r" in progress and "/400 (" in progress and "/s" in progress and "ETA" in progress
+    assert "errors" in progress and "tokens" in progress
+    assert "400/400 (100.0%)" in progress  # the last draw shows the end
+    assert summary.startswith(" in ")
+
+
+def test_off_a_terminal_only_the_summary_is_printed(tmp_path: Path) -> None:
+    _write_input(tmp_path / "in.jsonl", [f"q{i}" for i in range(100)])
+    with BatchFake() as fake:
+        result = subprocess.run(_command(fake, tmp_path), env=_env(), capture_output=True, timeout=60)
+    lines = result.stderr.decode().splitlines()
+    assert "\r" not in result.stderr.decode()
+    assert lines[0].startswith("100 rows written in ") and len(lines) == 1
