@@ -14,7 +14,14 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Mapping, Sequence  # not from typing: isinstance() on those is ~10x slower
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)  # not from typing: isinstance() on those is ~10x slower
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -36,6 +43,7 @@ from .secrets import Secret, scrub
 from .wire import _plain_message, message_from_dict, messages_to_dicts, tools_from_dicts
 
 if TYPE_CHECKING:
+    from .batch import Result as BatchResult
     from .config import Config, Profile
     from .http import TransportProtocol
     from .keys import FoundKey, KeyStore
@@ -106,6 +114,7 @@ def _structure(message: object, index: int) -> Message:
 
 
 _Settings = TypeVar("_Settings", bound=AttrsInstance)
+_Item = TypeVar("_Item")
 
 
 def _timeout_mapping(timeout: float | tuple[float, float] | Mapping[str, float | None] | None) -> Mapping[str, Any]:
@@ -521,6 +530,30 @@ class Pipeline:
         if self._limiter is not None:
             return await self._alimited(http, None)
         return self._reply(await self.transport.asend(http, retryable=self._retryable()))
+
+    def map(self, items: Iterable[_Item], *, concurrency: int = 16) -> Iterator[tuple[_Item, BatchResult]]:
+        """Run many calls at once; ``(item, result)`` pairs in completion order.
+
+        Each item is a :class:`~chatpipe.batch.BatchItem` (its ``messages`` and ``params`` are
+        sent) or a message list; at most ``concurrency`` calls are in flight (one pooled async
+        client on a private event loop, driven by the caller's thread: not callable inside a
+        running loop, use :meth:`amap` there). ``result`` is the
+        :class:`~chatpipe.models.ChatResponse` or the :class:`~chatpipe.errors.ProviderError`
+        / :class:`~chatpipe.errors.InvalidRequestError` that ended that call (after the
+        transport's retries); any other error is raised. Limits and a router's routing apply
+        to each call. Items are pulled as room frees up, so ``items`` may be a huge generator.
+        """
+        from .batch import map_sync
+
+        return map_sync(self, items, concurrency=concurrency)
+
+    def amap(
+        self, items: Iterable[_Item] | AsyncIterable[_Item], *, concurrency: int = 16
+    ) -> AsyncIterator[tuple[_Item, BatchResult]]:
+        """Async twin of :meth:`map`: ``async for item, result in pipe.amap(items)``; ``items`` may be async."""
+        from .batch import amap
+
+        return amap(self, items, concurrency=concurrency)
 
     def _limited(self, http: HttpRequest, wait: float | None) -> ChatResponse:
         """A non-streaming call within the rate limits (waiting up to ``wait``, default ``max_wait``)."""

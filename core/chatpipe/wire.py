@@ -27,6 +27,9 @@ Contract:
 from __future__ import annotations
 
 import json
+import math
+import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping  # not typing: isinstance() on those is ~10x slower
 from typing import Any, TypeVar
 
@@ -55,11 +58,14 @@ from .models import (
 __all__ = [
     "MAX_TOKEN_COUNT",
     "chunk_to_dict",
+    "completion_to_dict",
+    "finite_json",
     "message_from_dict",
     "message_to_dict",
     "messages_from_dicts",
     "messages_to_dicts",
     "model_info_to_dict",
+    "new_completion_id",
     "part_from_dict",
     "part_to_dict",
     "response_to_dict",
@@ -488,3 +494,42 @@ def chunk_to_dict(chunk: ChatChunk) -> dict[str, Any]:
     if chunk.usage is not None:
         out["usage"] = usage_to_dict(chunk.usage)
     return out
+
+
+def new_completion_id() -> str:
+    """A fresh ``chatcmpl-…`` id for a reply whose vendor gave none."""
+    return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def completion_to_dict(response: ChatResponse, *, model: str, created: int | None = None) -> dict[str, Any]:
+    """The complete ``chat.completion`` object for ``response``, as OpenAI sends one.
+
+    Unlike :func:`response_to_dict` every field OpenAI always sends is there: each choice's
+    ``logprobs`` (``null`` when the vendor sent none), an ``id`` (a fresh ``chatcmpl-…`` when
+    the vendor gave none), ``created`` (the vendor's integer timestamp, else ``created``,
+    else the clock now) and ``model`` (the vendor's, else ``model``). The gateway's replies and
+    ``chatpipe batch``'s output rows are this object.
+    """
+    body = response_to_dict(response)
+    for choice in body["choices"]:
+        choice.setdefault("logprobs", None)
+    body["id"] = body.get("id") or new_completion_id()
+    body["object"] = "chat.completion"
+    if type(body.get("created")) is not int:
+        body["created"] = int(time.time()) if created is None else created
+    body["model"] = body.get("model") or model
+    return body
+
+
+def finite_json(obj: Any) -> Any:
+    """``obj`` (decoded JSON) with every non-finite float replaced by ``None`` (a copy where needed).
+
+    Standard JSON has no ``Infinity`` or ``NaN``; a vendor's ``1e999`` decodes to ``inf``.
+    """
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {key: finite_json(value) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_json(value) for value in obj]
+    return obj

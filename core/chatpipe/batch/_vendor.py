@@ -35,9 +35,9 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -45,13 +45,14 @@ from ..errors import ChatpipeError, ConfigError, InvalidRequestError, ProviderEr
 from ..http import HttpRequest, HttpResponse, safe_url
 from ..models import ChatResponse
 from ..provider import BatchStatus, Provider, VendorBatchAPI, batch_item_not_processed
+from ._items import BatchItem
+from ._runner import Result
 
 if TYPE_CHECKING:
     from ..pipeline import Pipeline
 
 __all__ = [
     "STATE_VERSION",
-    "BatchItem",
     "OnResult",
     "VendorBatchSummary",
     "custom_id_for",
@@ -61,39 +62,11 @@ __all__ = [
 
 STATE_VERSION = 1
 
-Result = ChatResponse | ChatpipeError
-"""What an item ends with: the reply, or the typed error (an :class:`InvalidRequestError` for a
-conversation that cannot be sent, a :class:`ProviderError` for everything the vendor said)."""
-
 OnResult = Callable[[str, Result], None]
 """``on_result(item_id, result)``: called once per item, in no particular order."""
 
 _CUSTOM_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _LINE_MARGIN = 64 * 1024  # room for the request envelope around the lines (Anthropic sends them inline)
-
-
-class BatchItem(Protocol):
-    """One input conversation, as the batch reader yields it."""
-
-    @property
-    def id(self) -> str:
-        """The item's id (unique within the input)."""
-        ...
-
-    @property
-    def messages(self) -> Sequence[Mapping[str, Any]]:
-        """The conversation, as OpenAI-style message dicts."""
-        ...
-
-    @property
-    def params(self) -> Mapping[str, Any]:
-        """Request parameters (``temperature``, ``max_tokens``, ``tools``, ``tool_choice``...)."""
-        ...
-
-    @property
-    def line(self) -> int:
-        """The item's line number in the input (for messages)."""
-        ...
 
 
 @attrs.frozen

@@ -9,6 +9,7 @@ Exit codes (also in docs/cli.md):
 3    configuration or plugin error (the message names the key or package)
 4    authentication: missing or rejected API key
 5    the status check failed (``chatpipe check``)
+6    ``chatpipe batch`` finished, but some rows of its output are errors
 130  interrupted (Ctrl-C)
 ==== =====================================================================
 
@@ -24,13 +25,25 @@ import click
 
 from ._app import cli
 
-__all__ = ["EXIT_API", "EXIT_AUTH", "EXIT_CHECK", "EXIT_CONFIG", "EXIT_USAGE", "cli", "main"]
+__all__ = [
+    "EXIT_API",
+    "EXIT_AUTH",
+    "EXIT_CHECK",
+    "EXIT_CONFIG",
+    "EXIT_INTERRUPTED",
+    "EXIT_ROWS_FAILED",
+    "EXIT_USAGE",
+    "cli",
+    "main",
+]
 
 EXIT_API = 1
 EXIT_USAGE = 2
 EXIT_CONFIG = 3
 EXIT_AUTH = 4
 EXIT_CHECK = 5
+EXIT_ROWS_FAILED = 6
+"""``chatpipe batch`` finished, but its output holds error rows (this run's or an earlier one's)."""
 EXIT_INTERRUPTED = 130
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from ._admin import config_group, keys, plugins
+from ._batch import batch
 from ._chat import chat, explain
 from ._new import new
 from ._options import CONTEXT
@@ -32,6 +33,7 @@ COMMANDS: tuple[click.Command, ...] = (
     config_group,
     new,
     serve,
+    batch,
 )
 """Every built-in command; ``--help`` lists them sorted by name."""
 
@@ -58,7 +60,7 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
 
     \b
     Exit codes: 0 ok, 1 vendor call failed, 2 usage error, 3 config/plugin error,
-    4 missing or rejected API key, 5 status check failed, 130 interrupted.
+    4 missing or rejected API key, 5 status check failed, 6 batch rows failed, 130 interrupted.
     """
     ctx.obj = {"config_path": config_path, "verbose": verbose}
     if verbose:

@@ -21,13 +21,13 @@ a usage object for example) is sent as ``null``, never as ``Infinity`` or ``NaN`
 from __future__ import annotations
 
 import json
-import math
 import time
-import uuid
 from typing import Any
 
-from ..models import ChatChunk, ChatResponse, Usage
-from ..wire import chunk_to_dict, response_to_dict, usage_to_dict
+from ..models import ChatChunk, Usage
+from ..wire import chunk_to_dict, finite_json, usage_to_dict
+from ..wire import completion_to_dict as completion_json
+from ..wire import new_completion_id as new_id
 from ._errors import GatewayError
 
 __all__ = ["DONE", "StreamRenderer", "completion_json", "encode_json", "sse_frame"]
@@ -45,7 +45,7 @@ def encode_json(obj: Any) -> bytes:
         try:
             text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         except ValueError:  # a non-finite float: rare, so the copy is paid only then
-            text = json.dumps(_finite(obj), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            text = json.dumps(finite_json(obj), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except RecursionError:
         text = ""
     if not text:
@@ -53,42 +53,9 @@ def encode_json(obj: Any) -> bytes:
     return text.encode("utf-8")
 
 
-def _finite(obj: Any) -> Any:
-    """``obj`` (decoded JSON) with every non-finite float replaced by ``None``."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {key: _finite(value) for key, value in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(value) for value in obj]
-    return obj
-
-
 def sse_frame(obj: Any) -> bytes:
     """One ``data: <json>`` server-sent event."""
     return b"data: " + encode_json(obj) + b"\n\n"
-
-
-def new_id() -> str:
-    """A fresh ``chatcmpl-…`` id for replies whose vendor gave none."""
-    return f"chatcmpl-{uuid.uuid4().hex}"
-
-
-def completion_json(response: ChatResponse, *, model: str, created: int | None = None) -> dict[str, Any]:
-    """The ``chat.completion`` object for ``response``.
-
-    ``model`` is used when the vendor named none; ``created`` (default: the clock now) when the
-    vendor gave no integer timestamp.
-    """
-    body = response_to_dict(response)
-    for choice in body["choices"]:
-        choice.setdefault("logprobs", None)  # OpenAI's reply always carries it (null when not asked for)
-    body["id"] = body.get("id") or new_id()
-    body["object"] = "chat.completion"
-    if type(body.get("created")) is not int:
-        body["created"] = int(time.time()) if created is None else created
-    body["model"] = body.get("model") or model
-    return body
 
 
 class StreamRenderer:
