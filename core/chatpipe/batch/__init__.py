@@ -29,7 +29,7 @@ from ._progress import Progress
 from ._resume import IdSet, done_ids
 from ._rows import BatchWriter, error_row, response_row
 from ._runner import DEFAULT_CONCURRENCY, BatchSummary, Result, amap, arun_batch, map_sync, run_batch
-from ._vendor import VendorBatchSummary, providers_with_batch_api, run_vendor_batch
+from ._vendor import VendorBatchSummary, providers_with_batch_api, run_vendor_batch, run_vendor_batch_file
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -53,5 +53,6 @@ __all__ = [
     "response_row",
     "run_batch",
     "run_vendor_batch",
+    "run_vendor_batch_file",
     "stable_id",
 ]

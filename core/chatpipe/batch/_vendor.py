@@ -27,6 +27,7 @@ of submitting); delete it to submit the same input anew.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime
 import hashlib
@@ -46,7 +47,7 @@ from ..http import HttpRequest, HttpResponse, safe_url
 from ..models import ChatResponse
 from ..provider import BatchStatus, Provider, VendorBatchAPI, batch_item_not_processed
 from ._items import BatchItem
-from ._runner import Result
+from ._runner import BatchSummary, Result
 
 if TYPE_CHECKING:
     from ..pipeline import Pipeline
@@ -58,6 +59,7 @@ __all__ = [
     "custom_id_for",
     "providers_with_batch_api",
     "run_vendor_batch",
+    "run_vendor_batch_file",
 ]
 
 STATE_VERSION = 1
@@ -381,3 +383,60 @@ def run_vendor_batch(
             if on_progress is not None:
                 on_progress(status)
     return VendorBatchSummary(tuple(submitted), resumed, run.succeeded, run.failed)
+
+
+def run_vendor_batch_file(
+    pipe: Pipeline,
+    input: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    state_file: str | os.PathLike[str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    poll_interval: float = 30.0,
+    max_poll_interval: float = 300.0,
+    on_progress: Callable[[BatchStatus], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> BatchSummary:
+    """``chatpipe batch --vendor-batch``: :func:`run_vendor_batch` from a JSONL file to another.
+
+    The same files as :func:`~chatpipe.batch.run_batch`: ids already in ``output`` are
+    skipped, invalid lines and duplicate ids become error rows, one row per result is
+    appended. ``state_file`` (default ``OUTPUT.vendor-batch.json``) keeps the batches
+    submitted: a rerun after an interruption resumes polling them instead of submitting the
+    items again. ``params`` override every line's request parameters.
+    """
+    from ._items import read_items
+    from ._resume import done_ids
+    from ._rows import BatchWriter
+    from ._runner import _Run
+
+    started = time.monotonic()
+    done = done_ids(output)
+    state = Path(state_file) if state_file is not None else Path(f"{os.fspath(output)}.vendor-batch.json")
+    with BatchWriter(output, model=str(getattr(pipe, "model", "") or "")) as writer:
+        run = _Run(done, writer, asyncio.Event(), params or {})
+        run_vendor_batch(
+            pipe,
+            run.items(read_items(input)),
+            writer.write,
+            state_file=state,
+            poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval,
+            on_progress=on_progress,
+            sleep=sleep,
+        )
+        return BatchSummary(
+            input=os.fspath(input),
+            output=os.fspath(output),
+            total=run.total,
+            ok=writer.ok,
+            failed=writer.failed,
+            invalid=run.invalid,
+            duplicates=run.duplicates,
+            skipped=run.skipped,
+            previous_errors=done.errors,
+            prompt_tokens=writer.prompt_tokens,
+            completion_tokens=writer.completion_tokens,
+            seconds=round(time.monotonic() - started, 3),
+            interrupted=False,
+        )
