@@ -1,0 +1,144 @@
+"""chatpipe_ray on a local Ray instance (2 CPUs) against a fast loopback fake vendor.
+
+The proof of the Ray Data stage: every conversation of a large Dataset gives exactly one row
+(failed calls are error rows), and a profile's ``rpm`` in Redis holds across all actors.
+One Ray instance serves the module (starting one costs several seconds); the fake runs in
+this process, and the actors (other processes) reach it on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from batch_fake import BatchFake, planned
+from shared_state import max_in_window
+
+ray = pytest.importorskip("ray")
+
+from chatpipe_ray import ChatCompletions, PipelineSpec, chat_completions  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+KEY_VAR = "CHATPIPE_RAY_TEST_KEY"
+KEY = "sk-ray-test-0123456789"
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    """A local Ray instance with 2 CPUs whose workers have the test key in their environment."""
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+        runtime_env={"env_vars": {KEY_VAR: KEY}},
+    )
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    yield
+    ray.shutdown()
+
+
+def spec_for(base_url: str, extra: str = "") -> PipelineSpec:
+    text = (
+        "profiles:\n"
+        f"  fake: {{provider: openai, base_url: '{base_url}', api_key: '${{{KEY_VAR}}}', model: m, max_retries: 1"
+        f"{extra}}}\n"
+    )
+    return PipelineSpec("fake", text)
+
+
+def conversations(count: int) -> list[dict[str, Any]]:
+    return [{"id": f"q{i}", "messages": [{"role": "user", "content": f"q{i}"}]} for i in range(count)]
+
+
+def test_every_conversation_gives_exactly_one_row(local_ray):
+    count = 20_000
+    with BatchFake() as fake:
+        ds = ray.data.from_items(conversations(count))
+        started = time.monotonic()
+        rows = chat_completions(ds, spec_for(fake.base_url), actors=2, concurrency=32, num_cpus=0.5).take_all()
+        seconds = time.monotonic() - started
+    print(f"{count} conversations through 2 actors in {seconds:.1f} s ({count / seconds:.0f}/s)")
+
+    ids = [row["id"] for row in rows]
+    assert len(ids) == count
+    assert set(ids) == {f"q{i}" for i in range(count)}
+    refused = {f"q{i}" for i in range(count) if planned(f"q{i}") == "400"}
+    assert refused, "the fake refuses some ids"
+    for row in rows:
+        if row["id"] in refused:
+            assert row["response"] is None
+            error = json.loads(row["error"])
+            assert error["status"] == 400 and error["type"] == "BadRequestError", error
+        else:
+            assert row["error"] is None, row
+            response = json.loads(row["response"])
+            assert response["object"] == "chat.completion"
+            assert response["choices"][0]["message"]["content"] == f"answer {row['id']}"
+    assert fake.duplicates() == []  # the 503/429 retries were retries, not a row run twice
+
+
+class TimedFake(BatchFake):
+    """The batch fake, stamping every request's arrival (this process's monotonic clock)."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[float] = []
+        self._arrivals_lock = threading.Lock()
+        super().__init__()
+
+    def _answer(self, body: bytes) -> bytes:
+        with self._arrivals_lock:
+            self.arrivals.append(time.monotonic())
+        return super()._answer(body)
+
+
+WINDOW = 1.5  # seconds: limits.window
+QUOTA = 10  # calls per window: rpm = QUOTA * 60 / WINDOW
+# Admission is decided on the Redis server's clock, arrival stamped by the fake a few hops
+# later; the same allowance as tests/core/state/test_redis_store_processes.py (see there).
+SKEW = 0.25
+ACTORS = 3
+
+
+@pytest.mark.parametrize("backend", ["redis", "local"])
+def test_rpm_in_redis_holds_across_actors(local_ray, redis_url, backend):
+    rpm = int(QUOTA * 60 / WINDOW)
+    state = f"{{backend: redis, url: '{redis_url}'}}" if backend == "redis" else "{backend: local}"
+    # ok-only ids (the fake's plan), so every row is an answer and every call one arrival
+    items = [item for item in conversations(400) if planned(item["id"]) == "ok"][: QUOTA * 4]
+    with TimedFake() as fake:
+        spec = spec_for(fake.base_url, f", limits: {{rpm: {rpm}, window: {WINDOW}, max_wait: 30}}")
+        spec = PipelineSpec("fake", spec.config_text + f"state: {state}\n")
+        ds = ray.data.from_items(items)
+        rows = ds.map_batches(
+            ChatCompletions,
+            fn_constructor_kwargs={"spec": spec, "concurrency": 8},
+            compute=ray.data.ActorPoolStrategy(size=ACTORS),
+            batch_size=8,
+            batch_format="pyarrow",
+            num_cpus=0.25,
+        ).take_all()
+        arrivals = sorted(fake.arrivals)
+
+    assert sorted(row["id"] for row in rows) == sorted(item["id"] for item in items)
+    assert [row for row in rows if row["error"] is not None] == []
+    assert len(arrivals) == len(items)
+    busiest = max_in_window(arrivals, WINDOW - SKEW)
+    if backend == "local":
+        # the control: limits kept per actor let every actor send its own quota
+        assert busiest > QUOTA, f"{busiest} calls in {WINDOW - SKEW} s with per-actor limits"
+        return
+    assert busiest <= QUOTA, (
+        f"the fake saw {busiest} calls within {WINDOW - SKEW} s (quota {QUOTA} per {WINDOW} s across "
+        f"{ACTORS} actors; {max_in_window(arrivals, WINDOW)} in a full window)"
+    )
+    # the quota was used, not starved: the calls took about len / QUOTA windows, no more
+    span = arrivals[-1] - arrivals[0]
+    windows = len(items) // QUOTA
+    assert (windows - 1) * WINDOW - SKEW <= span <= (windows + 1) * WINDOW, f"{len(items)} calls over {span:.1f} s"
