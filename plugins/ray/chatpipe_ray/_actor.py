@@ -27,8 +27,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
+import pyarrow as pa  # type: ignore[import-untyped]  # (pyarrow ships no type information)
 from chatpipe.batch import BatchItem, InvalidLine
 from chatpipe.errors import InvalidRequestError
 from chatpipe.models import ChatResponse
@@ -94,14 +93,12 @@ class ChatCompletions:
 
         return list(await asyncio.gather(*(one(item) for item in items)))
 
-    def __del__(self) -> None:
-        loop = getattr(self, "_loop", None)
-        if loop is not None and not loop.is_closed():
-            try:
-                loop.run_until_complete(self.pipeline.aclose())
-            except Exception:  # an actor going away must not fail on its pool
-                pass
-            loop.close()
+    def close(self) -> None:
+        """Close the pipeline's connections and the event loop (Ray ends an actor's process
+        instead; this is for a stage called directly). The stage cannot be called again."""
+        if not self._loop.is_closed():
+            self._loop.run_until_complete(self.pipeline.aclose())
+            self._loop.close()
 
 
 def chat_completions(
@@ -127,6 +124,7 @@ def chat_completions(
     _check_count("concurrency", concurrency)
     size = _check_count("batch_size", batch_size) if batch_size is not None else 4 * concurrency
     from ray.data import ActorPoolStrategy
+
     return ds.map_batches(
         ChatCompletions,
         fn_constructor_kwargs={"spec": spec, "concurrency": concurrency, "params": dict(params or {})},

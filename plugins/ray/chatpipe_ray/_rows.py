@@ -9,8 +9,9 @@ with :func:`chatpipe.batch.parse_line`, so the same formats, checks and stable i
 * a row with a ``text`` column (``ray.data.read_text("in.jsonl")``) is that JSONL line;
 * any other row is a line of its columns: ``id``, ``messages`` and request parameters, or
   OpenAI's ``custom_id`` / ``body``. ``messages`` (or ``body``) may also be JSON text.
-  Arrow gives every struct the union of the fields it saw, null where a row had none, so a
-  null value in a message or a null column is taken as absent.
+  Arrow gives every struct the union of the fields it saw, null where a row had none (and
+  pandas a NaN for a missing number), so a null (or NaN) value in a message, a body or a
+  column is taken as absent.
 
 Output rows have three string columns: ``id``, ``response`` (the JSON text of the OpenAI
 ``chat.completion``, as a ``chatpipe batch`` row holds it) and ``error`` (the JSON text of
@@ -23,8 +24,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import pyarrow as pa
-
+import pyarrow as pa  # type: ignore[import-untyped]  # (pyarrow ships no type information)
 from chatpipe.batch import BatchItem, InvalidLine, error_row, parse_line, response_row, stable_id
 from chatpipe.errors import ChatpipeError, InvalidRequestError
 from chatpipe.models import ChatResponse
@@ -60,9 +60,18 @@ def _rows(batch: Any) -> list[dict[str, Any]]:
     raise TypeError(f"a batch must be a pyarrow Table, a pandas DataFrame or a dict of columns, got {type(batch)}")
 
 
+def _null(value: Any) -> bool:
+    """``None``, or the NaN pandas puts for a missing number (never a valid request value)."""
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _present(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if not _null(v)}
+
+
 def _drop_nulls(messages: Any) -> Any:
     if isinstance(messages, list):
-        return [{k: v for k, v in m.items() if v is not None} if isinstance(m, dict) else m for m in messages]
+        return [_present(m) if isinstance(m, dict) else m for m in messages]
     return messages
 
 
@@ -80,13 +89,13 @@ def _line_of(row: dict[str, Any]) -> str | bytes:
     if "text" in row and ("messages" not in row and "body" not in row):
         text = row["text"]
         return text if isinstance(text, (str, bytes)) else json.dumps(text)
-    obj = {k: v for k, v in row.items() if v is not None}
+    obj = _present(row)
     if "messages" in obj:
         obj["messages"] = _drop_nulls(_decoded(obj["messages"]))
     if "body" in obj:
         body = _decoded(obj["body"])
         if isinstance(body, dict):
-            body = {k: v for k, v in body.items() if v is not None}
+            body = _present(body)
             if "messages" in body:
                 body["messages"] = _drop_nulls(body["messages"])
         obj["body"] = body

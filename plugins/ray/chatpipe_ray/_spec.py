@@ -17,12 +17,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
 import yaml
-
 from chatpipe import Pipeline
 from chatpipe.config import parse_config
 from chatpipe.errors import ConfigError
@@ -124,7 +124,7 @@ class PipelineSpec:
         The workers need not have the file: its text travels in the spec.
         """
         try:
-            text = open(path, encoding="utf-8-sig").read()  # noqa: SIM115 (read whole at once)
+            text = Path(path).read_text(encoding="utf-8-sig")
         except OSError as exc:
             raise ConfigError(f"cannot read the config file: {exc.strerror or exc}", file=os.fspath(path)) from None
         except UnicodeDecodeError as exc:
