@@ -29,16 +29,22 @@ KEY = "sk-ray-test-0123456789"
 
 
 @pytest.fixture(scope="module")
-def local_ray() -> Iterator[None]:
-    """A local Ray instance with 2 CPUs whose workers have the test key in their environment."""
+def local_ray(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A local Ray instance with 2 CPUs whose workers have the test key in their environment
+    and a private, empty chatpipe config directory (no key store of the developer's)."""
+    config_dir = tmp_path_factory.mktemp("ray-worker-config")
     ray.init(
         num_cpus=2,
         include_dashboard=False,
         log_to_driver=False,
         configure_logging=False,
-        runtime_env={"env_vars": {KEY_VAR: KEY}},
+        runtime_env={"env_vars": {KEY_VAR: KEY, "CHATPIPE_CONFIG_DIR": str(config_dir)}},
     )
-    ray.data.DataContext.get_current().enable_progress_bars = False
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    # every actor of a pool is up before the first batch (on a loaded machine they start
+    # seconds apart, and a lone early actor would run alone under its own limit)
+    context.wait_for_min_actors_s = 60
     yield
     ray.shutdown()
 
@@ -101,6 +107,10 @@ WINDOW = 1.5  # seconds: limits.window
 QUOTA = 10  # calls per window: rpm = QUOTA * 60 / WINDOW
 # Admission is decided on the Redis server's clock, arrival stamped by the fake a few hops
 # later; the same allowance as tests/core/state/test_redis_store_processes.py (see there).
+# As there, the first window is not measured: an actor's first calls are admitted, then pay
+# the transport's lazy imports and connections (far more than SKEW with several actors
+# starting on two busy cores), so they arrive late and seem close to the next window's.
+# The test there makes a warm-up call and waits a window; here the first window is that.
 SKEW = 0.25
 ACTORS = 3
 
@@ -108,9 +118,13 @@ ACTORS = 3
 @pytest.mark.parametrize("backend", ["redis", "local"])
 def test_rpm_in_redis_holds_across_actors(local_ray, redis_url, backend):
     rpm = int(QUOTA * 60 / WINDOW)
-    state = f"{{backend: redis, url: '{redis_url}'}}" if backend == "redis" else "{backend: local}"
+    # closed: a Redis that does not answer fails the call rather than falling back to
+    # per-actor limits; timeout 5 s: an actor starting on two busy cores may take over the
+    # default 1 s to connect, and "open" would then keep its limits per actor for 5 s
+    redis = f"{{backend: redis, url: '{redis_url}', on_state_error: closed, timeout: 5}}"
+    state = redis if backend == "redis" else "{backend: local}"
     # ok-only ids (the fake's plan), so every row is an answer and every call one arrival
-    items = [item for item in conversations(400) if planned(item["id"]) == "ok"][: QUOTA * 4]
+    items = [item for item in conversations(400) if planned(item["id"]) == "ok"][: QUOTA * 5]
     with TimedFake() as fake:
         spec = spec_for(fake.base_url, f", limits: {{rpm: {rpm}, window: {WINDOW}, max_wait: 30}}")
         spec = PipelineSpec("fake", spec.config_text + f"state: {state}\n")
@@ -126,18 +140,19 @@ def test_rpm_in_redis_holds_across_actors(local_ray, redis_url, backend):
         arrivals = sorted(fake.arrivals)
 
     assert sorted(row["id"] for row in rows) == sorted(item["id"] for item in items)
-    assert [row for row in rows if row["error"] is not None] == []
+    assert [row["error"] for row in rows if row["error"] is not None] == []
     assert len(arrivals) == len(items)
-    busiest = max_in_window(arrivals, WINDOW - SKEW)
+    measured = [t for t in arrivals if t >= arrivals[0] + WINDOW]
+    busiest = max_in_window(measured, WINDOW - SKEW)
     if backend == "local":
         # the control: limits kept per actor let every actor send its own quota
         assert busiest > QUOTA, f"{busiest} calls in {WINDOW - SKEW} s with per-actor limits"
         return
     assert busiest <= QUOTA, (
         f"the fake saw {busiest} calls within {WINDOW - SKEW} s (quota {QUOTA} per {WINDOW} s across "
-        f"{ACTORS} actors; {max_in_window(arrivals, WINDOW)} in a full window)"
+        f"{ACTORS} actors; {max_in_window(measured, WINDOW)} in a full window)"
     )
-    # the quota was used, not starved: the calls took about len / QUOTA windows, no more
-    span = arrivals[-1] - arrivals[0]
-    windows = len(items) // QUOTA
-    assert (windows - 1) * WINDOW - SKEW <= span <= (windows + 1) * WINDOW, f"{len(items)} calls over {span:.1f} s"
+    # the limiter does not starve: the measured calls took no more than a window beyond their quota's windows
+    windows = -(-len(measured) // QUOTA)
+    span = measured[-1] - measured[0]
+    assert span <= windows * WINDOW, f"{len(measured)} calls over {span:.1f} s"

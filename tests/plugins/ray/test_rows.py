@@ -135,3 +135,21 @@ def test_bad_arguments_are_refused_with_the_fix(fake):
         ChatCompletions(spec, concurrency=0)
     with pytest.raises(InvalidRequestError, match="PipelineSpec"):
         ChatCompletions("fake", concurrency=1)  # type: ignore[arg-type]
+
+
+def test_an_unexpected_exception_of_one_call_is_that_rows_error_the_others_are_answered(fake, monkeypatch):
+    ids = ok_ids(3)
+    stage = ChatCompletions(spec_for(fake.base_url), concurrency=2)
+    original = stage.pipeline.acomplete
+
+    async def flaky(messages: Any, **params: Any) -> Any:
+        if messages[-1]["content"] == "boom":
+            raise RuntimeError("a bug in a plugin")
+        return await original(messages, **params)
+
+    monkeypatch.setattr(stage.pipeline, "acomplete", flaky)
+    batch = {"id": [*ids, "x"], "messages": [[{"role": "user", "content": k}] for k in [*ids, "boom"]]}
+    out = rows_of(stage(batch))
+    stage.close()
+    assert json.loads(out["x"]["error"]) == {"type": "RuntimeError", "message": "a bug in a plugin", "status": None}
+    assert all(out[key]["error"] is None for key in ids)
