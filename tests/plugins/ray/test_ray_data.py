@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from batch_fake import BatchFake, planned
+from chatpipe.batch import stable_id
 from shared_state import max_in_window
 
 ray = pytest.importorskip("ray")
@@ -62,31 +63,40 @@ def conversations(count: int) -> list[dict[str, Any]]:
     return [{"id": f"q{i}", "messages": [{"role": "user", "content": f"q{i}"}]} for i in range(count)]
 
 
-def test_every_conversation_gives_exactly_one_row(local_ray):
-    count = 20_000
+def test_every_conversation_gives_exactly_one_row(local_ray, tmp_path):
+    count, bad_every = 20_000, 2_000
+    lines = [f"not json {i}" if i % bad_every == 0 else json.dumps(item) for i, item in enumerate(conversations(count))]
+    source = tmp_path / "questions.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    invalid = {stable_id(line) for line in lines if line.startswith("not json")}
     with BatchFake() as fake:
-        ds = ray.data.from_items(conversations(count))
+        ds = ray.data.read_text(str(source))  # one row per line, as a user reads a chatpipe batch file
         started = time.monotonic()
         rows = chat_completions(ds, spec_for(fake.base_url), actors=2, concurrency=32, num_cpus=0.5).take_all()
         seconds = time.monotonic() - started
-    print(f"{count} conversations through 2 actors in {seconds:.1f} s ({count / seconds:.0f}/s)")
+    print(f"{count} lines through 2 actors in {seconds:.1f} s ({count / seconds:.0f}/s)")
 
     ids = [row["id"] for row in rows]
     assert len(ids) == count
-    assert set(ids) == {f"q{i}" for i in range(count)}
-    refused = {f"q{i}" for i in range(count) if planned(f"q{i}") == "400"}
+    valid = {f"q{i}" for i in range(count) if i % bad_every}
+    assert set(ids) == valid | invalid and len(invalid) == count // bad_every
+    refused = {key for key in valid if planned(key) == "400"}
     assert refused, "the fake refuses some ids"
     for row in rows:
-        if row["id"] in refused:
+        if row["id"] in refused or row["id"] in invalid:
             assert row["response"] is None
             error = json.loads(row["error"])
-            assert error["status"] == 400 and error["type"] == "BadRequestError", error
+            if row["id"] in invalid:
+                assert error["type"] == "InvalidRequestError" and "not valid JSON" in error["message"], error
+            else:
+                assert error["status"] == 400 and error["type"] == "BadRequestError", error
         else:
             assert row["error"] is None, row
             response = json.loads(row["response"])
             assert response["object"] == "chat.completion"
             assert response["choices"][0]["message"]["content"] == f"answer {row['id']}"
     assert fake.duplicates() == []  # the 503/429 retries were retries, not a row run twice
+    assert sum(fake.finals.values()) == len(valid)  # every valid line was answered once, no invalid one sent
 
 
 class TimedFake(BatchFake):
