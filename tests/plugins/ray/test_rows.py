@@ -16,7 +16,7 @@ import pytest
 from batch_fake import BatchFake, planned
 from chatpipe.batch import BatchItem, InvalidLine, parse_line, stable_id
 from chatpipe.errors import InvalidRequestError
-from chatpipe_ray import OUTPUT_SCHEMA, ChatCompletions, PipelineSpec
+from chatpipe_ray import OUTPUT_SCHEMA, ChatCompletions, PipelineSpec, chat_completions
 from chatpipe_ray._rows import items_of
 
 KEY_VAR = "CHATPIPE_RAY_TEST_KEY"
@@ -153,3 +153,15 @@ def test_an_unexpected_exception_of_one_call_is_that_rows_error_the_others_are_a
     stage.close()
     assert json.loads(out["x"]["error"]) == {"type": "RuntimeError", "message": "a bug in a plugin", "status": None}
     assert all(out[key]["error"] is None for key in ids)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"actors": 0}, "actors"), ({"concurrency": True}, "concurrency"), ({"batch_size": -1}, "batch_size")],
+)
+def test_chat_completions_refuses_bad_counts_before_touching_the_dataset(kwargs, message):
+    spec = PipelineSpec("fake", "profiles:\n  fake: {provider: openai, model: m}\n")
+    with pytest.raises(InvalidRequestError, match=f"{message} must be a whole number"):
+        chat_completions(object(), spec, **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequestError, match="PipelineSpec"):
+        chat_completions(object(), "fake")  # type: ignore[arg-type]
