@@ -27,6 +27,7 @@ from .secrets import scrub
 
 if TYPE_CHECKING:
     from ._limiter import Limiter
+    from ._observe import Observed
     from .http import AsyncStreamResponseProtocol, StreamResponseProtocol, TransportProtocol
     from .provider import Provider, StreamParser
 
@@ -50,7 +51,9 @@ class StreamCall:
     ``http`` (the wire form of ``request``) goes through ``transport``, retrying the
     ``retryable`` statuses; ``adapter`` parses the events (``stream_parser(request)``), maps an
     error status (``parse_error``) and names the secrets scrubbed from a quoted body
-    (``secrets()``); ``observe`` receives the assembled reply and returns it.
+    (``secrets()``); ``observe`` receives the assembled reply and returns it; ``observed``
+    (only when a plugin observes calls) reports the call's life: started at the first step,
+    first token, finished or failed.
     """
 
     adapter: Provider
@@ -60,6 +63,14 @@ class StreamCall:
     retryable: frozenset[int]
     observe: Callable[[ChatResponse], ChatResponse]
     limit: StreamLimit | None = None
+    observed: Observed | None = None
+
+
+def _has_content(chunk: ChatChunk) -> bool:
+    return bool(chunk.text or chunk.reasoning or chunk.tool_calls)
+
+
+_END: Any = object()
 
 
 def _not_a_stream(call: StreamCall, response: StreamResponseProtocol | AsyncStreamResponseProtocol) -> ProtocolError:
@@ -179,9 +190,35 @@ class ChatStream(_StreamBase[Iterator[ChatChunk]]):
 
     def _run(self) -> Iterator[ChatChunk]:
         limit = self._call.limit
-        if limit is None:
-            return self._events()
-        return self._limited(limit)
+        chunks = self._events() if limit is None else self._limited(limit)
+        observed = self._call.observed
+        return chunks if observed is None else self._observed(chunks, observed)
+
+    def _observed(self, chunks: Iterator[ChatChunk], observed: Observed) -> Iterator[ChatChunk]:
+        """``chunks`` with the call's life reported; only chunks up to the first content are looked at."""
+        from ._observe import CURRENT
+
+        observed.started()
+        try:
+            token = CURRENT.set(observed)  # the retries happen while the stream opens, in its first step
+            try:
+                chunk = next(chunks, _END)
+            finally:
+                CURRENT.reset(token)
+            while chunk is not _END:
+                if _has_content(chunk):
+                    observed.first_token()
+                    yield chunk
+                    yield from chunks
+                    break
+                yield chunk
+                chunk = next(chunks, _END)
+        except ProviderError as error:
+            observed.failed(error)
+            raise
+        finally:
+            chunks.close()  # type: ignore[attr-defined]
+        observed.finished(self.response)
 
     def _limited(self, limit: StreamLimit) -> Iterator[ChatChunk]:
         lease = limit.limiter.acquire(limit.tokens, limit.wait)
@@ -239,9 +276,36 @@ class AsyncChatStream(_StreamBase[AsyncIterator[ChatChunk]]):
 
     def _run(self) -> AsyncIterator[ChatChunk]:
         limit = self._call.limit
-        if limit is None:
-            return self._events()
-        return self._limited(limit)
+        chunks = self._events() if limit is None else self._limited(limit)
+        observed = self._call.observed
+        return chunks if observed is None else self._observed(chunks, observed)
+
+    async def _observed(self, chunks: AsyncIterator[ChatChunk], observed: Observed) -> AsyncIterator[ChatChunk]:
+        """Async twin of :meth:`ChatStream._observed`."""
+        from ._observe import CURRENT
+
+        observed.started()
+        try:
+            token = CURRENT.set(observed)
+            try:
+                chunk = await anext(chunks, _END)
+            finally:
+                CURRENT.reset(token)
+            while chunk is not _END:
+                if _has_content(chunk):
+                    observed.first_token()
+                    yield chunk
+                    async for chunk in chunks:
+                        yield chunk
+                    break
+                yield chunk
+                chunk = await anext(chunks, _END)
+        except ProviderError as error:
+            observed.failed(error)
+            raise
+        finally:
+            await chunks.aclose()  # type: ignore[attr-defined]
+        observed.finished(self.response)
 
     async def _limited(self, limit: StreamLimit) -> AsyncIterator[ChatChunk]:
         lease = await limit.limiter.aacquire(limit.tokens, limit.wait)

@@ -31,6 +31,7 @@ from ._capabilities import check_capabilities
 from ._chain import Stage, make_context, normalise_names, resolve_chain, run_chain
 from ._limiter import RATE_KEYS, Limiter, estimate_tokens, used_tokens
 from ._log import get_logger
+from ._observe import CURRENT, CallInfo, Observed, new_call_id
 from ._streams import AsyncChatStream, ChatStream, StreamCall, StreamLimit
 from ._validate import require_messages, validate_messages
 from .converter import Converter, Names
@@ -176,7 +177,7 @@ class Pipeline:
     hook apply to the built-in transport only (so do ``limits`` and ``deadline=``).
 
     ``plugins`` names ``chatpipe.plugins`` entry points (observers) to load into the
-    registry first, as the config's top-level ``plugins`` list does (:meth:`from_config`).
+    registry first, as the config's ``observers`` lists do (:meth:`from_config`).
     """
 
     def __init__(
@@ -295,7 +296,7 @@ class Pipeline:
             "profile": name,
             "config_api_key": prof.api_key,
             "config_file": cfg.source,
-            "plugins": list(cfg.plugins),
+            "plugins": [*cfg.observers, *cfg.plugins, *prof.observers],
         }
         params = dict(prof.params)
         direct = {"api_key", "transport", "registry", "key_store"}
@@ -456,11 +457,18 @@ class Pipeline:
                 secrets=self.adapter.secrets(),
                 on_send=self._on_send if self.registry.observes("chatpipe_before_send") else None,
                 should_retry=self.adapter.should_retry,
+                on_retry=self._on_retry if self.registry.observes("chatpipe_call_retry") else None,
             )
         return self._transport
 
     def _on_send(self, request: HttpRequest) -> None:
         self.registry.before_send(self.provider_class.info.name, request)
+
+    @staticmethod
+    def _on_retry(attempt: int, reason: str, status: int | None, wait: float) -> None:
+        observed = CURRENT.get()
+        if observed is not None:
+            observed.retry(attempt, reason, status, wait)
 
     def _observe(self, response: ChatResponse) -> ChatResponse:
         if self.registry.observes("chatpipe_after_response"):
@@ -512,6 +520,8 @@ class Pipeline:
     ) -> ChatResponse:
         """One non-streaming completion (``deadline``: its most seconds in all, retries included)."""
         http = self._call_request(messages, tools, tool_choice, params, deadline)
+        if self.registry.observes_calls():
+            return self._observed_send(http, None, self._observed(http, False, None, None))
         if self._limiter is not None:
             return self._limited(http, None)
         return self._reply(self.transport.send(http, retryable=self._retryable()))
@@ -527,6 +537,8 @@ class Pipeline:
     ) -> ChatResponse:
         """Async twin of :meth:`complete`."""
         http = self._call_request(messages, tools, tool_choice, params, deadline)
+        if self.registry.observes_calls():
+            return await self._aobserved_send(http, None, self._observed(http, False, None, None))
         if self._limiter is not None:
             return await self._alimited(http, None)
         return self._reply(await self.transport.asend(http, retryable=self._retryable()))
@@ -597,8 +609,14 @@ class Pipeline:
         call: Mapping[str, Any],
         wait: float | None,
     ) -> ChatResponse:
-        """:meth:`complete` with ``call`` (tools, tool_choice, deadline, params), waiting ``wait`` for room."""
+        """:meth:`complete` with ``call`` (tools, tool_choice, deadline, params), waiting ``wait`` for room.
+
+        A router observing the call adds its ``call_id`` and ``route`` (the target's name) to ``call``.
+        """
         http = self._call_request(messages, call["tools"], call["tool_choice"], call["params"], call["deadline"])
+        if self.registry.observes_calls():
+            observed = self._observed(http, False, call.get("call_id"), call.get("route"))
+            return self._observed_send(http, wait, observed)
         if self._limiter is not None:
             return self._limited(http, wait)
         return self._reply(self.transport.send(http, retryable=self._retryable()))
@@ -611,6 +629,9 @@ class Pipeline:
     ) -> ChatResponse:
         """Async twin of :meth:`_complete_within`."""
         http = self._call_request(messages, call["tools"], call["tool_choice"], call["params"], call["deadline"])
+        if self.registry.observes_calls():
+            observed = self._observed(http, False, call.get("call_id"), call.get("route"))
+            return await self._aobserved_send(http, wait, observed)
         if self._limiter is not None:
             return await self._alimited(http, wait)
         return self._reply(await self.transport.asend(http, retryable=self._retryable()))
@@ -620,7 +641,9 @@ class Pipeline:
     ) -> ChatStream:
         """:meth:`stream` with ``call``, waiting ``wait`` for room in the limits."""
         return ChatStream(
-            self._stream_call(messages, call["tools"], call["tool_choice"], call["params"], call["deadline"], wait)
+            self._stream_call(
+                messages, call["tools"], call["tool_choice"], call["params"], call["deadline"], wait, call
+            )
         )
 
     def _astream_within(
@@ -628,7 +651,9 @@ class Pipeline:
     ) -> AsyncChatStream:
         """Async twin of :meth:`_stream_within`."""
         return AsyncChatStream(
-            self._stream_call(messages, call["tools"], call["tool_choice"], call["params"], call["deadline"], wait)
+            self._stream_call(
+                messages, call["tools"], call["tool_choice"], call["params"], call["deadline"], wait, call
+            )
         )
 
     def _call_request(
@@ -657,6 +682,53 @@ class Pipeline:
         except ProviderError as error:
             raise _detached(error) from error.__cause__
         return self._observe(reply)
+
+    def _observed(self, http: HttpRequest, stream: bool, call_id: str | None, route: str | None) -> Observed:
+        """The tracker of one observed call (``call_id``: a router's, else a new one)."""
+        model = http.json.get("model", self.model) if type(http.json) is dict else self.model
+        info = CallInfo(
+            id=call_id or new_call_id(),
+            provider=self.provider_class.info.name,
+            model=str(model),
+            profile=self.profile,
+            route=route,
+            stream=stream,
+        )
+        return Observed(self.registry, info, self.adapter.secrets())
+
+    def _observed_send(self, http: HttpRequest, wait: float | None, observed: Observed) -> ChatResponse:
+        """A non-streaming call with its life reported to ``observed``."""
+        observed.started()
+        token = CURRENT.set(observed)
+        try:
+            if self._limiter is not None:
+                reply = self._limited(http, wait)
+            else:
+                reply = self._reply(self.transport.send(http, retryable=self._retryable()))
+        except ProviderError as error:
+            observed.failed(error)
+            raise
+        finally:
+            CURRENT.reset(token)
+        observed.finished(reply)
+        return reply
+
+    async def _aobserved_send(self, http: HttpRequest, wait: float | None, observed: Observed) -> ChatResponse:
+        """Async twin of :meth:`_observed_send`."""
+        observed.started()
+        token = CURRENT.set(observed)
+        try:
+            if self._limiter is not None:
+                reply = await self._alimited(http, wait)
+            else:
+                reply = self._reply(await self.transport.asend(http, retryable=self._retryable()))
+        except ProviderError as error:
+            observed.failed(error)
+            raise
+        finally:
+            CURRENT.reset(token)
+        observed.finished(reply)
+        return reply
 
     def stream(
         self,
@@ -696,6 +768,7 @@ class Pipeline:
         params: Mapping[str, Any],
         deadline: float | None,
         wait: float | None = None,
+        routed: Mapping[str, Any] | None = None,
     ) -> StreamCall:
         request, http, _, _ = self._build(messages, stream=True, tools=tools, tool_choice=tool_choice, params=params)
         self._require_key()
@@ -705,7 +778,13 @@ class Pipeline:
         if self._limiter is not None:
             tokens = estimate_tokens(http.json) if self._limiter.counts_tokens else 0
             limit = StreamLimit(self._limiter, tokens, wait)
-        return StreamCall(self.adapter, request, http, self.transport, self._retryable(), self._observe, limit)
+        observed = None
+        if self.registry.observes_calls():
+            routed = routed or {}
+            observed = self._observed(http, True, routed.get("call_id"), routed.get("route"))
+        return StreamCall(
+            self.adapter, request, http, self.transport, self._retryable(), self._observe, limit, observed
+        )
 
     def test_message(self) -> ChatResponse:
         """Send the reference "Test Message": one non-streaming ``Hi``, no tools."""

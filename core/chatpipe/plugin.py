@@ -29,6 +29,10 @@ HTTP, as plain data
     :func:`merge_headers` (profile headers over the adapter's, with the secret names),
     :func:`safe_url` (a URL fit for a message, a log or a repr: no password, no key in the query).
 
+Observers
+    :class:`CallInfo`, what every event of one call's life carries (the hooks
+    ``chatpipe_call_*``, ``chatpipe_router_hop``, ``chatpipe_first_token``).
+
 Secrets
     :class:`Secret` (an API key that never shows itself) and :func:`scrub` (remove secrets
     from text before it goes into an error or a log).
@@ -100,6 +104,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "batch_item_not_processed",
     ),
     "chatpipe._accumulate": ("StreamAccumulator",),
+    "chatpipe._observe": ("CallInfo",),
     "chatpipe.converter": ("DEFAULT_PLACEHOLDER", "ConvertContext", "Converter", "ConverterFn", "Names"),
     "chatpipe.http": ("HttpRequest", "HttpResponse", "SSEEvent", "merge_headers", "safe_url"),
     "chatpipe.secrets": ("Secret", "scrub"),
@@ -218,6 +223,7 @@ __all__ = [
     "BadRequestError",
     "BatchState",
     "BatchStatus",
+    "CallInfo",
     "Capabilities",
     "ChatChunk",
     "ChatRequest",
@@ -319,6 +325,7 @@ __all__ = [
 if TYPE_CHECKING:
     from . import wire
     from ._accumulate import StreamAccumulator
+    from ._observe import CallInfo
     from .converter import DEFAULT_PLACEHOLDER, ConvertContext, Converter, ConverterFn, Names
     from .errors import (
         APIConnectionError,

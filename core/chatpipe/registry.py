@@ -62,14 +62,24 @@ CONVERTER_GROUP = "chatpipe.converters"
 COMMAND_GROUP = "chatpipe.commands"
 PLUGIN_GROUP = "chatpipe.plugins"
 """Plugins that are neither providers nor converters (observers): loaded only by name, when the
-config's ``plugins`` list names them. (Commands use ``chatpipe.commands``, loaded by the CLI.)"""
+config's ``observers`` list (or its alias ``plugins``) names them. (Commands use
+``chatpipe.commands``, loaded by the CLI.)"""
 
 _GROUPS = {"provider": PROVIDER_GROUP, "converter": CONVERTER_GROUP, "plugin": PLUGIN_GROUP}
 
 CONVERTER_ALIASES: dict[str, str] = {"": "none"}
 """Reference ids that cannot be entry-point names: SillyTavern's empty string means "none"."""
 
-ObservationHook = Literal["chatpipe_before_send", "chatpipe_after_response"]
+ObservationHook = Literal[
+    "chatpipe_before_send",
+    "chatpipe_after_response",
+    "chatpipe_call_started",
+    "chatpipe_call_retry",
+    "chatpipe_router_hop",
+    "chatpipe_first_token",
+    "chatpipe_call_finished",
+    "chatpipe_call_failed",
+]
 
 
 def package_for(kind: str, name: str) -> str | None:
@@ -119,6 +129,7 @@ class Registry:
         self._plugins: set[str] = set()
         self._entry_points = list(entry_points) if entry_points is not None else None
         self._lock = threading.RLock()
+        self._calls_observed: bool | None = None
         hook = self.plugin_manager.hook
         hook.chatpipe_register_providers.call_historic(kwargs={"register": self._add_provider})
         hook.chatpipe_register_converters.call_historic(kwargs={"register": self._add_converter})
@@ -141,6 +152,7 @@ class Registry:
                 return
             if self.plugin_manager.is_registered(plugin):
                 return
+            self._calls_observed = None
             try:
                 self.plugin_manager.register(plugin, name=name)
                 self.plugin_manager.check_pending()
@@ -287,6 +299,18 @@ class Registry:
         Callers check it first so that a call nobody observes pays nothing for the hook.
         """
         return bool(getattr(self.plugin_manager.hook, hook).get_hookimpls())
+
+    def observes_calls(self) -> bool:
+        """Whether any registered plugin implements a hook of a call's life (cached until the next registration).
+
+        The one check a call pays when nobody observes it.
+        """
+        observed = self._calls_observed
+        if observed is None:
+            from ._observe import CALL_HOOKS
+
+            observed = self._calls_observed = any(self.observes(hook) for hook in CALL_HOOKS)  # type: ignore[arg-type]
+        return observed
 
     def before_send(self, provider: str, request: HttpRequest) -> None:
         """Call :func:`~chatpipe.hookspecs.chatpipe_before_send` (an exception aborts the call)."""

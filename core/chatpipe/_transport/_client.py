@@ -19,7 +19,8 @@ place, the sans-IO state machine :class:`~._retry.Retry`, which the four methods
   status, whose body is not a stream) — never once it has been handed to the caller.
   A read timeout waiting for a stream's head is not retried.
 
-``on_send`` is called with the request before every attempt. Errors are always
+``on_send`` is called with the request before every attempt, ``on_retry`` with each retry
+granted (the attempt number, reason, status and wait). Errors are always
 :mod:`chatpipe.errors` exceptions whose messages are scrubbed of the request's secrets.
 """
 
@@ -74,7 +75,9 @@ class Transport:
     deadline (:mod:`._deadline`: ``timeouts``, or the request's own ``deadline``) — and
     ``limits`` the size of a body or an event; ``provider`` is stamped on
     every raised error; ``secrets`` (plus the values of the request's ``secret_headers``) are
-    scrubbed from every error message; ``on_send`` is called before each attempt.
+    scrubbed from every error message; ``on_send`` is called before each attempt and
+    ``on_retry(attempt, reason, status, wait)`` before each wait for a retry (``attempt`` 2
+    is the first retry).
     ``should_retry`` may veto the retry of an otherwise retryable error response (it sees
     the whole response, e.g. a 429 whose body says the quota is exhausted).
     ``backend`` forces ``"httpx2"`` or ``"httpx"`` (default: ``CHATPIPE_HTTP_BACKEND``, else
@@ -98,6 +101,7 @@ class Transport:
         secrets: Sequence[Secret] = (),
         on_send: Callable[[HttpRequest], None] | None = None,
         should_retry: Callable[[HttpResponse], bool] | None = None,
+        on_retry: Callable[[int, str, int | None, float], None] | None = None,
         backend: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[None]] | None = None,
@@ -109,6 +113,7 @@ class Transport:
         self._secrets: tuple[Secret, ...] = tuple(secrets)
         self._on_send = on_send
         self._should_retry = should_retry
+        self._on_retry = on_retry
         self._backend_name = backend
         self._backend: ModuleType | None = None
         self._builder: RequestBuilder | None = None
@@ -293,7 +298,7 @@ class Transport:
         self._log_response(request, outcome.status, outcome.headers)
         if retry.answered(outcome.status, outcome.headers, outcome) is RETURN:
             return outcome
-        self._log_retry(request, retry.wait, retry.reason)  # a whole response is never answered READ
+        self._log_retry(request, retry)  # a whole response is never answered READ
         return None
 
     def _judged(
@@ -325,7 +330,7 @@ class Transport:
 
     def _logged(self, retry: Retry, request: HttpRequest, verdict: Verdict) -> Verdict:
         if verdict is WAIT:
-            self._log_retry(request, retry.wait, retry.reason)
+            self._log_retry(request, retry)
         return verdict
 
     @staticmethod
@@ -365,9 +370,13 @@ class Transport:
             request_id = next((headers[n] for n in ids if n in headers), None)
             self._emit(logging.DEBUG, request, f"response {status} to {self._where(request)} request_id={request_id}")
 
-    def _log_retry(self, request: HttpRequest, wait: float, reason: str) -> None:
+    def _log_retry(self, request: HttpRequest, retry: Retry) -> None:
         if _log.isEnabledFor(logging.INFO):
-            self._emit(logging.INFO, request, f"retry of {self._where(request)} in {wait:.2f}s after {reason}")
+            self._emit(
+                logging.INFO, request, f"retry of {self._where(request)} in {retry.wait:.2f}s after {retry.reason}"
+            )
+        if self._on_retry is not None:
+            self._on_retry(retry.attempt + 1, retry.reason, retry.status, retry.wait)
 
     def _debug(self, request: HttpRequest, what: str) -> None:
         if _log.isEnabledFor(logging.DEBUG):

@@ -69,7 +69,7 @@ class Retry:
     read timeout waiting for a stream's head (the server may be busy with the request).
     """
 
-    __slots__ = ("_deadline", "_policy", "_retryable", "_veto", "attempt", "reason", "stream", "wait")
+    __slots__ = ("_deadline", "_policy", "_retryable", "_veto", "attempt", "reason", "status", "stream", "wait")
 
     def __init__(
         self,
@@ -92,6 +92,8 @@ class Retry:
         """Seconds to wait before the next attempt (set with a WAIT or READ verdict)."""
         self.reason = ""
         """Why the next attempt is made (``"status 503"``, ``"APITimeoutError"``), for logs."""
+        self.status: int | None = None
+        """The error status that caused the next attempt (``None``: a connection-level failure)."""
 
     def answered(self, status: int, headers: Mapping[str, str], response: HttpResponse | None = None) -> Verdict:
         """The verdict on a response head (``headers`` with lower-cased names).
@@ -108,7 +110,7 @@ class Retry:
         wait = self._policy.delay(self.attempt, headers)
         if wait is None:  # the vendor asked for a longer wait than we accept
             return RETURN
-        self.wait, self.reason = wait, f"status {status}"
+        self.wait, self.reason, self.status = wait, f"status {status}", status
         if self._veto is None:
             return self._again(RETURN)
         return READ if response is None else self.read(response)
@@ -131,7 +133,7 @@ class Retry:
         wait = self._policy.delay(self.attempt)
         if wait is None:  # only a Retry-After header refuses; there is none here
             return RAISE
-        self.wait, self.reason = wait, type(error).__name__
+        self.wait, self.reason, self.status = wait, type(error).__name__, None
         return self._again(RAISE)
 
     def _again(self, refused: Verdict) -> Verdict:

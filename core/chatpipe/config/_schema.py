@@ -384,6 +384,10 @@ class Profile:
     * ``max_retries``: overrides the top-level ``max_retries`` (an integer ``>= 0``).
     * ``bypass_status_check`` (default ``false``): a failing ``chatpipe check`` is reported
       but not treated as a failure (for servers without a model list).
+    * ``observers``: observer plugins to load when this profile's pipeline is built, in
+      addition to the top-level ``observers`` (see :class:`Config`); the one key a router
+      profile takes besides ``route``. Loaded observers see every call of the process's
+      registry, not only this profile's: ``CallInfo.profile`` tells them apart.
 
     A null collection (``params:`` with nothing after it) means empty; a null scalar is an
     error unless the key is optional.
@@ -406,6 +410,7 @@ class Profile:
     limits: LimitsConfig | None = None
     max_retries: int | None = None
     bypass_status_check: bool = False
+    observers: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -431,12 +436,13 @@ class Config:
       counts live; see :class:`StateConfig`.
     * ``serve``: settings of the OpenAI-compatible gateway (``chatpipe serve``); see
       :class:`ServeConfig`.
-    * ``plugins``: names of ``chatpipe.plugins`` entry points to load (observers: traces,
-      metrics, logs), e.g. ``[tracing]``; a single name may be given as a string. Only the plugins named here
-      are imported, when a pipeline is built from the config (``chatpipe chat``, ``serve``,
-      ``Pipeline.from_config``...); their observation hooks then see every call in the
-      process. An unknown name is an error with a did-you-mean. Providers and converters are
-      not listed here: the profiles name them.
+    * ``observers``: names of ``chatpipe.plugins`` entry points to load (observers: traces,
+      metrics, logs), e.g. ``[otel, prometheus]``; a single name may be given as a string. Only
+      the plugins named here (or in a profile's ``observers``) are imported, when a pipeline is
+      built from the config (``chatpipe chat``, ``serve``, ``Pipeline.from_config``...); their
+      observation hooks then see every call in the process. An unknown name is an error with
+      a did-you-mean. Providers and converters are not listed here: the profiles name them.
+    * ``plugins``: the former name of ``observers``, still accepted (both lists are loaded).
 
     Every string value may use ``${ENV_VAR}`` or ``${ENV_VAR:-default}``; ``$${`` is a
     literal ``${``. An unset variable without a default is an error. A value that is entirely
@@ -455,6 +461,7 @@ class Config:
     max_retries: int = 2
     serve: ServeConfig = attrs.Factory(ServeConfig)
     state: StateConfig = attrs.Factory(StateConfig)
+    observers: tuple[str, ...] = ()
     plugins: tuple[str, ...] = ()
     source: str | None = None
 

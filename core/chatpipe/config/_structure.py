@@ -447,7 +447,7 @@ def _profile_keys(body: Any) -> list[Problem]:
     return [
         Problem((str(key),), "not used by a router profile; set it on its target profiles")
         for key in body
-        if key != "route" and key in _ALLOWED_KEYS[Profile]
+        if key not in ("route", "observers") and key in _ALLOWED_KEYS[Profile]
     ]
 
 
@@ -702,6 +702,7 @@ def _converter() -> cattrs.Converter:
         exclude_body=override(struct_hook=_exclude_body),
         options=override(struct_hook=_json_mapping),
         max_retries=override(struct_hook=_optional(_non_negative_int)),
+        observers=override(struct_hook=_name_list("observer name")),
     )
     converter.register_structure_hook(Profile, profile)
     serve = _class_hook(
@@ -736,6 +737,7 @@ def _converter() -> cattrs.Converter:
         null_is_default=True,
         profiles=override(struct_hook=_profiles(converter)),
         max_retries=override(struct_hook=_non_negative_int),
+        observers=override(struct_hook=_name_list("observer name")),
         plugins=override(struct_hook=_name_list("plugin name")),
         source=override(omit=True),
     )

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .._observe import new_call_id, safe_call
 from .._streams import AsyncChatStream, ChatStream
 from ..config._schema import DEFAULT_FALLBACK_ON, FALLBACK_CONDITIONS, ROUTE_STRATEGIES
 from ..errors import ConfigError, ProviderError, StateUnavailableError
 from ..models import ChatResponse, Message, Tool
 from ..pipeline import CheckResult, Explanation, Pipeline
+from ..registry import default_registry
 from ..state import Breaker, Quota, anonymous, local_store
 from ._choice import Latencies, by_busy, by_latency, by_weight
 from ._hops import Hops, Target, retry_after
@@ -173,6 +175,9 @@ class Router(Pipeline):
             return built[target]
 
         cooldown = route.cooldown
+        observers = cfg.profiles[name].observers if name in cfg.profiles else ()
+        if observers:
+            (shared.get("registry") or default_registry()).load_plugins(observers)
         return cls(
             [pipe(t.profile) for t in route.targets],
             route.strategy,
@@ -271,14 +276,28 @@ class Router(Pipeline):
 
     # --- calls ----------------------------------------------------------------------------
 
-    @staticmethod
     def _call(
+        self,
         tools: Sequence[Mapping[str, Any] | Tool] | None,
         tool_choice: str | Mapping[str, Any] | None,
         deadline: float | None,
         params: Mapping[str, Any],
     ) -> dict[str, Any]:
-        return {"tools": tools, "tool_choice": tool_choice, "deadline": deadline, "params": params}
+        call = {"tools": tools, "tool_choice": tool_choice, "deadline": deadline, "params": params}
+        if self.registry.observes_calls():
+            call["call_id"] = new_call_id()  # every target's events and the hops share it
+        return call
+
+    def _tried(
+        self, args: Mapping[str, Any], target: Target, last: tuple[str, ProviderError] | None
+    ) -> Mapping[str, Any]:
+        """``args`` for ``target`` of an observed call (naming it ``route``), after reporting the hop from ``last``."""
+        if "call_id" not in args:
+            return args
+        if last is not None and self.registry.observes("chatpipe_router_hop"):
+            hop = {"call_id": args["call_id"], "profile": self.profile, "from_target": last[0]}
+            safe_call(self.registry, "chatpipe_router_hop", (), {**hop, "to_target": target.name, "error": last[1]})
+        return {**args, "route": target.name}
 
     def complete(
         self,
@@ -308,17 +327,20 @@ class Router(Pipeline):
         self, messages: Sequence[Mapping[str, Any] | Message], call: Mapping[str, Any], wait: float | None
     ) -> ChatResponse:
         hops = self._hops(call, wait)
+        last: tuple[str, ProviderError] | None = None
         while (hop := hops.next()) is not None:
             target, args, room = hop
             admission = self._admit(target)
             if admission is not None and not admission.allowed:
                 hops.cooling(target, admission)
                 continue
+            args, last = self._tried(args, target, last), None
             lease, started = self._enter(target), time.monotonic()
             try:
                 reply = target.pipe._complete_within(messages, args, room)
             except ProviderError as error:
                 self._record(target, admission, error if hops.failed(target, error) else None)
+                last = (target.name, error)
                 continue
             finally:
                 self._leave(target, lease)
@@ -330,17 +352,20 @@ class Router(Pipeline):
         self, messages: Sequence[Mapping[str, Any] | Message], call: Mapping[str, Any], wait: float | None
     ) -> ChatResponse:
         hops = await self._ahops(call, wait)
+        last: tuple[str, ProviderError] | None = None
         while (hop := hops.next()) is not None:
             target, args, room = hop
             admission = await self._aadmit(target)
             if admission is not None and not admission.allowed:
                 hops.cooling(target, admission)
                 continue
+            args, last = self._tried(args, target, last), None
             lease, started = await self._aenter(target), time.monotonic()
             try:
                 reply = await target.pipe._acomplete_within(messages, args, room)
             except ProviderError as error:
                 await self._arecord(target, admission, error if hops.failed(target, error) else None)
+                last = (target.name, error)
                 continue
             finally:
                 await self._aleave(target, lease)

@@ -71,12 +71,14 @@ class RoutedStream(_Routed, ChatStream):
     def _run(self) -> Iterator[ChatChunk]:
         router = self._router
         hops = router._hops(self._args, self._wait)
+        last: tuple[str, ProviderError] | None = None
         while (hop := hops.next()) is not None:
             target, args, room = hop
             admission = router._admit(target)
             if admission is not None and not admission.allowed:
                 hops.cooling(target, admission)
                 continue
+            args, last = router._tried(args, target, last), None
             lease, started = router._enter(target), time.monotonic()
             inner = self._inner = target.pipe._stream_within(self._messages, args, room)
             held: list[ChatChunk] | None = []
@@ -96,6 +98,7 @@ class RoutedStream(_Routed, ChatStream):
                 if held is None:
                     raise
                 router._record(target, admission, error if hops.failed(target, error) else None)
+                last = (target.name, error)
                 continue
             finally:
                 router._leave(target, lease)
@@ -124,12 +127,14 @@ class AsyncRoutedStream(_Routed, AsyncChatStream):
     async def _run(self) -> AsyncIterator[ChatChunk]:
         router = self._router
         hops = await router._ahops(self._args, self._wait)
+        last: tuple[str, ProviderError] | None = None
         while (hop := hops.next()) is not None:
             target, args, room = hop
             admission = await router._aadmit(target)
             if admission is not None and not admission.allowed:
                 hops.cooling(target, admission)
                 continue
+            args, last = router._tried(args, target, last), None
             lease, started = await router._aenter(target), time.monotonic()
             inner = self._inner = target.pipe._astream_within(self._messages, args, room)
             held: list[ChatChunk] | None = []
@@ -150,6 +155,7 @@ class AsyncRoutedStream(_Routed, AsyncChatStream):
                 if held is None:
                     raise
                 await router._arecord(target, admission, error if hops.failed(target, error) else None)
+                last = (target.name, error)
                 continue
             finally:
                 await router._aleave(target, lease)
