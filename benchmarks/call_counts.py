@@ -6,8 +6,10 @@ Usage (from the repository root, or any checkout's, with its venv)::
 
 Counts, with ``sys.setprofile``, the Python-level calls of one ``complete()``, one
 ``acomplete()`` and one streamed chunk (the mean over a 200-chunk stream) against a local
-fake server, after warm-up calls. Run it in two checkouts to compare a change with the commit
-before it: wall-clock timings swing with the load of a shared machine, call counts do not.
+fake server, after warm-up calls — with no observer, then with one observer implementing
+every call hook with a no-op (the cost an observer plugin adds before its own work). Run it
+in two checkouts to compare a change with the commit before it: wall-clock timings swing with
+the load of a shared machine, call counts do not.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import json
 import sys
 from typing import Any
 
-from chatpipe import Pipeline
+from chatpipe import Pipeline, hookimpl
+from chatpipe.registry import Registry
 from chatpipe.testing import FakeResponse, FakeServer
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
@@ -53,10 +56,40 @@ class Counter:
         sys.setprofile(None)
 
 
+class NoOpObserver:
+    """Every call hook, doing nothing."""
+
+    @hookimpl
+    def chatpipe_call_started(self, call: Any) -> None: ...
+
+    @hookimpl
+    def chatpipe_call_retry(self, call: Any, attempt: int, reason: str, status: Any, wait: float) -> None: ...
+
+    @hookimpl
+    def chatpipe_first_token(self, call: Any, seconds: float) -> None: ...
+
+    @hookimpl
+    def chatpipe_call_finished(self, call: Any, response: Any, seconds: float) -> None: ...
+
+    @hookimpl
+    def chatpipe_call_failed(self, call: Any, error: Any, seconds: float) -> None: ...
+
+
 def main() -> int:
+    plain = counts(None)
+    observed = counts(NoOpObserver())
+    print(json.dumps({**plain, "with_one_noop_observer": observed}))
+    return 0
+
+
+def counts(observer: object | None) -> dict[str, float]:
+    registry = Registry()
+    if observer is not None:
+        registry.register(observer, "noop-observer")
+    options: dict[str, Any] = {"model": "m", "api_key": "sk-bench-0123456789", "registry": registry}
     with FakeServer() as server:
         server.route("POST /v1/chat/completions", lambda request: reply(request))
-        pipe = Pipeline("openai", model="m", api_key="sk-bench-0123456789", base_url=f"{server.url}/v1")
+        pipe = Pipeline("openai", base_url=f"{server.url}/v1", **options)
         for _ in range(20):
             pipe.complete(MESSAGES)
             pipe.stream(MESSAGES).collect()
@@ -66,7 +99,7 @@ def main() -> int:
             pipe.stream(MESSAGES).collect()
 
         async def measure() -> int:
-            async with Pipeline("openai", model="m", api_key="sk-bench-0123456789", base_url=f"{server.url}/v1") as ap:
+            async with Pipeline("openai", base_url=f"{server.url}/v1", **options) as ap:
                 for _ in range(20):
                     await ap.acomplete(MESSAGES)
                 with Counter() as counter:
@@ -74,9 +107,7 @@ def main() -> int:
                 return counter.calls
 
         async_calls = asyncio.run(measure())
-    per_chunk = round(stream.calls / CHUNKS, 2)
-    print(json.dumps({"complete": sync.calls, "acomplete": async_calls, "per_stream_chunk": per_chunk}))
-    return 0
+    return {"complete": sync.calls, "acomplete": async_calls, "per_stream_chunk": round(stream.calls / CHUNKS, 2)}
 
 
 def reply(request: Any) -> FakeResponse:
