@@ -19,7 +19,6 @@ import contextlib
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -168,29 +167,12 @@ class KeyStore:
             os.close(fd)  # closing releases the lock
 
     def _write(self, data: Mapping[str, str]) -> None:
-        """Replace the file with ``data``: temp file (0600) in the same dir, fsync, rename."""
+        """Replace the file with ``data``, atomically (mode 0600)."""
+        from ._files import write_atomically
         from .config._yaml import dump_yaml
 
         text = _HEADER + (dump_yaml(dict(data)) if data else "")
-        fd, temp = tempfile.mkstemp(prefix=".keys-", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                if _POSIX:
-                    os.fchmod(handle.fileno(), 0o600)
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
-        if _POSIX:
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+        write_atomically(self.path, text, private=True)
 
 
 def _check_name(name: object) -> None:

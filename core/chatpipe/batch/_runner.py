@@ -218,6 +218,27 @@ class _Run:
         self.duplicates = 0
         self.exhausted = False
 
+    def summary(
+        self, input: str | os.PathLike[str], output: str | os.PathLike[str], started: float, *, interrupted: bool
+    ) -> BatchSummary:
+        """What the run did, from its counts and its writer's (``started``: its monotonic start)."""
+        writer = self.writer
+        return BatchSummary(
+            input=os.fspath(input),
+            output=os.fspath(output),
+            total=self.total,
+            ok=writer.ok,
+            failed=writer.failed,
+            invalid=self.invalid,
+            duplicates=self.duplicates,
+            skipped=self.skipped,
+            previous_errors=self.done.errors,
+            prompt_tokens=writer.prompt_tokens,
+            completion_tokens=writer.completion_tokens,
+            seconds=round(time.monotonic() - started, 3),
+            interrupted=interrupted,
+        )
+
     def items(self, lines: Iterable[BatchItem | InvalidLine]) -> Iterator[BatchItem]:
         """The items to call: skipped, invalid and duplicate lines are dealt with here."""
         for entry in lines:
@@ -279,21 +300,7 @@ async def arun_batch(
         if progress is not None:
             progress.update(writer.written, writer.failed, writer.prompt_tokens + writer.completion_tokens, force=True)
             progress.close()
-        return BatchSummary(
-            input=os.fspath(input),
-            output=os.fspath(output),
-            total=run.total,
-            ok=writer.ok,
-            failed=writer.failed,
-            invalid=run.invalid,
-            duplicates=run.duplicates,
-            skipped=run.skipped,
-            previous_errors=done.errors,
-            prompt_tokens=writer.prompt_tokens,
-            completion_tokens=writer.completion_tokens,
-            seconds=round(time.monotonic() - started, 3),
-            interrupted=not run.exhausted,
-        )
+        return run.summary(input, output, started, interrupted=not run.exhausted)
 
 
 def _preflight(pipe: Pipeline) -> None:

@@ -28,13 +28,11 @@ of submitting); delete it to submit the same input anew.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime
 import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -42,15 +40,17 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .._files import write_atomically
 from ..errors import ChatpipeError, ConfigError, InvalidRequestError, ProviderError
 from ..http import HttpRequest, HttpResponse, safe_url
 from ..models import ChatResponse
 from ..provider import BatchStatus, Provider, VendorBatchAPI, batch_item_not_processed
 from ._items import BatchItem
-from ._runner import BatchSummary, Result
+from ._runner import Result
 
 if TYPE_CHECKING:
     from ..pipeline import Pipeline
+    from ._runner import BatchSummary
 
 __all__ = [
     "STATE_VERSION",
@@ -165,17 +165,7 @@ class _State:
             "batches": self.batches,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}-", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
+        write_atomically(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -425,18 +415,4 @@ def run_vendor_batch_file(
             on_progress=on_progress,
             sleep=sleep,
         )
-        return BatchSummary(
-            input=os.fspath(input),
-            output=os.fspath(output),
-            total=run.total,
-            ok=writer.ok,
-            failed=writer.failed,
-            invalid=run.invalid,
-            duplicates=run.duplicates,
-            skipped=run.skipped,
-            previous_errors=done.errors,
-            prompt_tokens=writer.prompt_tokens,
-            completion_tokens=writer.completion_tokens,
-            seconds=round(time.monotonic() - started, 3),
-            interrupted=False,
-        )
+        return run.summary(input, output, started, interrupted=False)
