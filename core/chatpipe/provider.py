@@ -250,6 +250,19 @@ class VendorBatchAPI(abc.ABC):
     max_bytes: ClassVar[int]
 
     @abc.abstractmethod
+    def _protocol(self, problem: str, response: HttpResponse) -> ProviderError:
+        """The adapter's :class:`~chatpipe.errors.ProtocolError` for a malformed answer ``response``."""
+
+    def _json(self, response: HttpResponse) -> Any:
+        """``response``'s body decoded as JSON; a body that is not (or too deeply nested) is a protocol error."""
+        from .vendor._json import loads_json
+
+        try:
+            return loads_json(response.content)
+        except ValueError:
+            raise self._protocol("the answer is not JSON", response) from None
+
+    @abc.abstractmethod
     def batch_line(self, custom_id: str, request: HttpRequest) -> dict[str, Any]:
         """The batch entry (a JSON object) for one chat request built by the adapter's ``build_chat``.
 

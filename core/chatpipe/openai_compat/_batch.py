@@ -152,12 +152,6 @@ class OpenAIBatchAPI(VendorBatchAPI):
 
     # --- parsing --------------------------------------------------------------------------
 
-    def _json(self, response: HttpResponse) -> Any:
-        try:
-            return loads_json(response.content)
-        except ValueError:
-            raise self._protocol("the answer is not JSON", response) from None
-
     def parse_batch(self, response: HttpResponse) -> BatchStatus:
         """A ``Batch`` object as a :class:`~chatpipe.provider.BatchStatus`."""
         data = self._json(response)

@@ -97,12 +97,6 @@ class ClaudeBatchAPI(VendorBatchAPI):
 
     # --- parsing --------------------------------------------------------------------------
 
-    def _json(self, response: HttpResponse) -> Any:
-        try:
-            return loads_json(response.content)
-        except ValueError:
-            raise self._protocol("the answer is not JSON", response) from None
-
     def parse_batch(self, response: HttpResponse) -> BatchStatus:
         """A ``message_batch`` object as a :class:`BatchStatus` (an ended batch: ``ended``)."""
         data = self._json(response)
