@@ -23,6 +23,9 @@ PACKAGES: dict[str, dict[str, str]] = {
         "strict-tools": "chatpipe-strict",
         "strict_tools": "chatpipe-strict",
     },
+    "chatpipe.plugins": {
+        "otel": "chatpipe-otel",
+    },
     "chatpipe.providers": {
         "ai21": "chatpipe-ai21",
         "claude": "chatpipe-claude",

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from .models import ChatResponse
     from .registry import Registry
 
-__all__ = ["CALL_HOOKS", "CURRENT", "CallInfo", "Observed", "new_call_id", "safe_call"]
+__all__ = ["CALL_HOOKS", "CURRENT", "CallInfo", "Observed", "new_call_id", "safe_call", "server_of"]
 
 CALL_HOOKS = (
     "chatpipe_call_started",
@@ -65,6 +66,9 @@ class CallInfo:
     and the hops between them. ``provider`` is the registered provider name, ``model`` the model
     requested, ``profile`` the config profile of the pipeline (``None`` without one), ``route``
     the router target being tried (``None`` outside a router), ``stream`` whether it streams.
+    ``server_address`` and ``server_port`` are the host and port of the pipeline's base URL
+    (the port from the scheme when the URL names none; ``None`` when it cannot be told) — never
+    its userinfo, path or query.
     """
 
     id: str
@@ -73,6 +77,23 @@ class CallInfo:
     profile: str | None
     route: str | None
     stream: bool
+    server_address: str | None = None
+    server_port: int | None = None
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def server_of(url: str) -> tuple[str | None, int | None]:
+    """The host and port ``url`` names (the scheme's port when none is given); ``(None, None)`` if unparsable."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None, None
+    if port is None:
+        port = _DEFAULT_PORTS.get(parts.scheme.lower())
+    return parts.hostname or None, port
 
 
 CURRENT: contextvars.ContextVar[Observed | None] = contextvars.ContextVar("chatpipe_observed_call", default=None)

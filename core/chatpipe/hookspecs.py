@@ -104,7 +104,8 @@ def chatpipe_call_started(call: CallInfo) -> None:
     Never breaks the call: an exception is logged (``chatpipe.observe``) and ignored.
 
     :param call: The call: ``id`` (shared by all its events), ``provider``, ``model``,
-        ``profile``, ``route`` (the router target tried, ``None`` outside a router), ``stream``.
+        ``profile``, ``route`` (the router target tried, ``None`` outside a router), ``stream``,
+        ``server_address`` and ``server_port`` (of the base URL: host and port only).
     """
 
 

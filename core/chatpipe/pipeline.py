@@ -31,7 +31,7 @@ from ._capabilities import check_capabilities
 from ._chain import Stage, make_context, normalise_names, resolve_chain, run_chain
 from ._limiter import RATE_KEYS, Limiter, estimate_tokens, used_tokens
 from ._log import get_logger
-from ._observe import CURRENT, CallInfo, Observed, new_call_id
+from ._observe import CURRENT, CallInfo, Observed, new_call_id, server_of
 from ._streams import AsyncChatStream, ChatStream, StreamCall, StreamLimit
 from ._validate import require_messages, validate_messages
 from .converter import Converter, Names
@@ -238,6 +238,7 @@ class Pipeline:
         self.params: dict[str, Any] = dict(params)
         self.bypass_status_check = bypass_status_check
         self._timeout = timeout
+        self._server = server_of(base)
         limits = dict(limits or {})
         self._limits = {k: v for k, v in limits.items() if k not in RATE_KEYS}
         self._limiter = self._rate_limiter(limits, state)
@@ -693,6 +694,8 @@ class Pipeline:
             profile=self.profile,
             route=route,
             stream=stream,
+            server_address=self._server[0],
+            server_port=self._server[1],
         )
         return Observed(self.registry, info, self.adapter.secrets())
 

@@ -66,6 +66,8 @@ config's ``observers`` list (or its alias ``plugins``) names them. (Commands use
 ``chatpipe.commands``, loaded by the CLI.)"""
 
 _GROUPS = {"provider": PROVIDER_GROUP, "converter": CONVERTER_GROUP, "plugin": PLUGIN_GROUP}
+_LISTED = {PROVIDER_GROUP: "provider", CONVERTER_GROUP: "converter", PLUGIN_GROUP: "observer"}
+"""The groups ``listing()`` reports, in its order, with the kind it names each."""
 
 CONVERTER_ALIASES: dict[str, str] = {"": "none"}
 """Reference ids that cannot be entry-point names: SillyTavern's empty string means "none"."""
@@ -327,16 +329,17 @@ class Registry:
     # --- listing ------------------------------------------------------------------------
 
     def listing(self) -> list[PluginListing]:
-        """Installed plugins from metadata, one row per plugin object with all its entry-point names."""
+        """Installed providers, converters and observers (the ``chatpipe.plugins`` group) from metadata,
+        one row per plugin object with all its entry-point names: providers, then converters, then observers."""
         grouped: dict[tuple[str, str, str], list[EntryPoint]] = {}
         for entry in self.entry_points():
-            if entry.group in (PROVIDER_GROUP, CONVERTER_GROUP):
+            if entry.group in _LISTED:
                 grouped.setdefault((entry.group, entry.distribution, entry.value), []).append(entry)
         out = []
         for (group, dist, value), entries in grouped.items():
-            kind = "provider" if group == PROVIDER_GROUP else "converter"
-            out.append(PluginListing(kind, tuple(e.name for e in entries), dist, entries[0].version, value))
-        return sorted(out, key=lambda p: (p.kind != "provider", p.names))
+            out.append(PluginListing(_LISTED[group], tuple(e.name for e in entries), dist, entries[0].version, value))
+        kinds = list(_LISTED.values())
+        return sorted(out, key=lambda p: (kinds.index(p.kind), p.names))
 
 
 def _is_info(obj: object) -> TypeGuard[ProviderInfo]:

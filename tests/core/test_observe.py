@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from chatpipe import Pipeline, hookimpl
 from chatpipe._entrypoints import scan
+from chatpipe._observe import server_of
 from chatpipe.config import parse_config
 from chatpipe.errors import RateLimitError
 from chatpipe.plugin import CallInfo
@@ -105,7 +106,8 @@ def test_complete_acomplete_and_stream_report_their_life_with_one_id_each(
     assert rec.kinds() == ["started", "finished", "started", "finished", "started", "first_token", "finished"]
     calls = [e[1] for e in rec.events]
     assert len({c.id for c in calls}) == 3
-    assert calls[0] == CallInfo(calls[0].id, "custom", "m", None, None, False)
+    host, port = fake_server.url.split("//")[1].split(":")
+    assert calls[0] == CallInfo(calls[0].id, "custom", "m", None, None, False, host, int(port))
     assert calls[4].stream and calls[4] == calls[5] == calls[6]
     assert rec.events[1][2:] == ("A", 5) and rec.events[6][2] == "CD"
 
@@ -271,3 +273,16 @@ def test_a_router_profile_takes_observers() -> None:
     )
     assert config.profiles["r"].observers == ("x",)
     assert parse_config("observers: [a, b]").observers == ("a", "b")
+
+
+@pytest.mark.parametrize(
+    ("url", "server"),
+    [
+        ("https://user:pw@api.example.com/v1?key=sk-x", ("api.example.com", 443)),
+        ("http://127.0.0.1:8080/v1", ("127.0.0.1", 8080)),
+        ("HTTP://[::1]/v1", ("::1", 80)),
+        ("http://h:notaport/v1", (None, None)),
+    ],
+)
+def test_server_of_names_only_host_and_port(url: str, server: tuple[str | None, int | None]) -> None:
+    assert server_of(url) == server

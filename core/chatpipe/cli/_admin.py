@@ -15,7 +15,7 @@ __all__ = ["config_group", "keys", "plugins"]
 @click.command(context_settings=CONTEXT)
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 def plugins(as_json: bool) -> None:
-    """List installed providers and converters (from package metadata; nothing is imported)."""
+    """List installed providers, converters and observers (from package metadata; nothing is imported)."""
     from ..registry import default_registry
 
     listing = default_registry().listing()
@@ -26,11 +26,12 @@ def plugins(as_json: bool) -> None:
         click.echo(json.dumps(data, indent=2))
         return
     width = max((len(", ".join(p.names)) for p in listing), default=0) + 2
-    for kind in ("provider", "converter"):
+    examples = {"provider": "openai", "converter": "strict", "observer": "otel"}
+    for kind, example in examples.items():
         rows = [p for p in listing if p.kind == kind]
         click.secho(f"{kind}s:", bold=True)
         if not rows:
-            click.echo(f"  (none installed; e.g. pip install chatpipe-{'openai' if kind == 'provider' else 'strict'})")
+            click.echo(f"  (none installed; e.g. pip install chatpipe-{example})")
         for p in rows:
             click.echo(f"  {', '.join(p.names):<{width}}{p.distribution} {p.version}")
 

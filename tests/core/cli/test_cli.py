@@ -183,6 +183,9 @@ def test_plugins_lists_packages_and_versions() -> None:
     assert by_package["chatpipe-openai"]["kind"] == "provider"
     assert "strict-tools" in by_package["chatpipe-strict"]["names"]
     assert by_package["chatpipe-strict"]["version"] == "0.1.0"
+    assert (by_package["chatpipe-otel"]["kind"], by_package["chatpipe-otel"]["names"]) == ("observer", ["otel"])
+    text = run("plugins").stdout
+    assert text.index("converters:") < text.index("observers:") < text.index("chatpipe-otel")
 
 
 def test_config_check(tmp_path: Path) -> None:
