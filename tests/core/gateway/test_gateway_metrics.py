@@ -119,7 +119,7 @@ def test_an_open_gateway_shows_metrics_to_this_machine_only(make_client):
 
 def test_metrics_off_is_a_404_and_counts_nothing(make_client, vendor):
     vendor.enqueue(ROUTE, SIM.reply(Reply()))
-    client = make_client(serve="{metrics: false}")
+    client = make_client(serve="{metrics: auto}")
     assert client.post("/v1/chat/completions", json=chat()).status_code == 200
     assert client.get("/metrics").status_code == 404
     assert client.app.state.gateway.metrics is None
@@ -142,3 +142,19 @@ def test_two_apps_in_one_process_count_apart(make_client, vendor):
     assert scrape(first).value("chatpipe_requests_total") == 1
     assert scrape(second).value("chatpipe_requests_total") == 0
     assert scrape(second).value("chatpipe_tokens_total") == 0
+
+
+def test_metrics_off_never_imports_prometheus_client(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from chatpipe.config import parse_config\n"
+        "from chatpipe.gateway import create_app\n"
+        'create_app(parse_config("profiles: {gpt: {provider: openai, model: m}}\\nserve: {metrics: false}", env={}))\n'
+        "print('prometheus_client' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
