@@ -119,7 +119,7 @@ def test_an_open_gateway_shows_metrics_to_this_machine_only(make_client):
 
 def test_metrics_off_is_a_404_and_counts_nothing(make_client, vendor):
     vendor.enqueue(ROUTE, SIM.reply(Reply()))
-    client = make_client(serve="{metrics: auto}")
+    client = make_client(serve="{metrics: false}")
     assert client.post("/v1/chat/completions", json=chat()).status_code == 200
     assert client.get("/metrics").status_code == 404
     assert client.app.state.gateway.metrics is None
