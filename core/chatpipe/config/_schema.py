@@ -209,6 +209,15 @@ class ServeConfig:
     * ``shutdown_timeout`` (default ``30``): on SIGTERM/Ctrl-C the gateway stops accepting
       connections and lets requests in flight (streams included) finish for up to this many
       seconds before cutting them.
+    * ``metrics`` (default ``auto``): ``GET /metrics`` in Prometheus text format (see
+      docs/gateway.md, "Metrics"). ``auto``: on when ``prometheus_client`` is installed
+      (``pip install 'chatpipe[metrics]'``); ``true``: on, and ``chatpipe serve`` refuses to
+      start without it; ``false``: off (``/metrics`` answers 404 and nothing is counted).
+    * ``metrics_keys``: keys that may read ``/metrics`` (``Authorization: Bearer KEY``) besides
+      the gateway ``keys``, so a scraper needs no key that can spend vendor credits. A key or a
+      list, at least 16 characters each, never shown. Without any ``keys`` or ``metrics_keys``,
+      ``/metrics`` follows the rule of the rest of the gateway (this machine only unless
+      ``allow_unauthenticated``).
     """
 
     host: str = "127.0.0.1"
@@ -218,6 +227,8 @@ class ServeConfig:
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
     request_timeout: float = 600.0
     shutdown_timeout: float = 30.0
+    metrics: bool | None = None
+    metrics_keys: tuple[str, ...] = attrs.field(default=(), repr=_mask_keys)
 
 
 ROUTE_STRATEGIES = ("fallback", "weighted", "least-busy", "latency")

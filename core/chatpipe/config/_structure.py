@@ -92,6 +92,18 @@ def _boolean(value: Any, _: Any = None) -> bool:
     raise Invalid(f"expected true or false, got {describe(value)}")
 
 
+def _auto_boolean(value: Any, _: Any = None) -> bool | None:
+    """``true``/``false``, or ``auto`` (and null) for ``None``: decided at run time."""
+    if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
+        return None
+    if isinstance(value, (bool, EnvStr)):
+        try:
+            return _boolean(value)
+        except Invalid:
+            pass
+    raise Invalid(f"expected auto, true or false, got {describe(value)}")
+
+
 def _at_least(minimum: int) -> Hook:
     def whole(value: Any, _: Any = None) -> int:
         number = _integer(value)
@@ -716,6 +728,8 @@ def _converter() -> cattrs.Converter:
         max_body_size=override(struct_hook=_byte_size),
         request_timeout=override(struct_hook=_seconds),
         shutdown_timeout=override(struct_hook=_seconds),
+        metrics=override(struct_hook=_auto_boolean),
+        metrics_keys=override(struct_hook=_gateway_keys),
     )
     converter.register_structure_hook(ServeConfig, serve)
     state = _class_hook(

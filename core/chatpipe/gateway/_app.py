@@ -6,7 +6,9 @@ Routes (``/v1`` prefix optional on each, for clients configured without it):
 * ``GET /v1/models`` — the profiles; ``?upstream=true`` adds each profile's upstream
   models as ``<profile>/<model-id>``;
 * ``GET /v1/models/{model}`` — one entry;
-* ``GET /health`` — liveness, no authentication, no vendor call.
+* ``GET /health`` — liveness, no authentication, no vendor call;
+* ``GET /metrics`` — Prometheus metrics when ``serve.metrics`` is on (see :mod:`._metrics`),
+  readable with a gateway key or a ``serve.metrics_keys`` key.
 
 Every other request passes :meth:`_Gateway.check_client` first (an open gateway answers
 only clients on its own machine, see :mod:`._settings`), then the key check.
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from ..config import Config, Profile
     from ..models import ChatChunk
     from ..pipeline import Pipeline
+    from ._metrics import GatewayMetrics
 
 __all__ = ["create_app"]
 
@@ -79,12 +82,15 @@ class _JSON(JSONResponse):
 
 
 class _Gateway:
-    """Per-application state: the router and the settings."""
+    """Per-application state: the router, the settings and the metrics (``None``: off)."""
 
-    def __init__(self, config: Config, settings: GatewaySettings, router: Router) -> None:
+    def __init__(
+        self, config: Config, settings: GatewaySettings, router: Router, metrics: GatewayMetrics | None = None
+    ) -> None:
         self.config = config
         self.settings = settings
         self.router = router
+        self.metrics = metrics
         self.started = int(time.time())
 
     def check_client(self, request: Request) -> None:
@@ -98,6 +104,20 @@ class _Gateway:
             raise GatewayError(
                 401,
                 "missing or invalid gateway key: send 'Authorization: Bearer <key>' with a key from serve.keys",
+                type="authentication_error",
+                code="invalid_api_key",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    def authorize_scrape(self, request: Request) -> None:
+        """:meth:`authorize` for ``GET /metrics``: a gateway key or a metrics key."""
+        self.check_client(request)
+        checker = self.settings.scrape_keys or self.settings.keys
+        if not checker.allows(request.headers.get("authorization")):
+            raise GatewayError(
+                401,
+                "missing or invalid key for /metrics: send 'Authorization: Bearer <key>' with a key from "
+                "serve.keys or serve.metrics_keys",
                 type="authentication_error",
                 code="invalid_api_key",
                 headers={"WWW-Authenticate": "Bearer"},
@@ -168,12 +188,62 @@ async def get_model(request: Request) -> Response:
     return _JSON(_model_entry(model, _owner(gateway.config.profiles[route.profile]), gateway.started))
 
 
+async def metrics(request: Request) -> Response:
+    """The Prometheus exposition (404 when ``serve.metrics`` is off, like any unknown route)."""
+    gateway = _gateway(request)
+    if gateway.metrics is None:
+        raise HTTPException(404)
+    gateway.authorize_scrape(request)
+    body, content_type = gateway.metrics.exposition()
+    return Response(body, media_type=content_type)
+
+
+class _Measured:
+    """One chat request being measured: :meth:`end` records it once (profile ``""`` until routed)."""
+
+    __slots__ = ("_metrics", "_started", "ended", "profile", "stream")
+
+    def __init__(self, metrics: GatewayMetrics) -> None:
+        self._metrics = metrics
+        self._started = time.monotonic()
+        self.profile = ""
+        self.stream = False
+        self.ended = False
+
+    def end(self, status: int, code: str | None) -> None:
+        if not self.ended:
+            self.ended = True
+            self._metrics.request(self.profile, status, code, time.monotonic() - self._started, stream=self.stream)
+
+
 async def chat_completions(request: Request) -> Response | SSEResponse:
     """``POST /v1/chat/completions``: parse, route, call the profile's pipeline, answer in OpenAI format."""
     gateway = _gateway(request)
+    if gateway.metrics is None:
+        return await _chat_completions(request, gateway, None)
+    measured = _Measured(gateway.metrics)
+    try:
+        response = await _chat_completions(request, gateway, measured)
+    except GatewayError as exc:
+        measured.end(exc.status, exc.code or exc.type)
+        raise
+    except ClientDisconnected:
+        measured.end(499, "client_disconnected")
+        raise
+    except BaseException:
+        measured.end(500, "server_error")
+        raise
+    if not isinstance(response, SSEResponse):
+        measured.end(response.status_code, None)
+    return response
+
+
+async def _chat_completions(request: Request, gateway: _Gateway, measured: _Measured | None) -> Response | SSEResponse:
     gateway.authorize(request)
     call = parse_chat_body(await read_body(request, gateway.settings.max_body_size))
     route = gateway.router.resolve(call.model)
+    if measured is not None:
+        measured.profile, measured.stream = route.profile, call.stream
     pipeline = gateway.router.pipeline(route.profile)
     params = dict(call.params)
     if route.model is not None:
@@ -185,7 +255,8 @@ async def chat_completions(request: Request) -> Response | SSEResponse:
     deadline = gateway.deadline()
     try:
         if call.stream:
-            return await _start_stream(request, call, pipeline, params, deadline, map_error)
+            on_end = None if measured is None else measured.end
+            return await _start_stream(request, call, pipeline, params, deadline, map_error, on_end)
         async with DisconnectGuard(request.receive), asyncio.timeout_at(deadline):
             response = await pipeline.acomplete(call.messages, tools=call.tools, tool_choice=call.tool_choice, **params)
     except ChatpipeError as exc:
@@ -202,6 +273,7 @@ async def _start_stream(
     params: dict[str, Any],
     deadline: float,
     map_error: Callable[[ChatpipeError], GatewayError],
+    on_end: Callable[[int, str | None], None] | None = None,
 ) -> SSEResponse:
     """Open the upstream stream and wait for its first chunk, so early failures keep their status.
 
@@ -219,7 +291,9 @@ async def _start_stream(
         raise
     renderer = StreamRenderer(model=call.model, include_usage=call.include_usage)
     headers = target_headers(getattr(stream, "route", None))  # only a router's stream has a route
-    return SSEResponse(stream, iterator, first, renderer, deadline=deadline, map_error=map_error, headers=headers)
+    return SSEResponse(
+        stream, iterator, first, renderer, deadline=deadline, map_error=map_error, headers=headers, on_end=on_end
+    )
 
 
 # --- error handlers ----------------------------------------------------------------------
@@ -274,6 +348,7 @@ def _routes() -> list[Route]:
             Route(f"{prefix}/models/{{model:path}}", get_model, methods=["GET"]),
         ]
     routes.append(Route("/health", health, methods=["GET"]))
+    routes.append(Route("/metrics", metrics, methods=["GET"]))
     return routes
 
 
@@ -283,12 +358,24 @@ def create_app(config: Config | None = None, *, router: Router | None = None) ->
     Called without arguments it is the app factory uvicorn's workers use
     (``uvicorn --factory chatpipe.gateway:create_app``); the config file is then found as
     usual (``CHATPIPE_CONFIG`` first). ``router`` replaces the default profile router (tests).
+
+    With metrics on (:func:`~._metrics.metrics_enabled`) the default router builds the
+    pipelines in a plugin registry of the app's own, where the metrics observe every call;
+    a given ``router`` is used as it is (its calls feed only the request metrics).
     """
     if config is None:
         from ..config import load_config
 
         config = load_config()
-    gateway = _Gateway(config, GatewaySettings.from_config(config.serve), router or Router(config))
+    from ._metrics import metrics_enabled
+
+    measured: GatewayMetrics | None = None
+    if metrics_enabled(config):
+        from ._metrics import GatewayMetrics, observed_router
+
+        measured = GatewayMetrics()
+        router = router or observed_router(config, measured)
+    gateway = _Gateway(config, GatewaySettings.from_config(config.serve), router or Router(config), measured)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

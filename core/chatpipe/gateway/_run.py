@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +54,29 @@ def log_config(level: str) -> dict[str, Any]:
     return config
 
 
+@contextlib.contextmanager
+def _multiprocess_metrics(enabled: bool) -> Iterator[None]:
+    """Set ``PROMETHEUS_MULTIPROC_DIR`` to a fresh directory for the workers (nothing when ``enabled`` is false).
+
+    The workers are started after this, so prometheus_client reads it when they import it.
+    """
+    if not enabled:
+        yield
+        return
+    from ._metrics import MULTIPROC_ENV
+
+    previous = os.environ.get(MULTIPROC_ENV)
+    with tempfile.TemporaryDirectory(prefix="chatpipe-metrics-") as directory:
+        os.environ[MULTIPROC_ENV] = directory
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop(MULTIPROC_ENV, None)
+            else:
+                os.environ[MULTIPROC_ENV] = previous
+
+
 def run(
     config: Config,
     *,
@@ -64,13 +90,18 @@ def run(
 
     ``host``/``port`` default to ``serve.host``/``serve.port``. With ``workers > 1`` each
     worker process builds its own app from the same config file (``CHATPIPE_CONFIG`` is set
-    to it for them).
+    to it for them). With metrics on, ``workers > 1`` also points ``PROMETHEUS_MULTIPROC_DIR``
+    at a fresh temporary directory for this run (removed when the server stops), so a scrape of
+    any worker sums every worker's metrics (see :mod:`._metrics`).
     """
     import uvicorn
 
     host = host or config.serve.host
     port = port or config.serve.port
     check_bind(config, host)
+    from ._metrics import metrics_enabled
+
+    metrics = metrics_enabled(config)  # before any worker starts: metrics: true without the package
     options = {
         "host": host,
         "port": port,
@@ -87,7 +118,8 @@ def run(
         from ..config import CONFIG_ENV
 
         os.environ[CONFIG_ENV] = str(Path(config.source).resolve())
-        uvicorn.run(FACTORY, factory=True, workers=workers, **options)  # type: ignore[arg-type]
+        with _multiprocess_metrics(metrics):
+            uvicorn.run(FACTORY, factory=True, workers=workers, **options)  # type: ignore[arg-type]
         return
     from ._app import create_app
 

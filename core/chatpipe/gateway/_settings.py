@@ -73,13 +73,15 @@ class GatewaySettings:
     """Request handling limits and the client checks, from :class:`~chatpipe.config.ServeConfig`.
 
     ``local_only``: the gateway is open (:func:`is_open`), so it answers clients on this
-    machine only (:meth:`check_client`).
+    machine only (:meth:`check_client`). ``scrape_keys`` checks ``GET /metrics``: the gateway
+    keys and the metrics keys (``None``: the same as ``keys``).
     """
 
     keys: KeyChecker
     max_body_size: int
     request_timeout: float
     local_only: bool = False
+    scrape_keys: KeyChecker | None = None
 
     @classmethod
     def from_config(cls, serve: ServeConfig) -> GatewaySettings:
@@ -89,6 +91,7 @@ class GatewaySettings:
             max_body_size=serve.max_body_size,
             request_timeout=serve.request_timeout,
             local_only=is_open(serve),
+            scrape_keys=KeyChecker((*serve.keys, *serve.metrics_keys)) if serve.metrics_keys else None,
         )
 
     def check_client(self, host: str | None, headers: Mapping[str, str]) -> None:

@@ -54,6 +54,7 @@ class SSEResponse:
         deadline: float,
         map_error: Callable[[ChatpipeError], GatewayError],
         headers: Mapping[str, str] | None = None,
+        on_end: Callable[[int, str | None], None] | None = None,
     ) -> None:
         self._stream = stream
         self._iterator = iterator
@@ -63,22 +64,30 @@ class SSEResponse:
         self._map_error = map_error
         extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
         self._headers = [*SSE_HEADERS, *extra]
+        self._on_end = on_end
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Send the whole stream; returns early (upstream closed) when the client leaves."""
+        status: int = 499
+        code: str | None = "cancelled"  # unless the stream ends or the client leaves
         try:
             async with DisconnectGuard(receive):
                 await send({"type": "http.response.start", "status": 200, "headers": self._headers})
-                await self._pump(send)
+                error = await self._pump(send)
+                status, code = 200, None if error is None else error.code or error.type
         except ClientDisconnected:
             _log.info("client disconnected mid-stream; upstream call cancelled")
+            status, code = 499, "client_disconnected"
         finally:
             await self._stream.aclose()
+            if self._on_end is not None:
+                self._on_end(status, code)
 
     async def _body(self, send: Send, data: bytes, more: bool = True) -> None:
         await send({"type": "http.response.body", "body": data, "more_body": more})
 
-    async def _pump(self, send: Send) -> None:
+    async def _pump(self, send: Send) -> GatewayError | None:
+        """Send the chunks and the end; returns the error the stream ended with (``None``: ``[DONE]``)."""
         renderer = self._renderer
         try:
             async with asyncio.timeout_at(self._deadline):
@@ -106,5 +115,6 @@ class SSEResponse:
             except RuntimeError:
                 usage = None
             await self._body(send, renderer.finish(usage), more=False)
-            return
+            return None
         await self._body(send, renderer.error(error), more=False)
+        return error

@@ -58,6 +58,15 @@ def test_allow_unauthenticated(parse):
     assert parse("serve: {allow_unauthenticated: '${OPEN}'}", env={"OPEN": "yes"}).serve.allow_unauthenticated is True
 
 
+def test_metrics_auto_true_false_and_metrics_keys(parse):
+    assert parse("serve: {}").serve.metrics is None  # auto: on when prometheus_client is installed
+    assert parse("serve: {metrics: auto}").serve.metrics is None
+    assert parse("serve: {metrics: true}").serve.metrics is True
+    assert parse("serve: {metrics: '${M}'}", env={"M": "false"}).serve.metrics is False
+    serve = parse("serve: {metrics_keys: '${MK}'}", env={"MK": KEY_A}).serve
+    assert serve.metrics_keys == (KEY_A,) and KEY_A not in repr(serve)
+
+
 def test_single_key_string_and_empty_entries(parse):
     assert parse("serve: {keys: '${GW}'}", env={"GW": KEY_A}).serve.keys == (KEY_A,)
     assert parse("serve: {keys: ['${GW:-}', '']}").serve.keys == ()
@@ -88,6 +97,9 @@ def test_port_and_timeouts_from_env(parse):
         ("serve: {allow_unauthenticated: 'yes'}", "serve.allow_unauthenticated", "expected true or false"),
         ("serve: {allow_unauthenticated: 1}", "serve.allow_unauthenticated", "expected true or false"),
         ("serve: {allow_unauthenticated: [true]}", "serve.allow_unauthenticated", "expected true or false"),
+        ("serve: {metrics: maybe}", "serve.metrics", "expected auto, true or false"),
+        ("serve: {metrics: 1}", "serve.metrics", "expected auto, true or false"),
+        ("serve: {metrics_keys: [short]}", "serve.metrics_keys[0]", "at least 16"),
     ],
 )
 def test_invalid_values_name_the_key(fail, text, path, fragment):

@@ -1,0 +1,219 @@
+"""The gateway's Prometheus metrics (``GET /metrics``, ``serve.metrics``; needs ``chatpipe[metrics]``).
+
+Two sources feed them. The request handler records each ``/v1/chat/completions`` request
+(:meth:`GatewayMetrics.request`: its HTTP status, error code and duration); the observer
+hooks of a call's life (this object is registered as a plugin in the gateway's own pipeline
+registry) record what happened upstream: tokens, time to first token, vendor errors and
+retries, router hops, the profiles' own rate limits refusing a call.
+
+Labels are bounded: profile names, provider names, router target names, HTTP statuses, the
+gateway's error codes and chatpipe's error class names, and the model a vendor *answered*
+with (a model a client merely asked for is never a label). Never a key, a prompt or a reply.
+
+Several worker processes (``chatpipe serve --workers N``) share one set of metrics through
+prometheus_client's multiprocess mode: :func:`~._run.run` points ``PROMETHEUS_MULTIPROC_DIR``
+at a fresh directory before the workers start, every worker writes its values there, and a
+scrape of any worker sums them all (:meth:`GatewayMetrics.exposition`). Only counters and
+histograms are used, so the files of a worker that died still count (a counter never goes
+back) and no ``mark_process_dead`` is needed.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from .._markers import hookimpl
+from ..errors import ConfigError, LimitExceededError
+from ._routing import Router
+
+if TYPE_CHECKING:
+    from .._observe import CallInfo
+    from ..config import Config
+    from ..errors import ProviderError
+    from ..models import ChatResponse
+    from ..pipeline import Pipeline
+
+__all__ = [
+    "LATENCY_BUCKETS",
+    "MULTIPROC_ENV",
+    "GatewayMetrics",
+    "metrics_available",
+    "metrics_enabled",
+    "observed_router",
+]
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""The environment variable of prometheus_client's multiprocess mode (set for ``--workers N``)."""
+
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
+"""Histogram buckets in seconds (LLM calls take from tens of milliseconds to minutes)."""
+
+
+def metrics_available() -> bool:
+    """Whether prometheus_client is installed (``pip install 'chatpipe[metrics]'``)."""
+    import importlib.util
+
+    return importlib.util.find_spec("prometheus_client") is not None
+
+
+def metrics_enabled(config: Config) -> bool:
+    """Whether ``serve.metrics`` turns metrics on (``auto``: when prometheus_client is installed).
+
+    Raises :class:`~chatpipe.errors.ConfigError` for ``metrics: true`` without prometheus_client.
+    """
+    wanted = config.serve.metrics
+    if wanted is False:
+        return False
+    available = metrics_available()
+    if wanted and not available:
+        raise ConfigError(
+            "serve.metrics is true but prometheus_client is not installed: pip install 'chatpipe[metrics]', "
+            "or set serve.metrics: auto (or false)",
+            path="serve.metrics",
+            file=config.source,
+        )
+    return available
+
+
+def observed_router(config: Config, metrics: GatewayMetrics) -> Router:
+    """A gateway :class:`~._routing.Router` whose pipelines live in a registry of their own that
+    ``metrics`` observes (the config's ``observers`` are loaded into it as usual)."""
+    from ..pipeline import Pipeline
+    from ..registry import Registry
+
+    registry = Registry()
+    registry.register(metrics, name="chatpipe-gateway-metrics")
+
+    def build(cfg: Config, profile: str) -> Pipeline:
+        return Pipeline.from_config(profile, config=cfg, registry=registry)
+
+    return Router(config, factory=build)
+
+
+class GatewayMetrics:
+    """The metrics of one gateway app, in a registry of their own (several apps may share a process).
+
+    Also an observer plugin: register it in the registry of the pipelines it should watch.
+    """
+
+    def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Histogram
+
+        self.registry = CollectorRegistry(auto_describe=True)
+        reg = self.registry
+        self.requests = Counter(
+            "chatpipe_requests_total",
+            "Chat completion requests answered, by profile and HTTP status.",
+            ["profile", "status"],
+            registry=reg,
+        )
+        self.errors = Counter(
+            "chatpipe_request_errors_total",
+            "Chat completion requests that ended in an error (an error reply, or an error event in a started "
+            "stream, whose status stays 200), by profile, HTTP status and error code.",
+            ["profile", "status", "code"],
+            registry=reg,
+        )
+        self.duration = Histogram(
+            "chatpipe_request_duration_seconds",
+            "Time from a chat completion request's arrival to the end of its reply (a stream's last event).",
+            ["profile", "stream"],
+            buckets=LATENCY_BUCKETS,
+            registry=reg,
+        )
+        self.first_token = Histogram(
+            "chatpipe_time_to_first_token_seconds",
+            "Time from the start of an upstream streaming call to its first content (retries included).",
+            ["profile", "provider"],
+            buckets=LATENCY_BUCKETS,
+            registry=reg,
+        )
+        self.tokens = Counter(
+            "chatpipe_tokens_total",
+            "Tokens of the upstream calls that answered, as the vendor reported them (kind: input or output).",
+            ["profile", "provider", "model", "kind"],
+            registry=reg,
+        )
+        self.upstream_errors = Counter(
+            "chatpipe_upstream_errors_total",
+            "Upstream calls that failed after their retries, by profile, provider and chatpipe error class.",
+            ["profile", "provider", "error"],
+            registry=reg,
+        )
+        self.retries = Counter(
+            "chatpipe_upstream_retries_total",
+            "Retries of upstream calls by the transport, by profile, provider and the status that caused "
+            "them ('' for a connection failure).",
+            ["profile", "provider", "status"],
+            registry=reg,
+        )
+        self.hops = Counter(
+            "chatpipe_router_hops_total",
+            "A router profile moving on from a target that failed (error: the failure's class; "
+            "CoolingDownError: the target was skipped while cooling down).",
+            ["profile", "from_target", "to_target", "error"],
+            registry=reg,
+        )
+        self.rate_limited = Counter(
+            "chatpipe_rate_limited_total",
+            "Calls a profile's own rate limit (limits.rpm/tpm/concurrency) refused after limits.max_wait.",
+            ["profile", "limit"],
+            registry=reg,
+        )
+
+    # --- the request handler --------------------------------------------------------------
+
+    def request(self, profile: str, status: int, code: str | None, seconds: float, *, stream: bool) -> None:
+        """One chat request ended with ``status``; ``code`` is its error code (``None``: no error)."""
+        self.requests.labels(profile, str(status)).inc()
+        if code is not None:
+            self.errors.labels(profile, str(status), code).inc()
+        self.duration.labels(profile, "true" if stream else "false").observe(seconds)
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The Prometheus text exposition and its content type (summed over the workers in multiprocess mode)."""
+        from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+        if os.environ.get(MULTIPROC_ENV):
+            from prometheus_client.multiprocess import MultiProcessCollector
+
+            collected = CollectorRegistry()
+            MultiProcessCollector(collected)  # type: ignore[no-untyped-call]
+            return generate_latest(collected), CONTENT_TYPE_LATEST
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+    # --- observer hooks -------------------------------------------------------------------
+
+    @hookimpl
+    def chatpipe_first_token(self, call: CallInfo, seconds: float) -> None:
+        self.first_token.labels(call.profile or "", call.provider).observe(seconds)
+
+    @hookimpl
+    def chatpipe_call_finished(self, call: CallInfo, response: ChatResponse, seconds: float) -> None:
+        usage = response.usage
+        if usage is None:
+            return
+        model = response.model or call.model
+        profile = call.profile or ""
+        if usage.prompt_tokens:
+            self.tokens.labels(profile, call.provider, model, "input").inc(usage.prompt_tokens)
+        if usage.completion_tokens:
+            self.tokens.labels(profile, call.provider, model, "output").inc(usage.completion_tokens)
+
+    @hookimpl
+    def chatpipe_call_failed(self, call: CallInfo, error: ProviderError, seconds: float) -> None:
+        profile = call.profile or ""
+        self.upstream_errors.labels(profile, call.provider, type(error).__name__).inc()
+        if isinstance(error, LimitExceededError):
+            self.rate_limited.labels(profile, error.limit).inc()
+
+    @hookimpl
+    def chatpipe_call_retry(self, call: CallInfo, attempt: int, reason: str, status: int | None, wait: float) -> None:
+        self.retries.labels(call.profile or "", call.provider, "" if status is None else str(status)).inc()
+
+    @hookimpl
+    def chatpipe_router_hop(
+        self, call_id: str, profile: str | None, from_target: str, to_target: str, error: ProviderError
+    ) -> None:
+        self.hops.labels(profile or "", from_target, to_target, type(error).__name__).inc()
