@@ -14,6 +14,8 @@ Contracts shared by every class here:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
+from functools import cached_property
 from typing import Any, Literal, Union
 
 import attrs
@@ -24,6 +26,7 @@ __all__ = [
     "ChatRequest",
     "ChatResponse",
     "Choice",
+    "Cost",
     "FinishReason",
     "FunctionCall",
     "FunctionDef",
@@ -34,6 +37,7 @@ __all__ = [
     "ModelInfo",
     "OtherPart",
     "Part",
+    "Prices",
     "TextPart",
     "Tool",
     "ToolCall",
@@ -199,6 +203,55 @@ class Usage:
 
 
 @attrs.frozen
+class Cost:
+    """What a reply cost, in ``currency`` (always ``"USD"``), as exact decimals.
+
+    The parts do not overlap: ``input`` is the prompt tokens read fresh (and any other input
+    the price data prices: audio, images), ``cached`` the prompt tokens read from the vendor's
+    cache, ``cache_write`` those written to it, ``output`` the completion (reasoning tokens
+    included). ``total`` is their sum plus any per-request fee the price data knows.
+    A model whose price data has no cache price bills cached tokens as ``input``.
+    """
+
+    input: Decimal
+    output: Decimal
+    cached: Decimal
+    cache_write: Decimal
+    total: Decimal
+    currency: str = "USD"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able form: every amount as a float, and the currency."""
+        amounts = {k: float(getattr(self, k)) for k in ("input", "cached", "cache_write", "output", "total")}
+        return {**amounts, "currency": self.currency}
+
+
+@attrs.frozen
+class Prices:
+    """Configured rates in USD per million tokens (a profile's ``prices:``).
+
+    ``input`` and ``output`` are the fresh prompt and the completion rates; ``cached_input``
+    (cache reads) and ``cache_write`` (cache writes) default to ``input`` when unset.
+    ``models`` holds rates per model id (each a :class:`Prices` without ``models``) that win
+    over the flat rates for that model. Without flat ``input`` and ``output``,
+    :meth:`for_model` returns ``None`` for a model without rates of its own.
+    """
+
+    input: Decimal | None = None
+    output: Decimal | None = None
+    cached_input: Decimal | None = None
+    cache_write: Decimal | None = None
+    models: Mapping[str, Prices] = attrs.field(factory=dict)
+
+    def for_model(self, *models: str | None) -> Prices | None:
+        """The rates of the first of ``models`` listed in ``models``, else the flat rates (``None``: none)."""
+        for model in models:
+            if model is not None and model in self.models:
+                return self.models[model]
+        return self if self.input is not None and self.output is not None else None
+
+
+@attrs.frozen
 class ChatRequest:
     """What the pipeline hands to a provider adapter after conversion.
 
@@ -238,6 +291,8 @@ class ChatResponse:
     ``created`` is the vendor's Unix timestamp (seconds) for the reply; ``None`` when it sent none.
     ``route`` is the profile that answered when the call went through a router
     (:class:`chatpipe.routing.Router`), for a stream on the assembled reply; ``None`` otherwise.
+    ``prices`` are the configured rates of the profile that answered (:class:`Prices`, set by
+    the pipeline only when the profile configures ``prices:``); they decide :attr:`cost`.
     """
 
     id: str | None
@@ -249,6 +304,20 @@ class ChatResponse:
     extra: Mapping[str, Any] = _extra()
     raw: Any = attrs.field(default=None, repr=False, eq=False, kw_only=True)
     route: str | None = attrs.field(default=None, kw_only=True)
+    prices: Prices | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
+
+    @cached_property
+    def cost(self) -> Cost | None:
+        """What this reply cost, computed on first access (see docs/cost.md); ``None`` when unknown.
+
+        From ``usage`` and :attr:`prices` when set, else from the ``genai-prices`` package's
+        bundled data (``chatpipe[cost]``; never fetched from the network) for ``provider`` and
+        ``model``. ``None`` — never a guess — without usage counts, without a price for the
+        model, or without ``genai-prices`` installed.
+        """
+        from ._cost import cost_of
+
+        return cost_of(self)
 
     @property
     def message(self) -> Message:

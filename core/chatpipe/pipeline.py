@@ -37,7 +37,7 @@ from ._validate import require_messages, validate_messages
 from .converter import Converter, Names
 from .errors import AuthenticationError, ChatpipeWarning, ConfigError, InvalidRequestError, ProviderError, _detached
 from .http import HttpRequest, HttpResponse
-from .models import ChatRequest, ChatResponse, Message, ModelInfo, Tool
+from .models import ChatRequest, ChatResponse, Message, ModelInfo, Prices, Tool
 from .provider import Provider, ProviderSettings
 from .registry import Registry, default_registry
 from .secrets import Secret, scrub
@@ -178,6 +178,11 @@ class Pipeline:
 
     ``plugins`` names ``chatpipe.plugins`` entry points (observers) to load into the
     registry first, as the config's ``observers`` lists do (:meth:`from_config`).
+
+    ``prices`` (a :class:`~chatpipe.models.Prices`, the profile's ``prices:``) are the rates
+    of this pipeline's replies: each reply carries the ones for its model
+    (:attr:`ChatResponse.prices <chatpipe.models.ChatResponse.prices>`), which then decide its
+    ``cost`` in place of the bundled price data.
     """
 
     def __init__(
@@ -206,6 +211,7 @@ class Pipeline:
         config_file: str | None = None,
         transport: TransportProtocol | None = None,
         plugins: Sequence[str] = (),
+        prices: Prices | None = None,
         **params: Any,
     ) -> None:
         self.registry = registry or default_registry()
@@ -244,6 +250,7 @@ class Pipeline:
         self._limiter = self._rate_limiter(limits, state)
         self._max_retries = max_retries
         self._transport: TransportProtocol | None = transport
+        self._prices = prices
 
     # --- construction -------------------------------------------------------------------
 
@@ -298,6 +305,7 @@ class Pipeline:
             "config_api_key": prof.api_key,
             "config_file": cfg.source,
             "plugins": [*cfg.observers, *cfg.plugins, *prof.observers],
+            "prices": prof.prices,
         }
         params = dict(prof.params)
         direct = {"api_key", "transport", "registry", "key_store"}
@@ -472,6 +480,10 @@ class Pipeline:
             observed.retry(attempt, reason, status, wait)
 
     def _observe(self, response: ChatResponse) -> ChatResponse:
+        if self._prices is not None:
+            rates = self._prices.for_model(response.model, self.model)
+            if rates is not None:
+                response = attrs.evolve(response, prices=rates)
         if self.registry.observes("chatpipe_after_response"):
             self.registry.after_response(self.provider_class.info.name, response)
         return response

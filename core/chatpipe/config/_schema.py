@@ -30,6 +30,7 @@ from ..errors import (
     RateLimitError,
     ServerError,
 )
+from ..models import Prices
 
 __all__ = [
     "DEFAULT_FALLBACK_ON",
@@ -399,6 +400,17 @@ class Profile:
       addition to the top-level ``observers`` (see :class:`Config`); the one key a router
       profile takes besides ``route``. Loaded observers see every call of the process's
       registry, not only this profile's: ``CallInfo.profile`` tells them apart.
+    * ``prices``: what this profile's calls cost, in USD per million tokens, for custom
+      endpoints and negotiated rates; it replaces the bundled price data (``genai-prices``)
+      for this profile's replies (``response.cost``, see docs/cost.md).
+      ``prices: {input: 0.5, output: 1.5, cached_input: 0.05, cache_write: 0.6, models: {MODEL:
+      {input: ..., output: ...}}}``: ``input`` (fresh prompt tokens) and ``output``
+      (completion tokens) are set together or not at all; ``cached_input`` (cache reads) and
+      ``cache_write`` (cache writes) default to ``input``. ``models`` gives rates per model id
+      (each with ``input`` and ``output``), which win over the flat rates for a reply whose
+      model — as the vendor names it, else the profile's ``model`` — is listed. A reply no
+      configured rate applies to is priced from the bundled data (``None`` when it has none:
+      never a guess). Rates are non-negative numbers.
 
     A null collection (``params:`` with nothing after it) means empty; a null scalar is an
     error unless the key is optional.
@@ -422,6 +434,7 @@ class Profile:
     max_retries: int | None = None
     bypass_status_check: bool = False
     observers: tuple[str, ...] = ()
+    prices: Prices | None = None
 
 
 @attrs.frozen

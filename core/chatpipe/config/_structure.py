@@ -12,6 +12,7 @@ import difflib
 import math
 import re
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, override
 
+from ..models import Prices
 from ._problems import EnvStr, Invalid, KeyPath, Problem, Problems, describe, describe_type
 from ._schema import (
     FALLBACK_CONDITIONS,
@@ -410,6 +412,60 @@ def _weight(value: Any, _: Any = None) -> float:
     return weight
 
 
+def _rate(value: Any, _: Any = None) -> Decimal:
+    rate = _number(value)
+    if not math.isfinite(rate) or rate < 0:
+        raise Invalid(f"must be a non-negative number of USD per million tokens, got {describe(value)}")
+    return Decimal(repr(rate))
+
+
+_RATE_KEYS = ("input", "output", "cached_input", "cache_write")
+
+
+def _rates(value: Any, *, models: bool) -> Prices:
+    """A ``prices`` mapping as :class:`Prices` (``models``: the profile level, which may hold per-model rates)."""
+    allowed = (*_RATE_KEYS, "models") if models else _RATE_KEYS
+    if not isinstance(value, Mapping):
+        raise Invalid(f"expected a mapping {{{', '.join(allowed)}}}, got {describe(value)}")
+    _string_keys(value)
+    problems: list[Problem] = []
+    for key in value:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"valid keys: {', '.join(allowed)}"
+            problems.append(Problem((str(key),), f"unknown key; {hint}"))
+    rates: dict[str, Decimal | None] = {}
+    for key in _RATE_KEYS:
+        try:
+            rates[key] = None if value.get(key) is None else _rate(value[key])
+        except Problems as exc:
+            problems.extend(p.under((key,)) for p in exc.problems)
+    missing = [key for key in ("input", "output") if value.get(key) is None]
+    if missing and (not models or len(missing) == 1):
+        need = "a model's rates need 'input' and 'output'" if not models else "give 'input' and 'output' together"
+        problems.extend(Problem((key,), f"required: {need}") for key in missing)
+    per_model: dict[str, Prices] = {}
+    listed = value.get("models") if models else None
+    if listed is not None and not isinstance(listed, Mapping):
+        problems.append(Problem(("models",), f"expected a mapping of model id to rates, got {describe(listed)}"))
+    elif listed is not None:
+        for name, body in listed.items():
+            if not isinstance(name, str) or not name.strip():
+                problems.append(Problem(("models",), f"model ids must be non-empty strings, got {describe(name)}"))
+                continue
+            try:
+                per_model[name] = _rates(body, models=False)
+            except Problems as exc:
+                problems.extend(p.under(("models", name)) for p in exc.problems)
+    if problems:
+        raise Problems(problems)
+    return Prices(**rates, models=per_model)
+
+
+def _prices(value: Any, _: Any = None) -> Prices | None:
+    return None if value is None else _rates(value, models=True)
+
+
 def _route_targets(converter: cattrs.Converter) -> Hook:
     def targets(value: Any, _: Any = None) -> tuple[RouteTarget, ...]:
         if not isinstance(value, list) or not value:
@@ -715,6 +771,7 @@ def _converter() -> cattrs.Converter:
         options=override(struct_hook=_json_mapping),
         max_retries=override(struct_hook=_optional(_non_negative_int)),
         observers=override(struct_hook=_name_list("observer name")),
+        prices=override(struct_hook=_prices),
     )
     converter.register_structure_hook(Profile, profile)
     serve = _class_hook(

@@ -1,0 +1,122 @@
+"""A reply's :class:`~chatpipe.models.Cost`: from configured rates, else from ``genai-prices``.
+
+``genai-prices`` (the ``chatpipe[cost]`` extra) is imported on the first cost computed from
+price data, never at chatpipe's import. Only its bundled data is read: chatpipe never starts
+its ``UpdatePrices`` fetcher, so a cost opens no socket (a process that starts the fetcher
+itself gets the fetched prices). Without the package, a reply without configured rates costs
+``None``.
+
+A chatpipe provider name maps to a ``genai-prices`` provider id through :data:`PRICE_PROVIDERS`;
+a provider without an entry (``custom``, ``local``, ``ai21``, third-party plugins) has a cost
+only from configured rates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from ._log import get_logger
+from .models import ChatResponse, Cost, Prices, Usage
+
+__all__ = ["PRICE_PROVIDERS", "cost_from_price_data", "cost_from_prices", "cost_of"]
+
+_log = get_logger("cost")
+
+PRICE_PROVIDERS: dict[str, str] = {
+    "openai": "openai",
+    "claude": "anthropic",
+    "mistral": "mistral",
+    "deepseek": "deepseek",
+    "cohere": "cohere",
+    "perplexity": "perplexity",
+    "fireworks": "fireworks",
+}
+"""chatpipe provider name -> ``genai-prices`` provider id (the vendors its data prices)."""
+
+_MILLION = Decimal(1_000_000)
+_ZERO = Decimal(0)
+
+
+def cost_of(response: ChatResponse, *, batch: bool = False) -> Cost | None:
+    """``response``'s cost: its configured :attr:`~ChatResponse.prices`, else the price data; else ``None``.
+
+    The price data's variant is chosen by the reply's ``service_tier`` (OpenAI's ``extra`` key)
+    and, with ``batch``, the vendor's batch rates (a reply of a vendor batch API).
+    """
+    usage = response.usage
+    if usage is None or usage.prompt_tokens is None or usage.completion_tokens is None:
+        return None
+    if response.prices is not None:
+        return cost_from_prices(usage, response.prices)
+    vendor = PRICE_PROVIDERS.get(response.provider or "")
+    if vendor is None or not response.model:
+        return None
+    when = datetime.fromtimestamp(response.created, tz=UTC) if response.created else None
+    context: dict[str, str] = {"processing": "batch"} if batch else {}
+    tier = response.extra.get("service_tier")
+    if isinstance(tier, str):
+        context["service_tier"] = tier
+    return cost_from_price_data(usage, vendor, response.model, when, context)
+
+
+def cost_from_prices(usage: Usage, prices: Prices) -> Cost | None:
+    """The cost of ``usage`` at configured rates (``None`` when they set no ``input``/``output``)."""
+    if prices.input is None or prices.output is None or usage.prompt_tokens is None:
+        return None
+    cached_tokens = usage.cached_tokens or 0
+    written_tokens = usage.cache_creation_tokens or 0
+    fresh_tokens = max(usage.prompt_tokens - cached_tokens - written_tokens, 0)
+    cached_rate = prices.input if prices.cached_input is None else prices.cached_input
+    write_rate = prices.input if prices.cache_write is None else prices.cache_write
+    fresh = prices.input * fresh_tokens / _MILLION
+    cached = cached_rate * cached_tokens / _MILLION
+    written = write_rate * written_tokens / _MILLION
+    output = prices.output * (usage.completion_tokens or 0) / _MILLION
+    return Cost(input=fresh, output=output, cached=cached, cache_write=written, total=fresh + cached + written + output)
+
+
+def cost_from_price_data(
+    usage: Usage, vendor: str, model: str, when: datetime | None = None, context: Mapping[str, str] | None = None
+) -> Cost | None:
+    """The cost of ``usage`` for ``model`` of ``genai-prices`` provider ``vendor`` at time ``when``.
+
+    ``context`` picks a price variant (``{"service_tier": "flex"}``, ``{"processing": "batch"}``).
+
+    ``None`` when ``genai-prices`` is not installed, has no price for the model, or refuses
+    the counts (e.g. more cached tokens than prompt tokens).
+    """
+    try:
+        import genai_prices
+        from genai_prices.types import calc_unit_price
+    except ImportError:
+        return None
+    counts: dict[str, Any] = {"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens}
+    if usage.cached_tokens:
+        counts["cache_read_tokens"] = usage.cached_tokens
+    if usage.cache_creation_tokens:
+        counts["cache_write_tokens"] = usage.cache_creation_tokens
+    try:
+        price = genai_prices.calc_price(
+            genai_prices.Usage(**counts),
+            model,
+            provider_id=vendor,
+            genai_request_timestamp=when,
+            price_context=context or None,
+        )
+    except (LookupError, ValueError) as error:
+        _log.debug("no price for %s model %r: %s", vendor, model, error)
+        return None
+    rates = price.model_price
+    prompt = usage.prompt_tokens or 0
+    cached = calc_unit_price(rates.cache_read_mtok, counts.get("cache_read_tokens"), prompt, 1_000_000)
+    written = calc_unit_price(rates.cache_write_mtok, counts.get("cache_write_tokens"), prompt, 1_000_000)
+    return Cost(
+        input=price.input_price - cached - written,
+        output=price.output_price,
+        cached=cached,
+        cache_write=written,
+        total=price.total_price,
+    )
