@@ -10,9 +10,10 @@ import click
 from ._options import CONTEXT, PipelineChoice, message_options, pipeline_options
 
 if TYPE_CHECKING:
+    from ..models import ChatResponse
     from ..pipeline import Explanation
 
-__all__ = ["chat", "explain"]
+__all__ = ["chat", "explain", "usage_line"]
 
 
 @click.command(context_settings=CONTEXT)
@@ -21,12 +22,19 @@ __all__ = ["chat", "explain"]
 @click.option("--json", "as_json", is_flag=True, help="Print the whole reply as OpenAI-format JSON.")
 @click.option("--no-stream", is_flag=True, help="Wait for the whole reply instead of streaming it.")
 @click.option("--reasoning/--no-reasoning", default=True, help="Show the model's reasoning on stderr.")
+@click.option("--usage", "show_usage", is_flag=True, help="Print the reply's tokens and cost on stderr.")
 def chat(
-    messages: list[dict[str, Any]], pipeline: PipelineChoice, as_json: bool, no_stream: bool, reasoning: bool
+    messages: list[dict[str, Any]],
+    pipeline: PipelineChoice,
+    as_json: bool,
+    no_stream: bool,
+    reasoning: bool,
+    show_usage: bool,
 ) -> None:
     """Send PROMPT (or stdin) and print the reply, streaming it as it arrives.
 
-    With chatpipe -v chat -p ROUTER, stderr says which of the router's profiles answered.
+    With chatpipe -v chat -p ROUTER, stderr says which of the router's profiles answered;
+    with --usage, stderr gets the reply's token counts and cost (docs/cost.md).
     """
     from ..errors import ProviderError
     from ..wire import response_to_dict
@@ -37,6 +45,8 @@ def chat(
             response = pipe.complete(messages) if no_stream else pipe.stream(messages).collect()
             if verbose:
                 _say_route(response.route)
+            if show_usage:
+                click.secho(usage_line(response), err=True, dim=True)
             if as_json:
                 click.echo(json.dumps(response_to_dict(response), indent=2, ensure_ascii=False))
                 return
@@ -65,6 +75,21 @@ def chat(
         if verbose:
             _say_route(stream.response.route)
         _print_tool_calls(stream.response.tool_calls)
+        if show_usage:
+            click.secho(usage_line(stream.response), err=True, dim=True)
+
+
+def usage_line(response: ChatResponse) -> str:
+    """``tokens: 12 prompt (4 cached), 30 completion · cost: $0.000123 USD`` (``unknown`` parts said so)."""
+    usage = response.usage
+    if usage is None or usage.prompt_tokens is None or usage.completion_tokens is None:
+        tokens = "tokens: unknown (the vendor reported no usage)"
+    else:
+        cached = f" ({usage.cached_tokens} cached)" if usage.cached_tokens else ""
+        tokens = f"tokens: {usage.prompt_tokens} prompt{cached}, {usage.completion_tokens} completion"
+    cost = response.cost
+    priced = "cost: unknown" if cost is None else f"cost: ${cost.total:f} {cost.currency}"
+    return f"{tokens} · {priced}"
 
 
 def _say_route(route: str | None) -> None:
