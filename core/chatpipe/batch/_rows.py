@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import json
 import os
+from decimal import Decimal
 from typing import IO, Any
 
+from .._cost import cost_of
 from ..errors import ChatpipeError
 from ..models import ChatResponse
 from ..wire import completion_to_dict, finite_json
@@ -60,17 +62,22 @@ class BatchWriter:
     """Append rows to ``path`` (created if missing), one flushed line per :meth:`write`.
 
     ``model`` is put in a response row whose vendor named no model (e.g. the pipeline's).
-    Counts what it wrote: ``ok``, ``failed`` and the reported ``prompt_tokens`` and
-    ``completion_tokens``. Not thread-safe: write from one thread (or one event loop).
+    Counts what it wrote: ``ok``, ``failed``, the reported ``prompt_tokens`` and
+    ``completion_tokens``, the summed ``cost`` (USD) of the replies with a known cost (``None``
+    until one has; ``batch``: at the vendor's batch rates) and the ``unpriced`` replies
+    without. Not thread-safe: write from one thread (or one event loop).
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, model: str = "") -> None:
+    def __init__(self, path: str | os.PathLike[str], *, model: str = "", batch: bool = False) -> None:
         self.path = os.fspath(path)
         self.model = model
+        self.batch = batch
         self.ok = 0
         self.failed = 0
         self.prompt_tokens = 0
         self.completion_tokens = 0
+        self.cost: Decimal | None = None
+        self.unpriced = 0
         self._file: IO[bytes] = open(self.path, "ab")  # noqa: SIM115 (closed by close())
 
     def write(self, item_id: str, result: ChatResponse | ChatpipeError) -> None:
@@ -82,6 +89,11 @@ class BatchWriter:
             if usage is not None:
                 self.prompt_tokens += usage.prompt_tokens or 0
                 self.completion_tokens += usage.completion_tokens or 0
+            cost = cost_of(result, batch=True) if self.batch else result.cost
+            if cost is None:
+                self.unpriced += 1
+            else:
+                self.cost = cost.total + (self.cost or 0)
         else:
             row = error_row(item_id, result)
             self.failed += 1

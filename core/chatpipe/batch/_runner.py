@@ -20,6 +20,7 @@ import signal
 import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Iterator, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -51,7 +52,9 @@ class BatchSummary:
     ``failed`` counts every error row written: failed calls, ``invalid`` lines and
     ``duplicates`` (a line whose id an earlier line of the input had). ``previous_errors``
     counts the error rows the output already held. ``interrupted`` is true when the run was
-    stopped before the end of the input.
+    stopped before the end of the input. ``cost`` is the summed cost in USD of this run's
+    replies whose cost is known (``None`` when none is; see docs/cost.md), ``unpriced`` the
+    number of replies without a known cost (so a partial sum says so).
     """
 
     input: str
@@ -67,6 +70,8 @@ class BatchSummary:
     completion_tokens: int
     seconds: float
     interrupted: bool
+    cost: Decimal | None = None
+    unpriced: int = 0
 
     @property
     def written(self) -> int:
@@ -74,8 +79,9 @@ class BatchSummary:
         return self.ok + self.failed
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able form (``written`` and ``rate`` per second included)."""
+        """A JSON-able form (``written`` and ``rate`` per second included; ``cost`` a float)."""
         out = attrs.asdict(self)
+        out["cost"] = None if self.cost is None else float(self.cost)
         out["written"] = self.written
         out["rate"] = round(self.written / self.seconds, 1) if self.seconds > 0 else None
         return out
@@ -237,6 +243,8 @@ class _Run:
             completion_tokens=writer.completion_tokens,
             seconds=round(time.monotonic() - started, 3),
             interrupted=interrupted,
+            cost=writer.cost,
+            unpriced=writer.unpriced,
         )
 
     def items(self, lines: Iterable[BatchItem | InvalidLine]) -> Iterator[BatchItem]:

@@ -403,7 +403,7 @@ def run_vendor_batch_file(
     started = time.monotonic()
     done = done_ids(output)
     state = Path(state_file) if state_file is not None else Path(f"{os.fspath(output)}.vendor-batch.json")
-    with BatchWriter(output, model=str(getattr(pipe, "model", "") or "")) as writer:
+    with BatchWriter(output, model=str(getattr(pipe, "model", "") or ""), batch=True) as writer:
         run = _Run(done, writer, asyncio.Event(), params or {})
         run_vendor_batch(
             pipe,

@@ -171,6 +171,14 @@ def _vendor_batch(
     _exit(summary)
 
 
+def _cost_text(summary: BatchSummary) -> str:
+    """``; cost $0.0123 USD (2 replies unpriced)``; empty when no reply's cost is known."""
+    if summary.cost is None:
+        return ""
+    unpriced = f" ({summary.unpriced:,} replies unpriced)" if summary.unpriced else ""
+    return f"; cost ${summary.cost:f} USD{unpriced}"
+
+
 def _describe(summary: BatchSummary) -> str:
     """The summary line on stderr."""
     rate = f" ({summary.written / summary.seconds:,.0f}/s)" if summary.seconds > 0 and summary.written else ""
@@ -178,7 +186,7 @@ def _describe(summary: BatchSummary) -> str:
         f"{summary.written:,} rows written in {summary.seconds:,.1f} s{rate}: {summary.ok:,} ok, "
         f"{summary.failed:,} failed ({summary.invalid:,} invalid lines, {summary.duplicates:,} duplicate ids); "
         f"{summary.skipped:,} already done; tokens {summary.prompt_tokens:,} prompt + "
-        f"{summary.completion_tokens:,} completion -> {summary.output}"
+        f"{summary.completion_tokens:,} completion{_cost_text(summary)} -> {summary.output}"
     )
     if summary.previous_errors:
         text += f"\n{summary.previous_errors:,} error rows were already in the output from an earlier run"

@@ -73,3 +73,24 @@ def test_non_finite_floats_are_written_as_null(tmp_path: Path) -> None:
     text = path.read_text()
     assert "Infinity" not in text
     assert json.loads(text)["response"]["usage"]["cost"] is None
+
+
+def test_the_writer_sums_the_known_costs_and_counts_the_unpriced(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from chatpipe._cost import cost_of
+    from chatpipe.models import Prices
+
+    priced = _reply(prices=Prices(input=Decimal(1_000_000), output=Decimal(2_000_000)))  # $1 a prompt token
+    vendor = _reply(provider="openai", model="gpt-4o-mini", created=None)
+    with BatchWriter(tmp_path / "out.jsonl") as writer:
+        writer.write("a", _reply())
+        assert (writer.cost, writer.unpriced) == (None, 1), "no known cost yet: None, not 0"
+        writer.write("b", priced)
+        writer.write("c", vendor)
+    assert writer.unpriced == 1
+    assert vendor.cost is not None and writer.cost == Decimal(8) + vendor.cost.total
+    with BatchWriter(tmp_path / "vendor.jsonl", batch=True) as batch:
+        batch.write("c", vendor)
+    expected = cost_of(vendor, batch=True)
+    assert expected is not None and batch.cost == expected.total < vendor.cost.total

@@ -237,3 +237,23 @@ def test_map_over_read_items_gives_an_invalid_line_its_own_error(fake: BatchFake
     (error,) = [r for key, r in results.items() if key != "a"]
     assert isinstance(error, InvalidRequestError) and str(error).startswith("line 2: not valid JSON")
     assert sum(fake.calls.values()) == 1
+
+
+def test_the_summary_sums_the_cost_of_the_replies(fake: BatchFake, tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from chatpipe.cli._batch import _describe
+    from chatpipe.models import Prices
+
+    _write_input(tmp_path / "in.jsonl", 40)
+    unpriced = run_batch(_pipe(fake), tmp_path / "in.jsonl", tmp_path / "a.jsonl")
+    assert (unpriced.cost, unpriced.to_dict()["cost"]) == (None, None), "fake-model has no price: no guess"
+    assert "; cost $" not in _describe(unpriced)
+    pipe = _pipe(fake, prices=Prices(input=Decimal(1000), output=Decimal(2000)))
+    summary = run_batch(pipe, tmp_path / "in.jsonl", tmp_path / "b.jsonl")
+    ok = summary.ok
+    assert ok > 0 and summary.unpriced == 0
+    # each reply: 3 prompt tokens x $0.001 + 2 completion tokens x $0.002
+    assert summary.cost == Decimal("0.007") * ok
+    assert json.loads(json.dumps(summary.to_dict()))["cost"] == pytest.approx(0.007 * ok)
+    assert f"; cost ${Decimal('0.007') * ok:f} USD ->" in _describe(summary)
