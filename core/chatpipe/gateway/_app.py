@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from .._shown import shown
 from ..errors import ChatpipeError
+from ._accounting import log_reply
 from ._connection import ClientDisconnected, DisconnectGuard, read_body
 from ._errors import GatewayError, error_body, from_chatpipe_error, request_timeout_error
 from ._render import StreamRenderer, completion_json, encode_json
@@ -256,13 +257,14 @@ async def _chat_completions(request: Request, gateway: _Gateway, measured: _Meas
     try:
         if call.stream:
             on_end = None if measured is None else measured.end
-            return await _start_stream(request, call, pipeline, params, deadline, map_error, on_end)
+            return await _start_stream(request, call, pipeline, params, deadline, map_error, route.profile, on_end)
         async with DisconnectGuard(request.receive), asyncio.timeout_at(deadline):
             response = await pipeline.acomplete(call.messages, tools=call.tools, tool_choice=call.tool_choice, **params)
     except ChatpipeError as exc:
         raise map_error(exc) from None
     except TimeoutError:
         raise request_timeout_error() from None
+    log_reply(route.profile, response)
     return _JSON(completion_json(response, model=call.model), headers=target_headers(response.route))
 
 
@@ -273,6 +275,7 @@ async def _start_stream(
     params: dict[str, Any],
     deadline: float,
     map_error: Callable[[ChatpipeError], GatewayError],
+    profile: str,
     on_end: Callable[[int, str | None], None] | None = None,
 ) -> SSEResponse:
     """Open the upstream stream and wait for its first chunk, so early failures keep their status.
@@ -292,7 +295,15 @@ async def _start_stream(
     renderer = StreamRenderer(model=call.model, include_usage=call.include_usage)
     headers = target_headers(getattr(stream, "route", None))  # only a router's stream has a route
     return SSEResponse(
-        stream, iterator, first, renderer, deadline=deadline, map_error=map_error, headers=headers, on_end=on_end
+        stream,
+        iterator,
+        first,
+        renderer,
+        deadline=deadline,
+        map_error=map_error,
+        headers=headers,
+        profile=profile,
+        on_end=on_end,
     )
 
 

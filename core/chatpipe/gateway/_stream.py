@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ..errors import ChatpipeError
+from ._accounting import log_reply
 from ._connection import ClientDisconnected, DisconnectGuard
 from ._errors import GatewayError, request_timeout_error
 
@@ -41,7 +42,8 @@ class SSEResponse:
 
     ``deadline`` is the event-loop time by which the stream must end; ``map_error`` turns a
     chatpipe error into the :class:`GatewayError` reported in the error frame; ``headers``
-    are sent with the SSE ones (e.g. the answering target of a router profile).
+    are sent with the SSE ones (e.g. the answering target of a router profile); a stream that
+    ends well is logged with its tokens and cost under ``profile`` (:func:`log_reply`).
     """
 
     def __init__(
@@ -55,6 +57,7 @@ class SSEResponse:
         map_error: Callable[[ChatpipeError], GatewayError],
         headers: Mapping[str, str] | None = None,
         on_end: Callable[[int, str | None], None] | None = None,
+        profile: str = "",
     ) -> None:
         self._stream = stream
         self._iterator = iterator
@@ -62,6 +65,7 @@ class SSEResponse:
         self._renderer = renderer
         self._deadline = deadline
         self._map_error = map_error
+        self._profile = profile
         extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
         self._headers = [*SSE_HEADERS, *extra]
         self._on_end = on_end
@@ -111,9 +115,12 @@ class SSEResponse:
             error = GatewayError(500, "internal gateway error; see the server log", type="server_error")
         else:
             try:
-                usage = self._stream.response.usage
+                response = self._stream.response
             except RuntimeError:
                 usage = None
+            else:
+                usage = response.usage
+                log_reply(self._profile, response)
             await self._body(send, renderer.finish(usage), more=False)
             return None
         await self._body(send, renderer.error(error), more=False)

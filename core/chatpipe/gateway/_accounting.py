@@ -1,0 +1,28 @@
+"""One log line per answered chat call: profile, model, tokens and cost (docs/cost.md)."""
+
+from __future__ import annotations
+
+import logging
+
+from ..models import ChatResponse
+
+__all__ = ["log_reply"]
+
+_log = logging.getLogger("chatpipe.gateway")
+
+
+def log_reply(profile: str, response: ChatResponse) -> None:
+    """Log (INFO, ``chatpipe.gateway``) what the call of ``profile`` answered with ``response`` used and cost.
+
+    ``reply profile=fast model=gpt-4o-mini tokens=12+30 cost=0.000123 USD``; an unknown part is
+    ``unknown``. Computes the cost only when INFO is on.
+    """
+    if not _log.isEnabledFor(logging.INFO):
+        return
+    usage = response.usage
+    known = usage is not None and usage.prompt_tokens is not None and usage.completion_tokens is not None
+    tokens = f"{usage.prompt_tokens}+{usage.completion_tokens}" if known and usage is not None else "unknown"
+    cost = response.cost
+    priced = "unknown" if cost is None else f"{cost.total:f} {cost.currency}"
+    target = f" route={response.route}" if response.route else ""
+    _log.info("reply profile=%s%s model=%s tokens=%s cost=%s", profile, target, response.model, tokens, priced)
