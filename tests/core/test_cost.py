@@ -87,6 +87,14 @@ def test_configured_prices_replace_the_price_data() -> None:
     assert cost.cached == Decimal("0.05") * 4_000 / 1_000_000
     assert cost.output == Decimal("1.5") * 3_000 / 1_000_000
     assert cost.total == cost.input + cost.cached + cost.output
+    assert cost.to_dict() == {
+        "input": 0.004,
+        "cached": 0.0002,
+        "cache_write": 0.0,
+        "output": 0.0045,
+        "total": 0.0087,
+        "currency": "USD",
+    }
     flat = Prices(input=Decimal(2), output=Decimal(4))
     written = Usage(prompt_tokens=1_000, completion_tokens=0, cached_tokens=100, cache_creation_tokens=300)
     plain = reply("custom", "m", written, prices=flat).cost
