@@ -159,8 +159,8 @@ def chatpipe_call_finished(call: CallInfo, response: ChatResponse, seconds: floa
     Never breaks the call: an exception is logged and ignored.
 
     :param call: The call.
-    :param response: The reply: ``usage``, ``finish_reason``, ``model`` (``route`` is set by a
-        router after its target's event).
+    :param response: The reply: ``usage``, ``cost`` (computed when first read; docs/cost.md),
+        ``finish_reason``, ``model`` (``route`` is set by a router after its target's event).
     :param seconds: Latency from ``chatpipe_call_started`` to the end of the reply.
     """
 
