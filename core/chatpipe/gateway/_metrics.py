@@ -135,6 +135,12 @@ class GatewayMetrics:
             ["profile", "provider", "model", "kind"],
             registry=reg,
         )
+        self.cost = Counter(
+            "chatpipe_cost_usd_total",
+            "What the upstream calls that answered cost, in USD, where the cost is known (docs/cost.md).",
+            ["profile", "provider", "model"],
+            registry=reg,
+        )
         self.upstream_errors = Counter(
             "chatpipe_upstream_errors_total",
             "Upstream calls that failed after their retries, by profile, provider and chatpipe error class.",
@@ -200,6 +206,9 @@ class GatewayMetrics:
             self.tokens.labels(profile, call.provider, model, "input").inc(usage.prompt_tokens)
         if usage.completion_tokens:
             self.tokens.labels(profile, call.provider, model, "output").inc(usage.completion_tokens)
+        cost = response.cost
+        if cost is not None:
+            self.cost.labels(profile, call.provider, model).inc(float(cost.total))
 
     @hookimpl
     def chatpipe_call_failed(self, call: CallInfo, error: ProviderError, seconds: float) -> None:

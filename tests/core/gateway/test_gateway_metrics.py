@@ -158,3 +158,19 @@ def test_metrics_off_never_imports_prometheus_client(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_the_cost_of_the_calls_is_counted_where_it_is_known(make_client, vendor):
+    priced = (
+        f"  priced: {{provider: custom, base_url: '{vendor.url}/v1', model: m, max_retries: 0,"
+        " prices: {input: 1000, output: 2000}}"
+    )
+    vendor.enqueue(ROUTE, *[SIM.reply(Reply(text="hello")) for _ in range(3)])
+    client = make_client(extra_profiles=priced)
+    for profile in ("priced", "priced", "gpt"):
+        assert client.post("/v1/chat/completions", json=chat(profile)).status_code == 200
+    reply = Reply()
+    per_call = (reply.prompt_tokens * 1000 + reply.completion_tokens * 2000) / 1_000_000
+    got = scrape(client)
+    assert got.value("chatpipe_cost_usd_total", profile="priced", provider="custom") == pytest.approx(2 * per_call)
+    assert got.value("chatpipe_cost_usd_total", profile="gpt") == 0, "gpt-x has no price: nothing is counted"
