@@ -1,7 +1,7 @@
 """Where rate limits, cooldowns and in-flight counts live: this process, or a Redis server.
 
-* :class:`Store` is the contract (atomic operations on rate windows, leases and per-target
-  health; :mod:`chatpipe.state._store` documents the semantics); :class:`LocalStore` keeps
+* :class:`Store` is the contract (atomic operations on rate windows, leases, per-target
+  health and spending per period; :mod:`chatpipe.state._store` documents the semantics); :class:`LocalStore` keeps
   the state in the process, :class:`RedisStore` in Redis (``pip install 'chatpipe[redis]'``),
   shared across processes and machines.
 * :func:`store_for` gives the store a config's ``state`` names (one per process per
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_attributes
 from ._local import LocalStore
 from ._open import anonymous, local_store, store_for
-from ._store import Admission, Breaker, Grant, Quota, Store, StoreUnreachable
+from ._store import Admission, Breaker, Grant, Quota, Spent, Store, StoreUnreachable
 
 if TYPE_CHECKING:
     from ._guarded import GuardedStore
@@ -37,6 +37,7 @@ __all__ = [
     "LocalStore",
     "Quota",
     "RedisStore",
+    "Spent",
     "Store",
     "StoreUnreachable",
     "anonymous",

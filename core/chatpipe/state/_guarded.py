@@ -7,20 +7,20 @@
 * ``closed``: refuse the call with :class:`~chatpipe.errors.StateUnavailableError` before
   anything is sent (limits that cannot be checked are not exceeded).
 
-Either way, ending a call (``release``, ``record``) never fails the call: its reply has
+Either way, ending a call (``release``, ``record``, ``spend``) never fails the call: its reply has
 arrived. A lease the shared store could not be told about ends there by its TTL.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
 from .._log import get_logger
 from ..config._schema import ON_STATE_ERROR
 from ._local import LocalStore
-from ._store import Admission, Breaker, Grant, Quota, Store, StoreUnreachable
+from ._store import Admission, Breaker, Grant, Quota, Spent, Store, StoreUnreachable
 
 __all__ = ["GuardedStore"]
 
@@ -151,6 +151,30 @@ class GuardedStore:
         self._fallback.record(key, breaker, failed=failed, retry_after=retry_after)
         if self._usable():
             await self._aend(lambda: self.remote.arecord(key, breaker, failed=failed, retry_after=retry_after))
+
+    def spend(self, key: str, amounts: Mapping[str, float], period: float) -> None:
+        if self._usable():
+            try:
+                self.remote.spend(key, amounts, period)
+                return
+            except StoreUnreachable as error:
+                self._failed(error, ending=True)
+        self._fallback.spend(key, amounts, period)
+
+    async def aspend(self, key: str, amounts: Mapping[str, float], period: float) -> None:
+        if self._usable():
+            try:
+                await self.remote.aspend(key, amounts, period)
+                return
+            except StoreUnreachable as error:
+                self._failed(error, ending=True)
+        self._fallback.spend(key, amounts, period)
+
+    def spent(self, key: str, period: float) -> Spent:
+        return self._call(lambda: self.remote.spent(key, period), lambda: self._fallback.spent(key, period))
+
+    async def aspent(self, key: str, period: float) -> Spent:
+        return await self._acall(lambda: self.remote.aspent(key, period), lambda: self._fallback.spent(key, period))
 
     def close(self) -> None:
         self.remote.close()

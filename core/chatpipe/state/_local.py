@@ -12,11 +12,11 @@ import itertools
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
-from ._store import Admission, Breaker, Grant, Quota
+from ._store import Admission, Breaker, Grant, Quota, Spent, period_bounds
 
 __all__ = ["LocalStore"]
 
@@ -60,14 +60,19 @@ class _Health:
 class LocalStore:
     """The :class:`~chatpipe.state.Store` of one process (see the module docs).
 
-    ``clock`` returns the time in seconds (default :func:`time.monotonic`; tests pass a fake).
+    ``clock`` returns the time in seconds (default :func:`time.monotonic`; tests pass a fake);
+    ``wall_clock`` the Unix time periods of spending are aligned to (default :func:`time.time`).
     """
 
     description = "in-process"
     shared = False
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time
+    ) -> None:
         self._clock = clock
+        self._wall_clock = wall_clock
+        self._spending: dict[tuple[str, float], tuple[int, dict[str, float]]] = {}
         self._lock = threading.Lock()
         self._windows: dict[str, _Window] = {}
         self._health: dict[str, _Health] = {}
@@ -78,6 +83,7 @@ class LocalStore:
         with self._lock:
             self._windows.clear()
             self._health.clear()
+            self._spending.clear()
 
     # --- rate windows and leases ----------------------------------------------------------
 
@@ -175,6 +181,26 @@ class LocalStore:
             return None
         return health
 
+    # --- spending --------------------------------------------------------------------------
+
+    def spend(self, key: str, amounts: Mapping[str, float], period: float) -> None:
+        with self._lock:
+            index, _ = period_bounds(self._wall_clock(), period)
+            found = self._spending.get((key, period))
+            if found is None or found[0] != index:
+                found = self._spending[(key, period)] = (index, {})
+            totals = found[1]
+            for name, amount in amounts.items():
+                totals[name] = totals.get(name, 0.0) + amount
+
+    def spent(self, key: str, period: float) -> Spent:
+        with self._lock:
+            index, resets_at = period_bounds(self._wall_clock(), period)
+            found = self._spending.get((key, period))
+            if found is None or found[0] != index:
+                return Spent({}, resets_at)
+            return Spent(dict(found[1]), resets_at)
+
     # --- async twins: the same calls (they never block) -------------------------------------
 
     async def aacquire(self, key: str, quota: Quota, tokens: int, ttl: float) -> Grant:
@@ -191,6 +217,12 @@ class LocalStore:
 
     async def arecord(self, key: str, breaker: Breaker, *, failed: bool, retry_after: float | None = None) -> None:
         self.record(key, breaker, failed=failed, retry_after=retry_after)
+
+    async def aspend(self, key: str, amounts: Mapping[str, float], period: float) -> None:
+        self.spend(key, amounts, period)
+
+    async def aspent(self, key: str, period: float) -> Spent:
+        return self.spent(key, period)
 
     def close(self) -> None:
         """Nothing to close."""

@@ -14,12 +14,12 @@ from __future__ import annotations
 import asyncio
 import os
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..http import safe_url
 from . import _scripts
-from ._store import Admission, Breaker, Grant, Quota, StoreUnreachable
+from ._store import Admission, Breaker, Grant, Quota, Spent, StoreUnreachable
 
 __all__ = ["RedisStore"]
 
@@ -98,7 +98,7 @@ class RedisStore:
 
     @staticmethod
     def _register(client: Any) -> dict[str, Any]:
-        names = ("ACQUIRE", "RELEASE", "IN_FLIGHT", "ADMIT", "RECORD")
+        names = ("ACQUIRE", "RELEASE", "IN_FLIGHT", "ADMIT", "RECORD", "SPEND", "SPENT")
         return {name: client.register_script(getattr(_scripts, name)) for name in names}
 
     def _key(self, key: str, part: str) -> str:
@@ -166,6 +166,35 @@ class RedisStore:
             _ms(retry_after) if retry_after else 0,
         ]
         return [self._key(key, "h")], args
+
+    def _spend_call(self, key: str, amounts: Mapping[str, float], period: float) -> tuple[list[str], list[Any]]:
+        args: list[Any] = [_ms(period)]
+        for name, amount in amounts.items():
+            args += [name, repr(float(amount))]
+        return [self._key(key, f"s:{_ms(period)}")], args
+
+    def _spent_call(self, key: str, period: float) -> tuple[list[str], list[Any]]:
+        return [self._key(key, f"s:{_ms(period)}")], [_ms(period)]
+
+    @staticmethod
+    def _spent(reply: list[Any]) -> Spent:
+        pairs = reply[1:]
+        amounts = {str(pairs[i]): float(pairs[i + 1]) for i in range(0, len(pairs), 2)}
+        return Spent(amounts, int(reply[0]) / 1000)
+
+    def spend(self, key: str, amounts: Mapping[str, float], period: float) -> None:
+        if amounts:
+            self._run("SPEND", *self._spend_call(key, amounts, period))
+
+    def spent(self, key: str, period: float) -> Spent:
+        return self._spent(self._run("SPENT", *self._spent_call(key, period)))
+
+    async def aspend(self, key: str, amounts: Mapping[str, float], period: float) -> None:
+        if amounts:
+            await self._arun("SPEND", *self._spend_call(key, amounts, period))
+
+    async def aspent(self, key: str, period: float) -> Spent:
+        return self._spent(await self._arun("SPENT", *self._spent_call(key, period)))
 
     def acquire(self, key: str, quota: Quota, tokens: int, ttl: float) -> Grant:
         keys, args = self._acquire_call(key, quota, tokens, ttl)

@@ -8,11 +8,13 @@ the lease or the cooldown it describes.
 Rate record of a key K: ``K:c`` (sorted set: lease -> admitted at), ``K:t`` (hash: lease ->
 tokens, and field ``=``: their sum), ``K:l`` (sorted set: lease -> lease ends at).
 Health record: ``K:h`` (hash: ``failures``, ``first``, ``until``, ``probe``).
+Spending record of a key K and a period P (ms): ``K:s:P`` (hash: ``@`` the period's index,
+and one field per amount name), expiring when the period ends.
 """
 
 from __future__ import annotations
 
-__all__ = ["ACQUIRE", "ADMIT", "IN_FLIGHT", "RECORD", "RELEASE"]
+__all__ = ["ACQUIRE", "ADMIT", "IN_FLIGHT", "RECORD", "RELEASE", "SPEND", "SPENT"]
 
 _NOW = """
 local t = redis.call('TIME')
@@ -150,5 +152,47 @@ redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'until', now + cooldown)
 redis.call('PEXPIRE', KEYS[1], cooldown + 2 * duration)
 return 1
+"""
+)
+
+_PERIOD = """
+local period = tonumber(ARGV[1])
+local index = math.floor(now / period)
+local ends = (index + 1) * period
+"""
+
+SPEND = (
+    _NOW
+    + _PERIOD
+    + """
+-- KEYS: spending. ARGV: period ms, then name, amount pairs. Adds the amounts to the current period.
+if redis.call('HGET', KEYS[1], '@') ~= tostring(index) then
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], '@', tostring(index))
+end
+for i = 2, #ARGV, 2 do
+  redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+redis.call('PEXPIREAT', KEYS[1], ends)
+return 1
+"""
+)
+
+SPENT = (
+    _NOW
+    + _PERIOD
+    + """
+-- KEYS: spending. ARGV: period ms. Returns {period end ms, name, amount, ...} of the current period.
+local out = {ends}
+if redis.call('HGET', KEYS[1], '@') == tostring(index) then
+  local all = redis.call('HGETALL', KEYS[1])
+  for i = 1, #all, 2 do
+    if all[i] ~= '@' then
+      out[#out + 1] = all[i]
+      out[#out + 1] = all[i + 1]
+    end
+  end
+end
+return out
 """
 )

@@ -15,6 +15,12 @@ Two families of records, each under a key the caller namespaces (``limit:<profil
   outcome: ``failures`` failures within ``window`` seconds (or one failure with a
   ``Retry-After``) open the breaker for ``duration`` seconds (or the ``Retry-After``); a
   success closes it.
+* **Spending** (budgets per fixed period) — :meth:`Store.spend` adds amounts (``tokens``,
+  ``usd``...) to the key's current period; :meth:`Store.spent` says what the current period
+  holds and when it ends (:class:`Spent`). Periods are FIXED and aligned to the Unix epoch:
+  the period of a time ``t`` is ``floor(t / period)``, so every process sharing a store
+  agrees on when a period ends; a new period starts at zero. These times are wall-clock
+  Unix times (the process's :func:`time.time`, or the Redis server's).
 
 Every operation is atomic: concurrent callers, in threads, tasks, processes or on several
 machines sharing a store, see each other's records. Times are seconds; a store measures
@@ -23,12 +29,12 @@ them with one clock (the process's monotonic clock, or the Redis server's).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import attrs
 
-__all__ = ["Admission", "Breaker", "Grant", "Quota", "Store", "StoreUnreachable"]
+__all__ = ["Admission", "Breaker", "Grant", "Quota", "Spent", "Store", "StoreUnreachable"]
 
 
 @attrs.frozen
@@ -95,6 +101,21 @@ class Admission:
         return self.probe or self.failures > 0
 
 
+@attrs.frozen
+class Spent:
+    """The answer of :meth:`Store.spent`: the ``amounts`` spent in the current period (a name
+    never spent is absent) and ``resets_at``, the Unix time the period ends."""
+
+    amounts: Mapping[str, float]
+    resets_at: float
+
+
+def period_bounds(now: float, period: float) -> tuple[int, float]:
+    """The index of the fixed period holding Unix time ``now``, and the Unix time it ends."""
+    index = int(now // period)
+    return index, (index + 1) * period
+
+
 class Store(Protocol):
     """Where routing and rate-limit state lives (see the module docs for the semantics).
 
@@ -118,6 +139,10 @@ class Store(Protocol):
 
     def record(self, key: str, breaker: Breaker, *, failed: bool, retry_after: float | None = None) -> None: ...
 
+    def spend(self, key: str, amounts: Mapping[str, float], period: float) -> None: ...
+
+    def spent(self, key: str, period: float) -> Spent: ...
+
     async def aacquire(self, key: str, quota: Quota, tokens: int, ttl: float) -> Grant: ...
 
     async def arelease(self, key: str, quota: Quota, lease: str, tokens: int | None) -> None: ...
@@ -127,6 +152,10 @@ class Store(Protocol):
     async def aadmit(self, key: str, breaker: Breaker) -> Admission: ...
 
     async def arecord(self, key: str, breaker: Breaker, *, failed: bool, retry_after: float | None = None) -> None: ...
+
+    async def aspend(self, key: str, amounts: Mapping[str, float], period: float) -> None: ...
+
+    async def aspent(self, key: str, period: float) -> Spent: ...
 
     def close(self) -> None: ...
 

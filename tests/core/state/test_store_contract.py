@@ -218,3 +218,45 @@ def test_a_quota_of_windows_alone_holds_no_lease(store: Store):
     assert not windows.holds_leases and Quota().holds_leases and Quota(calls=1, concurrency=2).holds_leases
     store.acquire("k", windows, 0, LONG)
     assert store.in_flight(["k"]) == [0]  # nothing to release: no round trip needed after the call
+
+
+# --- spending per period ----------------------------------------------------------------------
+
+
+def test_spending_adds_up_within_a_period_and_names_when_it_resets(store: Store):
+    before = time.time()
+    store.spend("k", {"tokens": 10, "usd": 0.25}, LONG)
+    store.spend("k", {"tokens": 5}, LONG)
+    spent = store.spent("k", LONG)
+    assert spent.amounts == {"tokens": 15.0, "usd": 0.25}
+    assert spent.resets_at % LONG == pytest.approx(0, abs=0.01)  # a boundary aligned to the epoch
+    assert before < spent.resets_at <= before + LONG + 1
+
+
+def test_a_period_never_spent_is_empty_and_keys_and_periods_are_apart(store: Store):
+    store.spend("a", {"tokens": 3}, LONG)
+    assert store.spent("b", LONG).amounts == {}
+    assert store.spent("a", LONG / 2).amounts == {}  # another period length is another budget
+    assert store.spent("a", LONG).amounts == {"tokens": 3.0}
+
+
+def test_spending_starts_again_at_zero_when_the_period_ends(store: Store):
+    store.spend("k", {"tokens": 7}, 1.0)
+    first = store.spent("k", 1.0)
+    if not first.amounts:  # the spend landed just before a boundary the read is past
+        store.spend("k", {"tokens": 7}, 1.0)
+        first = store.spent("k", 1.0)
+    assert first.amounts == {"tokens": 7.0}
+    time.sleep(max(0.0, first.resets_at - time.time()) + 0.05)
+    later = store.spent("k", 1.0)
+    assert later.amounts == {}
+    assert later.resets_at == pytest.approx(first.resets_at + 1.0, abs=0.01)
+
+
+def test_the_async_twins_of_spending(store: Store):
+    async def run() -> None:
+        await store.aspend("k", {"usd": 0.5}, LONG)
+        await store.aspend("k", {"usd": 0.25}, LONG)
+        assert (await store.aspent("k", LONG)).amounts == {"usd": 0.75}
+
+    asyncio.run(run())
