@@ -39,6 +39,7 @@ def _rst_to_md(text: str) -> str:
 def config_reference() -> str:
     """One section per config class, from its docstring."""
     from chatpipe.config import (
+        BudgetConfig,
         Config,
         CooldownConfig,
         LimitsConfig,
@@ -59,6 +60,7 @@ def config_reference() -> str:
         (LimitsConfig, "Size and rate limits"),
         (StateConfig, "Shared state"),
         (ServeConfig, "Gateway"),
+        (BudgetConfig, "Budgets"),
     )
     for cls, title in sections:
         parts.append(f"### {title} (`{cls.__name__}`)\n\n{_rst_to_md(inspect.getdoc(cls) or '')}\n")

@@ -14,8 +14,8 @@
 * :func:`load_config` finds and reads the file (:func:`find_config_file` gives the order);
   :func:`parse_config` reads a string.
 * :class:`Config`, :class:`Profile`, :class:`TimeoutConfig`, :class:`LimitsConfig`,
-  :class:`Names`, :class:`ServeConfig`, :class:`StateConfig`, :class:`RouteConfig` (router
-  profiles) and :class:`CooldownConfig` document every key.
+  :class:`Names`, :class:`ServeConfig`, :class:`StateConfig`, :class:`BudgetConfig`,
+  :class:`RouteConfig` (router profiles) and :class:`CooldownConfig` document every key.
 * Every error is a :class:`~chatpipe.errors.ConfigError` whose ``path`` is the key path.
 """
 
@@ -29,6 +29,7 @@ from ._discovery import CONFIG_DIR_ENV, CONFIG_ENV, config_dir, find_config_file
 if TYPE_CHECKING:
     from ._loader import load_config, parse_config
     from ._schema import (
+        BudgetConfig,
         Config,
         CooldownConfig,
         LimitsConfig,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "load_config": "chatpipe.config._loader:load_config",
     "parse_config": "chatpipe.config._loader:parse_config",
+    "BudgetConfig": "chatpipe.config._schema:BudgetConfig",
     "Config": "chatpipe.config._schema:Config",
     "CooldownConfig": "chatpipe.config._schema:CooldownConfig",
     "LimitsConfig": "chatpipe.config._schema:LimitsConfig",
@@ -61,6 +63,7 @@ _LAZY = {
 __all__ = [
     "CONFIG_DIR_ENV",
     "CONFIG_ENV",
+    "BudgetConfig",
     "Config",
     "CooldownConfig",
     "LimitsConfig",

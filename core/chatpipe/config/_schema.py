@@ -39,6 +39,7 @@ __all__ = [
     "ON_STATE_ERROR",
     "ROUTE_STRATEGIES",
     "STATE_BACKENDS",
+    "BudgetConfig",
     "Config",
     "CooldownConfig",
     "LimitsConfig",
@@ -188,12 +189,14 @@ class ServeConfig:
       (or ``allow_unauthenticated``). ``--host`` overrides it.
     * ``port`` (default ``8000``): the TCP port, from 1 to 65535. ``--port`` overrides it.
     * ``keys``: the gateway keys clients must send as ``Authorization: Bearer KEY`` (what
-      OpenAI clients do with their ``api_key``). A list, or a single string; normally written
-      as ``${SOME_ENV_VAR}``. Empty entries are ignored (so ``${KEY:-}`` makes one optional);
-      each key must be at least 16 characters. No keys means no authentication: the gateway
-      then answers only clients on this machine (see ``allow_unauthenticated``). These are not
-      vendor keys: vendor keys stay on the server and never reach clients. Never shown in a
-      repr or an error message.
+      OpenAI clients do with their ``api_key``). A list, a single string, or a mapping of
+      label to key (``{team-a: ${KEY_A}, ci: ${KEY_CI}}``); normally written as
+      ``${SOME_ENV_VAR}``. The label names the client in ``budgets`` (keys of a list are
+      labelled ``key-1``, ``key-2``... in order); the key itself never appears. Empty entries
+      are ignored (so ``${KEY:-}`` makes one optional); each key must be at least 16
+      characters. No keys means no authentication: the gateway then answers only clients on
+      this machine (see ``allow_unauthenticated``). These are not vendor keys: vendor keys
+      stay on the server and never reach clients. Never shown in a repr or an error message.
     * ``allow_unauthenticated`` (default ``false``): serve without ``keys`` to anyone who can
       reach the gateway. While it is false and ``keys`` is empty, ``chatpipe serve`` refuses
       a non-loopback ``host``, and the app (however it is started, ``uvicorn --factory``
@@ -230,6 +233,37 @@ class ServeConfig:
     shutdown_timeout: float = 30.0
     metrics: bool | None = None
     metrics_keys: tuple[str, ...] = attrs.field(default=(), repr=_mask_keys)
+    key_labels: tuple[str, ...] = ()
+    """The label of each of ``keys``, in order (from ``keys`` given as a mapping; not a YAML key)."""
+
+    def labelled_keys(self) -> tuple[tuple[str, str], ...]:
+        """``(label, key)`` for each gateway key: its label, or ``key-N`` (its place, from 1) when unlabelled."""
+        labels = self.key_labels if len(self.key_labels) == len(self.keys) else ()
+        return tuple((labels[i] if labels else f"key-{i + 1}", key) for i, key in enumerate(self.keys))
+
+
+@attrs.frozen
+class BudgetConfig:
+    """A budget: what the calls it applies to may spend per fixed period (``budgets: {NAME: ...}``).
+
+    ``NAME`` is a gateway key's label (``serve.keys``: the budget counts that client's
+    requests) or a profile name (it counts calls to that profile, from any client). Keys:
+
+    * ``tokens``: the most tokens (prompt + completion, as the vendor reports them) per period.
+    * ``usd``: the most cost per period, in USD (``response.cost.total``; a call whose cost is
+      unknown adds nothing: see docs/cost.md).
+    * ``period`` (default ``1d``): ``30s``, ``15m``, ``1h``, ``1d``, ``7d``, ``1w`` or a number of
+      seconds. Periods are fixed and aligned to the Unix epoch (a ``1d`` budget resets at
+      00:00 UTC), the same for every gateway worker and machine sharing the ``state``.
+
+    At least one of ``tokens`` and ``usd``. The gateway answers HTTP 429 (``code:
+    budget_exceeded``) once a budget is spent; a call is checked before it is sent, so the
+    call that crosses the limit is answered in full (the budget may be overshot by one call).
+    """
+
+    tokens: int | None = None
+    usd: float | None = None
+    period: float = 86400.0
 
 
 ROUTE_STRATEGIES = ("fallback", "weighted", "least-busy", "latency")
@@ -460,6 +494,8 @@ class Config:
       counts live; see :class:`StateConfig`.
     * ``serve``: settings of the OpenAI-compatible gateway (``chatpipe serve``); see
       :class:`ServeConfig`.
+    * ``budgets``: a mapping of gateway key label or profile name to :class:`BudgetConfig`
+      (``{team-a: {usd: 50, period: 1d}}``), enforced by the gateway.
     * ``observers``: names of ``chatpipe.plugins`` entry points to load (observers: traces,
       metrics, logs), e.g. ``[otel, prometheus]``; a single name may be given as a string. Only
       the plugins named here (or in a profile's ``observers``) are imported, when a pipeline is
@@ -485,6 +521,7 @@ class Config:
     max_retries: int = 2
     serve: ServeConfig = attrs.Factory(ServeConfig)
     state: StateConfig = attrs.Factory(StateConfig)
+    budgets: Mapping[str, BudgetConfig] = attrs.field(factory=dict)
     observers: tuple[str, ...] = ()
     plugins: tuple[str, ...] = ()
     source: str | None = None

@@ -29,6 +29,7 @@ from ._schema import (
     ON_STATE_ERROR,
     ROUTE_STRATEGIES,
     STATE_BACKENDS,
+    BudgetConfig,
     Config,
     CooldownConfig,
     LimitsConfig,
@@ -223,6 +224,123 @@ def _gateway_keys(value: Any, _: Any = None) -> tuple[str, ...]:
             )
         keys.append(str(item.strip()))
     return tuple(dict.fromkeys(keys))
+
+
+def _labelled_gateway_keys(value: Mapping[Any, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``keys: {label: key}``: the keys and their labels, in order; empty keys dropped with their label."""
+    keys: list[str] = []
+    labels: list[str] = []
+    problems: list[Problem] = []
+    for label, item in value.items():
+        if not isinstance(label, str) or not label.strip():
+            problems.append(Problem((), f"a key label must be a non-empty string, got {describe(label)}"))
+            continue
+        try:
+            found = _gateway_keys(item)
+        except Problems as exc:
+            problems.extend(Problem((label,), p.message) for p in exc.problems)
+            continue
+        if isinstance(item, list):
+            problems.append(Problem((label,), "expected one key per label, got a list (value not shown)"))
+        elif found and found[0] in keys:
+            problems.append(Problem((label,), f"the same key as label {labels[keys.index(found[0])]!r}; use one label"))
+        elif found:
+            keys.append(found[0])
+            labels.append(label)
+    if problems:
+        raise Problems(problems)
+    return tuple(keys), tuple(labels)
+
+
+def _serve(inner: Hook) -> Hook:
+    """The ``serve`` hook, with ``keys`` also given as a mapping of label to key (``key_labels``)."""
+
+    def serve(value: Any, type_: Any = None) -> ServeConfig:
+        if not isinstance(value, Mapping) or not isinstance(value.get("keys"), Mapping):
+            result: ServeConfig = inner(value, type_)
+            return result
+        try:
+            keys, labels = _labelled_gateway_keys(value["keys"])
+        except Problems as exc:
+            raise Problems([p.under(("keys",)) for p in exc.problems]) from None
+        structured: ServeConfig = inner({**value, "keys": list(keys)}, type_)
+        return attrs.evolve(structured, key_labels=labels)
+
+    return serve
+
+
+_PERIOD = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_PERIOD_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _period(value: Any, _: Any = None) -> float:
+    """A budget period: seconds, or a string like ``30s``, ``15m``, ``1h``, ``1d``, ``7d``, ``1w``."""
+    if isinstance(value, str) and not isinstance(value, bool):
+        match = _PERIOD.match(value)
+        if match is None:
+            raise Invalid(
+                f"expected a period like 30s, 15m, 1h, 1d, 7d, 1w or a number of seconds, got {describe(value)}"
+            )
+        seconds = float(match[1]) * _PERIOD_UNITS[match[2]]
+        if seconds <= 0:
+            raise Invalid(f"must be a positive period, got {describe(value)}")
+        return seconds
+    return _seconds(value)
+
+
+def _positive_usd(value: Any, _: Any = None) -> float:
+    usd = _number(value)
+    if not math.isfinite(usd) or usd <= 0:
+        raise Invalid(f"must be a positive amount of USD, got {describe(value)}")
+    return usd
+
+
+def _budgets(converter: cattrs.Converter) -> Hook:
+    def budgets(value: Any, _: Any = None) -> dict[str, BudgetConfig]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise Invalid(f"expected a mapping of key label or profile name to a budget, got {describe(value)}")
+        _string_keys(value, "budget names")
+        out: dict[str, BudgetConfig] = {}
+        problems: list[Problem] = []
+        for name, body in value.items():
+            try:
+                budget = converter.structure(body, BudgetConfig)
+            except Exception as exc:  # translated into problems with key paths
+                problems.extend(translate(exc, (name,)))
+                continue
+            if budget.tokens is None and budget.usd is None:
+                problems.append(Problem((name,), "a budget needs tokens or usd (or both), e.g. {usd: 50, period: 1d}"))
+            else:
+                out[name] = budget
+        if problems:
+            raise Problems(problems)
+        return out
+
+    return budgets
+
+
+def _budget_problems(config: Config) -> list[Problem]:
+    """Every budget names one gateway key label or one profile."""
+    labels = [label for label, _ in config.serve.labelled_keys()]
+    found = []
+    for name in config.budgets:
+        if name in labels and name in config.profiles:
+            found.append(
+                Problem(("budgets", name), f"{name!r} is both a gateway key label and a profile; rename the label")
+            )
+        elif name not in labels and name not in config.profiles:
+            close = difflib.get_close_matches(name, [*labels, *config.profiles], n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            found.append(
+                Problem(
+                    ("budgets", name),
+                    f"no gateway key label or profile named {name!r}; {hint}"
+                    f"key labels: {', '.join(labels) or '(none)'}; profiles: {', '.join(config.profiles) or '(none)'}",
+                )
+            )
+    return found
 
 
 # --- collections ----------------------------------------------------------------------------
@@ -600,8 +718,9 @@ def _loop_from(start: str, edges: Mapping[str, list[str]]) -> list[str] | None:
 # --- classes --------------------------------------------------------------------------------
 
 
+_NOT_YAML = {(Config, "source"), (ServeConfig, "key_labels")}
 _ALLOWED_KEYS: dict[type, tuple[str, ...]] = {
-    cls: tuple(a.name for a in attrs.fields(cls) if not (cls is Config and a.name == "source"))
+    cls: tuple(a.name for a in attrs.fields(cls) if (cls, a.name) not in _NOT_YAML)
     for cls in (
         Config,
         Profile,
@@ -610,6 +729,7 @@ _ALLOWED_KEYS: dict[type, tuple[str, ...]] = {
         LimitsConfig,
         ServeConfig,
         StateConfig,
+        BudgetConfig,
         RouteConfig,
         RouteTarget,
         CooldownConfig,
@@ -787,8 +907,19 @@ def _converter() -> cattrs.Converter:
         shutdown_timeout=override(struct_hook=_seconds),
         metrics=override(struct_hook=_auto_boolean),
         metrics_keys=override(struct_hook=_gateway_keys),
+        key_labels=override(omit=True),
     )
-    converter.register_structure_hook(ServeConfig, serve)
+    converter.register_structure_hook(ServeConfig, _serve(serve))
+    budget = _class_hook(
+        converter,
+        BudgetConfig,
+        expected="a mapping {tokens, usd, period}",
+        null_is_default=False,
+        tokens=override(struct_hook=_optional(_positive_int)),
+        usd=override(struct_hook=_optional(_positive_usd)),
+        period=override(struct_hook=_period),
+    )
+    converter.register_structure_hook(BudgetConfig, budget)
     state = _class_hook(
         converter,
         StateConfig,
@@ -807,6 +938,7 @@ def _converter() -> cattrs.Converter:
         expected="a mapping",
         null_is_default=True,
         profiles=override(struct_hook=_profiles(converter)),
+        budgets=override(struct_hook=_budgets(converter)),
         max_retries=override(struct_hook=_non_negative_int),
         observers=override(struct_hook=_name_list("observer name")),
         plugins=override(struct_hook=_name_list("plugin name")),
@@ -868,7 +1000,7 @@ def structure_config(data: Mapping[str, Any]) -> Config:
         config: Config = _converter().structure(data, Config)
     except Exception as exc:  # every failure becomes problems with key paths
         raise Problems(translate(exc, ())) from None
-    found = [*_route_problems(config.profiles), *_state_problems(config)]
+    found = [*_route_problems(config.profiles), *_state_problems(config), *_budget_problems(config)]
     if found:
         raise Problems(found)
     if config.default is not None and config.default not in config.profiles:

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -32,6 +32,7 @@ from starlette.routing import Route
 from .._shown import shown
 from ..errors import ChatpipeError
 from ._accounting import log_reply
+from ._budgets import Budgets
 from ._connection import ClientDisconnected, DisconnectGuard, read_body
 from ._errors import GatewayError, error_body, from_chatpipe_error, request_timeout_error
 from ._render import StreamRenderer, completion_json, encode_json
@@ -42,7 +43,7 @@ from ._stream import SSEResponse
 
 if TYPE_CHECKING:
     from ..config import Config, Profile
-    from ..models import ChatChunk
+    from ..models import ChatChunk, ChatResponse
     from ..pipeline import Pipeline
     from ._metrics import GatewayMetrics
 
@@ -83,25 +84,38 @@ class _JSON(JSONResponse):
 
 
 class _Gateway:
-    """Per-application state: the router, the settings and the metrics (``None``: off)."""
+    """Per-application state: the router, the settings, the metrics and the budgets (``None``: off)."""
 
     def __init__(
-        self, config: Config, settings: GatewaySettings, router: Router, metrics: GatewayMetrics | None = None
+        self,
+        config: Config,
+        settings: GatewaySettings,
+        router: Router,
+        metrics: GatewayMetrics | None = None,
+        budgets: Budgets | None = None,
     ) -> None:
         self.config = config
         self.settings = settings
         self.router = router
         self.metrics = metrics
+        self.budgets = budgets
         self.started = int(time.time())
 
     def check_client(self, request: Request) -> None:
         """:meth:`GatewaySettings.check_client` for ``request``: 403 when an open gateway must refuse it."""
         self.settings.check_client(request.client.host if request.client else None, request.headers)
 
-    def authorize(self, request: Request) -> None:
-        """Raise the :class:`GatewayError` a request gets before any work: 403 (open gateway), 401 (key)."""
+    def authorize(self, request: Request) -> str | None:
+        """The label of the request's gateway key (``None``: the gateway has no keys).
+
+        Raises the :class:`GatewayError` a request gets before any work: 403 (open gateway), 401 (key).
+        """
         self.check_client(request)
-        if not self.settings.keys.allows(request.headers.get("authorization")):
+        keys = self.settings.keys
+        if not keys.enabled:
+            return None
+        label = keys.label(request.headers.get("authorization"))
+        if label is None:
             raise GatewayError(
                 401,
                 "missing or invalid gateway key: send 'Authorization: Bearer <key>' with a key from serve.keys",
@@ -109,6 +123,7 @@ class _Gateway:
                 code="invalid_api_key",
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        return label
 
     def authorize_scrape(self, request: Request) -> None:
         """:meth:`authorize` for ``GET /metrics``: a gateway key or a metrics key."""
@@ -240,7 +255,7 @@ async def chat_completions(request: Request) -> Response | SSEResponse:
 
 
 async def _chat_completions(request: Request, gateway: _Gateway, measured: _Measured | None) -> Response | SSEResponse:
-    gateway.authorize(request)
+    label = gateway.authorize(request)
     call = parse_chat_body(await read_body(request, gateway.settings.max_body_size))
     route = gateway.router.resolve(call.model)
     if measured is not None:
@@ -253,11 +268,26 @@ async def _chat_completions(request: Request, gateway: _Gateway, measured: _Meas
     def map_error(exc: ChatpipeError) -> GatewayError:
         return from_chatpipe_error(exc, profile=route.profile, secrets=gateway.router.profile_secrets(route.profile))
 
+    budgets = gateway.budgets
+    on_reply: Callable[[ChatResponse], Awaitable[None]] | None = None
+    if budgets is not None:
+        applying = budgets.applying(label, route.profile)
+        if applying:
+            try:
+                await budgets.check(applying)
+            except ChatpipeError as exc:  # the shared state is down and on_state_error is closed
+                raise map_error(exc) from None
+
+            async def on_reply(response: ChatResponse) -> None:
+                await budgets.spend(applying, response)
+
     deadline = gateway.deadline()
     try:
         if call.stream:
             on_end = None if measured is None else measured.end
-            return await _start_stream(request, call, pipeline, params, deadline, map_error, route.profile, on_end)
+            return await _start_stream(
+                request, call, pipeline, params, deadline, map_error, route.profile, on_end, on_reply
+            )
         async with DisconnectGuard(request.receive), asyncio.timeout_at(deadline):
             response = await pipeline.acomplete(call.messages, tools=call.tools, tool_choice=call.tool_choice, **params)
     except ChatpipeError as exc:
@@ -265,6 +295,8 @@ async def _chat_completions(request: Request, gateway: _Gateway, measured: _Meas
     except TimeoutError:
         raise request_timeout_error() from None
     log_reply(route.profile, response)
+    if on_reply is not None:
+        await on_reply(response)
     return _JSON(completion_json(response, model=call.model), headers=target_headers(response.route))
 
 
@@ -277,6 +309,7 @@ async def _start_stream(
     map_error: Callable[[ChatpipeError], GatewayError],
     profile: str,
     on_end: Callable[[int, str | None], None] | None = None,
+    on_reply: Callable[[ChatResponse], Awaitable[None]] | None = None,
 ) -> SSEResponse:
     """Open the upstream stream and wait for its first chunk, so early failures keep their status.
 
@@ -304,6 +337,7 @@ async def _start_stream(
         headers=headers,
         profile=profile,
         on_end=on_end,
+        on_reply=on_reply,
     )
 
 
@@ -386,7 +420,8 @@ def create_app(config: Config | None = None, *, router: Router | None = None) ->
 
         measured = GatewayMetrics()
         router = router or observed_router(config, measured)
-    gateway = _Gateway(config, GatewaySettings.from_config(config.serve), router or Router(config), measured)
+    settings = GatewaySettings.from_config(config.serve)
+    gateway = _Gateway(config, settings, router or Router(config), measured, Budgets.from_config(config))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

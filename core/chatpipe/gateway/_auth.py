@@ -36,10 +36,14 @@ class KeyChecker:
     (this machine only, unless ``serve.allow_unauthenticated``). The keys themselves are not stored.
     """
 
-    __slots__ = ("_digests",)
+    __slots__ = ("_digests", "_labels")
 
-    def __init__(self, keys: Iterable[str]) -> None:
-        self._digests = tuple(_digest(key) for key in keys if key)
+    def __init__(self, keys: Iterable[str], labels: Iterable[str] = ()) -> None:
+        """``labels`` names each of ``keys`` in order (:meth:`label`); missing ones are ``key-N``."""
+        kept = [key for key in keys if key]
+        given = list(labels)
+        self._digests = tuple(_digest(key) for key in kept)
+        self._labels = tuple(given[i] if i < len(given) else f"key-{i + 1}" for i in range(len(kept)))
 
     @property
     def enabled(self) -> bool:
@@ -48,14 +52,20 @@ class KeyChecker:
 
     def allows(self, authorization: str | None) -> bool:
         """Whether the ``Authorization`` header value carries one of the keys (always true when disabled)."""
-        if not self._digests:
-            return True
+        return not self._digests or self.label(authorization) is not None
+
+    def label(self, authorization: str | None) -> str | None:
+        """The label of the key the ``Authorization`` header value carries (``None``: no key of these).
+
+        Every digest is compared (no early exit), whichever matches.
+        """
         token = bearer_token(authorization)
         presented = _digest(token if token is not None else "")
-        matched = False
-        for digest in self._digests:
-            matched |= hmac.compare_digest(digest, presented)
-        return matched and token is not None
+        found: str | None = None
+        for digest, label in zip(self._digests, self._labels, strict=True):
+            if hmac.compare_digest(digest, presented):
+                found = label
+        return found if token is not None else None
 
     def __repr__(self) -> str:
         return f"KeyChecker(<{len(self._digests)} key(s)>)"

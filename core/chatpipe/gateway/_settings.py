@@ -87,7 +87,7 @@ class GatewaySettings:
     def from_config(cls, serve: ServeConfig) -> GatewaySettings:
         """The settings the ``serve:`` section describes."""
         return cls(
-            keys=KeyChecker(serve.keys),
+            keys=KeyChecker(serve.keys, [label for label, _ in serve.labelled_keys()]),
             max_body_size=serve.max_body_size,
             request_timeout=serve.request_timeout,
             local_only=is_open(serve),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ..errors import ChatpipeError
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
     from .._streams import AsyncChatStream
-    from ..models import ChatChunk
+    from ..models import ChatChunk, ChatResponse
     from ._render import StreamRenderer
 
 __all__ = ["SSEResponse"]
@@ -43,7 +43,8 @@ class SSEResponse:
     ``deadline`` is the event-loop time by which the stream must end; ``map_error`` turns a
     chatpipe error into the :class:`GatewayError` reported in the error frame; ``headers``
     are sent with the SSE ones (e.g. the answering target of a router profile); a stream that
-    ends well is logged with its tokens and cost under ``profile`` (:func:`log_reply`).
+    ends well is logged with its tokens and cost under ``profile`` (:func:`log_reply`) and its
+    response given to ``on_reply`` (the budgets), before the final frame is sent.
     """
 
     def __init__(
@@ -58,7 +59,9 @@ class SSEResponse:
         headers: Mapping[str, str] | None = None,
         on_end: Callable[[int, str | None], None] | None = None,
         profile: str = "",
+        on_reply: Callable[[ChatResponse], Awaitable[None]] | None = None,
     ) -> None:
+        self._on_reply = on_reply
         self._stream = stream
         self._iterator = iterator
         self._first = first
@@ -121,6 +124,8 @@ class SSEResponse:
             else:
                 usage = response.usage
                 log_reply(self._profile, response)
+                if self._on_reply is not None:
+                    await self._on_reply(response)
             await self._body(send, renderer.finish(usage), more=False)
             return None
         await self._body(send, renderer.error(error), more=False)
