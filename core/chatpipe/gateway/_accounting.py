@@ -11,11 +11,12 @@ __all__ = ["log_reply"]
 _log = logging.getLogger("chatpipe.gateway")
 
 
-def log_reply(profile: str, response: ChatResponse) -> None:
+def log_reply(profile: str, response: ChatResponse, client: str | None = None) -> None:
     """Log (INFO, ``chatpipe.gateway``) what the call of ``profile`` answered with ``response`` used and cost.
 
-    ``reply profile=fast model=gpt-4o-mini tokens=12+30 cost=0.000123 USD``; an unknown part is
-    ``unknown``. Computes the cost only when INFO is on.
+    ``reply profile=fast client=team-a model=gpt-4o-mini tokens=12+30 cost=0.000123 USD``:
+    ``client`` is the label of the gateway key (``serve.keys``; absent without keys, never the
+    key); an unknown part is ``unknown``. Computes the cost only when INFO is on.
     """
     if not _log.isEnabledFor(logging.INFO):
         return
@@ -25,4 +26,5 @@ def log_reply(profile: str, response: ChatResponse) -> None:
     cost = response.cost
     priced = "unknown" if cost is None else f"{cost.total:f} {cost.currency}"
     target = f" route={response.route}" if response.route else ""
-    _log.info("reply profile=%s%s model=%s tokens=%s cost=%s", profile, target, response.model, tokens, priced)
+    who = f" client={client}" if client else ""
+    _log.info("reply profile=%s%s%s model=%s tokens=%s cost=%s", profile, who, target, response.model, tokens, priced)

@@ -217,19 +217,21 @@ async def metrics(request: Request) -> Response:
 class _Measured:
     """One chat request being measured: :meth:`end` records it once (profile ``""`` until routed)."""
 
-    __slots__ = ("_metrics", "_started", "ended", "profile", "stream")
+    __slots__ = ("_metrics", "_started", "client", "ended", "profile", "stream")
 
     def __init__(self, metrics: GatewayMetrics) -> None:
         self._metrics = metrics
         self._started = time.monotonic()
         self.profile = ""
+        self.client = ""
         self.stream = False
         self.ended = False
 
     def end(self, status: int, code: str | None) -> None:
         if not self.ended:
             self.ended = True
-            self._metrics.request(self.profile, status, code, time.monotonic() - self._started, stream=self.stream)
+            elapsed = time.monotonic() - self._started
+            self._metrics.request(self.profile, self.client, status, code, elapsed, stream=self.stream)
 
 
 async def chat_completions(request: Request) -> Response | SSEResponse:
@@ -256,6 +258,8 @@ async def chat_completions(request: Request) -> Response | SSEResponse:
 
 async def _chat_completions(request: Request, gateway: _Gateway, measured: _Measured | None) -> Response | SSEResponse:
     label = gateway.authorize(request)
+    if measured is not None:
+        measured.client = label or ""
     call = parse_chat_body(await read_body(request, gateway.settings.max_body_size))
     route = gateway.router.resolve(call.model)
     if measured is not None:
@@ -269,34 +273,33 @@ async def _chat_completions(request: Request, gateway: _Gateway, measured: _Meas
         return from_chatpipe_error(exc, profile=route.profile, secrets=gateway.router.profile_secrets(route.profile))
 
     budgets = gateway.budgets
-    on_reply: Callable[[ChatResponse], Awaitable[None]] | None = None
-    if budgets is not None:
-        applying = budgets.applying(label, route.profile)
-        if applying:
-            try:
-                await budgets.check(applying)
-            except ChatpipeError as exc:  # the shared state is down and on_state_error is closed
-                raise map_error(exc) from None
+    applying = budgets.applying(label, route.profile) if budgets is not None else ()
+    if budgets is not None and applying:
+        try:
+            await budgets.check(applying)
+        except ChatpipeError as exc:  # the shared state is down and on_state_error is closed
+            raise map_error(exc) from None
 
-            async def on_reply(response: ChatResponse) -> None:
-                await budgets.spend(applying, response)
+    async def on_reply(response: ChatResponse) -> None:
+        """A reply that arrived whole: its log line (with the client's label), then its spending."""
+        log_reply(route.profile, response, client=label)
+        if gateway.metrics is not None:
+            gateway.metrics.spent(label or "", response)
+        if budgets is not None and applying:
+            await budgets.spend(applying, response)
 
     deadline = gateway.deadline()
     try:
         if call.stream:
             on_end = None if measured is None else measured.end
-            return await _start_stream(
-                request, call, pipeline, params, deadline, map_error, route.profile, on_end, on_reply
-            )
+            return await _start_stream(request, call, pipeline, params, deadline, map_error, on_end, on_reply)
         async with DisconnectGuard(request.receive), asyncio.timeout_at(deadline):
             response = await pipeline.acomplete(call.messages, tools=call.tools, tool_choice=call.tool_choice, **params)
     except ChatpipeError as exc:
         raise map_error(exc) from None
     except TimeoutError:
         raise request_timeout_error() from None
-    log_reply(route.profile, response)
-    if on_reply is not None:
-        await on_reply(response)
+    await on_reply(response)
     return _JSON(completion_json(response, model=call.model), headers=target_headers(response.route))
 
 
@@ -307,7 +310,6 @@ async def _start_stream(
     params: dict[str, Any],
     deadline: float,
     map_error: Callable[[ChatpipeError], GatewayError],
-    profile: str,
     on_end: Callable[[int, str | None], None] | None = None,
     on_reply: Callable[[ChatResponse], Awaitable[None]] | None = None,
 ) -> SSEResponse:
@@ -335,7 +337,6 @@ async def _start_stream(
         deadline=deadline,
         map_error=map_error,
         headers=headers,
-        profile=profile,
         on_end=on_end,
         on_reply=on_reply,
     )

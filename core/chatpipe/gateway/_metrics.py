@@ -104,15 +104,27 @@ class GatewayMetrics:
         reg = self.registry
         self.requests = Counter(
             "chatpipe_requests_total",
-            "Chat completion requests answered, by profile and HTTP status.",
-            ["profile", "status"],
+            "Chat completion requests answered, by profile, client (the gateway key's label) and HTTP status.",
+            ["profile", "client", "status"],
             registry=reg,
         )
         self.errors = Counter(
             "chatpipe_request_errors_total",
             "Chat completion requests that ended in an error (an error reply, or an error event in a started "
-            "stream, whose status stays 200), by profile, HTTP status and error code.",
-            ["profile", "status", "code"],
+            "stream, whose status stays 200), by profile, client, HTTP status and error code.",
+            ["profile", "client", "status", "code"],
+            registry=reg,
+        )
+        self.client_tokens = Counter(
+            "chatpipe_client_tokens_total",
+            "Tokens of the replies sent to each client (the gateway key's label; '' without keys), by kind.",
+            ["client", "kind"],
+            registry=reg,
+        )
+        self.client_cost = Counter(
+            "chatpipe_client_cost_usd_total",
+            "What the replies sent to each client cost, in USD (replies whose cost is known).",
+            ["client"],
             registry=reg,
         )
         self.duration = Histogram(
@@ -170,12 +182,26 @@ class GatewayMetrics:
 
     # --- the request handler --------------------------------------------------------------
 
-    def request(self, profile: str, status: int, code: str | None, seconds: float, *, stream: bool) -> None:
-        """One chat request ended with ``status``; ``code`` is its error code (``None``: no error)."""
-        self.requests.labels(profile, str(status)).inc()
+    def request(
+        self, profile: str, client: str, status: int, code: str | None, seconds: float, *, stream: bool
+    ) -> None:
+        """One chat request of ``client`` ended with ``status``; ``code`` is its error code (``None``: no error)."""
+        self.requests.labels(profile, client, str(status)).inc()
         if code is not None:
-            self.errors.labels(profile, str(status), code).inc()
+            self.errors.labels(profile, client, str(status), code).inc()
         self.duration.labels(profile, "true" if stream else "false").observe(seconds)
+
+    def spent(self, client: str, response: ChatResponse) -> None:
+        """A reply sent whole to ``client``: its tokens and its cost, when known."""
+        usage = response.usage
+        if usage is not None:
+            if usage.prompt_tokens:
+                self.client_tokens.labels(client, "input").inc(usage.prompt_tokens)
+            if usage.completion_tokens:
+                self.client_tokens.labels(client, "output").inc(usage.completion_tokens)
+        cost = response.cost
+        if cost is not None and cost.currency == "USD":
+            self.client_cost.labels(client).inc(float(cost.total))
 
     def exposition(self) -> tuple[bytes, str]:
         """The Prometheus text exposition and its content type (summed over the workers in multiprocess mode)."""

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ..errors import ChatpipeError
-from ._accounting import log_reply
 from ._connection import ClientDisconnected, DisconnectGuard
 from ._errors import GatewayError, request_timeout_error
 
@@ -43,8 +42,8 @@ class SSEResponse:
     ``deadline`` is the event-loop time by which the stream must end; ``map_error`` turns a
     chatpipe error into the :class:`GatewayError` reported in the error frame; ``headers``
     are sent with the SSE ones (e.g. the answering target of a router profile); a stream that
-    ends well is logged with its tokens and cost under ``profile`` (:func:`log_reply`) and its
-    response given to ``on_reply`` (the budgets), before the final frame is sent.
+    ends well gives its response to ``on_reply`` (its log line and the budgets), before the final
+    frame is sent.
     """
 
     def __init__(
@@ -58,7 +57,6 @@ class SSEResponse:
         map_error: Callable[[ChatpipeError], GatewayError],
         headers: Mapping[str, str] | None = None,
         on_end: Callable[[int, str | None], None] | None = None,
-        profile: str = "",
         on_reply: Callable[[ChatResponse], Awaitable[None]] | None = None,
     ) -> None:
         self._on_reply = on_reply
@@ -68,7 +66,6 @@ class SSEResponse:
         self._renderer = renderer
         self._deadline = deadline
         self._map_error = map_error
-        self._profile = profile
         extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
         self._headers = [*SSE_HEADERS, *extra]
         self._on_end = on_end
@@ -123,7 +120,6 @@ class SSEResponse:
                 usage = None
             else:
                 usage = response.usage
-                log_reply(self._profile, response)
                 if self._on_reply is not None:
                     await self._on_reply(response)
             await self._body(send, renderer.finish(usage), more=False)

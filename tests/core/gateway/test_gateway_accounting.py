@@ -52,3 +52,16 @@ def test_each_answered_call_is_logged_with_its_cost(make_client, vendor, caplog,
         "reply profile=gpt model=gpt-x tokens=2000+1000 cost=unknown",
     ]
     assert VENDOR_KEY not in caplog.text
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_the_log_line_names_the_client_by_its_key_label_never_the_key(make_client, vendor, caplog, stream: bool):
+    key = "gw-key-team-a-0123456789"
+    client = make_client(serve=f"{{keys: {{team-a: {key}}}}}")
+    vendor.enqueue(ROUTE, FakeResponse.sse(chunks("gpt-x")) if stream else FakeResponse.json(completion("gpt-x")))
+    body = {"model": "gpt", "messages": [{"role": "user", "content": "hi"}], "stream": stream}
+    with caplog.at_level(logging.INFO, logger="chatpipe.gateway"):
+        response = client.post("/v1/chat/completions", json=body, headers={"authorization": f"Bearer {key}"})
+    assert response.status_code == 200
+    assert replies(caplog) == ["reply profile=gpt client=team-a model=gpt-x tokens=2000+1000 cost=unknown"]
+    assert key not in caplog.text

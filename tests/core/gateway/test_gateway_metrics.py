@@ -174,3 +174,22 @@ def test_the_cost_of_the_calls_is_counted_where_it_is_known(make_client, vendor)
     got = scrape(client)
     assert got.value("chatpipe_cost_usd_total", profile="priced", provider="custom") == pytest.approx(2 * per_call)
     assert got.value("chatpipe_cost_usd_total", profile="gpt") == 0, "gpt-x has no price: nothing is counted"
+
+
+def test_requests_and_spending_are_counted_per_client_label_never_per_key(make_client, vendor):
+    team_a, team_b = "gw-key-team-a-0123456789", "gw-key-team-b-0123456789"
+    client = make_client(serve=f"{{keys: {{team-a: {team_a}, team-b: {team_b}}}}}")
+    vendor.enqueue(ROUTE, *[SIM.reply(Reply(text="hello", prompt_tokens=11, completion_tokens=7)) for _ in range(3)])
+    vendor.enqueue(ROUTE, SIM.stream(Reply(text="streamed", prompt_tokens=11, completion_tokens=7)))
+    for key, body in ((team_a, chat()), (team_a, chat()), (team_b, chat()), (team_b, chat(stream=True))):
+        assert (
+            client.post("/v1/chat/completions", json=body, headers={"authorization": f"Bearer {key}"}).status_code
+            == 200
+        )
+    got = scrape(client, authorization=f"Bearer {team_a}")
+    assert got.value("chatpipe_requests_total", client="team-a") == 2
+    assert got.value("chatpipe_requests_total", client="team-b") == 2
+    assert got.value("chatpipe_client_tokens_total", client="team-a", kind="input") == 22
+    assert got.value("chatpipe_client_tokens_total", client="team-b", kind="output") == 14
+    text = client.get("/metrics", headers={"authorization": f"Bearer {team_a}"}).text
+    assert team_a not in text and team_b not in text
