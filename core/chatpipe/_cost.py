@@ -13,6 +13,7 @@ only from configured rates.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -38,6 +39,21 @@ PRICE_PROVIDERS: dict[str, str] = {
 
 _MILLION = Decimal(1_000_000)
 _ZERO = Decimal(0)
+
+
+@functools.lru_cache(maxsize=512)
+def _model_price(vendor: str, model: str) -> tuple[Any, Any] | None:
+    """``genai-prices``' provider and model entries for ``model`` of ``vendor`` (``None``: no price).
+
+    Finding them scans the price data (~60 µs); a gateway asks for the same few models on every
+    call, so the answer (a miss included) is kept, per process, for 512 (vendor, model) pairs.
+    """
+    from genai_prices import data_snapshot
+
+    try:
+        return data_snapshot.get_snapshot().find_provider_model(model, None, vendor, None)
+    except LookupError:
+        return None
 
 
 def cost_of(response: ChatResponse, *, batch: bool = False) -> Cost | None:
@@ -98,12 +114,17 @@ def cost_from_price_data(
         counts["cache_read_tokens"] = usage.cached_tokens
     if usage.cache_creation_tokens:
         counts["cache_write_tokens"] = usage.cache_creation_tokens
+    found = _model_price(vendor, model)
+    if found is None:
+        _log.debug("no price for %s model %r", vendor, model)
+        return None
+    provider, entry = found
     try:
-        price = genai_prices.calc_price(
+        price = entry.calc_price(
             genai_prices.Usage(**counts),
-            model,
-            provider_id=vendor,
-            genai_request_timestamp=when,
+            provider,
+            genai_request_timestamp=when or datetime.now(tz=UTC),
+            auto_update_timestamp=None,
             price_context=context or None,
         )
     except (LookupError, ValueError) as error:

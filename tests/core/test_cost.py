@@ -128,12 +128,30 @@ def test_without_genai_prices_the_cost_is_none_unless_prices_are_configured(monk
 
 
 def test_the_cost_is_computed_once_per_reply(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chatpipe import _cost
+
     calls: list[object] = []
-    original = genai_prices.calc_price
-    monkeypatch.setattr(genai_prices, "calc_price", lambda *a, **k: calls.append(a) or original(*a, **k))
+    original = _cost.cost_from_price_data
+    monkeypatch.setattr(_cost, "cost_from_price_data", lambda *a, **k: calls.append(a) or original(*a, **k))
     response = reply("openai", "gpt-4o-mini")
     assert response.cost is response.cost
     assert len(calls) == 1
+
+
+def test_the_price_entry_of_a_model_is_looked_up_once_and_a_miss_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chatpipe import _cost
+    from genai_prices import data_snapshot
+
+    _cost._model_price.cache_clear()
+    snapshot = data_snapshot.get_snapshot()
+    lookups: list[str] = []
+    original = snapshot.find_provider_model
+    monkeypatch.setattr(snapshot, "find_provider_model", lambda m, *a: lookups.append(m) or original(m, *a))
+    for _ in range(3):
+        assert reply("openai", "gpt-4o-mini").cost is not None
+        assert reply("openai", "no-such-model-xyz").cost is None
+    assert sorted(lookups) == ["gpt-4o-mini", "no-such-model-xyz"]
+    _cost._model_price.cache_clear()
 
 
 COMPLETION = {
