@@ -39,10 +39,10 @@ def record(multiprocess: bool, calls: int) -> float:
 
     metrics = GatewayMetrics()
     call = CallInfo("1", "openai", "gpt-x", "gpt", None, False)
-    response: object = SimpleNamespace(model="gpt-x", usage=Usage(prompt_tokens=11, completion_tokens=7))
+    response: object = SimpleNamespace(model="gpt-x", usage=Usage(prompt_tokens=11, completion_tokens=7), cost=None)
 
     def one() -> None:
-        metrics.request("gpt", 200, None, 0.12, stream=False)
+        metrics.request("gpt", "team-a", 200, None, 0.12, stream=False)
         metrics.chatpipe_call_finished(call, response, 0.1)  # type: ignore[arg-type]
 
     return min(timeit.repeat(one, number=calls, repeat=5)) / calls * 1e6

@@ -21,7 +21,7 @@ back) and no ``mark_process_dead`` is needed.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._markers import hookimpl
 from ..errors import ConfigError, LimitExceededError
@@ -101,6 +101,7 @@ class GatewayMetrics:
         from prometheus_client import CollectorRegistry, Counter, Histogram
 
         self.registry = CollectorRegistry(auto_describe=True)
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         reg = self.registry
         self.requests = Counter(
             "chatpipe_requests_total",
@@ -186,22 +187,34 @@ class GatewayMetrics:
         self, profile: str, client: str, status: int, code: str | None, seconds: float, *, stream: bool
     ) -> None:
         """One chat request of ``client`` ended with ``status``; ``code`` is its error code (``None``: no error)."""
-        self.requests.labels(profile, client, str(status)).inc()
+        self._child(self.requests, profile, client, str(status)).inc()
         if code is not None:
-            self.errors.labels(profile, client, str(status), code).inc()
-        self.duration.labels(profile, "true" if stream else "false").observe(seconds)
+            self._child(self.errors, profile, client, str(status), code).inc()
+        self._child(self.duration, profile, "true" if stream else "false").observe(seconds)
 
     def spent(self, client: str, response: ChatResponse) -> None:
         """A reply sent whole to ``client``: its tokens and its cost, when known."""
         usage = response.usage
         if usage is not None:
             if usage.prompt_tokens:
-                self.client_tokens.labels(client, "input").inc(usage.prompt_tokens)
+                self._child(self.client_tokens, client, "input").inc(usage.prompt_tokens)
             if usage.completion_tokens:
-                self.client_tokens.labels(client, "output").inc(usage.completion_tokens)
+                self._child(self.client_tokens, client, "output").inc(usage.completion_tokens)
         cost = response.cost
         if cost is not None and cost.currency == "USD":
-            self.client_cost.labels(client).inc(float(cost.total))
+            self._child(self.client_cost, client).inc(float(cost.total))
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, kept: a label lookup costs ~1 µs, a kept child ~0.05 µs.
+
+        Label values are bounded (profiles, providers, models vendors answer with, statuses,
+        codes), so the cache is too.
+        """
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def exposition(self) -> tuple[bytes, str]:
         """The Prometheus text exposition and its content type (summed over the workers in multiprocess mode)."""
@@ -219,7 +232,7 @@ class GatewayMetrics:
 
     @hookimpl
     def chatpipe_first_token(self, call: CallInfo, seconds: float) -> None:
-        self.first_token.labels(call.profile or "", call.provider).observe(seconds)
+        self._child(self.first_token, call.profile or "", call.provider).observe(seconds)
 
     @hookimpl
     def chatpipe_call_finished(self, call: CallInfo, response: ChatResponse, seconds: float) -> None:
@@ -229,26 +242,26 @@ class GatewayMetrics:
         model = response.model or call.model
         profile = call.profile or ""
         if usage.prompt_tokens:
-            self.tokens.labels(profile, call.provider, model, "input").inc(usage.prompt_tokens)
+            self._child(self.tokens, profile, call.provider, model, "input").inc(usage.prompt_tokens)
         if usage.completion_tokens:
-            self.tokens.labels(profile, call.provider, model, "output").inc(usage.completion_tokens)
+            self._child(self.tokens, profile, call.provider, model, "output").inc(usage.completion_tokens)
         cost = response.cost
         if cost is not None:
-            self.cost.labels(profile, call.provider, model).inc(float(cost.total))
+            self._child(self.cost, profile, call.provider, model).inc(float(cost.total))
 
     @hookimpl
     def chatpipe_call_failed(self, call: CallInfo, error: ProviderError, seconds: float) -> None:
         profile = call.profile or ""
-        self.upstream_errors.labels(profile, call.provider, type(error).__name__).inc()
+        self._child(self.upstream_errors, profile, call.provider, type(error).__name__).inc()
         if isinstance(error, LimitExceededError):
-            self.rate_limited.labels(profile, error.limit).inc()
+            self._child(self.rate_limited, profile, error.limit).inc()
 
     @hookimpl
     def chatpipe_call_retry(self, call: CallInfo, attempt: int, reason: str, status: int | None, wait: float) -> None:
-        self.retries.labels(call.profile or "", call.provider, "" if status is None else str(status)).inc()
+        self._child(self.retries, call.profile or "", call.provider, "" if status is None else str(status)).inc()
 
     @hookimpl
     def chatpipe_router_hop(
         self, call_id: str, profile: str | None, from_target: str, to_target: str, error: ProviderError
     ) -> None:
-        self.hops.labels(profile or "", from_target, to_target, type(error).__name__).inc()
+        self._child(self.hops, profile or "", from_target, to_target, type(error).__name__).inc()
