@@ -532,12 +532,7 @@ class Pipeline:
         **params: Any,
     ) -> ChatResponse:
         """One non-streaming completion (``deadline``: its most seconds in all, retries included)."""
-        http = self._call_request(messages, tools, tool_choice, params, deadline)
-        if self.registry.observes_calls():
-            return self._observed_send(http, None, self._observed(http, False, None, None))
-        if self._limiter is not None:
-            return self._limited(http, None)
-        return self._reply(self.transport.send(http, retryable=self._retryable()))
+        return self._send(self._call_request(messages, tools, tool_choice, params, deadline), None)
 
     async def acomplete(
         self,
@@ -549,11 +544,28 @@ class Pipeline:
         **params: Any,
     ) -> ChatResponse:
         """Async twin of :meth:`complete`."""
-        http = self._call_request(messages, tools, tool_choice, params, deadline)
+        return await self._asend(self._call_request(messages, tools, tool_choice, params, deadline), None)
+
+    def _send(
+        self, http: HttpRequest, wait: float | None, call_id: str | None = None, route: str | None = None
+    ) -> ChatResponse:
+        """Send a non-streaming call: observed when someone observes calls, within the rate
+        limits when there are any (waiting ``wait`` for room), else straight to the transport.
+        ``call_id`` and ``route`` are a router's, for the observers."""
         if self.registry.observes_calls():
-            return await self._aobserved_send(http, None, self._observed(http, False, None, None))
+            return self._observed_send(http, wait, self._observed(http, False, call_id, route))
         if self._limiter is not None:
-            return await self._alimited(http, None)
+            return self._limited(http, wait)
+        return self._reply(self.transport.send(http, retryable=self._retryable()))
+
+    async def _asend(
+        self, http: HttpRequest, wait: float | None, call_id: str | None = None, route: str | None = None
+    ) -> ChatResponse:
+        """Async twin of :meth:`_send`."""
+        if self.registry.observes_calls():
+            return await self._aobserved_send(http, wait, self._observed(http, False, call_id, route))
+        if self._limiter is not None:
+            return await self._alimited(http, wait)
         return self._reply(await self.transport.asend(http, retryable=self._retryable()))
 
     def map(self, items: Iterable[_Item], *, concurrency: int = 16) -> Iterator[tuple[_Item, BatchResult]]:
@@ -627,12 +639,7 @@ class Pipeline:
         A router observing the call adds its ``call_id`` and ``route`` (the target's name) to ``call``.
         """
         http = self._call_request(messages, call["tools"], call["tool_choice"], call["params"], call["deadline"])
-        if self.registry.observes_calls():
-            observed = self._observed(http, False, call.get("call_id"), call.get("route"))
-            return self._observed_send(http, wait, observed)
-        if self._limiter is not None:
-            return self._limited(http, wait)
-        return self._reply(self.transport.send(http, retryable=self._retryable()))
+        return self._send(http, wait, call.get("call_id"), call.get("route"))
 
     async def _acomplete_within(
         self,
@@ -642,12 +649,7 @@ class Pipeline:
     ) -> ChatResponse:
         """Async twin of :meth:`_complete_within`."""
         http = self._call_request(messages, call["tools"], call["tool_choice"], call["params"], call["deadline"])
-        if self.registry.observes_calls():
-            observed = self._observed(http, False, call.get("call_id"), call.get("route"))
-            return await self._aobserved_send(http, wait, observed)
-        if self._limiter is not None:
-            return await self._alimited(http, wait)
-        return self._reply(await self.transport.asend(http, retryable=self._retryable()))
+        return await self._asend(http, wait, call.get("call_id"), call.get("route"))
 
     def _stream_within(
         self, messages: Sequence[Mapping[str, Any] | Message], call: Mapping[str, Any], wait: float | None
