@@ -13,7 +13,7 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import LimitExceededError
@@ -65,7 +65,9 @@ class Limiter:
 
     ``max_wait`` is how long a call may wait for room by default; ``lease_ttl`` how long a
     lease may be held before it ends by itself (the longest a call can take); ``settings`` the
-    config key path of the limits, for messages (``profiles.NAME.limits``).
+    config key path of the limits, for messages (``profiles.NAME.limits``). ``prepare``, when
+    given, is called (with ``is_async``) before each lease is asked for, to get the call ready
+    to leave at once when it is granted (the pipeline builds its HTTP pool).
     """
 
     def __init__(
@@ -79,12 +81,14 @@ class Limiter:
         profile: str,
         settings: str,
         per_minute: Mapping[str, int | None],
+        prepare: Callable[[bool], None] | None = None,
     ) -> None:
         self.store, self.key, self.quota = store, key, quota
         self.max_wait, self.lease_ttl = max_wait, lease_ttl
         self.counts_tokens = quota.tokens is not None
         self._releases = quota.holds_leases or self.counts_tokens
         self._profile, self._settings, self._per_minute = profile, settings, per_minute
+        self._prepare = prepare
 
     def __repr__(self) -> str:
         return f"<Limiter {self.key} {self.quota} in {self.store.description}>"
@@ -122,6 +126,8 @@ class Limiter:
         then raises :class:`~chatpipe.errors.LimitExceededError`.
         """
         self._too_big(tokens)
+        if self._prepare is not None:
+            self._prepare(False)
         start = time.monotonic()
         give_up = start + (self.max_wait if wait is None else min(wait, self.max_wait))
         poll = _FIRST_POLL
@@ -138,6 +144,8 @@ class Limiter:
     async def aacquire(self, tokens: int, wait: float | None = None) -> str:
         """Async twin of :meth:`acquire`."""
         self._too_big(tokens)
+        if self._prepare is not None:
+            self._prepare(True)
         start = time.monotonic()
         give_up = start + (self.max_wait if wait is None else min(wait, self.max_wait))
         poll = _FIRST_POLL

@@ -17,12 +17,13 @@ import warnings
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
+    Callable,
     Iterable,
     Iterator,
     Mapping,
     Sequence,
 )  # not from typing: isinstance() on those is ~10x slower
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 from attrs import AttrsInstance
@@ -44,6 +45,7 @@ from .secrets import Secret, scrub
 from .wire import _plain_message, message_from_dict, messages_to_dicts, tools_from_dicts
 
 if TYPE_CHECKING:
+    from ._transport import Transport
     from .batch import Result as BatchResult
     from .config import Config, Profile
     from .http import TransportProtocol
@@ -247,7 +249,7 @@ class Pipeline:
         self._server = server_of(base)
         limits = dict(limits or {})
         self._limits = {k: v for k, v in limits.items() if k not in RATE_KEYS}
-        self._limiter = self._rate_limiter(limits, state)
+        self._limiter = self._rate_limiter(limits, state, self._prepare_transport if transport is None else None)
         self._max_retries = max_retries
         self._transport: TransportProtocol | None = transport
         self._prices = prices
@@ -313,8 +315,13 @@ class Pipeline:
         kwargs.update({k: v for k, v in overrides.items() if k in kwargs or k in direct})
         return cls(prof.provider, **kwargs, **params)
 
-    def _rate_limiter(self, limits: Mapping[str, Any], state: Store | None) -> Limiter | None:
-        """The limiter of ``limits``' rate keys; ``None`` when none of rpm, tpm, concurrency is set."""
+    def _rate_limiter(
+        self, limits: Mapping[str, Any], state: Store | None, prepare: Callable[[bool], None] | None
+    ) -> Limiter | None:
+        """The limiter of ``limits``' rate keys; ``None`` when none of rpm, tpm, concurrency is set.
+
+        ``prepare`` (given when the transport is the built-in one) readies it before each lease.
+        """
         per_minute = {k: limits.get(k) for k in ("rpm", "tpm", "concurrency")}
         if not any(v is not None for v in per_minute.values()):
             return None
@@ -343,6 +350,7 @@ class Pipeline:
             profile=self.profile or self.provider_class.info.name,
             settings=f"profiles.{self.profile}.limits" if self.profile else "limits",
             per_minute=per_minute,
+            prepare=prepare,
         )
 
     def _resolve_key(
@@ -469,6 +477,10 @@ class Pipeline:
                 on_retry=self._on_retry if self.registry.observes("chatpipe_call_retry") else None,
             )
         return self._transport
+
+    def _prepare_transport(self, is_async: bool) -> None:
+        """The built-in transport's pool, built now (see ``Transport.prepare``)."""
+        cast("Transport", self.transport).prepare(is_async=is_async)
 
     def _on_send(self, request: HttpRequest) -> None:
         self.registry.before_send(self.provider_class.info.name, request)

@@ -221,3 +221,58 @@ def test_bad_limits_are_config_errors(vendor: FakeServer):
 def test_without_rate_limits_there_is_no_limiter(vendor: FakeServer):
     assert limited(vendor)._limiter is None
     assert limited(vendor, max_event_bytes=1024)._limiter is None
+
+
+class PoolAtGrant(LocalStore):
+    """The in-process store, noting at each grant whether the pipeline's HTTP pool was ready."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pipe: Pipeline | None = None
+        self.ready_at_grant: list[bool] = []
+
+    def _pool_ready(self) -> bool:
+        assert self.pipe is not None
+        transport = self.pipe._transport
+        if transport is None:
+            return False
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return transport._client is not None  # type: ignore[attr-defined]
+        return loop in transport._async_clients  # type: ignore[attr-defined]
+
+    def acquire(self, key, quota, tokens, ttl):  # type: ignore[no-untyped-def]
+        self.ready_at_grant.append(self._pool_ready())
+        return super().acquire(key, quota, tokens, ttl)  # (its aacquire calls this)
+
+
+def test_a_lease_is_asked_for_only_once_the_http_pool_is_built(vendor: FakeServer):
+    # A first call must not be granted its place, then spend the HTTP library's import and
+    # the CA certificates' loading (over 100 ms; seconds on a busy machine) before it leaves:
+    # it would reach the vendor late, bunched with the next window's calls.
+    store = PoolAtGrant()
+    store.pipe = pipe = Pipeline(
+        "openai", model="m", base_url=f"{vendor.url}/v1", api_key=KEY, profile="p", limits={"rpm": 60}, state=store
+    )
+    assert pipe._transport is None  # nothing built before the first call
+    pipe.complete(HI)
+    vendor.route(ROUTE, lambda _: SIM.stream(Reply(text="streamed")))
+    assert pipe.stream(HI).collect().text == "streamed"
+
+    async def run() -> str:
+        first = (await pipe.astream(HI).collect()).text
+        vendor.route(ROUTE, lambda _: SIM.reply(Reply(text="ok")))
+        return first + (await pipe.acomplete(HI)).text
+
+    assert asyncio.run(run()) == "streamedok"
+    assert store.ready_at_grant == [True, True, True, True]
+
+
+def test_a_given_transport_is_used_as_given_under_limits():
+    from chatpipe.testing import MockTransport
+
+    mock = MockTransport()
+    mock.enqueue(SIM.reply(Reply(text="mocked")))
+    pipe = Pipeline("openai", model="m", api_key=KEY, profile="p2", limits={"rpm": 60}, transport=mock)
+    assert pipe.complete(HI).text == "mocked"

@@ -83,6 +83,43 @@ class TimedVendor:
         self.close()
 
 
+class Admissions:
+    """The admissions a Redis store records for a rate-limit ``key``, collected while in use.
+
+    The store keeps each admitted call in a sorted set (lease -> the Redis server's time of
+    admission, ms) for a whole window; polling it more often than that sees every admission,
+    on the one clock that decided it. :attr:`times` (seconds, sorted) once stopped.
+    """
+
+    def __init__(self, url: str, key: str, every: float = 0.05) -> None:
+        import redis
+
+        self._client = redis.Redis.from_url(url)
+        self._name, self._every = f"chatpipe:{{{key}}}:c", every
+        self._seen: dict[bytes, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            self._seen.update(self._client.zrange(self._name, 0, -1, withscores=True))
+            self._stop.wait(self._every)
+
+    def __enter__(self) -> Admissions:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._seen.update(self._client.zrange(self._name, 0, -1, withscores=True))
+        self._client.close()
+
+    @property
+    def times(self) -> list[float]:
+        return sorted(score / 1000 for score in self._seen.values())
+
+
 def max_in_window(times: list[float], width: float) -> int:
     """The most of the sorted ``times`` within any half-open window ``[t, t + width)``."""
     return max((bisect.bisect_left(times, t + width) - i for i, t in enumerate(times)), default=0)

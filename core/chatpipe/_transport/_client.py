@@ -170,6 +170,18 @@ class Transport:
                 self._async_clients[loop] = client
             return client
 
+    def prepare(self, *, is_async: bool) -> None:
+        """Build the pool a call would use now: the sync one, or the running loop's for ``is_async``.
+
+        The first use imports the HTTP library and loads the CA certificates (over 100 ms, far
+        more on a busy machine); a rate-limited call prepares before taking its lease, so the
+        lease is granted when its request can leave rather than that long before it.
+        """
+        if is_async:
+            self._async_client()
+        else:
+            self._sync_client()
+
     def close(self) -> None:
         """Close the sync connection pool (and forget async pools of loops that are closed)."""
         with self._lock:

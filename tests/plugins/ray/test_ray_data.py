@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from batch_fake import BatchFake, planned
 from chatpipe.batch import stable_id
-from shared_state import max_in_window
+from shared_state import Admissions, max_in_window
 
 ray = pytest.importorskip("ray")
 
@@ -115,13 +115,6 @@ class TimedFake(BatchFake):
 
 WINDOW = 1.5  # seconds: limits.window
 QUOTA = 10  # calls per window: rpm = QUOTA * 60 / WINDOW
-# Admission is decided on the Redis server's clock, arrival stamped by the fake a few hops
-# later; the same allowance as tests/core/state/test_redis_store_processes.py (see there).
-# As there, the first window is not measured: an actor's first calls are admitted, then pay
-# the transport's lazy imports and connections (far more than SKEW with several actors
-# starting on two busy cores), so they arrive late and seem close to the next window's.
-# The test there makes a warm-up call and waits a window; here the first window is that.
-SKEW = 0.25
 ACTORS = 3
 
 
@@ -135,7 +128,7 @@ def test_rpm_in_redis_holds_across_actors(local_ray, redis_url, backend):
     state = redis if backend == "redis" else "{backend: local}"
     # ok-only ids (the fake's plan), so every row is an answer and every call one arrival
     items = [item for item in conversations(400) if planned(item["id"]) == "ok"][: QUOTA * 5]
-    with TimedFake() as fake:
+    with TimedFake() as fake, Admissions(redis_url, "limit:fake") as admissions:
         spec = spec_for(fake.base_url, f", limits: {{rpm: {rpm}, window: {WINDOW}, max_wait: 30}}")
         spec = PipelineSpec("fake", spec.config_text + f"state: {state}\n")
         ds = ray.data.from_items(items)
@@ -152,17 +145,22 @@ def test_rpm_in_redis_holds_across_actors(local_ray, redis_url, backend):
     assert sorted(row["id"] for row in rows) == sorted(item["id"] for item in items)
     assert [row["error"] for row in rows if row["error"] is not None] == []
     assert len(arrivals) == len(items)
-    measured = [t for t in arrivals if t >= arrivals[0] + WINDOW]
-    busiest = max_in_window(measured, WINDOW - SKEW)
     if backend == "local":
-        # the control: limits kept per actor let every actor send its own quota
-        assert busiest > QUOTA, f"{busiest} calls in {WINDOW - SKEW} s with per-actor limits"
+        # the control: limits kept per actor let every actor send its own quota at once (at
+        # the start, all actors being up: the pool waits for them)
+        busiest = max_in_window(arrivals, WINDOW)
+        assert busiest > QUOTA, f"{busiest} calls in {WINDOW} s with per-actor limits"
+        assert admissions.times == []  # (and nothing was counted in Redis)
         return
-    assert busiest <= QUOTA, (
-        f"the fake saw {busiest} calls within {WINDOW - SKEW} s (quota {QUOTA} per {WINDOW} s across "
-        f"{ACTORS} actors; {max_in_window(measured, WINDOW)} in a full window)"
-    )
-    # the limiter does not starve: the measured calls took no more than a window beyond their quota's windows
-    windows = -(-len(measured) // QUOTA)
-    span = measured[-1] - measured[0]
-    assert span <= windows * WINDOW, f"{len(measured)} calls over {span:.1f} s"
+    # The proof is where the limit is decided: Redis's record of every admission, on its one
+    # clock. What the vendor sees adds each call's way there, which no limiter decides (an
+    # actor descheduled on a busy machine sends late); tests/core/state/test_redis_store_processes.py
+    # bounds that on arrival, with worker processes it warms up first.
+    admitted = admissions.times
+    assert len(admitted) == len(items), "every call was admitted in Redis, and seen there"
+    busiest = max_in_window(admitted, WINDOW)
+    assert busiest <= QUOTA, f"Redis admitted {busiest} calls within {WINDOW} s (quota {QUOTA} across {ACTORS} actors)"
+    # and it does not starve: the admissions took no longer than their quota's windows
+    windows = -(-len(admitted) // QUOTA)
+    span = admitted[-1] - admitted[0]
+    assert span <= windows * WINDOW, f"{len(admitted)} admissions over {span:.1f} s"
