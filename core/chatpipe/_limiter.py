@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._observe import CURRENT
 from .errors import LimitExceededError
 
 if TYPE_CHECKING:
@@ -58,6 +59,13 @@ def used_tokens(usage: Usage | None) -> int | None:
     if usage.prompt_tokens is None and usage.completion_tokens is None:
         return None
     return (usage.prompt_tokens or 0) + (usage.completion_tokens or 0)
+
+
+def _report_wait(limit: str, seconds: float, *, admitted: bool) -> None:
+    """Tell the observers of the call in progress (if any) that it waited for room in ``limit``."""
+    observed = CURRENT.get()
+    if observed is not None:
+        observed.rate_limit_wait(limit, seconds, admitted)
 
 
 class Limiter:
@@ -131,12 +139,17 @@ class Limiter:
         start = time.monotonic()
         give_up = start + (self.max_wait if wait is None else min(wait, self.max_wait))
         poll = _FIRST_POLL
+        full: str | None = None
         while True:
             grant = self.store.acquire(self.key, self.quota, tokens, self.lease_ttl)
             if grant.lease is not None:
+                if full is not None:
+                    _report_wait(full, time.monotonic() - start, admitted=True)
                 return grant.lease
+            full = full or _SETTING.get(grant.limit or "", "concurrency")
             now = time.monotonic()
             if now >= give_up:
+                _report_wait(full, now - start, admitted=False)
                 raise self._exceeded(grant, now - start)
             time.sleep(self._pause(grant, poll, give_up - now))
             poll = min(poll * 2, _LONGEST_POLL)
@@ -149,12 +162,17 @@ class Limiter:
         start = time.monotonic()
         give_up = start + (self.max_wait if wait is None else min(wait, self.max_wait))
         poll = _FIRST_POLL
+        full: str | None = None
         while True:
             grant = await self.store.aacquire(self.key, self.quota, tokens, self.lease_ttl)
             if grant.lease is not None:
+                if full is not None:
+                    _report_wait(full, time.monotonic() - start, admitted=True)
                 return grant.lease
+            full = full or _SETTING.get(grant.limit or "", "concurrency")
             now = time.monotonic()
             if now >= give_up:
+                _report_wait(full, now - start, admitted=False)
                 raise self._exceeded(grant, now - start)
             await asyncio.sleep(self._pause(grant, poll, give_up - now))
             poll = min(poll * 2, _LONGEST_POLL)

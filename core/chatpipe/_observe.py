@@ -37,6 +37,7 @@ CALL_HOOKS = (
     "chatpipe_call_started",
     "chatpipe_call_retry",
     "chatpipe_router_hop",
+    "chatpipe_rate_limit_wait",
     "chatpipe_first_token",
     "chatpipe_call_finished",
     "chatpipe_call_failed",
@@ -68,7 +69,8 @@ class CallInfo:
     the router target being tried (``None`` outside a router), ``stream`` whether it streams.
     ``server_address`` and ``server_port`` are the host and port of the pipeline's base URL
     (the port from the scheme when the URL names none; ``None`` when it cannot be told) — never
-    its userinfo, path or query.
+    its userinfo, path or query. ``router`` is the profile of the router trying ``route``
+    (``None`` outside a router, or for a router built in code without a profile).
     """
 
     id: str
@@ -79,6 +81,7 @@ class CallInfo:
     stream: bool
     server_address: str | None = None
     server_port: int | None = None
+    router: str | None = None
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -145,6 +148,10 @@ class Observed:
     def retry(self, attempt: int, reason: str, status: int | None, wait: float) -> None:
         """The transport retries: attempt ``attempt`` (2 is the first retry) after ``wait`` seconds."""
         self._emit("chatpipe_call_retry", attempt=attempt, reason=reason, status=status, wait=wait)
+
+    def rate_limit_wait(self, limit: str, seconds: float, admitted: bool) -> None:
+        """The call waited ``seconds`` for room in its rate limit ``limit``, and got it or not."""
+        self._emit("chatpipe_rate_limit_wait", limit=limit, seconds=seconds, admitted=admitted)
 
     def first_token(self) -> None:
         """A stream's first content arrived."""

@@ -104,8 +104,9 @@ def chatpipe_call_started(call: CallInfo) -> None:
     Never breaks the call: an exception is logged (``chatpipe.observe``) and ignored.
 
     :param call: The call: ``id`` (shared by all its events), ``provider``, ``model``,
-        ``profile``, ``route`` (the router target tried, ``None`` outside a router), ``stream``,
-        ``server_address`` and ``server_port`` (of the base URL: host and port only).
+        ``profile``, ``route`` (the router target tried, ``None`` outside a router), ``router``
+        (that router's profile), ``stream``, ``server_address`` and ``server_port`` (of the
+        base URL: host and port only).
     """
 
 
@@ -137,6 +138,22 @@ def chatpipe_router_hop(
     :param from_target: The name of the target that failed.
     :param to_target: The name of the target tried next.
     :param error: The error that moved the router on (already scrubbed of keys).
+    """
+
+
+@hookspec
+def chatpipe_rate_limit_wait(call: CallInfo, limit: str, seconds: float, admitted: bool) -> None:
+    """The call found its profile's rate limits full and waited for room (only such calls).
+
+    Reported once the wait is over: when room came (``admitted``) or when the call gave up —
+    after ``limits.max_wait``, or at once inside a router, which moves on — and then
+    ``chatpipe_call_failed`` follows with a ``LimitExceededError``. Never breaks the call: an
+    exception is logged and ignored.
+
+    :param call: The waiting call.
+    :param limit: The setting that was full when it first asked: ``"rpm"``, ``"tpm"`` or ``"concurrency"``.
+    :param seconds: How long it waited.
+    :param admitted: Whether it got its place and went on to the vendor.
     """
 
 

@@ -558,24 +558,22 @@ class Pipeline:
         """Async twin of :meth:`complete`."""
         return await self._asend(self._call_request(messages, tools, tool_choice, params, deadline), None)
 
-    def _send(
-        self, http: HttpRequest, wait: float | None, call_id: str | None = None, route: str | None = None
-    ) -> ChatResponse:
+    def _send(self, http: HttpRequest, wait: float | None, routed: Mapping[str, Any] | None = None) -> ChatResponse:
         """Send a non-streaming call: observed when someone observes calls, within the rate
         limits when there are any (waiting ``wait`` for room), else straight to the transport.
-        ``call_id`` and ``route`` are a router's, for the observers."""
+        ``routed`` is a router's call (its ``call_id``, ``route`` and ``router``), for the observers."""
         if self.registry.observes_calls():
-            return self._observed_send(http, wait, self._observed(http, False, call_id, route))
+            return self._observed_send(http, wait, self._observed(http, False, routed))
         if self._limiter is not None:
             return self._limited(http, wait)
         return self._reply(self.transport.send(http, retryable=self._retryable()))
 
     async def _asend(
-        self, http: HttpRequest, wait: float | None, call_id: str | None = None, route: str | None = None
+        self, http: HttpRequest, wait: float | None, routed: Mapping[str, Any] | None = None
     ) -> ChatResponse:
         """Async twin of :meth:`_send`."""
         if self.registry.observes_calls():
-            return await self._aobserved_send(http, wait, self._observed(http, False, call_id, route))
+            return await self._aobserved_send(http, wait, self._observed(http, False, routed))
         if self._limiter is not None:
             return await self._alimited(http, wait)
         return self._reply(await self.transport.asend(http, retryable=self._retryable()))
@@ -648,10 +646,11 @@ class Pipeline:
     ) -> ChatResponse:
         """:meth:`complete` with ``call`` (tools, tool_choice, deadline, params), waiting ``wait`` for room.
 
-        A router observing the call adds its ``call_id`` and ``route`` (the target's name) to ``call``.
+        A router observing the call adds its ``call_id``, ``route`` (the target's name) and
+        ``router`` (its profile) to ``call``.
         """
         http = self._call_request(messages, call["tools"], call["tool_choice"], call["params"], call["deadline"])
-        return self._send(http, wait, call.get("call_id"), call.get("route"))
+        return self._send(http, wait, call)
 
     async def _acomplete_within(
         self,
@@ -661,7 +660,7 @@ class Pipeline:
     ) -> ChatResponse:
         """Async twin of :meth:`_complete_within`."""
         http = self._call_request(messages, call["tools"], call["tool_choice"], call["params"], call["deadline"])
-        return await self._asend(http, wait, call.get("call_id"), call.get("route"))
+        return await self._asend(http, wait, call)
 
     def _stream_within(
         self, messages: Sequence[Mapping[str, Any] | Message], call: Mapping[str, Any], wait: float | None
@@ -710,18 +709,20 @@ class Pipeline:
             raise _detached(error) from error.__cause__
         return self._observe(reply)
 
-    def _observed(self, http: HttpRequest, stream: bool, call_id: str | None, route: str | None) -> Observed:
-        """The tracker of one observed call (``call_id``: a router's, else a new one)."""
+    def _observed(self, http: HttpRequest, stream: bool, routed: Mapping[str, Any] | None) -> Observed:
+        """The tracker of one observed call (``routed``: a router's call, whose ``call_id`` it takes)."""
         model = http.json.get("model", self.model) if type(http.json) is dict else self.model
+        routed = routed or {}
         info = CallInfo(
-            id=call_id or new_call_id(),
+            id=routed.get("call_id") or new_call_id(),
             provider=self.provider_class.info.name,
             model=str(model),
             profile=self.profile,
-            route=route,
+            route=routed.get("route"),
             stream=stream,
             server_address=self._server[0],
             server_port=self._server[1],
+            router=routed.get("router"),
         )
         return Observed(self.registry, info, self.adapter.secrets())
 
@@ -809,8 +810,7 @@ class Pipeline:
             limit = StreamLimit(self._limiter, tokens, wait)
         observed = None
         if self.registry.observes_calls():
-            routed = routed or {}
-            observed = self._observed(http, True, routed.get("call_id"), routed.get("route"))
+            observed = self._observed(http, True, routed)
         return StreamCall(
             self.adapter, request, http, self.transport, self._retryable(), self._observe, limit, observed
         )

@@ -63,6 +63,10 @@ class Recorder:
         self.events.append(("hop", call_id, profile, from_target, to_target, type(error).__name__))
 
     @hookimpl
+    def chatpipe_rate_limit_wait(self, call: CallInfo, limit: str, seconds: float, admitted: bool) -> None:
+        self.events.append(("wait", call, limit, seconds, admitted))
+
+    @hookimpl
     def chatpipe_first_token(self, call: CallInfo, seconds: float) -> None:
         assert seconds >= 0
         self.events.append(("first_token", call))
@@ -181,6 +185,58 @@ def test_a_router_fallback_reports_the_hop_and_shares_one_id(
     first, second = rec.events[0][1], rec.events[3][1]
     assert (first.route, first.model, first.profile, second.route, second.model) == ("down", "m1", "down", "up", "m2")
     assert rec.events[2][2:] == ("both", "down", "up", "OverloadedError")
+    assert (first.router, second.router) == ("both", "both")
+
+
+def test_a_wait_for_room_in_the_rate_limits_is_reported_with_its_outcome(
+    fake_server: FakeServer, observed: tuple[Registry, Recorder]
+) -> None:
+    registry, rec = observed
+    fake_server.route(ROUTE, lambda r: chunks("s") if r.json.get("stream") else FakeResponse.json(completion("ok")))
+    # one call per 0.3 s: every call after the first waits for the window, then goes
+    limits = {"rpm": 200, "window": 0.3, "max_wait": 5}
+    hi = [{"role": "user", "content": "Hi"}]
+    with pipe(fake_server, registry, profile="waits", limits=limits) as p:
+        p.complete(hi)
+        p.complete(hi)
+        assert p.stream(hi).collect().text == "s"
+
+        async def twice() -> None:
+            await p.acomplete(hi)
+            await p.acomplete(hi)
+
+        asyncio.run(twice())
+    waits = [e for e in rec.events if e[0] == "wait"]
+    assert len(waits) == 4  # every call but the first found the window full
+    assert all(limit == "rpm" and admitted for _, _, limit, _, admitted in waits)
+    assert all(0.1 < seconds < 1.5 for _, _, _, seconds, _ in waits), waits
+    assert [call.stream for _, call, *_ in waits] == [False, True, False, False]
+    # a wait comes between its call's start and its end
+    assert rec.kinds()[2:5] == ["started", "wait", "finished"]
+
+
+def test_a_call_giving_up_on_its_rate_limit_reports_the_refusal_then_fails(
+    fake_server: FakeServer, observed: tuple[Registry, Recorder]
+) -> None:
+    registry, rec = observed
+    fake_server.route(ROUTE, lambda _: FakeResponse.json(completion("ok")))
+    with pipe(fake_server, registry, profile="full", limits={"concurrency": 1, "rpm": 1, "max_wait": 0.2}) as p:
+        p.complete([{"role": "user", "content": "Hi"}])
+        with pytest.raises(RateLimitError):
+            p.complete([{"role": "user", "content": "Hi"}])
+    assert rec.kinds() == ["started", "finished", "started", "wait", "failed"]
+    _, _, limit, seconds, admitted = rec.events[3]
+    assert (limit, admitted) == ("rpm", False) and 0.15 < seconds < 1.5
+    assert rec.events[4][2] == "LimitExceededError"
+
+
+def test_calls_with_room_report_no_wait(fake_server: FakeServer, observed: tuple[Registry, Recorder]) -> None:
+    registry, rec = observed
+    fake_server.route(ROUTE, lambda _: FakeResponse.json(completion("ok")))
+    with pipe(fake_server, registry, profile="roomy", limits={"rpm": 600}) as p:
+        for _ in range(3):
+            p.complete([{"role": "user", "content": "Hi"}])
+    assert rec.kinds() == ["started", "finished"] * 3
 
 
 class Raising:

@@ -41,8 +41,10 @@ def _vendor_reply(request) -> FakeResponse:
     return SIM.stream(Reply(text="hi")) if body.get("stream") else SIM.reply(Reply(text="hi"))
 
 
-def _post(url: str, model: str, stream: bool) -> int:
-    body = {"model": f"gpt/{model}", "messages": [{"role": "user", "content": PROMPT}], "stream": stream}
+def _post(url: str, model: str, stream: bool, *, profile: str = "gpt") -> int:
+    """POST one chat request to ``profile`` (``model``: the vendor model to ask, ``""``: the profile's)."""
+    name = f"{profile}/{model}" if model else profile
+    body = {"model": name, "messages": [{"role": "user", "content": PROMPT}], "stream": stream}
     request = urllib.request.Request(
         f"{url}/v1/chat/completions",
         data=json.dumps(body).encode(),
@@ -88,7 +90,12 @@ def _writers(directory: Path) -> set[str]:
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the workers' environment from /proc")
 def test_a_scrape_of_two_workers_adds_up_their_known_load(start_gateway, vendor):
     vendor.route(ROUTE, _vendor_reply)
-    gateway = start_gateway(openai_profile("gpt", vendor), f"{{keys: [{GATEWAY_KEY}]}}", "--workers", "2")
+    profiles = (
+        openai_profile("gpt", vendor)
+        + openai_profile("down", vendor, model="e503")
+        + "  pair: {route: {targets: [down, gpt], cooldown: null}}\n"
+    )
+    gateway = start_gateway(profiles, f"{{keys: [{GATEWAY_KEY}]}}", "--workers", "2")
     directory = _multiproc_dir(gateway.process.pid)
     sent: list[tuple[str, bool, int]] = []
     with ThreadPoolExecutor(4) as pool:
@@ -104,22 +111,33 @@ def test_a_scrape_of_two_workers_adds_up_their_known_load(start_gateway, vendor)
     ok = sum(1 for model, stream, _ in sent if model == "ok" and not stream)
     streams = sum(1 for _, stream, _ in sent if stream)
     limited = sum(1 for model, _, _ in sent if model == "e429")
+    # a router whose first target always fails: each worker's calls write the targets' health
+    with ThreadPoolExecutor(4) as pool:
+        routed = list(pool.map(lambda _: _post(gateway.url, "", False, profile="pair"), range(8)))
+    assert routed == [200] * 8
     overloaded = sum(1 for model, _, _ in sent if model == "e503")
 
     for _ in range(4):  # whichever worker answers the scrape, the sums are the same
         status, text = _scrape(gateway.url)
         assert status == 200
         got = Scrape(text)
-        assert got.value("chatpipe_requests_total") == len(sent)
+        assert got.value("chatpipe_requests_total") == len(sent) + len(routed)
         assert got.value("chatpipe_requests_total", profile="gpt", status="200") == ok + streams
+        assert got.value("chatpipe_requests_total", profile="pair", status="200") == len(routed)
+        assert got.value("chatpipe_router_hops_total", profile="pair", from_target="down") == len(routed)
+        # the health gauge: the value written last by any worker
+        assert got.value("chatpipe_router_target_up", router="pair", target="down") == 0
+        assert got.value("chatpipe_router_target_up", router="pair", target="gpt") == 1
         assert got.value("chatpipe_request_errors_total", status="429", code="rate_limit_exceeded") == limited
         assert got.value("chatpipe_request_errors_total", status="503", code="upstream_overloaded") == overloaded
         assert got.value("chatpipe_request_errors_total") == limited + overloaded
-        assert got.value("chatpipe_request_duration_seconds_count", stream="false") == len(sent) - streams
+        assert got.value("chatpipe_request_duration_seconds_count", stream="false") == len(sent) - streams + len(routed)
         assert got.value("chatpipe_request_duration_seconds_count", stream="true") == streams
         assert got.value("chatpipe_time_to_first_token_seconds_count", profile="gpt") == streams
-        assert got.value("chatpipe_tokens_total", kind="input") == (ok + streams) * Reply().prompt_tokens
-        assert got.value("chatpipe_upstream_errors_total", error="OverloadedError") == overloaded
+        answered = ok + streams + len(routed)
+        assert got.value("chatpipe_tokens_total", kind="input") == answered * Reply().prompt_tokens
+        upstream_overloaded = overloaded + len(routed)  # (and every routed call's first target)
+        assert got.value("chatpipe_upstream_errors_total", error="OverloadedError") == upstream_overloaded
         for secret in (GATEWAY_KEY, VENDOR_KEY, PROMPT):
             assert secret not in text
 

@@ -13,9 +13,10 @@ with (a model a client merely asked for is never a label). Never a key, a prompt
 Several worker processes (``chatpipe serve --workers N``) share one set of metrics through
 prometheus_client's multiprocess mode: :func:`~._run.run` points ``PROMETHEUS_MULTIPROC_DIR``
 at a fresh directory before the workers start, every worker writes its values there, and a
-scrape of any worker sums them all (:meth:`GatewayMetrics.exposition`). Only counters and
-histograms are used, so the files of a worker that died still count (a counter never goes
-back) and no ``mark_process_dead`` is needed.
+scrape of any worker sums them all (:meth:`GatewayMetrics.exposition`). Counters and
+histograms, so the files of a worker that died still count (a counter never goes back) and no
+``mark_process_dead`` is needed; the one gauge, a router target's health, reads the value
+written most recently by any worker (``mostrecent``), which a dead worker's file may still be.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LATENCY_BUCKETS",
     "MULTIPROC_ENV",
+    "WAIT_BUCKETS",
     "GatewayMetrics",
     "metrics_available",
     "metrics_enabled",
@@ -48,6 +50,9 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 """Histogram buckets in seconds (LLM calls take from tens of milliseconds to minutes)."""
+
+WAIT_BUCKETS = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+"""Buckets of rate-limit waits in seconds (``0``: refused at once, as inside a router)."""
 
 
 def metrics_available() -> bool:
@@ -98,7 +103,7 @@ class GatewayMetrics:
     """
 
     def __init__(self) -> None:
-        from prometheus_client import CollectorRegistry, Counter, Histogram
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
         self.registry = CollectorRegistry(auto_describe=True)
         self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
@@ -180,6 +185,22 @@ class GatewayMetrics:
             ["profile", "limit"],
             registry=reg,
         )
+        self.rate_limit_wait = Histogram(
+            "chatpipe_rate_limit_wait_seconds",
+            "Time upstream calls waited for room in their profile's own rate limit (only calls that found it "
+            "full), by profile, the limit that was full and the outcome (admitted or refused).",
+            ["profile", "limit", "outcome"],
+            buckets=WAIT_BUCKETS,
+            registry=reg,
+        )
+        self.target_up = Gauge(
+            "chatpipe_router_target_up",
+            "Whether a router's target answered its last call (1) or failed it (0: an error that moves the "
+            "router on; the target's own rate limit does not count).",
+            ["router", "target"],
+            multiprocess_mode="mostrecent",
+            registry=reg,
+        )
 
     # --- the request handler --------------------------------------------------------------
 
@@ -236,6 +257,8 @@ class GatewayMetrics:
 
     @hookimpl
     def chatpipe_call_finished(self, call: CallInfo, response: ChatResponse, seconds: float) -> None:
+        if call.route is not None:
+            self._child(self.target_up, call.router or "", call.route).set(1)
         usage = response.usage
         if usage is None:
             return
@@ -255,6 +278,13 @@ class GatewayMetrics:
         self._child(self.upstream_errors, profile, call.provider, type(error).__name__).inc()
         if isinstance(error, LimitExceededError):
             self._child(self.rate_limited, profile, error.limit).inc()
+        elif call.route is not None:
+            self._child(self.target_up, call.router or "", call.route).set(0)
+
+    @hookimpl
+    def chatpipe_rate_limit_wait(self, call: CallInfo, limit: str, seconds: float, admitted: bool) -> None:
+        outcome = "admitted" if admitted else "refused"
+        self._child(self.rate_limit_wait, call.profile or "", limit, outcome).observe(seconds)
 
     @hookimpl
     def chatpipe_call_retry(self, call: CallInfo, attempt: int, reason: str, status: int | None, wait: float) -> None:

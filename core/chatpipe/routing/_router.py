@@ -297,7 +297,7 @@ class Router(Pipeline):
         if last is not None and self.registry.observes("chatpipe_router_hop"):
             hop = {"call_id": args["call_id"], "profile": self.profile, "from_target": last[0]}
             safe_call(self.registry, "chatpipe_router_hop", (), {**hop, "to_target": target.name, "error": last[1]})
-        return {**args, "route": target.name}
+        return {**args, "route": target.name, "router": self.profile}
 
     def complete(
         self,

@@ -16,6 +16,8 @@ RESPONSE_ID = "gen_ai.response.id"
 FINISH_REASONS = "gen_ai.response.finish_reasons"
 INPUT_TOKENS = "gen_ai.usage.input_tokens"
 OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+CACHE_READ_TOKENS = "gen_ai.usage.cache_read.input_tokens"
+CACHE_CREATION_TOKENS = "gen_ai.usage.cache_creation.input_tokens"
 INPUT_MESSAGES = "gen_ai.input.messages"
 OUTPUT_MESSAGES = "gen_ai.output.messages"
 SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
@@ -28,6 +30,8 @@ CALL_ID = "chatpipe.call.id"
 CHATPIPE_PROVIDER = "chatpipe.provider"
 PROFILE = "chatpipe.profile"
 ROUTE = "chatpipe.route"
+ROUTER = "chatpipe.router"
+REASONING_TOKENS = "chatpipe.usage.reasoning_tokens"
 STREAM = "chatpipe.stream"
 TIME_TO_FIRST_TOKEN = "chatpipe.time_to_first_token"
 ABANDONED = "chatpipe.abandoned"
@@ -40,9 +44,14 @@ HOP_EVENT = "chatpipe.router.hop"
 HOP_FROM = "chatpipe.router.from"
 HOP_TO = "chatpipe.router.to"
 FIRST_TOKEN_EVENT = "chatpipe.first_token"
+WAIT_EVENT = "chatpipe.rate_limit.wait"
+WAIT_LIMIT = "chatpipe.rate_limit.limit"
+WAIT_SECONDS = "chatpipe.rate_limit.seconds"
+WAIT_ADMITTED = "chatpipe.rate_limit.admitted"
 
 # chatpipe's registered provider names whose vendor has a well-known gen_ai.provider.name value
-# of its own; every other name (custom, local, fireworks, ...) is reported as it is.
+# of its own; every other name is reported as it is, as the conventions ask of a provider they
+# do not list (ai21, fireworks, custom, local...).
 WELL_KNOWN_PROVIDERS = {
     "claude": "anthropic",
     "mistral": "mistral_ai",

@@ -2,7 +2,8 @@
 
 A span starts at ``chatpipe_call_started`` (kind CLIENT, named ``chat {model}``, a child of
 whatever span is current then) and ends at ``chatpipe_call_finished`` or
-``chatpipe_call_failed``. Retries are events on it; so is the first token of a stream. Through
+``chatpipe_call_failed``. Retries are events on it; so are a wait for room in the profile's
+rate limits and the first token of a stream. Through
 a router each target tried is its own span (all with the router's ``chatpipe.call.id``); the
 span of the target tried after a failure carries a ``chatpipe.router.hop`` event and a link
 to the failed target's span. No parent span covers the routed call: the hooks have no event
@@ -80,6 +81,8 @@ class OtelObserver:
             attributes[n.PROFILE] = call.profile
         if call.route is not None:
             attributes[n.ROUTE] = call.route
+        if call.router is not None:
+            attributes[n.ROUTER] = call.router
         hop = self._hops.pop(call.id, None) if self._hops else None
         links = [Link(hop[0])] if hop is not None and hop[0] is not None else None
         span = self._tracer.start_span(f"chat {call.model}", kind=SpanKind.CLIENT, attributes=attributes, links=links)
@@ -122,6 +125,12 @@ class OtelObserver:
             failed,
             {n.HOP_FROM: from_target, n.HOP_TO: to_target, n.ERROR_TYPE: type(error).__name__},
         )
+
+    @hookimpl
+    def chatpipe_rate_limit_wait(self, call: CallInfo, limit: str, seconds: float, admitted: bool) -> None:
+        span = self._open.get((call.id, call.route))
+        if span is not None:
+            span.add_event(n.WAIT_EVENT, {n.WAIT_LIMIT: limit, n.WAIT_SECONDS: seconds, n.WAIT_ADMITTED: admitted})
 
     @hookimpl
     def chatpipe_first_token(self, call: CallInfo, seconds: float) -> None:
@@ -174,4 +183,10 @@ def _response_attributes(response: ChatResponse) -> dict[str, Any]:
             out[n.INPUT_TOKENS] = usage.prompt_tokens
         if usage.completion_tokens is not None:
             out[n.OUTPUT_TOKENS] = usage.completion_tokens
+        if usage.cached_tokens is not None:
+            out[n.CACHE_READ_TOKENS] = usage.cached_tokens
+        if usage.cache_creation_tokens is not None:
+            out[n.CACHE_CREATION_TOKENS] = usage.cache_creation_tokens
+        if usage.reasoning_tokens is not None:
+            out[n.REASONING_TOKENS] = usage.reasoning_tokens
     return out

@@ -84,6 +84,31 @@ def test_a_profiles_own_rate_limit_and_a_router_hop_are_counted(make_client, ven
     assert got.labels("chatpipe_router_hops_total", "error") == {"OverloadedError"}
     assert got.value("chatpipe_requests_total", profile="both", status="200") == 1
     assert got.value("chatpipe_tokens_total", profile="backup", kind="input") == Reply().prompt_tokens
+    # the refused call waited not at all (max_wait 0) and was refused; the router's targets' health
+    assert got.value("chatpipe_rate_limit_wait_seconds_count", profile="limited", limit="rpm", outcome="refused") == 1
+    assert got.value("chatpipe_router_target_up", router="both", target="gpt") == 0
+    assert got.value("chatpipe_router_target_up", router="both", target="backup") == 1
+
+
+def test_a_wait_for_room_is_measured_and_a_target_recovering_is_up_again(make_client, vendor):
+    base = f"provider: openai, base_url: '{vendor.url}/v1', api_key: {VENDOR_KEY}, model: gpt-x, max_retries: 0"
+    profiles = (
+        f"  paced: {{{base}, limits: {{rpm: 200, window: 0.3, max_wait: 5}}}}\n"  # one call per 0.3 s
+        "  both: {route: {strategy: fallback, targets: [gpt, paced], cooldown: {failures: 5}}}\n"
+    )
+    vendor.route(ROUTE, lambda _: SIM.reply(Reply()))
+    vendor.enqueue(ROUTE, SIM.error(503))
+    client = make_client(extra_profiles=profiles)
+    assert client.post("/v1/chat/completions", json=chat("both")).status_code == 200  # gpt 503, paced answers
+    assert scrape(client).value("chatpipe_router_target_up", router="both", target="gpt") == 0
+    assert client.post("/v1/chat/completions", json=chat("paced")).status_code == 200  # waits ~0.3 s
+    assert client.post("/v1/chat/completions", json=chat("both")).status_code == 200  # gpt answers again
+
+    got = scrape(client)
+    assert got.value("chatpipe_router_target_up", router="both", target="gpt") == 1
+    assert got.value("chatpipe_rate_limit_wait_seconds_count", profile="paced", outcome="admitted") == 1
+    assert 0.1 < got.value("chatpipe_rate_limit_wait_seconds_sum", profile="paced") < 2.0
+    assert got.value("chatpipe_rate_limit_wait_seconds_count", outcome="refused") == 0
 
 
 def test_a_stream_failing_after_its_start_is_an_error_by_code_with_status_200(make_client, vendor):

@@ -162,6 +162,40 @@ def test_a_failed_call_has_its_error_type_and_status_error(fake_server: FakeServ
     assert span.status.description and "slow down" in span.status.description
 
 
+def test_cache_and_reasoning_tokens_are_recorded_when_reported(fake_server: FakeServer, traced: Traced) -> None:
+    reply = completion("A")
+    reply["usage"] = {
+        "prompt_tokens": 100,
+        "completion_tokens": 40,
+        "total_tokens": 140,
+        "prompt_tokens_details": {"cached_tokens": 64},
+        "completion_tokens_details": {"reasoning_tokens": 30},
+    }
+    fake_server.enqueue(ROUTE, FakeResponse.json(reply), FakeResponse.json(completion("B")))
+    with traced.pipe(fake_server) as p:
+        p.complete(MESSAGES)
+        p.complete(MESSAGES)
+    reported, plain = (dict(span.attributes or {}) for span in traced.spans())
+    assert reported["gen_ai.usage.input_tokens"] == 100 and reported["gen_ai.usage.cache_read.input_tokens"] == 64
+    assert reported["chatpipe.usage.reasoning_tokens"] == 30
+    assert not {"gen_ai.usage.cache_read.input_tokens", "chatpipe.usage.reasoning_tokens"} & plain.keys()
+
+
+def test_a_wait_for_room_in_the_rate_limits_is_an_event(fake_server: FakeServer, traced: Traced) -> None:
+    fake_server.route(ROUTE, lambda _: FakeResponse.json(completion("ok")))
+    limits = {"rpm": 200, "window": 0.3, "max_wait": 5}  # one call per 0.3 s
+    with traced.pipe(fake_server, profile="paced", limits=limits) as p:
+        p.complete(MESSAGES)
+        p.complete(MESSAGES)
+    first, second = traced.spans()
+    assert [e.name for e in first.events] == []
+    (wait,) = second.events
+    attrs = dict(wait.attributes or {})
+    assert wait.name == "chatpipe.rate_limit.wait"
+    assert attrs["chatpipe.rate_limit.limit"] == "rpm" and attrs["chatpipe.rate_limit.admitted"] is True
+    assert 0.1 < float(attrs["chatpipe.rate_limit.seconds"]) < 1.5  # type: ignore[arg-type]
+
+
 ROUTER = """
 max_retries: 0
 profiles:
@@ -192,6 +226,7 @@ def test_a_router_fallback_is_two_linked_spans_with_a_hop_event(
     assert failed.status.status_code is StatusCode.ERROR
     assert (answered.name, aa["chatpipe.route"], answered.status.status_code) == ("chat m2", "up", StatusCode.UNSET)
     assert fa["chatpipe.call.id"] == aa["chatpipe.call.id"]
+    assert fa["chatpipe.router"] == aa["chatpipe.router"] == "both"
     (hop,) = [e for e in answered.events if e.name == "chatpipe.router.hop"]
     assert dict(hop.attributes or {}) == {
         "chatpipe.router.from": "down",
