@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -65,6 +66,62 @@ def test_claude_cache_writes_are_priced_apart() -> None:
     assert cost.cache_write == rates.cache_write_mtok.base * 3_000 / 1_000_000 > 0
     assert cost.cached == rates.cache_read_mtok.base * 2_000 / 1_000_000 > 0
     assert cost.input == rates.input_mtok.base * 5_000 / 1_000_000
+
+
+SHAPES = (
+    Usage(prompt_tokens=12_000, completion_tokens=3_000),
+    Usage(prompt_tokens=12_000, completion_tokens=3_000, cached_tokens=4_000),
+    Usage(prompt_tokens=10_000, completion_tokens=100, cached_tokens=2_000, cache_creation_tokens=3_000),
+    Usage(prompt_tokens=0, completion_tokens=0),
+    Usage(prompt_tokens=300_000, completion_tokens=2_000, cached_tokens=100_000, cache_creation_tokens=50_000),
+    Usage(prompt_tokens=200_000, completion_tokens=2_000),  # a tier's start: not past it
+)
+
+
+def test_token_rates_cost_exactly_what_genai_prices_computes_for_every_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    # chatpipe prices a model whose price is per-token rates (flat or tiered) itself, a few µs
+    # instead of ~70; for every such model of every priced vendor, the numbers must be the
+    # package's own, below, at and above the tiers (200,000 tokens is a usual start)
+    from chatpipe import _cost
+    from genai_prices import data_snapshot
+
+    def slow(usage: Usage, vendor: str, model: str) -> Any:
+        with monkeypatch.context() as patched:
+            patched.setattr(_cost, "_token_rates", lambda price: None)
+            return _cost.cost_from_price_data(usage, vendor, model)
+
+    priced = tiered = 0
+    for vendor in sorted(set(PRICE_PROVIDERS.values())):
+        (provider,) = [p for p in data_snapshot.get_snapshot().providers if p.id == vendor]
+        for model in provider.models:
+            found = _cost._model_price(vendor, model.id)
+            if found is None or found[1] is not model:  # (an id its own match rules do not take)
+                continue
+            rates = _cost._token_rates(model.get_prices(datetime.now(tz=UTC)))
+            if rates is None:
+                continue
+            priced += 1
+            tiered += any(not isinstance(rate, Decimal) for rate in rates)
+            for usage in SHAPES:
+                assert _cost.cost_from_price_data(usage, vendor, model.id) == slow(usage, vendor, model.id), (
+                    f"{vendor} {model.id} {usage}"
+                )
+    assert priced > 100 and tiered > 5, f"{priced} models with token rates, {tiered} tiered: has the data changed?"
+
+
+def test_other_units_and_price_variants_take_genai_prices_own_calculation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chatpipe import _cost
+    from genai_prices.types import ModelPrice
+
+    fee = ModelPrice(input_mtok=Decimal(1), output_mtok=Decimal(2), requests_kcount=Decimal(5))
+    assert _cost._token_rates(fee) is None  # a per-request fee
+    assert _cost._token_rates(ModelPrice(input_mtok=Decimal(1), output_mtok=Decimal(2))) is not None
+    rated: list[object] = []
+    original = _cost._token_rates
+    monkeypatch.setattr(_cost, "_token_rates", lambda price: rated.append(price) or original(price))
+    standard, batch = reply("openai", "gpt-4o-mini").cost, cost_of(reply("openai", "gpt-4o-mini"), batch=True)
+    assert standard is not None and batch is not None and batch.total < standard.total  # the batch variant
+    assert len(rated) == 1, "a price variant (batch, a service tier) is left to genai-prices"
 
 
 def test_unknown_model_provider_or_usage_costs_none() -> None:
