@@ -11,8 +11,9 @@ Two measurements, each in a fresh process:
   (``PROMETHEUS_MULTIPROC_DIR``: values in memory-mapped files), best of 5 runs;
 * **call** — ``complete()`` of a pipeline on a :class:`~chatpipe.testing.MockTransport` (no
   sockets), in a registry without observers and in one the gateway's metrics observe, as the
-  gateway's pipelines are (the hooks' dispatch and the metrics' work), interleaved in blocks:
-  µs per call of the median block, and the difference. The request record itself
+  gateway's pipelines are (the hooks' dispatch and the metrics' work), and the same with a
+  reply of a model of the price data (whose cost the metrics then compute), interleaved in
+  blocks: µs per call of the median block, and the differences. The request record itself
   (:meth:`GatewayMetrics.request`) is the first measurement's other half.
 """
 
@@ -62,28 +63,37 @@ def calls(blocks: int, per_block: int) -> dict[str, float]:
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
     }
+    priced = {**reply, "model": "gpt-4o-mini"}  # a model of the price data: the metrics read its cost
     pipelines = {}
-    for label in ("off", "on"):
+    for label in ("off", "on", "priced"):
         registry = Registry()
-        if label == "on":
+        if label != "off":
             registry.register(GatewayMetrics(), name="chatpipe-gateway-metrics")
-        transport = MockTransport(lambda request: FakeResponse.json(reply))
+        body = priced if label == "priced" else reply
+        transport = MockTransport(lambda request, body=body: FakeResponse.json(body))
         pipelines[label] = Pipeline(
             "openai", "m", api_key="sk-bench-000000000000", registry=registry, transport=transport, profile="gpt"
         )
     messages = [{"role": "user", "content": "Hi"}]
-    times: dict[str, list[float]] = {"off": [], "on": []}
+    times: dict[str, list[float]] = {label: [] for label in pipelines}
     for pipeline in pipelines.values():
         for _ in range(200):
             pipeline.complete(messages)
+    labels = list(pipelines)
     for block in range(blocks):
-        for label in ("off", "on") if block % 2 == 0 else ("on", "off"):
+        for label in labels if block % 2 == 0 else labels[::-1]:
             started = time.perf_counter()
             for _ in range(per_block):
                 pipelines[label].complete(messages)
             times[label].append((time.perf_counter() - started) / per_block * 1e6)
-    off, on = statistics.median(times["off"]), statistics.median(times["on"])
-    return {"off_us": round(off, 1), "on_us": round(on, 1), "added_us": round(on - off, 1)}
+    off, on, with_cost = (statistics.median(times[label]) for label in labels)
+    return {
+        "off_us": round(off, 1),
+        "on_us": round(on, 1),
+        "added_us": round(on - off, 1),
+        "priced_us": round(with_cost, 1),
+        "priced_added_us": round(with_cost - off, 1),
+    }
 
 
 def main() -> None:
@@ -103,6 +113,7 @@ def main() -> None:
     print(f"record, multiprocess mode:   {results['multiprocess']['us']} µs per request")
     r = results["call"]
     print(f"complete() on MockTransport: {r['off_us']} µs unobserved, {r['on_us']} µs observed, {r['added_us']:+} µs")
+    print(f"  observed, a priced model:   {r['priced_us']} µs, {r['priced_added_us']:+} µs (its cost read too)")
 
 
 if __name__ == "__main__":

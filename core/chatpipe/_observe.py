@@ -29,7 +29,7 @@ from .secrets import Secret, scrub
 if TYPE_CHECKING:
     from .errors import ProviderError
     from .models import ChatResponse
-    from .registry import Registry
+    from .registry import ObservationHook, Observer, Registry
 
 __all__ = ["CALL_HOOKS", "CURRENT", "CallInfo", "Observed", "new_call_id", "safe_call", "server_of"]
 
@@ -102,14 +102,17 @@ def server_of(url: str) -> tuple[str | None, int | None]:
 CURRENT: contextvars.ContextVar[Observed | None] = contextvars.ContextVar("chatpipe_observed_call", default=None)
 
 
-def safe_call(registry: Registry, hook: str, secrets: Sequence[Secret], kwargs: dict[str, Any]) -> None:
+def safe_call(registry: Registry, hook: ObservationHook, secrets: Sequence[Secret], kwargs: dict[str, Any]) -> None:
     """Call every implementation of ``hook`` with ``kwargs``; an exception is logged, never raised."""
-    caller = getattr(registry.plugin_manager.hook, hook)
-    for impl in caller.get_hookimpls():
+    _dispatch(registry.observers(hook), hook, secrets, kwargs)
+
+
+def _dispatch(observers: Sequence[Observer], hook: str, secrets: Sequence[Secret], kwargs: dict[str, Any]) -> None:
+    for function, names, plugin in observers:
         try:
-            impl.function(*[kwargs[name] for name in impl.argnames])
+            function(*[kwargs[name] for name in names])
         except Exception as exc:  # an observer never breaks the call
-            _log_failure(hook, impl.plugin_name, exc, secrets)
+            _log_failure(hook, plugin, exc, secrets)
 
 
 def _log_failure(hook: str, plugin: str, exc: Exception, secrets: Sequence[Secret]) -> None:
@@ -136,9 +139,10 @@ class Observed:
         self._started = time.monotonic()
         self.info = info
 
-    def _emit(self, hook: str, **kwargs: Any) -> None:
-        if self._registry.observes(hook):  # type: ignore[arg-type]
-            safe_call(self._registry, hook, self._secrets, {"call": self.info, **kwargs})
+    def _emit(self, hook: ObservationHook, **kwargs: Any) -> None:
+        observers = self._registry.observers(hook)
+        if observers:
+            _dispatch(observers, hook, self._secrets, {"call": self.info, **kwargs})
 
     def started(self) -> None:
         """The call starts (the clock of its latency starts here)."""

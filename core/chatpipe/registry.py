@@ -26,7 +26,7 @@ import difflib
 import functools
 import re
 import threading
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING, Literal, TypeGuard
 
 import attrs
@@ -50,6 +50,7 @@ __all__ = [
     "PLUGIN_GROUP",
     "PROVIDER_GROUP",
     "ObservationHook",
+    "Observer",
     "PluginListing",
     "Registry",
     "data_provider",
@@ -78,10 +79,14 @@ ObservationHook = Literal[
     "chatpipe_call_started",
     "chatpipe_call_retry",
     "chatpipe_router_hop",
+    "chatpipe_rate_limit_wait",
     "chatpipe_first_token",
     "chatpipe_call_finished",
     "chatpipe_call_failed",
 ]
+
+Observer = tuple["Callable[..., object]", tuple[str, ...], str]
+"""One implementation of an observation hook: its function, the argument names it takes, its plugin's name."""
 
 
 def package_for(kind: str, name: str) -> str | None:
@@ -132,6 +137,7 @@ class Registry:
         self._entry_points = list(entry_points) if entry_points is not None else None
         self._lock = threading.RLock()
         self._calls_observed: bool | None = None
+        self._observers: dict[str, tuple[Observer, ...]] = {}
         hook = self.plugin_manager.hook
         hook.chatpipe_register_providers.call_historic(kwargs={"register": self._add_provider})
         hook.chatpipe_register_converters.call_historic(kwargs={"register": self._add_converter})
@@ -154,7 +160,7 @@ class Registry:
                 return
             if self.plugin_manager.is_registered(plugin):
                 return
-            self._calls_observed = None
+            self._calls_observed, self._observers = None, {}
             try:
                 self.plugin_manager.register(plugin, name=name)
                 self.plugin_manager.check_pending()
@@ -300,7 +306,16 @@ class Registry:
 
         Callers check it first so that a call nobody observes pays nothing for the hook.
         """
-        return bool(getattr(self.plugin_manager.hook, hook).get_hookimpls())
+        return bool(self.observers(hook))
+
+    def observers(self, hook: ObservationHook) -> tuple[Observer, ...]:
+        """The implementations of the observation hook ``hook``, in pluggy's order (cached until
+        the next registration: an event's dispatch is then one lookup, not pluggy's machinery)."""
+        found = self._observers.get(hook)
+        if found is None:
+            impls = getattr(self.plugin_manager.hook, hook).get_hookimpls()
+            found = self._observers[hook] = tuple((i.function, tuple(i.argnames), i.plugin_name) for i in impls)
+        return found
 
     def observes_calls(self) -> bool:
         """Whether any registered plugin implements a hook of a call's life (cached until the next registration).
