@@ -166,16 +166,9 @@ def cost_from_price_data(
     the counts (e.g. more cached tokens than prompt tokens).
     """
     try:
-        import genai_prices
-        from genai_prices.types import calc_unit_price
+        found = _model_price(vendor, model)
     except ImportError:
         return None
-    counts: dict[str, Any] = {"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens}
-    if usage.cached_tokens:
-        counts["cache_read_tokens"] = usage.cached_tokens
-    if usage.cache_creation_tokens:
-        counts["cache_write_tokens"] = usage.cache_creation_tokens
-    found = _model_price(vendor, model)
     if found is None:
         _log.debug("no price for %s model %r", vendor, model)
         return None
@@ -186,6 +179,14 @@ def cost_from_price_data(
         rates = _token_rates(entry.get_prices(when or datetime.now(tz=UTC)))
         if rates is not None:
             return _token_cost(usage, rates)
+    import genai_prices
+    from genai_prices.types import calc_unit_price
+
+    counts: dict[str, Any] = {"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens}
+    if usage.cached_tokens:
+        counts["cache_read_tokens"] = usage.cached_tokens
+    if usage.cache_creation_tokens:
+        counts["cache_write_tokens"] = usage.cache_creation_tokens
     try:
         price = entry.calc_price(
             genai_prices.Usage(**counts),

@@ -13,7 +13,7 @@ Contracts shared by every class here:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, Literal, Union
@@ -202,6 +202,18 @@ class Usage:
     extra: Mapping[str, Any] = _extra()
 
 
+_cost_of: Callable[[ChatResponse], Cost | None] | None = None
+
+
+def _load_cost_of() -> Callable[[ChatResponse], Cost | None]:
+    """chatpipe._cost.cost_of, imported on the first cost read (then kept: a ``from`` import per read costs ~1 µs)."""
+    global _cost_of
+    from ._cost import cost_of
+
+    _cost_of = cost_of
+    return cost_of
+
+
 @attrs.frozen
 class Cost:
     """What a reply cost, in ``currency`` (always ``"USD"``), as exact decimals.
@@ -315,9 +327,7 @@ class ChatResponse:
         ``model``. ``None`` — never a guess — without usage counts, without a price for the
         model, or without ``genai-prices`` installed.
         """
-        from ._cost import cost_of
-
-        return cost_of(self)
+        return (_cost_of or _load_cost_of())(self)
 
     @property
     def message(self) -> Message:

@@ -179,7 +179,11 @@ def test_computing_a_cost_opens_no_socket(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_without_genai_prices_the_cost_is_none_unless_prices_are_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chatpipe import _cost
+
+    _cost._model_price.cache_clear()  # (the entries earlier tests found)
     monkeypatch.setitem(sys.modules, "genai_prices", None)  # import genai_prices now raises ImportError
+    monkeypatch.setitem(sys.modules, "genai_prices.data_snapshot", None)
     assert reply("openai", "gpt-4o-mini").cost is None
     assert reply("openai", "gpt-4o-mini", prices=Prices(input=Decimal(1), output=Decimal(1))).cost is not None
 
