@@ -176,7 +176,8 @@ def cost_from_price_data(
     if not context and (usage.cached_tokens or 0) + (usage.cache_creation_tokens or 0) <= (usage.prompt_tokens or 0):
         # the common case, a few µs instead of ~70 in genai-prices' general calculation (the
         # same numbers: tests/core/test_cost.py checks every such price of the data)
-        rates = _token_rates(entry.get_prices(when or datetime.now(tz=UTC)))
+        prices = entry.prices  # one price, or prices by date (then the call's date picks one)
+        rates = _token_rates(prices if type(prices) is not list else entry.get_prices(when or datetime.now(tz=UTC)))
         if rates is not None:
             return _token_cost(usage, rates)
     import genai_prices
