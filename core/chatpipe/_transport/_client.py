@@ -50,6 +50,7 @@ from ._pool import bound_sockets
 from ._prepared import RequestBuilder
 from ._response import AsyncStreamResponse, StreamResponse, aread_body, lower_headers, read_body
 from ._retry import RAISE, READ, RETURN, WAIT, Retry, Verdict
+from ._tls import placeholder
 
 if TYPE_CHECKING:
     import httpx2
@@ -150,6 +151,7 @@ class Transport:
             "timeout": b.Timeout(connect=t.connect, read=t.read, write=t.read, pool=t.read),
             "limits": b.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE),
             "follow_redirects": False,
+            "verify": placeholder(b),  # the verified context is made on the first https connection (._tls)
         }
 
     def _sync_client(self) -> httpx2.Client:

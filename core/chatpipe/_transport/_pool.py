@@ -1,12 +1,16 @@
 """What the transport changes in the HTTP library's connection pool — the one module that reaches into it.
 
-Two things the library does not offer:
+Three things the library does not offer:
 
 * **Deadlines at the socket** (:func:`bound_sockets`): the pool's network backend is wrapped so
   that every connect, read and write whose timeout is a :class:`~._deadline.Budget` waits at
   most what is left of the call's deadline, and fails at once with the library's own timeout
   error once nothing is left. A server trickling one byte a second, or sending keep-alives
   forever, then ends in a timeout like a silent one.
+* **TLS only for https** (:func:`bound_sockets` too): a pool created with the
+  :func:`~._tls.placeholder` context does its handshakes with the process's verified one
+  (:func:`~._tls.verified`), made on the first https connection; a pool whose network backend
+  cannot be wrapped is given the verified context at once.
 * **No reuse after surplus bytes** (:func:`drop_if_surplus`): a response whose server sent more
   than its ``Content-Length`` leaves those bytes in the connection's parser, where the next
   response on that connection would be read from them. Such a connection is marked expired,
@@ -24,6 +28,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ._deadline import Budget
+from ._tls import verified
 
 __all__ = ["bound_sockets", "drop_if_surplus"]
 
@@ -61,7 +66,7 @@ class _Stream(_Wrapper):
 
     def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> _Stream:
         bounded = _bounded(timeout, self._core.ConnectTimeout)
-        return _Stream(self._inner.start_tls(ssl_context, server_hostname, bounded), self._core)
+        return _Stream(self._inner.start_tls(verified(ssl_context), server_hostname, bounded), self._core)
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
@@ -84,7 +89,7 @@ class _AsyncStream(_Wrapper):
         self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
     ) -> _AsyncStream:
         bounded = _bounded(timeout, self._core.ConnectTimeout)
-        return _AsyncStream(await self._inner.start_tls(ssl_context, server_hostname, bounded), self._core)
+        return _AsyncStream(await self._inner.start_tls(verified(ssl_context), server_hostname, bounded), self._core)
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
@@ -151,6 +156,11 @@ def bound_sockets(client: Any, *, is_async: bool) -> bool:
         core = sys.modules[type(pool).__module__.partition(".")[0]]
         pool._network_backend = _AsyncBackend(backend, core) if is_async else _Backend(backend, core)
         wrapped = True
+    for transport in transports:  # a pool that hands the placeholder to handshakes of its own
+        pool = getattr(transport, "_pool", None)
+        context = getattr(pool, "_ssl_context", None)
+        if context is not None and not isinstance(getattr(pool, "_network_backend", None), (_Backend, _AsyncBackend)):
+            pool._ssl_context = verified(context)
     return wrapped
 
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 import json as _json
 import select
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -461,9 +462,12 @@ class FakeServer:
     and :meth:`route`; inspect :attr:`requests`, :attr:`open_connections` and
     :attr:`disconnects`. :meth:`close` ends stalled and delayed responses at once, closes
     every connection and joins every thread.
+
+    ``tls`` (a server-side :class:`ssl.SSLContext` holding the server's certificate) makes it
+    an https server; each connection's handshake happens on its own thread.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, tls: ssl.SSLContext | None = None) -> None:
         self._lock = threading.Lock()
         self._queues: dict[str, deque[FakeResponse]] = {}
         self._routes: dict[str, Callable[[RecordedRequest], FakeResponse]] = {}
@@ -473,6 +477,9 @@ class FakeServer:
         self._stopping = threading.Event()
         self._closed = False
         self._server = _HTTPServer((host, port))
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True, do_handshake_on_connect=False)
+        self._scheme = "http" if tls is None else "https"
         self._server.fake = self
         self.host = host
         self.port: int = self._server.server_address[1]
@@ -486,8 +493,8 @@ class FakeServer:
 
     @property
     def url(self) -> str:
-        """The base URL, e.g. ``"http://127.0.0.1:54321"`` (no trailing slash)."""
-        return f"http://{self.host}:{self.port}"
+        """The base URL, e.g. ``"http://127.0.0.1:54321"`` (no trailing slash; ``https`` with ``tls``)."""
+        return f"{self._scheme}://{self.host}:{self.port}"
 
     @property
     def requests(self) -> list[RecordedRequest]:
