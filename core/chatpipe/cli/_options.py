@@ -164,8 +164,15 @@ def message_options(fn: Callable[..., R]) -> Callable[..., R]:
     )
 
 
+def _piped(messages_file: Any) -> str | None:
+    """The text piped on stdin (``None``: a terminal, nothing piped, or stdin was ``--messages -``)."""
+    if getattr(messages_file, "name", None) in ("-", "<stdin>") or sys.stdin.isatty():
+        return None
+    return sys.stdin.read().strip() or None
+
+
 def _read_messages(prompt: str | None, system: str | None, messages_file: Any) -> list[dict[str, Any]]:
-    """The conversation from the options; a prompt comes from the argument or piped stdin."""
+    """The conversation from the options; the prompt is the argument, then any text piped on stdin."""
     messages: list[dict[str, Any]] = []
     if system:
         messages.append({"role": "system", "content": system})
@@ -179,8 +186,9 @@ def _read_messages(prompt: str | None, system: str | None, messages_file: Any) -
         if not isinstance(loaded, list):
             raise click.BadParameter("expected a JSON list of messages", param_hint="--messages")
         messages.extend(loaded)
-    if prompt is None and messages_file is None and not sys.stdin.isatty():
-        prompt = sys.stdin.read().strip() or None
+    piped = _piped(messages_file)
+    if piped is not None:  # after the prompt, as shell tools do: `cat notes.txt | chatpipe chat "Summarize this"`
+        prompt = piped if prompt is None else f"{prompt}\n\n{piped}"
     if prompt is not None:
         messages.append({"role": "user", "content": prompt})
     if not messages:

@@ -113,6 +113,22 @@ def test_chat_reads_the_prompt_from_stdin_and_prints_json(fake_server: FakeServe
     assert fake_server.requests[0].json["messages"] == [{"role": "user", "content": "piped question"}]
 
 
+def test_chat_joins_the_prompt_and_piped_stdin(fake_server: FakeServer) -> None:
+    fake_server.enqueue("POST /v1/chat/completions", FakeResponse.json(completion("a summary")))
+    result = run("chat", *custom(fake_server), "--no-stream", "Summarize this", stdin="line one\nline two\n")
+    assert (result.returncode, result.stdout) == (0, "a summary\n"), result.stderr
+    content = "Summarize this\n\nline one\nline two"
+    assert fake_server.requests[0].json["messages"] == [{"role": "user", "content": content}]
+
+
+def test_messages_from_stdin_are_read_once_and_the_prompt_follows(fake_server: FakeServer) -> None:
+    fake_server.enqueue("POST /v1/chat/completions", FakeResponse.json(completion("ok")))
+    history = json.dumps([{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "yes"}])
+    result = run("chat", *custom(fake_server), "--no-stream", "--messages", "-", "and now?", stdin=history)
+    assert result.returncode == 0, result.stderr
+    assert [m["content"] for m in fake_server.requests[0].json["messages"]] == ["earlier", "yes", "and now?"]
+
+
 def test_chat_no_stream_prints_text(fake_server: FakeServer) -> None:
     fake_server.enqueue("POST /v1/chat/completions", FakeResponse.json(completion("whole reply")))
     result = run("chat", *custom(fake_server), "--no-stream", "Hi")
