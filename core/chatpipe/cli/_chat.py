@@ -38,8 +38,10 @@ def chat(
     """
     from ..errors import ProviderError
     from ..wire import response_to_dict
+    from ._notices import notice_retries
 
     verbose = bool((click.get_current_context().obj or {}).get("verbose"))
+    notice_retries(verbose=verbose)
     with pipeline.build() as pipe:
         if no_stream or as_json:
             response = pipe.complete(messages) if no_stream else pipe.stream(messages).collect()
