@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._options import CONTEXT, PipelineChoice, message_options, pipeline_options
+from ._options import CONTEXT, PipelineChoice, call_options, message_options, pipeline_options
 
 if TYPE_CHECKING:
     from ..models import ChatResponse
@@ -19,6 +19,7 @@ __all__ = ["chat", "explain", "usage_line"]
 @click.command(context_settings=CONTEXT)
 @message_options
 @pipeline_options
+@call_options
 @click.option("--json", "as_json", is_flag=True, help="Print the whole reply as OpenAI-format JSON.")
 @click.option("--no-stream", is_flag=True, help="Wait for the whole reply instead of streaming it.")
 @click.option("--reasoning/--no-reasoning", default=True, help="Show the model's reasoning on stderr.")
@@ -108,6 +109,7 @@ def _print_tool_calls(calls: Any) -> None:
 @click.command(context_settings=CONTEXT)
 @message_options
 @pipeline_options
+@call_options
 @click.option("--stream", "as_stream", is_flag=True, help="Explain the streaming request instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 def explain(messages: list[dict[str, Any]], pipeline: PipelineChoice, as_stream: bool, as_json: bool) -> None:

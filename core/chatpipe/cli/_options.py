@@ -3,6 +3,8 @@
 * :func:`pipeline_options` adds ``--profile``, ``--provider``, ``--model``, ``--converter`` and
   ``--base-url`` and hands the command one :class:`PipelineChoice` (keyword ``pipeline``);
   the command builds the pipeline with :meth:`PipelineChoice.build` when it needs it.
+* :func:`call_options` adds ``-o KEY VALUE``, ``--max-tokens`` and ``--key`` to that choice
+  (request parameters and a one-off key, over the profile's).
 * :func:`message_options` adds ``PROMPT``, ``--system`` and ``--messages`` and hands the
   command the conversation they give (keyword ``messages``), read before the command runs.
 
@@ -23,7 +25,7 @@ import click
 if TYPE_CHECKING:
     from ..pipeline import Pipeline
 
-__all__ = ["CONTEXT", "EMBEDDED_DEFAULT", "PipelineChoice", "message_options", "pipeline_options"]
+__all__ = ["CONTEXT", "EMBEDDED_DEFAULT", "PipelineChoice", "call_options", "message_options", "pipeline_options"]
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 """The context settings of every chatpipe command."""
@@ -43,6 +45,8 @@ class PipelineChoice(NamedTuple):
     model: str | None
     converters: tuple[str, ...]
     base_url: str | None
+    params: tuple[tuple[str, Any], ...] = ()
+    api_key: str | None = None
 
     def build(self) -> Pipeline:
         """Load the config and build the pipeline (a usage or config error when it cannot)."""
@@ -58,6 +62,9 @@ class PipelineChoice(NamedTuple):
             overrides["converters"] = list(self.converters)
         if self.base_url:
             overrides["base_url"] = self.base_url
+        overrides.update(self.params)
+        if self.api_key:
+            overrides["api_key"] = self.api_key
         profile, provider = self.profile, self.provider
         if provider and profile:
             raise click.UsageError("give either --profile or --provider, not both")
@@ -138,6 +145,55 @@ def pipeline_options(fn: Callable[..., R]) -> Callable[..., R]:
                 help="Converter to apply (repeat for a chain); replaces the profile's chain.",
             ),
             click.option("--base-url", help="Base URL, overriding the profile's (e.g. http://127.0.0.1:1234/v1)."),
+        ],
+    )
+
+
+def _option_value(text: str) -> Any:
+    """``-o KEY VALUE``'s value: JSON when it parses (``0.2``, ``true``, ``["a"]``, ``{"x": 1}``), else the text."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def call_options(fn: Callable[..., R]) -> Callable[..., R]:
+    """Add the options of one call — ``-o KEY VALUE``, ``--max-tokens``, ``--key`` — to the
+    ``pipeline`` that :func:`pipeline_options` (applied outside this one) hands on."""
+
+    @functools.wraps(fn)
+    def command(
+        *args: Any,
+        pipeline: PipelineChoice,
+        options: tuple[tuple[str, str], ...],
+        max_tokens: int | None,
+        key: str | None,
+        **kwargs: Any,
+    ) -> R:
+        params = [(name, _option_value(value)) for name, value in options]
+        if max_tokens is not None:
+            params.append(("max_tokens", max_tokens))
+        return fn(*args, pipeline=pipeline._replace(params=tuple(params), api_key=key), **kwargs)
+
+    return _apply(
+        command,
+        [
+            click.option(
+                "-o",
+                "--option",
+                "options",
+                nargs=2,
+                multiple=True,
+                metavar="KEY VALUE",
+                help="A request parameter, e.g. -o temperature 0.2 (repeatable; VALUE is JSON when it parses, "
+                "else text), over the profile's params.",
+            ),
+            click.option("--max-tokens", type=click.IntRange(min=1), help="The reply's most tokens (max_tokens)."),
+            click.option(
+                "--key",
+                help="An API key for this call only, over the profile's and the stored one (visible to other "
+                "users of this machine in the process list: prefer 'chatpipe keys set' or the env var).",
+            ),
         ],
     )
 

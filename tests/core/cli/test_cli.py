@@ -239,3 +239,36 @@ def test_config_check_reports_a_router_profile_by_its_targets(tmp_path: Path) ->
     )
     result = run("--config", str(config), "config", "check")
     assert result.returncode == 0 and "smart: ok (router, fallback: a, b)" in result.stdout
+
+
+def test_per_call_options_reach_the_request(fake_server: FakeServer) -> None:
+    fake_server.enqueue("POST /v1/chat/completions", FakeResponse.json(completion("tuned")))
+    one_off = "sk-oneoff-PLANTED-55555555"
+    options = ["-o", "temperature", "0.2", "-o", "stop", '["###"]', "-o", "user", "me", "--max-tokens", "5"]
+    result = run("chat", *custom(fake_server), "--no-stream", *options, "--key", one_off, "Hi")
+    assert (result.returncode, result.stdout) == (0, "tuned\n"), result.stderr
+    sent = fake_server.requests[0]
+    assert (sent.json["temperature"], sent.json["stop"], sent.json["user"], sent.json["max_tokens"]) == (
+        0.2,
+        ["###"],
+        "me",
+        5,
+    )
+    assert sent.headers["authorization"] == f"Bearer {one_off}"
+    shown = run("explain", *custom(fake_server), "--json", "-o", "temperature", "0.7", "--key", one_off, "Hi")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["request"]["json"]["temperature"] == 0.7
+    assert one_off not in shown.stdout + shown.stderr
+
+
+def test_an_option_overrides_the_profiles_params(fake_server: FakeServer, tmp_path: Path) -> None:
+    fake_server.enqueue("POST /v1/chat/completions", FakeResponse.json(completion("ok")))
+    config = tmp_path / "chatpipe.yaml"
+    profile = (
+        f"{{provider: custom, base_url: '{fake_server.url}/v1', model: m, params: {{temperature: 1.0, top_p: 0.5}}}}"
+    )
+    config.write_text(f"profiles:\n  p: {profile}\n")
+    result = run("--config", str(config), "chat", "-p", "p", "--no-stream", "-o", "temperature", "0.1", "Hi")
+    assert result.returncode == 0, result.stderr
+    sent = fake_server.requests[0].json
+    assert (sent["temperature"], sent["top_p"]) == (0.1, 0.5)

@@ -9,7 +9,7 @@ from typing import Any
 import click
 import pytest
 from chatpipe.cli import cli
-from chatpipe.cli._options import PipelineChoice, message_options, pipeline_options
+from chatpipe.cli._options import PipelineChoice, call_options, message_options, pipeline_options
 from click.testing import CliRunner
 
 PIPELINE_PARAMS = ("profile", "provider", "model", "converters", "base_url")
@@ -36,7 +36,33 @@ def test_the_options_reach_the_command_as_one_choice() -> None:
     args = ["-p", "work", "-m", "m1", "--converter", "strict", "--converter", "merge", "--base-url", "http://h/v1"]
     result = CliRunner().invoke(probe, [*args, "--flag"], obj={"config_path": Path("c.yaml")})
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == ["c.yaml", "work", None, "m1", ["strict", "merge"], "http://h/v1", True]
+    assert json.loads(result.output) == [
+        "c.yaml",
+        "work",
+        None,
+        "m1",
+        ["strict", "merge"],
+        "http://h/v1",
+        [],
+        None,
+        True,
+    ]
+
+
+def test_the_call_options_join_the_choice() -> None:
+    @click.command()
+    @pipeline_options
+    @call_options
+    def probe(pipeline: PipelineChoice) -> None:
+        click.echo(json.dumps([pipeline.params, pipeline.api_key]))
+
+    args = ["-o", "temperature", "0.2", "-o", "stop", '["x"]', "-o", "user", "me", "--max-tokens", "9", "--key", "k"]
+    result = CliRunner().invoke(probe, args, obj={"config_path": None})
+    assert result.exit_code == 0, result.output
+    params = [["temperature", 0.2], ["stop", ["x"]], ["user", "me"], ["max_tokens", 9]]
+    assert json.loads(result.output) == [params, "k"]
+    refused = CliRunner().invoke(probe, ["--max-tokens", "0"], obj={"config_path": None})
+    assert refused.exit_code == 2 and "--max-tokens" in refused.output
 
 
 def test_the_conversation_reaches_the_command_read() -> None:
