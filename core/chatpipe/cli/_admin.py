@@ -1,13 +1,17 @@
-"""Administrative commands: plugins, keys, config check."""
+"""Administrative commands: plugins, keys, config check and config path."""
 
 from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from ._options import CONTEXT
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["config_group", "keys", "plugins"]
 
@@ -97,7 +101,8 @@ def config_check(ctx: click.Context) -> None:
 
     config = load_config(ctx.obj["config_path"])
     if config.source is None:
-        click.echo("no config file found (looked at $CHATPIPE_CONFIG, ./chatpipe.yaml and the user config dir)")
+        click.echo("no config file found; looked at (chatpipe config path lists them):")
+        _echo_places(ctx.obj["config_path"])
         return
     click.echo(f"config: {config.source}")
     registry = default_registry()
@@ -120,3 +125,23 @@ def config_check(ctx: click.Context) -> None:
         click.secho(f"  {name}: ok ({profile.provider}, converters: {chain})", fg="green")
     if failed:
         ctx.exit(3)
+
+
+@config_group.command("path", context_settings=CONTEXT)
+@click.pass_context
+def config_path(ctx: click.Context) -> None:
+    """Print the config file in use (or none), and every place looked at, in order."""
+    from ..config import find_config_file
+
+    found = find_config_file(ctx.obj["config_path"])
+    click.echo(f"config: {found if found is not None else 'none'}")
+    click.echo("looked at, in order:")
+    _echo_places(ctx.obj["config_path"], found)
+
+
+def _echo_places(explicit: Path | None, found: Path | None = None) -> None:
+    from ..config import config_candidates
+
+    for where, path in config_candidates(explicit):
+        state = "in use" if path == found else ("exists" if path.is_file() else "not found")
+        click.echo(f"  {path}  ({where}; {state})")

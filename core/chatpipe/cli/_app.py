@@ -62,6 +62,8 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
     Exit codes: 0 ok, 1 vendor call failed, 2 usage error, 3 config/plugin error,
     4 missing or rejected API key, 5 status check failed, 6 batch rows failed, 130 interrupted.
     """
+    if ctx.get_parameter_source("config_path") is click.core.ParameterSource.ENVIRONMENT:
+        config_path = None  # found by the config's discovery, whose errors name $CHATPIPE_CONFIG
     ctx.obj = {"config_path": config_path, "verbose": verbose}
     if verbose:
         from .._log import enable_debug_logging

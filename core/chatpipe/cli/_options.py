@@ -72,6 +72,7 @@ class PipelineChoice(NamedTuple):
             provider = profile  # `-p claude` with no such profile: the provider of that name
         if not provider and not profile and not config.profiles and _is_provider(EMBEDDED_DEFAULT):
             provider = EMBEDDED_DEFAULT  # no config at all: the local model, offline, no key
+            _embedded_default(self.model)
         if provider:
             return Pipeline(
                 provider,
@@ -90,6 +91,27 @@ class PipelineChoice(NamedTuple):
                 "or pip install chatpipe-local for an offline default model"
             )
         return Pipeline.from_config(profile, config=config, **overrides)
+
+
+def _embedded_default(model: str | None) -> None:
+    """Say on stderr that the embedded local model answers (there is no config); refuse a
+    ``--model`` it cannot be, rather than answer as if it were that model."""
+    from ..errors import ConfigError
+    from ..registry import default_registry
+
+    local = default_registry().provider(EMBEDDED_DEFAULT).info.default_model
+    if model and model != local:
+        raise ConfigError(
+            f"no config file: only the embedded local model ({local}) can answer, not --model {model}; "
+            f"pass --provider NAME (e.g. --provider openai -m {model}) or write a chatpipe.yaml profile for it "
+            "(chatpipe config path shows where chatpipe looks; docs/configuration.md)"
+        )
+    click.secho(
+        f"no config file: answering with the embedded local model ({local}, started on this machine in a "
+        "few seconds); for a vendor, pass --provider NAME or write a chatpipe.yaml (docs/configuration.md)",
+        err=True,
+        dim=True,
+    )
 
 
 def _is_provider(name: str) -> bool:

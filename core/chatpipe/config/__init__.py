@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._lazy import lazy_attributes
-from ._discovery import CONFIG_DIR_ENV, CONFIG_ENV, config_dir, find_config_file
+from ._discovery import CONFIG_DIR_ENV, CONFIG_ENV, config_candidates, config_dir, find_config_file
 
 if TYPE_CHECKING:
     from ._loader import load_config, parse_config
@@ -74,6 +74,7 @@ __all__ = [
     "ServeConfig",
     "StateConfig",
     "TimeoutConfig",
+    "config_candidates",
     "config_dir",
     "find_config_file",
     "load_config",

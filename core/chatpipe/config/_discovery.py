@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 
-__all__ = ["CONFIG_DIR_ENV", "CONFIG_ENV", "config_dir", "find_config_file"]
+__all__ = ["CONFIG_DIR_ENV", "CONFIG_ENV", "config_candidates", "config_dir", "find_config_file"]
 
 CONFIG_ENV = "CHATPIPE_CONFIG"
 """Environment variable naming the config file."""
@@ -52,6 +52,31 @@ def _existing(path: Path, what: str) -> Path:
     raise ConfigError(f"{what} {path} {problem}; fix the path")
 
 
+def config_candidates(
+    explicit: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+) -> list[tuple[str, Path]]:
+    """Where :func:`find_config_file` looks, in order: ``(what names the place, path)`` each.
+
+    An explicit path, else ``$CHATPIPE_CONFIG``, is the only place when given; otherwise
+    ``./chatpipe.yaml``, ``./chatpipe.yml``, then ``config.yaml`` and ``config.yml`` of
+    :func:`config_dir`.
+    """
+    env = os.environ if env is None else env
+    if explicit is not None:
+        return [("--config", Path(explicit).expanduser())]
+    named = env.get(CONFIG_ENV)
+    if named:
+        return [(f"${CONFIG_ENV}", Path(named).expanduser())]
+    here = Path.cwd() if cwd is None else Path(cwd)
+    directory = config_dir(env)
+    return [("the current directory", here / name) for name in _LOCAL_NAMES] + [
+        ("the user config directory", directory / name) for name in _USER_NAMES
+    ]
+
+
 def find_config_file(
     explicit: str | os.PathLike[str] | None = None,
     *,
@@ -64,18 +89,10 @@ def find_config_file(
     :class:`~chatpipe.errors.ConfigError`; the other places are simply skipped when absent.
     ``env`` defaults to ``os.environ`` and ``cwd`` to the current directory.
     """
-    env = os.environ if env is None else env
-    if explicit is not None:
-        return _existing(Path(explicit).expanduser(), "the config file")
-    named = env.get(CONFIG_ENV)
-    if named:
-        return _existing(Path(named).expanduser(), f"${CONFIG_ENV} points to")
-    here = Path.cwd() if cwd is None else Path(cwd)
-    for name in _LOCAL_NAMES:
-        if (here / name).is_file():
-            return here / name
-    directory = config_dir(env)
-    for name in _USER_NAMES:
-        if (directory / name).is_file():
-            return directory / name
-    return None
+    places = config_candidates(explicit, env=env, cwd=cwd)
+    named = places[0][0]
+    if named == "--config":
+        return _existing(places[0][1], "the config file")
+    if named == f"${CONFIG_ENV}":
+        return _existing(places[0][1], f"${CONFIG_ENV} points to")
+    return next((path for _, path in places if path.is_file()), None)

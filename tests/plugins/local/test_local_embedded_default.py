@@ -21,6 +21,9 @@ def test_chat_without_config_uses_the_local_model(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip(), "the local model gave no text"
+    # said once, on stderr (stdout holds only the reply)
+    assert result.stderr.count("answering with the embedded local model (smollm2-135m-instruct") == 1
+    assert "--provider NAME" in result.stderr and "embedded" not in result.stdout
 
 
 def test_explain_without_config_shows_the_local_server_request(tmp_path: Path) -> None:
