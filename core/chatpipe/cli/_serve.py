@@ -47,6 +47,12 @@ def _require_extra() -> None:
     show_default=True,
 )
 @click.option("--access-log/--no-access-log", default=False, help="Log every request (off by default).")
+@click.option(
+    "--skip-broken-profiles",
+    is_flag=True,
+    help="Serve the profiles that load and leave out (with a warning) those that cannot be served, "
+    "instead of refusing to start (serve.broken_profiles: skip).",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -56,6 +62,7 @@ def serve(
     workers: int,
     log_level: str,
     access_log: bool,
+    skip_broken_profiles: bool,
 ) -> None:
     """Serve every profile as an OpenAI-compatible API (POST /v1/chat/completions, GET /v1/models).
 
@@ -68,4 +75,12 @@ def serve(
     from ..gateway._run import run
 
     config = load_config(serve_config or ctx.obj["config_path"])
-    run(config, host=host, port=port, workers=workers, log_level=log_level, access_log=access_log)
+    run(
+        config,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=access_log,
+        skip_broken=skip_broken_profiles,
+    )

@@ -33,6 +33,7 @@ from ..errors import (
 from ..models import Prices
 
 __all__ = [
+    "BROKEN_PROFILE_POLICIES",
     "DEFAULT_FALLBACK_ON",
     "DEFAULT_MAX_BODY_SIZE",
     "FALLBACK_CONDITIONS",
@@ -222,6 +223,12 @@ class ServeConfig:
       list, at least 16 characters each, never shown. Without any ``keys`` or ``metrics_keys``,
       ``/metrics`` follows the rule of the rest of the gateway (this machine only unless
       ``allow_unauthenticated``).
+    * ``broken_profiles`` (default ``refuse``): every profile is built when the gateway starts,
+      the way its first call would be (provider, converters, options, key); ``refuse``: a
+      profile that cannot be served stops the start, and the error lists every such profile;
+      ``skip``: the gateway serves the others, logs why each broken one is left out, lists
+      only the served ones in ``/v1/models`` and answers a request for a broken one with 503
+      ``profile_unavailable`` (``chatpipe serve --skip-broken-profiles`` does the same).
     """
 
     host: str = "127.0.0.1"
@@ -233,6 +240,7 @@ class ServeConfig:
     shutdown_timeout: float = 30.0
     metrics: bool | None = None
     metrics_keys: tuple[str, ...] = attrs.field(default=(), repr=_mask_keys)
+    broken_profiles: str = "refuse"
     key_labels: tuple[str, ...] = ()
     """The label of each of ``keys``, in order (from ``keys`` given as a mapping; not a YAML key)."""
 
@@ -265,6 +273,9 @@ class BudgetConfig:
     usd: float | None = None
     period: float = 86400.0
 
+
+BROKEN_PROFILE_POLICIES = ("refuse", "skip")
+"""The values of ``serve.broken_profiles`` (see :class:`ServeConfig`)."""
 
 ROUTE_STRATEGIES = ("fallback", "weighted", "least-busy", "latency")
 """The values of ``route.strategy`` (see :class:`RouteConfig`)."""

@@ -25,6 +25,7 @@ from cattrs.gen import make_dict_structure_fn, override
 from ..models import Prices
 from ._problems import EnvStr, Invalid, KeyPath, Problem, Problems, describe, describe_type
 from ._schema import (
+    BROKEN_PROFILE_POLICIES,
     FALLBACK_CONDITIONS,
     ON_STATE_ERROR,
     ROUTE_STRATEGIES,
@@ -907,6 +908,7 @@ def _converter() -> cattrs.Converter:
         shutdown_timeout=override(struct_hook=_seconds),
         metrics=override(struct_hook=_auto_boolean),
         metrics_keys=override(struct_hook=_gateway_keys),
+        broken_profiles=override(struct_hook=_one_of(BROKEN_PROFILE_POLICIES, "broken_profiles")),
         key_labels=override(omit=True),
     )
     converter.register_structure_hook(ServeConfig, _serve(serve))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -170,11 +171,12 @@ async def list_models(request: Request) -> Response:
     gateway = _gateway(request)
     gateway.authorize(request)
     config = gateway.config
-    data = [_model_entry(name, _owner(p), gateway.started) for name, p in config.profiles.items()]
+    served = gateway.router.profiles
+    data = [_model_entry(name, _owner(config.profiles[name]), gateway.started) for name in served]
     if request.query_params.get("upstream", "").lower() in ("1", "true", "yes"):
         try:
             async with DisconnectGuard(request.receive), asyncio.timeout_at(gateway.deadline()):
-                listed = await asyncio.gather(*(_upstream_models(gateway, name) for name in config.profiles))
+                listed = await asyncio.gather(*(_upstream_models(gateway, name) for name in served))
         except TimeoutError:
             raise request_timeout_error() from None
         data.extend(entry for entries in listed for entry in entries)
@@ -398,12 +400,24 @@ def _routes() -> list[Route]:
     return routes
 
 
+SKIP_BROKEN_ENV = "CHATPIPE_SERVE_SKIP_BROKEN"
+"""Set to ``1`` by ``chatpipe serve --skip-broken-profiles`` for its workers (which read the config file themselves)."""
+
+
+def skips_broken_profiles(config: Config) -> bool:
+    """Whether a broken profile is left out (``serve.broken_profiles: skip``, the CLI flag), not a stopped start."""
+    return config.serve.broken_profiles == "skip" or os.environ.get(SKIP_BROKEN_ENV) == "1"
+
+
 def create_app(config: Config | None = None, *, router: Router | None = None) -> Starlette:
     """The gateway ASGI application for ``config`` (default: :func:`~chatpipe.config.load_config`).
 
     Called without arguments it is the app factory uvicorn's workers use
     (``uvicorn --factory chatpipe.gateway:create_app``); the config file is then found as
     usual (``CHATPIPE_CONFIG`` first). ``router`` replaces the default profile router (tests).
+    Every profile is built here (:meth:`~._routing.Router.load`): a broken one raises
+    :class:`~chatpipe.errors.ConfigError` listing them all, or is left out when
+    :func:`skips_broken_profiles`.
 
     With metrics on (:func:`~._metrics.metrics_enabled`) the default router builds the
     pipelines in a plugin registry of the app's own, where the metrics observe every call;
@@ -423,6 +437,7 @@ def create_app(config: Config | None = None, *, router: Router | None = None) ->
         router = router or observed_router(config, measured)
     settings = GatewaySettings.from_config(config.serve)
     gateway = _Gateway(config, settings, router or Router(config), measured, Budgets.from_config(config))
+    gateway.router.load(skip_broken=skips_broken_profiles(config))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -6,6 +6,7 @@ import contextlib
 import copy
 import math
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,6 +86,7 @@ def run(
     workers: int = 1,
     log_level: str = "info",
     access_log: bool = False,
+    skip_broken: bool = False,
 ) -> None:
     """Serve ``config``'s profiles until SIGINT/SIGTERM (then finish in-flight requests).
 
@@ -92,7 +94,9 @@ def run(
     worker process builds its own app from the same config file (``CHATPIPE_CONFIG`` is set
     to it for them). With metrics on, ``workers > 1`` also points ``PROMETHEUS_MULTIPROC_DIR``
     at a fresh temporary directory for this run (removed when the server stops), so a scrape of
-    any worker sums every worker's metrics (see :mod:`._metrics`).
+    any worker sums every worker's metrics (see :mod:`._metrics`). Every profile is built
+    before the server starts (a broken one stops it, unless ``skip_broken`` or
+    ``serve.broken_profiles: skip``), and stderr names the profiles served and their URL.
     """
     import uvicorn
 
@@ -112,15 +116,31 @@ def run(
         "server_header": False,
         "timeout_graceful_shutdown": max(1, math.ceil(config.serve.shutdown_timeout)),
     }
+    from ._app import SKIP_BROKEN_ENV, create_app, skips_broken_profiles
+    from ._routing import Router
+
+    if skip_broken:
+        os.environ[SKIP_BROKEN_ENV] = "1"  # for this process and the workers, which read the config file
     if workers > 1:
         if config.source is None:
             raise ConfigError("--workers needs a config file that every worker can read; pass --config FILE")
         from ..config import CONFIG_ENV
 
+        checked = Router(config)  # the workers build their own; this one stops a broken start once, here
+        checked.load(skip_broken=skips_broken_profiles(config))
+        _say_served(checked.profiles, host, port)
         os.environ[CONFIG_ENV] = str(Path(config.source).resolve())
         with _multiprocess_metrics(metrics):
             uvicorn.run(FACTORY, factory=True, workers=workers, **options)  # type: ignore[arg-type]
         return
-    from ._app import create_app
+    app = create_app(config)
+    _say_served(app.state.gateway.router.profiles, host, port)
+    uvicorn.run(app, **options)  # type: ignore[arg-type]
 
-    uvicorn.run(create_app(config), **options)  # type: ignore[arg-type]
+
+def _say_served(profiles: list[str], host: str, port: int) -> None:
+    """On stderr, before the server's own log: what is served, and where."""
+    shown = f"[{host}]" if ":" in host else host
+    count = f"{len(profiles)} profile{'' if len(profiles) == 1 else 's'}"
+    sys.stderr.write(f"chatpipe gateway: {count} at http://{shown}:{port}/v1: {', '.join(profiles)}\n")
+    sys.stderr.flush()

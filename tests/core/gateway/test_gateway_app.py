@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import time
 
 import pytest
+from chatpipe.errors import ConfigError
 from chatpipe.testing import FakeResponse
 from chatpipe.testing.conformance import OpenAISimulator, Reply
 
@@ -185,10 +187,42 @@ def test_unreachable_upstream_is_502(make_client):
     assert "127.0.0.1:9" not in error["message"]
 
 
-def test_missing_vendor_key_is_500_for_the_operator(make_client):
-    client = make_client(extra_profiles="  nokey: {provider: openai}")
-    error = assert_openai_error(client.post("/v1/chat/completions", json={**HELLO, "model": "nokey"}), 500)
-    assert error["code"] == "gateway_misconfigured"
+BROKEN = (
+    "  nokey: {provider: openai}\n"  # no key anywhere
+    "  typo: {provider: opnai, api_key: sk-typo-0000000000}\n"  # no such provider
+    "  pair: {route: {targets: [gpt, nokey]}}\n"  # routes to a broken profile
+)
+
+
+def test_a_gateway_with_broken_profiles_refuses_to_start_listing_them_all(make_client):
+    with pytest.raises(ConfigError) as caught:
+        make_client(extra_profiles=BROKEN)
+    message = str(caught.value)
+    assert "3 of 4 profiles cannot be served" in message
+    assert "profiles.nokey:" in message and "OPENAI_API_KEY" in message
+    assert "profiles.typo:" in message and "openai" in message  # the did-you-mean, for the operator
+    assert "profiles.pair:" in message and "'nokey'" in message
+    assert "--skip-broken-profiles" in message and "sk-typo-0000000000" not in message
+
+
+def test_skipping_broken_profiles_serves_the_others_and_tells_clients_nothing_internal(make_client, vendor, caplog):
+    with caplog.at_level(logging.WARNING, logger="chatpipe.gateway"):
+        client = make_client(extra_profiles=BROKEN, serve="{broken_profiles: skip}")
+    assert {"nokey", "typo", "pair"} == {r.args[0] for r in caplog.records if "is not served" in r.getMessage()}
+    listed = [entry["id"] for entry in client.get("/v1/models").json()["data"]]
+    assert listed == ["gpt"]
+    for model in ("typo", "nokey/gpt-4o", "pair"):
+        response = client.post("/v1/chat/completions", json={**HELLO, "model": model})
+        error = assert_openai_error(response, 503)
+        assert error["code"] == "profile_unavailable"
+        assert "log" in error["message"] and "installed" not in error["message"] and "OPENAI" not in error["message"]
+    vendor.enqueue(ROUTE, SIM.reply(Reply(text="still served")))
+    assert client.post("/v1/chat/completions", json=HELLO).json()["choices"][0]["message"]["content"] == "still served"
+
+
+def test_broken_profiles_takes_refuse_or_skip(make_client):
+    with pytest.raises(ConfigError, match=r"serve\.broken_profiles.*did you mean 'skip'"):
+        make_client(serve="{broken_profiles: skipp}")
 
 
 def test_auth_required_when_keys_are_configured(make_client, vendor):

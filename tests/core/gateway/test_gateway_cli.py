@@ -47,7 +47,9 @@ def test_public_host_with_allow_unauthenticated_serves(monkeypatch, tmp_path):
     served: list[dict[str, object]] = []
     monkeypatch.setattr("uvicorn.run", lambda *a, **k: served.append(k))
     config = tmp_path / "c.yaml"
-    config.write_text("profiles: {a: {provider: openai}}\nserve: {allow_unauthenticated: true}\n")
+    config.write_text(
+        "profiles: {a: {provider: openai, api_key: sk-test-0000000000}}\nserve: {allow_unauthenticated: true}\n"
+    )
     main(["serve", "--config", str(config), "--host", "0.0.0.0"])
     assert [k["host"] for k in served] == ["0.0.0.0"]
 
@@ -57,8 +59,8 @@ def test_options_reach_uvicorn(monkeypatch, tmp_path):
     monkeypatch.setattr("uvicorn.run", lambda *a, **k: calls.append((a, k)))
     config = tmp_path / "c.yaml"
     config.write_text(
-        "profiles: {a: {provider: openai}}\nserve: {host: 0.0.0.0, port: 9100, keys: [gw-key-aaaaaaaaaaaaaaaa],"
-        " shutdown_timeout: 7.5}\n"
+        "profiles: {a: {provider: openai, api_key: sk-test-0000000000}}\n"
+        "serve: {host: 0.0.0.0, port: 9100, keys: [gw-key-aaaaaaaaaaaaaaaa], shutdown_timeout: 7.5}\n"
     )
     main(["serve", "--config", str(config)])
     (args, kwargs) = calls[0]
@@ -70,6 +72,34 @@ def test_options_reach_uvicorn(monkeypatch, tmp_path):
     assert args[0] == "chatpipe.gateway:create_app"
     assert (kwargs["host"], kwargs["port"], kwargs["workers"], kwargs["factory"]) == ("127.0.0.1", 9200, 3, True)
     assert os.environ["CHATPIPE_CONFIG"] == str(config.resolve())
+
+
+def test_the_served_profiles_and_their_url_are_said_at_start(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: None)
+    config = tmp_path / "c.yaml"
+    key = "sk-test-0000000000"
+    config.write_text(
+        f"profiles: {{a: {{provider: openai, api_key: {key}}}, b: {{provider: openai, api_key: {key}}}}}\n"
+    )
+    main(["serve", "--config", str(config), "--port", "9300"])
+    assert "chatpipe gateway: 2 profiles at http://127.0.0.1:9300/v1: a, b" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_broken_profile_stops_the_start_unless_skipped(monkeypatch, capsys, tmp_path, workers):
+    monkeypatch.setenv("CHATPIPE_SERVE_SKIP_BROKEN", "0")  # restored after the test (the flag sets it)
+    monkeypatch.setenv("CHATPIPE_CONFIG", "unset-by-the-test")  # (--workers sets it)
+    served: list[object] = []
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: served.append(a))
+    config = tmp_path / "c.yaml"
+    config.write_text("profiles: {a: {provider: openai, api_key: sk-test-0000000000}, b: {provider: opnai}}\n")
+    assert run(["serve", "--config", str(config), "--workers", workers]) == 3
+    err = capsys.readouterr().err
+    assert "1 of 2 profiles cannot be served" in err and "profiles.b:" in err and "--skip-broken-profiles" in err
+    assert served == []
+    main(["serve", "--config", str(config), "--workers", workers, "--skip-broken-profiles"])
+    assert len(served) == 1
+    assert "chatpipe gateway: 1 profile at http://127.0.0.1:8000/v1: a" in capsys.readouterr().err
 
 
 def test_help_lists_the_options(capsys):

@@ -177,7 +177,8 @@ def test_metrics_off_never_imports_prometheus_client(tmp_path):
         "import sys\n"
         "from chatpipe.config import parse_config\n"
         "from chatpipe.gateway import create_app\n"
-        'create_app(parse_config("profiles: {gpt: {provider: openai, model: m}}\\nserve: {metrics: false}", env={}))\n'
+        'profiles = "profiles: {gpt: {provider: openai, model: m, api_key: sk-test-000000000}}"\n'
+        'create_app(parse_config(profiles + "\\nserve: {metrics: false}", env={}))\n'
         "print('prometheus_client' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
