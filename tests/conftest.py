@@ -37,13 +37,14 @@ VENDOR_KEY_VARS = _vendor_key_vars()
 
 @pytest.fixture(autouse=True)
 def hermetic_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private config dir per test; vendor key variables and chatpipe settings removed; the
-    in-process state (rate windows, cooldowns) empty."""
+    """A private config dir and data dir (the CLI's conversation log) per test; vendor key
+    variables and chatpipe settings removed; the in-process state (rate windows, cooldowns) empty."""
     state = sys.modules.get("chatpipe.state._open")
     if state is not None:
         state.local_store().clear()
     config_dir = tmp_path_factory.mktemp("chatpipe-config")
     monkeypatch.setenv("CHATPIPE_CONFIG_DIR", str(config_dir))
+    monkeypatch.setenv("CHATPIPE_DATA_DIR", str(tmp_path_factory.mktemp("chatpipe-data")))
     for name in (*VENDOR_KEY_VARS, "CHATPIPE_CONFIG", "CHATPIPE_HTTP_BACKEND"):
         monkeypatch.delenv(name, raising=False)
     return config_dir

@@ -15,6 +15,7 @@ import click
 from ._admin import config_group, keys, plugins
 from ._batch import batch
 from ._chat import chat, explain
+from ._logs import logs
 from ._new import new
 from ._options import CONTEXT
 from ._serve import serve
@@ -31,6 +32,7 @@ COMMANDS: tuple[click.Command, ...] = (
     plugins,
     keys,
     config_group,
+    logs,
     new,
     serve,
     batch,

@@ -24,6 +24,9 @@ __all__ = ["chat", "explain", "usage_line"]
 @click.option("--no-stream", is_flag=True, help="Wait for the whole reply instead of streaming it.")
 @click.option("--reasoning/--no-reasoning", default=True, help="Show the model's reasoning on stderr.")
 @click.option("--usage", "show_usage", is_flag=True, help="Print the reply's tokens and cost on stderr.")
+@click.option("-c", "--continue", "continue_last", is_flag=True, help="Continue the last logged conversation.")
+@click.option("--conversation", "conversation_id", metavar="ID", help="Continue the logged conversation ID.")
+@click.option("--no-log", is_flag=True, help="Keep this conversation out of the log (config: log: false).")
 def chat(
     messages: list[dict[str, Any]],
     pipeline: PipelineChoice,
@@ -31,21 +34,27 @@ def chat(
     no_stream: bool,
     reasoning: bool,
     show_usage: bool,
+    continue_last: bool,
+    conversation_id: str | None,
+    no_log: bool,
 ) -> None:
     """Send PROMPT (or stdin) and print the reply, streaming it as it arrives.
 
     With chatpipe -v chat -p ROUTER, stderr says which of the router's profiles answered;
-    with --usage, stderr gets the reply's token counts and cost (docs/cost.md).
+    with --usage, stderr gets the reply's token counts and cost (docs/cost.md). Each
+    conversation is logged (chatpipe logs); -c continues the last one.
     """
-    from ..errors import ProviderError
     from ..wire import response_to_dict
     from ._notices import notice_retries
 
     verbose = bool((click.get_current_context().obj or {}).get("verbose"))
     notice_retries(verbose=verbose)
+    log = _Log.open(pipeline, continue_last, conversation_id, no_log)
+    sent = log.earlier + messages
     with pipeline.build() as pipe:
         if no_stream or as_json:
-            response = pipe.complete(messages) if no_stream else pipe.stream(messages).collect()
+            response = pipe.complete(sent) if no_stream else pipe.stream(sent).collect()
+            log.keep(pipe, messages, response)
             if verbose:
                 _say_route(response.route)
             if show_usage:
@@ -58,28 +67,81 @@ def chat(
             click.echo(response.text)
             _print_tool_calls(response.tool_calls)
             return
-        stream = pipe.stream(messages)
-        in_reasoning = False
-        try:
-            for chunk in stream:
-                if chunk.reasoning and reasoning:
-                    click.secho(chunk.reasoning, err=True, dim=True, nl=False)
-                    in_reasoning = True
-                if chunk.text:
-                    if in_reasoning:
-                        click.echo("", err=True)
-                        in_reasoning = False
-                    click.echo(chunk.text, nl=False)
-        except ProviderError:
-            if stream.text:
-                click.echo("")  # end the partial line before the error message
-            raise
-        click.echo("")
+        response = _stream_reply(pipe, sent, reasoning)
+        log.keep(pipe, messages, response)
         if verbose:
-            _say_route(stream.response.route)
-        _print_tool_calls(stream.response.tool_calls)
+            _say_route(response.route)
+        _print_tool_calls(response.tool_calls)
         if show_usage:
-            click.secho(usage_line(stream.response), err=True, dim=True)
+            click.secho(usage_line(response), err=True, dim=True)
+
+
+def _stream_reply(pipe: Any, messages: list[dict[str, Any]], reasoning: bool) -> ChatResponse:
+    """Print the reply as it streams (reasoning on stderr); the assembled reply."""
+    from ..errors import ProviderError
+
+    stream = pipe.stream(messages)
+    in_reasoning = False
+    try:
+        for chunk in stream:
+            if chunk.reasoning and reasoning:
+                click.secho(chunk.reasoning, err=True, dim=True, nl=False)
+                in_reasoning = True
+            if chunk.text:
+                if in_reasoning:
+                    click.echo("", err=True)
+                    in_reasoning = False
+                click.echo(chunk.text, nl=False)
+    except ProviderError:
+        if stream.text:
+            click.echo("")  # end the partial line before the error message
+        raise
+    click.echo("")
+    response: ChatResponse = stream.response
+    return response
+
+
+class _Log:
+    """Where this chat's conversation is logged: ``earlier`` (the messages of a continued
+    conversation) are sent first; :meth:`keep` adds the new messages and the reply."""
+
+    def __init__(self, history: Any, conversation: str | None, earlier: list[dict[str, Any]]) -> None:
+        self.history, self.conversation, self.earlier = history, conversation, earlier
+
+    @classmethod
+    def open(cls, pipeline: PipelineChoice, continue_last: bool, conversation: str | None, no_log: bool) -> _Log:
+        from ..config import load_config
+        from ._history import History
+
+        if continue_last and conversation:
+            raise click.UsageError("give either -c/--continue or --conversation ID, not both")
+        keeping = not no_log and load_config(pipeline.config_path).log
+        if not keeping:
+            if continue_last or conversation:
+                raise click.UsageError("-c and --conversation read the log, which --no-log / log: false turn off")
+            return cls(None, None, [])
+        history = History()
+        if continue_last:
+            conversation = history.last()
+            if conversation is None:
+                raise click.UsageError("no conversation to continue: the log is empty (chatpipe logs list)")
+        try:
+            earlier = history.messages(conversation) if conversation else []
+        except LookupError as exc:
+            raise click.UsageError(str(exc)) from None
+        return cls(history, conversation, earlier)
+
+    def keep(self, pipe: Any, messages: list[dict[str, Any]], response: ChatResponse) -> None:
+        if self.history is None:
+            return
+        from ..wire import message_to_dict
+
+        model = response.model or getattr(pipe, "model", None)
+        if self.conversation is None:
+            provider = getattr(pipe, "provider_class", None)  # named when there is no profile
+            who = getattr(pipe, "profile", None) or (provider.info.name if provider is not None else None)
+            self.conversation = self.history.start(who, model)
+        self.history.add(self.conversation, [*messages, message_to_dict(response.message)], model=model)
 
 
 def usage_line(response: ChatResponse) -> str:

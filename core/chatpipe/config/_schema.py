@@ -514,6 +514,9 @@ class Config:
       observation hooks then see every call in the process. An unknown name is an error with
       a did-you-mean. Providers and converters are not listed here: the profiles name them.
     * ``plugins``: the former name of ``observers``, still accepted (both lists are loaded).
+    * ``log`` (default ``true``): ``chatpipe chat`` keeps each conversation in a local SQLite
+      log (``logs.db`` in the user data directory; ``chatpipe logs``); ``false`` keeps none
+      (``chatpipe chat --no-log`` for one call).
 
     Every string value may use ``${ENV_VAR}`` or ``${ENV_VAR:-default}``; ``$${`` is a
     literal ``${``. An unset variable without a default is an error. A value that is entirely
@@ -535,6 +538,7 @@ class Config:
     budgets: Mapping[str, BudgetConfig] = attrs.field(factory=dict)
     observers: tuple[str, ...] = ()
     plugins: tuple[str, ...] = ()
+    log: bool = True
     source: str | None = None
 
     def profile(self, name: str | None = None) -> tuple[str, Profile]:
