@@ -86,8 +86,8 @@ def _clean_env() -> dict[str, str]:
 def uv() -> Path:
     try:
         return Path(dev.find_uv())
-    except SystemExit as exc:  # pip could not install uv
-        _skip_or_fail(f"no uv to build and install with: {exc}")
+    except SystemExit as exc:  # none on PATH or in the cache, and pip could not install one
+        _skip_or_fail(f"no uv to build and install with (pip install uv exited with {exc.code})")
         raise
 
 
