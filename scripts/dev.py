@@ -5,6 +5,7 @@
     python3 scripts/dev.py test     set up .venv and run the whole test suite (lint, types, docs, tests);
                                     installs redis-server with apt-get first if missing (as root)
     python3 scripts/dev.py setup    only set up .venv (with the dev tools)
+    python3 scripts/dev.py dist     build a wheel and an sdist of every workspace member into dist/
 
 The repository is a uv workspace (``[tool.uv.workspace]`` in pyproject.toml). Setup is one
 ``uv sync --all-packages`` from the committed ``uv.lock``: the core, every plugin under
@@ -14,6 +15,10 @@ uv installs only what changed, so a second setup takes a second. uv itself comes
 or, when missing or older than ``[tool.uv] required-version``, is installed once with pip
 into the user's cache directory. With ``CI`` set the lock must be up to date (``--locked``);
 elsewhere a changed pyproject (a new plugin) updates ``uv.lock``, to be committed with it.
+
+``dist`` needs no .venv: one ``uv build --all-packages --no-sources`` (each member's sdist,
+then its wheel built from that sdist, as an installer would) into ``dist/``, emptied of
+earlier builds first; it fails unless every member produced both.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ VENV = ROOT / ".venv"
 SCRIPTS = "Scripts" if os.name == "nt" else "bin"
 EXE = ".exe" if os.name == "nt" else ""
 BIN = VENV / SCRIPTS
+DIST = ROOT / "dist"
 PYTHON = BIN / f"python{EXE}"
 CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"]
 # pip's --target directory for uv when the machine has none (outside the tree, kept between clones).
@@ -88,6 +94,54 @@ def members() -> list[Path]:
     """The workspace members (``[tool.uv.workspace] members``): core/, then plugins/*, then examples/*."""
     globs = CONFIG["workspace"]["members"]
     return [path for glob in globs for path in sorted(ROOT.glob(glob)) if (path / "pyproject.toml").is_file()]
+
+
+def member_names() -> dict[str, str]:
+    """Each member's distribution name by its folder relative to the root (``{"core": "chatpipe", ...}``)."""
+    return {
+        str(path.relative_to(ROOT).as_posix()): tomllib.loads((path / "pyproject.toml").read_text())["project"]["name"]
+        for path in members()
+    }
+
+
+def artifact_stem(name: str) -> str:
+    """How built files of distribution ``name`` begin: ``chatpipe_semi_strict-`` for ``chatpipe-semi-strict``."""
+    return re.sub(r"[-_.]+", "_", name).lower() + "-"
+
+
+_SUFFIX = {"wheel": ".whl", "sdist": ".tar.gz"}
+
+
+def build_dists(out: Path = DIST, uv: Path | None = None) -> list[Path]:
+    """Build a wheel and an sdist of every workspace member into ``out`` and return them, sorted.
+
+    Earlier wheels and sdists in ``out`` are removed first, so it holds exactly one build of
+    each member. ``--no-sources``: the build ignores ``[tool.uv.sources]``, as any builder
+    outside this workspace would. Exits naming the members that produced no wheel or sdist.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    for old in [*out.glob("*.whl"), *out.glob("*.tar.gz")]:
+        old.unlink()
+    build = ["build", "--quiet", "--all-packages", "--no-sources", "--python", sys.executable, "--out-dir", out]
+    run(uv or find_uv(), *build)
+    built = sorted([*out.glob("*.whl"), *out.glob("*.tar.gz")])
+    missing = [
+        f"{folder} ({name}: {kind})"
+        for folder, name in member_names().items()
+        for kind in ("wheel", "sdist")
+        if not any(path.name.startswith(artifact_stem(name)) and path.name.endswith(_SUFFIX[kind]) for path in built)
+    ]
+    if missing:
+        sys.exit(f"uv build made no {'; '.join(missing)}")
+    return built
+
+
+def dist() -> None:
+    say(f"uv build: a wheel and an sdist of every workspace member into {DIST.relative_to(ROOT)}/")
+    built = build_dists()
+    for path in built:
+        print(f"    {path.relative_to(ROOT)}  ({path.stat().st_size / 1000:.0f} kB)")
+    say(f"{len(built)} files; install with: pip install --find-links {DIST.relative_to(ROOT)} chatpipe chatpipe-openai")
 
 
 def main_job() -> None:
@@ -154,8 +208,11 @@ def test() -> None:
 
 def main() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else "run"
-    if command not in {"run", "test", "setup"}:
-        sys.exit(f"unknown command {command!r}; use: run (default), test or setup")
+    if command not in {"run", "test", "setup", "dist"}:
+        sys.exit(f"unknown command {command!r}; use: run (default), test, setup or dist")
+    if command == "dist":
+        dist()
+        return
     setup(dev=command != "run")
     if command == "run":
         main_job()

@@ -8,6 +8,7 @@ its tests as generated.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from string import Template
 
@@ -96,8 +97,17 @@ _DIR = click.option(
 
 
 def _done(target: Path) -> None:
+    """Say what was made and how to install it: into this chatpipe's own environment, whose
+    chatpipe satisfies the package's dependency (chatpipe is not on the package index yet)."""
+    from .. import __version__
+
     click.echo(f"created {target}")
-    click.echo(f"next: pip install -e '{target}[test]' && (cd {target} && pytest)")
+    click.echo(f"next, in the environment of this chatpipe {__version__} ({sys.executable}):")
+    click.echo(f"  pip install -e '{target}[test]' && (cd {target} && pytest)")
+    click.echo(
+        "chatpipe is not on the package index yet; for another environment, install it from a clone first:\n"
+        "  python3 scripts/dev.py dist && pip install --find-links dist chatpipe"
+    )
 
 
 @new.command("provider", context_settings=CONTEXT)

@@ -6,7 +6,7 @@ installs and passes its own tests as generated: the test suite of chatpipe prove
 
 from __future__ import annotations
 
-__all__ = ["COMMON", "CONVERTER", "PROVIDER"]
+__all__ = ["COMMON", "CONVERTER", "INSTALL_NOTE", "PROVIDER"]
 
 PYPROJECT = """\
 [build-system]
@@ -32,6 +32,14 @@ $name = "$module"
 testpaths = ["tests"]
 """
 
+INSTALL_NOTE = """\
+chatpipe itself is not on the package index yet: install it first from a clone of its
+repository (`python3 scripts/dev.py dist && pip install --find-links dist chatpipe`, or the
+clone's `.venv` from `python3 scripts/dev.py setup`). Once both are published,
+`pip install chatpipe-$name` brings chatpipe with it.
+"""
+"""How a generated package's README says to get chatpipe (a template, like the files)."""
+
 COMMON: dict[str, str] = {
     "pyproject.toml": PYPROJECT,
     "$module/py.typed": "",
@@ -41,15 +49,18 @@ PROVIDER: dict[str, str] = {
     "README.md": """\
 # chatpipe-$name
 
-The `$name` provider for [chatpipe](https://pypi.org/project/chatpipe/): $display's
+The `$name` provider for [chatpipe](https://chatpipe.readthedocs.io): $display's
 OpenAI-compatible chat API (`$base_url`).
 
 ```
-pip install chatpipe chatpipe-$name
+pip install -e .                   # this folder, into an environment that has chatpipe (see below)
 chatpipe keys set $name            # or export $env
 chatpipe chat --provider $name "Hello"
 ```
 
+"""
+    + INSTALL_NOTE
+    + """
 ## Getting a key
 
 Create an API key in $display's console and store it with `chatpipe keys set $name`, or
@@ -137,15 +148,18 @@ CONVERTER: dict[str, str] = {
     "README.md": """\
 # chatpipe-$name
 
-The `$name` prompt converter for [chatpipe](https://pypi.org/project/chatpipe/): it drops
+The `$name` prompt converter for [chatpipe](https://chatpipe.readthedocs.io): it drops
 messages that carry nothing (no content, no tool call) before the conversation is sent.
 Replace the rule in `$module/__init__.py` with your own.
 
 ```
-pip install chatpipe chatpipe-$name
+pip install -e .                   # this folder, into an environment that has chatpipe (see below)
 chatpipe explain --provider openai --converter $name "Hello"   # see what it does
 ```
 
+"""
+    + INSTALL_NOTE
+    + """
 ```python
 import chatpipe
 

@@ -120,3 +120,30 @@ def test_the_generated_module_imports_chatpipe_only_through_chatpipe_plugin(tmp_
     source = (tmp_path / "chatpipe-acme" / "chatpipe_acme" / "__init__.py").read_text()
     imports = [line for line in source.splitlines() if line.startswith(("from chatpipe", "import chatpipe"))]
     assert imports and all(line.startswith("from chatpipe.plugin import ") for line in imports), imports
+
+
+@pytest.mark.parametrize("kind", ["provider", "converter"])
+def test_the_next_steps_install_the_folder_where_this_chatpipe_is(tmp_path: Path, kind: str) -> None:
+    result = chatpipe("new", kind, "acme", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:3] == [
+        "created chatpipe-acme",
+        f"next, in the environment of this chatpipe {chatpipe_package.__version__} ({sys.executable}):",
+        "  pip install -e 'chatpipe-acme[test]' && (cd chatpipe-acme && pytest)",
+    ]
+    # chatpipe is not on the package index: the way to get it elsewhere is from a clone's wheels.
+    assert "not on the package index yet" in result.stdout
+    assert "  python3 scripts/dev.py dist && pip install --find-links dist chatpipe" in lines
+
+
+@pytest.mark.parametrize("kind", ["provider", "converter"])
+def test_the_generated_readme_installs_from_its_folder_not_from_the_index(tmp_path: Path, kind: str) -> None:
+    assert chatpipe("new", kind, "acme", cwd=tmp_path).returncode == 0
+    readme = (tmp_path / "chatpipe-acme" / "README.md").read_text()
+    assert "\npip install -e .  " in readme
+    assert "pip install chatpipe chatpipe-acme" not in readme and "pypi.org" not in readme
+    assert "not on the package index yet" in readme
+    assert (
+        "pip install --find-links dist chatpipe`" in readme and "`pip install chatpipe-acme` brings chatpipe" in readme
+    )
