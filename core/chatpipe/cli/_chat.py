@@ -27,6 +27,9 @@ __all__ = ["chat", "explain", "usage_line"]
 @click.option("-c", "--continue", "continue_last", is_flag=True, help="Continue the last logged conversation.")
 @click.option("--conversation", "conversation_id", metavar="ID", help="Continue the logged conversation ID.")
 @click.option("--no-log", is_flag=True, help="Keep this conversation out of the log (config: log: false).")
+@click.option(
+    "-i", "--interactive", is_flag=True, help="Chat at the terminal, turn after turn (/help lists the commands)."
+)
 def chat(
     messages: list[dict[str, Any]],
     pipeline: PipelineChoice,
@@ -37,6 +40,7 @@ def chat(
     continue_last: bool,
     conversation_id: str | None,
     no_log: bool,
+    interactive: bool,
 ) -> None:
     """Send PROMPT (or stdin) and print the reply, streaming it as it arrives.
 
@@ -51,6 +55,12 @@ def chat(
     notice_retries(verbose=verbose)
     log = _Log.open(pipeline, continue_last, conversation_id, no_log)
     sent = log.earlier + messages
+    if interactive:
+        from ._repl import Session
+
+        logged = log.conversation is not None
+        Session(pipeline, sent, keep=log.keep, restart=log.restart, reasoning=reasoning, logged=logged).run()
+        return
     with pipeline.build() as pipe:
         if no_stream or as_json:
             response = pipe.complete(sent) if no_stream else pipe.stream(sent).collect()
@@ -130,6 +140,10 @@ class _Log:
         except LookupError as exc:
             raise click.UsageError(str(exc)) from None
         return cls(history, conversation, earlier)
+
+    def restart(self) -> None:
+        """The next exchange starts a new conversation."""
+        self.conversation = None
 
     def keep(self, pipe: Any, messages: list[dict[str, Any]], response: ChatResponse) -> None:
         if self.history is None:

@@ -221,11 +221,16 @@ def call_options(fn: Callable[..., R]) -> Callable[..., R]:
 
 
 def message_options(fn: Callable[..., R]) -> Callable[..., R]:
-    """Add the options that give the conversation; pass it on as ``messages``."""
+    """Add the options that give the conversation; pass it on as ``messages``.
+
+    A conversation is required, except by a command run with ``--interactive`` (its turns are
+    typed then).
+    """
 
     @functools.wraps(fn)
     def command(*args: Any, prompt: str | None, system: str | None, messages_file: Any, **kwargs: Any) -> R:
-        return fn(*args, messages=_read_messages(prompt, system, messages_file), **kwargs)
+        required = not kwargs.get("interactive", False)
+        return fn(*args, messages=_read_messages(prompt, system, messages_file, required=required), **kwargs)
 
     return _apply(
         command,
@@ -249,7 +254,9 @@ def _piped(messages_file: Any) -> str | None:
     return sys.stdin.read().strip() or None
 
 
-def _read_messages(prompt: str | None, system: str | None, messages_file: Any) -> list[dict[str, Any]]:
+def _read_messages(
+    prompt: str | None, system: str | None, messages_file: Any, *, required: bool = True
+) -> list[dict[str, Any]]:
     """The conversation from the options; the prompt is the argument, then any text piped on stdin."""
     messages: list[dict[str, Any]] = []
     if system:
@@ -264,11 +271,11 @@ def _read_messages(prompt: str | None, system: str | None, messages_file: Any) -
         if not isinstance(loaded, list):
             raise click.BadParameter("expected a JSON list of messages", param_hint="--messages")
         messages.extend(loaded)
-    piped = _piped(messages_file)
+    piped = _piped(messages_file) if required else None  # (interactive: stdin is the terminal's)
     if piped is not None:  # after the prompt, as shell tools do: `cat notes.txt | chatpipe chat "Summarize this"`
         prompt = piped if prompt is None else f"{prompt}\n\n{piped}"
     if prompt is not None:
         messages.append({"role": "user", "content": prompt})
-    if not messages:
+    if not messages and required:
         raise click.UsageError("no conversation: give a PROMPT, pipe text on stdin, or use --messages FILE")
     return messages
