@@ -13,6 +13,8 @@ from ._options import CONTEXT
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from ..config import Config, ProfileCheck
+
 __all__ = ["config_group", "keys", "plugins"]
 
 
@@ -92,39 +94,81 @@ def config_group() -> None:
 
 
 @config_group.command("check", context_settings=CONTEXT)
+@click.option(
+    "--online",
+    is_flag=True,
+    help="Also run each sound provider profile's status check (the model list request, as 'chatpipe check').",
+)
 @click.pass_context
-def config_check(ctx: click.Context) -> None:
-    """Validate the config file and every profile's provider, converters and options."""
-    from ..config import load_config
-    from ..errors import ChatpipeError
-    from ..registry import default_registry
+def config_check(ctx: click.Context, online: bool) -> None:
+    """Check every profile as a call would, offline, and report every problem found.
 
-    config = load_config(ctx.obj["config_path"])
+    \b
+    Per profile: the provider, converters and options exist; params are ones the provider
+    knows (did-you-mean) and of the right type; the pipeline builds (a base URL, limits,
+    observers); a key is found where one is needed. A router is checked through its targets.
+    One line per problem, then a summary. Exit 3 when any problem was found, else 5 when an
+    --online status check failed, else 0.
+    """
+    from ..config import check_profiles, load_config
+    from ..errors import ConfigError
+
+    try:
+        config = load_config(ctx.obj["config_path"])
+    except ConfigError as exc:
+        if not exc.problems:
+            raise
+        click.echo(f"config: {exc.file}" if exc.file else "config:")
+        for path, message in exc.problems:
+            click.secho(f"  {path or 'top level'}: {message}", fg="red")
+        click.secho(f"{_count(len(exc.problems), 'problem')} in the file; profiles not checked", fg="red")
+        ctx.exit(3)
     if config.source is None:
         click.echo("no config file found; looked at (chatpipe config path lists them):")
         _echo_places(ctx.obj["config_path"])
         return
     click.echo(f"config: {config.source}")
-    registry = default_registry()
-    failed = False
-    for name, profile in config.profiles.items():
-        if profile.route is not None:  # its targets are profiles, checked on their own lines (and by the loader)
-            targets = ", ".join(target.profile for target in profile.route.targets)
-            click.secho(f"  {name}: ok (router, {profile.route.strategy}: {targets})", fg="green")
-            continue
-        try:
-            provider = registry.provider(profile.provider)
-            for converter in profile.converters:
-                registry.converter(converter)
-            provider.validate_options(dict(profile.options))
-        except ChatpipeError as exc:
-            failed = True
-            click.secho(f"  {name}: {exc}", fg="red")
-            continue
-        chain = ", ".join(profile.converters) or "none"
-        click.secho(f"  {name}: ok ({profile.provider}, converters: {chain})", fg="green")
-    if failed:
+    checks = check_profiles(config)
+    for found in checks:
+        if found.ok:
+            click.secho(f"  {found.name}: ok ({found.summary})", fg="green")
+        for path, message in found.problems:
+            click.secho(f"  {path}: {message}", fg="red")
+    problems = sum(len(found.problems) for found in checks)
+    broken = sum(not found.ok for found in checks)
+    if problems:
+        click.secho(
+            f"{_count(problems, 'problem')} in {broken} of {_count(len(checks), 'profile')}", fg="red", bold=True
+        )
+    else:
+        click.secho(f"all {_count(len(checks), 'profile')} ok", fg="green", bold=True)
+    status_ok = (
+        _online(config, [found for found in checks if found.ok and found.kind == "provider"]) if online else True
+    )
+    if problems:
         ctx.exit(3)
+    if not status_ok:
+        ctx.exit(5)
+
+
+def _online(config: Config, sound: list[ProfileCheck]) -> bool:
+    """Run the status check of each of ``sound`` (``chatpipe check``'s); whether none failed."""
+    from ..pipeline import Pipeline
+    from ._status import echo_checks, status_checks
+
+    if not sound:
+        return True
+    click.echo("status checks (online):")
+    ok = True
+    for found in sound:
+        with Pipeline.from_config(found.name, config=config) as pipe:
+            checked = [(name or found.name, result) for name, result in status_checks(pipe)]
+        ok = echo_checks(checked, indent="  ") and ok
+    return ok
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @config_group.command("path", context_settings=CONTEXT)

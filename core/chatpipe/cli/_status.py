@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from ..pipeline import CheckResult, Pipeline
     from ..routing import Router
 
-__all__ = ["check", "models", "test_command"]
+__all__ = ["check", "echo_checks", "models", "status_checks", "test_command"]
 
 
 @click.command(context_settings=CONTEXT)
@@ -44,26 +45,34 @@ def check(ctx: click.Context, pipeline: PipelineChoice) -> None:
     context_fallbacks too), one line each; exit 5 when any target's check fails (a bypassed
     check does not fail).
     """
+    with pipeline.build() as pipe:
+        checked = status_checks(pipe)
+    if not echo_checks(checked):
+        ctx.exit(5)
+
+
+def status_checks(pipe: Pipeline | Router) -> list[tuple[str | None, CheckResult]]:
+    """The status check of ``pipe`` (name ``None``), or of each pipeline a router may call (by profile name)."""
     from ..routing import Router
 
-    checked: list[tuple[str | None, CheckResult]]
-    with pipeline.build() as pipe:
-        if isinstance(pipe, Router):
-            checked = [(name, target.check()) for name, target in _leaves(pipe)]
-        else:
-            checked = [(None, pipe.check())]
-    failed = False
+    if isinstance(pipe, Router):
+        return [(name, target.check()) for name, target in _leaves(pipe)]
+    return [(None, pipe.check())]
+
+
+def echo_checks(checked: Sequence[tuple[str | None, CheckResult]], *, indent: str = "") -> bool:
+    """Print one line per result (a failure on stderr); whether none failed (a bypassed check does not)."""
+    ok = True
     for name, result in checked:
-        where = f"{name}: " if name is not None else ""
+        where = f"{indent}{name}: " if name is not None else indent
         if result.ok and not result.bypassed:
             click.secho(f"{where}ok: {result.detail}", fg="green")
         elif result.bypassed:
             click.secho(f"{where}bypassed: {result.detail}", fg="yellow")
         else:
             click.secho(f"{where}failed: {result.detail}", fg="red", err=True)
-            failed = True
-    if failed:
-        ctx.exit(5)
+            ok = False
+    return ok
 
 
 def _leaves(router: Router) -> list[tuple[str, Pipeline]]:
