@@ -49,10 +49,23 @@ def keys() -> None:
 
 @keys.command("set", context_settings=CONTEXT)
 @click.argument("name")
-def keys_set(name: str) -> None:
-    """Store the key for NAME (a provider or profile). Reads a hidden prompt, or stdin when piped."""
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Store it even when NAME is neither an installed provider nor a profile of the config "
+    "(a profile still to be written, a provider still to be installed).",
+)
+@click.pass_context
+def keys_set(ctx: click.Context, name: str, force: bool) -> None:
+    """Store the key for NAME (a provider or profile). Reads a hidden prompt, or stdin when piped.
+
+    A NAME that is neither an installed provider nor a profile of the config is refused, with
+    a did-you-mean (a key stored under it would never be used), unless --force is given.
+    """
     from ..keys import KeyStore
 
+    if not force:
+        _known_key_name(name, ctx.obj["config_path"])
     if sys.stdin.isatty():
         value = click.prompt(f"API key for {name}", hide_input=True, confirmation_prompt=False)
     else:
@@ -62,6 +75,30 @@ def keys_set(name: str) -> None:
     store = KeyStore()
     store.set(name, value)
     click.echo(f"stored the key for {name} in {store.path}")
+
+
+def _known_key_name(name: str, config_path: Path | None) -> None:
+    """Refuse ``name`` (a usage error with a did-you-mean) unless a provider or a profile has it."""
+    import difflib
+
+    from ..config import load_config
+    from ..errors import ConfigError
+    from ..registry import default_registry
+
+    providers = sorted({n for p in default_registry().listing() if p.kind == "provider" for n in p.names})
+    try:
+        profiles = sorted(load_config(config_path).profiles)
+    except ConfigError:
+        profiles = []  # a broken config must not keep a key from being stored; its profiles are unknown then
+    if name in providers or name in profiles:
+        return
+    close = difflib.get_close_matches(name, [*providers, *profiles], n=2)
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+    raise click.UsageError(
+        f"no provider or profile is called {name!r}: {hint}(providers: {', '.join(providers) or 'none'}; "
+        f"profiles: {', '.join(profiles) or 'none'}). A key is used under a provider's or a profile's name; "
+        "add --force to store it under this name anyway"
+    )
 
 
 @keys.command("list", context_settings=CONTEXT)

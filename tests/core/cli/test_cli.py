@@ -272,3 +272,19 @@ def test_an_option_overrides_the_profiles_params(fake_server: FakeServer, tmp_pa
     assert result.returncode == 0, result.stderr
     sent = fake_server.requests[0].json
     assert (sent["temperature"], sent["top_p"]) == (0.1, 0.5)
+
+
+def test_keys_set_refuses_a_name_no_provider_or_profile_has(hermetic_environment: Path, tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("profiles:\n  work: {provider: openai}\n")
+    typo = run("--config", str(config), "keys", "set", "opnai", stdin=KEY + "\n")
+    assert typo.returncode == 2
+    assert "did you mean 'openai'?" in typo.stderr and "--force" in typo.stderr and KEY not in typo.stderr
+    profile_typo = run("--config", str(config), "keys", "set", "wrok", stdin=KEY + "\n")
+    assert profile_typo.returncode == 2 and "did you mean 'work'?" in profile_typo.stderr
+    assert "no keys stored" in run("keys", "list").stdout
+    assert run("--config", str(config), "keys", "set", "work", stdin=KEY + "\n").returncode == 0
+    forced = run("--config", str(config), "keys", "set", "later", "--force", stdin=KEY + "\n")
+    assert forced.returncode == 0, forced.stderr
+    listed = run("keys", "list").stdout
+    assert "work" in listed and "later" in listed and KEY not in listed
