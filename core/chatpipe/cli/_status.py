@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._options import CONTEXT, PipelineChoice, pipeline_options
+from ._options import CONTEXT, PipelineChoice, endpoint_options, pipeline_options
 
 if TYPE_CHECKING:
     from ..pipeline import CheckResult, Pipeline
@@ -18,7 +18,7 @@ __all__ = ["check", "echo_checks", "models", "status_checks", "test_command"]
 
 
 @click.command(context_settings=CONTEXT)
-@pipeline_options
+@endpoint_options
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 def models(pipeline: PipelineChoice, as_json: bool) -> None:
     """List the provider's models (GET {base}/models, or its static list)."""
@@ -36,7 +36,7 @@ def models(pipeline: PipelineChoice, as_json: bool) -> None:
 
 
 @click.command(context_settings=CONTEXT)
-@pipeline_options
+@endpoint_options
 @click.pass_context
 def check(ctx: click.Context, pipeline: PipelineChoice) -> None:
     """Run the status check (the model list request); exit 5 when it fails.
