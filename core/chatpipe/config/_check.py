@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from ..errors import ChatpipeError, ConfigError
+from ..errors import ChatpipeError, ConfigError, PluginNotFoundError
 from ._problems import format_path
 
 if TYPE_CHECKING:
@@ -109,6 +109,9 @@ def _check_provider(config: Config, name: str, profile: Profile, registry: Regis
     try:
         with Pipeline.from_config(name, config=config, registry=registry, **overrides) as pipe:
             missing = pipe.missing_key()
+    except PluginNotFoundError as exc:  # an observer: the profile's own, or the top level's (each profile loads it)
+        where = _at(name, "observers") if exc.name in profile.observers else "observers"
+        problems.append((where, str(exc)))
     except ChatpipeError as exc:
         problems.append(_located(name, exc))
     else:

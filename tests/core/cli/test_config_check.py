@@ -89,7 +89,9 @@ def test_a_key_from_the_environment_or_not_needed_is_no_problem(tmp_path: Path) 
 
 def test_a_key_stored_with_keys_set_counts(tmp_path: Path) -> None:
     config = write(tmp_path, "profiles:\n  work: {provider: openai}\n")
-    stored = subprocess.run([CHATPIPE, "keys", "set", "work"], input=KEY + "\n", capture_output=True, text=True)
+    stored = subprocess.run(
+        [CHATPIPE, "--config", str(config), "keys", "set", "work"], input=KEY + "\n", capture_output=True, text=True
+    )
     assert stored.returncode == 0, stored.stderr
     result = check(config)
     assert result.returncode == 0, result.stdout
@@ -154,3 +156,13 @@ def test_online_runs_the_status_check_of_each_sound_profile(tmp_path: Path, fake
     assert "  up: ok:" in result.stdout
     assert "  down: failed:" in result.stderr
     assert sorted(r.path for r in fake_server.requests) == ["/down/models", "/up/models"]
+
+
+def test_an_unknown_observer_is_named_where_it_is_listed(tmp_path: Path) -> None:
+    config = write(
+        tmp_path,
+        "profiles:\n  a: {provider: custom, base_url: 'http://127.0.0.1:9/v1', observers: [otle]}\n",
+    )
+    result = check(config)
+    assert result.returncode == 3
+    assert "Did you mean 'otel'" in problem_lines(result.stdout)["profiles.a.observers"]
