@@ -166,12 +166,15 @@ def config_check(ctx: click.Context, online: bool) -> None:
         return
     click.echo(f"config: {config.source}")
     checks = check_profiles(config)
+    shown: set[tuple[str, str]] = set()  # a top-level setting's problem meets every profile: shown once
     for found in checks:
         if found.ok:
             click.secho(f"  {found.name}: ok ({found.summary})", fg="green")
-        for path, message in found.problems:
-            click.secho(f"  {path}: {message}", fg="red")
-    problems = sum(len(found.problems) for found in checks)
+        for problem in found.problems:
+            if problem not in shown:
+                shown.add(problem)
+                click.secho(f"  {problem[0]}: {problem[1]}", fg="red")
+    problems = len(shown)
     broken = sum(not found.ok for found in checks)
     if problems:
         click.secho(

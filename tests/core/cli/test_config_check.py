@@ -166,3 +166,12 @@ def test_an_unknown_observer_is_named_where_it_is_listed(tmp_path: Path) -> None
     result = check(config)
     assert result.returncode == 3
     assert "Did you mean 'otel'" in problem_lines(result.stdout)["profiles.a.observers"]
+
+
+def test_a_top_level_problem_every_profile_meets_is_listed_once(tmp_path: Path) -> None:
+    base = "{provider: custom, base_url: 'http://127.0.0.1:9/v1'}"
+    config = write(tmp_path, f"observers: [otle]\nprofiles:\n  a: {base}\n  b: {base}\n")
+    result = check(config)
+    lines = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("observers: ")]
+    assert len(lines) == 1 and "Did you mean 'otel'" in lines[0]
+    assert result.stdout.splitlines()[-1] == "1 problem in 2 of 2 profiles"
