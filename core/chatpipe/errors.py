@@ -83,12 +83,24 @@ class ChatpipeWarning(UserWarning):
 class ConfigError(ChatpipeError):
     """A configuration file or value is invalid.
 
-    ``path`` is the dotted key path (``profiles.local.base_url``) or ``None`` for the file.
+    ``path`` is the dotted key path (``profiles.local.base_url``) or ``None`` for the file;
+    ``message`` is the text without the file and path in front. ``problems`` holds every
+    ``(path, message)`` when the loader found several (the first is ``path``/``message``; empty
+    for an error raised alone).
     """
 
-    def __init__(self, message: str, *, path: str | None = None, file: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        file: str | None = None,
+        problems: Sequence[tuple[str | None, str]] = (),
+    ) -> None:
         self.path = path
         self.file = file
+        self.message = message
+        self.problems = tuple(problems)
         where = ""
         if file:
             where = f"{file}: "

@@ -228,7 +228,10 @@ class Pipeline:
         self.model = model or info.default_model
         base = base_url or info.default_base_url
         if not base:
-            raise ConfigError(f"provider {info.name!r} needs a base_url (e.g. http://127.0.0.1:1234/v1)")
+            raise ConfigError(
+                f"provider {info.name!r} has no default base URL: give one (e.g. http://127.0.0.1:1234/v1)",
+                path="base_url",
+            )
         self.provider_class.validate_options(dict(options or {}))
         key = self._resolve_key(api_key, config_api_key, config_file, key_store, info.is_vendor_url(base))
         self.adapter: Provider = self.provider_class(
@@ -448,15 +451,23 @@ class Pipeline:
             return tuple(tools)  # type: ignore[arg-type]
         return tools_from_dicts([t for t in tools])  # type: ignore[misc]
 
-    def _require_key(self) -> None:
+    def missing_key(self) -> str | None:
+        """Why a call would fail for want of an API key, with the fix; ``None`` when it would not
+        (a key was found, or none is needed: see :meth:`ProviderInfo.key_needed
+        <chatpipe.provider.ProviderInfo.key_needed>`). Makes no call."""
         info = self.provider_class.info
-        if not self.adapter.settings.api_key and info.key_needed(self.adapter.settings.base_url):
-            envs = " or ".join(info.api_key_env) or "an env var"
-            raise AuthenticationError(
-                f"no API key for {info.name}: run 'chatpipe keys set {self.profile or info.name}', "
-                f"set {envs}, or pass api_key=...",
-                provider=info.name,
-            )
+        if self.adapter.settings.api_key or not info.key_needed(self.adapter.settings.base_url):
+            return None
+        envs = " or ".join(info.api_key_env) or "an env var"
+        return (
+            f"no API key for {info.name}: run 'chatpipe keys set {self.profile or info.name}', "
+            f"set {envs}, or pass api_key=..."
+        )
+
+    def _require_key(self) -> None:
+        missing = self.missing_key()
+        if missing is not None:
+            raise AuthenticationError(missing, provider=self.provider_class.info.name)
 
     # --- transport ------------------------------------------------------------------------
 

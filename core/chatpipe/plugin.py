@@ -12,7 +12,8 @@ Registering
 Providers
     :class:`Provider` (the sans-IO adapter contract), :class:`ProviderInfo` (its declaration, as
     data), :class:`Capabilities`, :class:`ProviderSettings` (what an instance is bound to),
-    :data:`DEFAULT_RETRYABLE_STATUSES`; a vendor's batch API: :class:`VendorBatchAPI` (what
+    :data:`DEFAULT_RETRYABLE_STATUSES`, :data:`OPENAI_PARAMS` (the default ``ProviderInfo.params``)
+    and :data:`ParamType`; a vendor's batch API: :class:`VendorBatchAPI` (what
     ``Provider.batch_api()`` returns), :class:`BatchStatus`, :data:`BatchState`,
     :func:`batch_item_not_processed`.
 
@@ -93,7 +94,9 @@ from ._markers import hookimpl
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "chatpipe.provider": (
         "DEFAULT_RETRYABLE_STATUSES",
+        "OPENAI_PARAMS",
         "BatchState",
+        "ParamType",
         "BatchStatus",
         "Capabilities",
         "Provider",
@@ -213,6 +216,7 @@ __all__ = [
     "DEFAULT_RETRYABLE_STATUSES",
     "FINISH_REASONS",
     "MAX_BODY",
+    "OPENAI_PARAMS",
     "SCHEMA_MESSAGE_PREFIX",
     "TEXT_COMPLETION_MODELS",
     "APIConnectionError",
@@ -258,6 +262,7 @@ __all__ = [
     "OpenAIStreamParser",
     "OtherPart",
     "OverloadedError",
+    "ParamType",
     "Part",
     "PermissionDeniedError",
     "Piece",
@@ -400,9 +405,11 @@ if TYPE_CHECKING:
     )
     from .provider import (
         DEFAULT_RETRYABLE_STATUSES,
+        OPENAI_PARAMS,
         BatchState,
         BatchStatus,
         Capabilities,
+        ParamType,
         Provider,
         ProviderInfo,
         ProviderSettings,

@@ -19,6 +19,8 @@ sans-IO split, for uploading, creating, polling and downloading a batch. The cor
 from __future__ import annotations
 
 import abc
+import difflib
+import types
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal
@@ -33,9 +35,11 @@ from .secrets import Secret
 
 __all__ = [
     "DEFAULT_RETRYABLE_STATUSES",
+    "OPENAI_PARAMS",
     "BatchState",
     "BatchStatus",
     "Capabilities",
+    "ParamType",
     "Provider",
     "ProviderInfo",
     "ProviderSettings",
@@ -45,6 +49,63 @@ __all__ = [
 ]
 
 DEFAULT_RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+ParamType = str | tuple[str, ...]
+"""The JSON type(s) a request parameter takes: ``"integer"``, ``"number"`` (integers too),
+``"string"``, ``"boolean"``, ``"object"``, ``"array"``, or ``"any"``; a tuple for several
+(``("string", "array")``). ``null`` is always accepted: it means "not set"."""
+
+OPENAI_PARAMS: Mapping[str, ParamType] = types.MappingProxyType(
+    {
+        "audio": "object",
+        "frequency_penalty": "number",
+        "logit_bias": "object",
+        "logprobs": "boolean",
+        "max_completion_tokens": "integer",
+        "max_tokens": "integer",
+        "metadata": "object",
+        "modalities": "array",
+        "n": "integer",
+        "parallel_tool_calls": "boolean",
+        "prediction": "object",
+        "presence_penalty": "number",
+        "prompt_cache_key": "string",
+        "reasoning_effort": "string",
+        "response_format": "object",
+        "safety_identifier": "string",
+        "seed": "integer",
+        "service_tier": "string",
+        "stop": ("string", "array"),
+        "store": "boolean",
+        "stream_options": "object",
+        "temperature": "number",
+        "top_logprobs": "integer",
+        "top_p": "number",
+        "user": "string",
+        "verbosity": "string",
+        "web_search_options": "object",
+    }
+)
+"""OpenAI's Chat Completions request parameters with their types: the default
+:attr:`ProviderInfo.params` (an OpenAI-compatible vendor adds its extras:
+``{**OPENAI_PARAMS, "top_k": "integer"}``)."""
+
+_JSON_TYPES: Mapping[str, tuple[type, ...]] = {
+    "integer": (int,),
+    "number": (int, float),
+    "string": (str,),
+    "boolean": (bool,),
+    "object": (Mapping,),
+    "array": (list, tuple),
+}
+_ARTICLES = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "a boolean",
+    "object": "an object",
+    "array": "an array",
+}
 
 
 @attrs.frozen
@@ -73,6 +134,14 @@ class ProviderInfo:
       after the user's chain ("none unless strictly required by the API").
     * ``retryable_statuses``: HTTP statuses worth retrying with backoff.
     * ``default_model``: used when the config names no model.
+    * ``params``: the request parameters the vendor knows (chatpipe's OpenAI names it maps, and
+      its own names it passes on), each with its JSON type (:data:`ParamType`); default
+      :data:`OPENAI_PARAMS`. ``chatpipe config check`` reports a profile's ``params`` key that
+      is not listed (with a did-you-mean) or has another type (:meth:`param_problems`); calls
+      send what they are given either way.
+    * ``extra_params``: ``True`` when the vendor takes parameters beyond :attr:`params` (a
+      generic endpoint such as ``custom``, or a vendor with many of its own): unknown names
+      are then not reported, only the types of known ones.
     """
 
     name: str
@@ -86,6 +155,37 @@ class ProviderInfo:
     retryable_statuses: frozenset[int] = DEFAULT_RETRYABLE_STATUSES
     default_model: str | None = None
     description: str = ""
+    params: Mapping[str, ParamType] = attrs.field(default=OPENAI_PARAMS, hash=False)
+    extra_params: bool = False
+
+    def param_problems(self, params: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """``(name, problem)`` for each of ``params`` this vendor does not know, or whose
+        value has another type than :attr:`params` declares (a ``None`` value is never one).
+
+        An unknown name gets a did-you-mean from :attr:`params`, or none when
+        :attr:`extra_params` is set. Values are described, not shown, when they may be secret.
+        """
+        from .config._problems import describe
+
+        problems: list[tuple[str, str]] = []
+        for name, value in params.items():
+            declared = self.params.get(name)
+            if declared is None:
+                if not self.extra_params:
+                    close = difflib.get_close_matches(name, list(self.params), n=1)
+                    hint = (
+                        f"; did you mean {close[0]!r}?" if close else f" (it knows: {', '.join(sorted(self.params))})"
+                    )
+                    problems.append(
+                        (name, f"not a parameter of provider {self.name!r}{hint} (include_body sends a field as it is)")
+                    )
+                continue
+            kinds = (declared,) if isinstance(declared, str) else declared
+            if value is None or "any" in kinds or any(_has_type(value, kind) for kind in kinds):
+                continue
+            expected = " or ".join(_ARTICLES.get(kind, kind) for kind in kinds)
+            problems.append((name, f"expected {expected}, got {describe(value)}"))
+        return problems
 
     def key_needed(self, base_url: str) -> bool:
         """Whether a call to ``base_url`` must carry a key (a missing one fails before sending).
@@ -105,6 +205,13 @@ class ProviderInfo:
         if self.default_base_url is None:
             return True
         return _host(base_url) == _host(self.default_base_url)
+
+
+def _has_type(value: Any, kind: str) -> bool:
+    """Whether ``value`` (from JSON or YAML) is of JSON type ``kind`` (a boolean is no number)."""
+    if isinstance(value, bool):
+        return kind == "boolean"
+    return isinstance(value, _JSON_TYPES.get(kind, ()))
 
 
 def _host(url: str) -> str | None:

@@ -145,9 +145,9 @@ def test_cli_output_never_shows_the_key(server: FakeServer, tmp_path: Path) -> N
         f"default: fake\nprofiles:\n  fake: {{provider: custom, base_url: '{server.url}/v1', model: m}}\n"
         f"  broken: {{provider: custom, base_url: '{server.url}/broken', model: m}}\n"
     )
-    stored = run_cli("keys", "set", "fake", stdin=KEY + "\n")
+    stored = run_cli("--config", str(config), "keys", "set", "fake", stdin=KEY + "\n")
     assert stored.returncode == 0, stored.stderr
-    run_cli("keys", "set", "broken", stdin=KEY + "\n")
+    assert run_cli("--config", str(config), "keys", "set", "broken", stdin=KEY + "\n").returncode == 0
 
     def ok(request: RecordedRequest) -> FakeResponse:
         assert request.headers.get("authorization") == f"Bearer {KEY}"  # the stored key is really used

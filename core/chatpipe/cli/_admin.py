@@ -13,6 +13,8 @@ from ._options import CONTEXT
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from ..config import Config, ProfileCheck
+
 __all__ = ["config_group", "keys", "plugins"]
 
 
@@ -47,10 +49,23 @@ def keys() -> None:
 
 @keys.command("set", context_settings=CONTEXT)
 @click.argument("name")
-def keys_set(name: str) -> None:
-    """Store the key for NAME (a provider or profile). Reads a hidden prompt, or stdin when piped."""
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Store it even when NAME is neither an installed provider nor a profile of the config "
+    "(a profile still to be written, a provider still to be installed).",
+)
+@click.pass_context
+def keys_set(ctx: click.Context, name: str, force: bool) -> None:
+    """Store the key for NAME (a provider or profile). Reads a hidden prompt, or stdin when piped.
+
+    A NAME that is neither an installed provider nor a profile of the config is refused, with
+    a did-you-mean (a key stored under it would never be used), unless --force is given.
+    """
     from ..keys import KeyStore
 
+    if not force:
+        _known_key_name(name, ctx.obj["config_path"])
     if sys.stdin.isatty():
         value = click.prompt(f"API key for {name}", hide_input=True, confirmation_prompt=False)
     else:
@@ -60,6 +75,30 @@ def keys_set(name: str) -> None:
     store = KeyStore()
     store.set(name, value)
     click.echo(f"stored the key for {name} in {store.path}")
+
+
+def _known_key_name(name: str, config_path: Path | None) -> None:
+    """Refuse ``name`` (a usage error with a did-you-mean) unless a provider or a profile has it."""
+    import difflib
+
+    from ..config import load_config
+    from ..errors import ConfigError
+    from ..registry import default_registry
+
+    providers = sorted({n for p in default_registry().listing() if p.kind == "provider" for n in p.names})
+    try:
+        profiles = sorted(load_config(config_path).profiles)
+    except ConfigError:
+        profiles = []  # a broken config must not keep a key from being stored; its profiles are unknown then
+    if name in providers or name in profiles:
+        return
+    close = difflib.get_close_matches(name, [*providers, *profiles], n=2)
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+    raise click.UsageError(
+        f"no provider or profile is called {name!r}: {hint}(providers: {', '.join(providers) or 'none'}; "
+        f"profiles: {', '.join(profiles) or 'none'}). A key is used under a provider's or a profile's name; "
+        "add --force to store it under this name anyway"
+    )
 
 
 @keys.command("list", context_settings=CONTEXT)
@@ -92,39 +131,84 @@ def config_group() -> None:
 
 
 @config_group.command("check", context_settings=CONTEXT)
+@click.option(
+    "--online",
+    is_flag=True,
+    help="Also run each sound provider profile's status check (the model list request, as 'chatpipe check').",
+)
 @click.pass_context
-def config_check(ctx: click.Context) -> None:
-    """Validate the config file and every profile's provider, converters and options."""
-    from ..config import load_config
-    from ..errors import ChatpipeError
-    from ..registry import default_registry
+def config_check(ctx: click.Context, online: bool) -> None:
+    """Check every profile as a call would, offline, and report every problem found.
 
-    config = load_config(ctx.obj["config_path"])
+    \b
+    Per profile: the provider, converters and options exist; params are ones the provider
+    knows (did-you-mean) and of the right type; the pipeline builds (a base URL, limits,
+    observers); a key is found where one is needed. A router is checked through its targets.
+    One line per problem, then a summary. Exit 3 when any problem was found, else 5 when an
+    --online status check failed, else 0.
+    """
+    from ..config import check_profiles, load_config
+    from ..errors import ConfigError
+
+    try:
+        config = load_config(ctx.obj["config_path"])
+    except ConfigError as exc:
+        if not exc.problems:
+            raise
+        click.echo(f"config: {exc.file}" if exc.file else "config:")
+        for path, message in exc.problems:
+            click.secho(f"  {path or 'top level'}: {message}", fg="red")
+        click.secho(f"{_count(len(exc.problems), 'problem')} in the file; profiles not checked", fg="red")
+        ctx.exit(3)
     if config.source is None:
         click.echo("no config file found; looked at (chatpipe config path lists them):")
         _echo_places(ctx.obj["config_path"])
         return
     click.echo(f"config: {config.source}")
-    registry = default_registry()
-    failed = False
-    for name, profile in config.profiles.items():
-        if profile.route is not None:  # its targets are profiles, checked on their own lines (and by the loader)
-            targets = ", ".join(target.profile for target in profile.route.targets)
-            click.secho(f"  {name}: ok (router, {profile.route.strategy}: {targets})", fg="green")
-            continue
-        try:
-            provider = registry.provider(profile.provider)
-            for converter in profile.converters:
-                registry.converter(converter)
-            provider.validate_options(dict(profile.options))
-        except ChatpipeError as exc:
-            failed = True
-            click.secho(f"  {name}: {exc}", fg="red")
-            continue
-        chain = ", ".join(profile.converters) or "none"
-        click.secho(f"  {name}: ok ({profile.provider}, converters: {chain})", fg="green")
-    if failed:
+    checks = check_profiles(config)
+    shown: set[tuple[str, str]] = set()  # a top-level setting's problem meets every profile: shown once
+    for found in checks:
+        if found.ok:
+            click.secho(f"  {found.name}: ok ({found.summary})", fg="green")
+        for problem in found.problems:
+            if problem not in shown:
+                shown.add(problem)
+                click.secho(f"  {problem[0]}: {problem[1]}", fg="red")
+    problems = len(shown)
+    broken = sum(not found.ok for found in checks)
+    if problems:
+        click.secho(
+            f"{_count(problems, 'problem')} in {broken} of {_count(len(checks), 'profile')}", fg="red", bold=True
+        )
+    else:
+        click.secho(f"all {_count(len(checks), 'profile')} ok", fg="green", bold=True)
+    status_ok = (
+        _online(config, [found for found in checks if found.ok and found.kind == "provider"]) if online else True
+    )
+    if problems:
         ctx.exit(3)
+    if not status_ok:
+        ctx.exit(5)
+
+
+def _online(config: Config, sound: list[ProfileCheck]) -> bool:
+    """Run the status check of each of ``sound`` (``chatpipe check``'s); whether none failed."""
+    from ..pipeline import Pipeline
+    from ._status import echo_checks, status_checks
+
+    if not sound:
+        return True
+    click.echo("status checks (online):")
+    ok = True
+    for found in sound:
+        with Pipeline.from_config(found.name, config=config) as pipe:
+            checked = [(name or found.name, result) for name, result in status_checks(pipe)]
+        ok = echo_checks(checked, indent="  ") and ok
+    return ok
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @config_group.command("path", context_settings=CONTEXT)

@@ -3,6 +3,8 @@
 * :func:`pipeline_options` adds ``--profile``, ``--provider``, ``--model``, ``--converter`` and
   ``--base-url`` and hands the command one :class:`PipelineChoice` (keyword ``pipeline``);
   the command builds the pipeline with :meth:`PipelineChoice.build` when it needs it.
+  :func:`endpoint_options` is the same without ``--converter``, for commands that send no
+  conversation (``models``, ``check``).
 * :func:`call_options` adds ``-o KEY VALUE``, ``--max-tokens`` and ``--key`` to that choice
   (request parameters and a one-off key, over the profile's).
 * :func:`message_options` adds ``PROMPT``, ``--system`` and ``--messages`` and hands the
@@ -25,7 +27,15 @@ import click
 if TYPE_CHECKING:
     from ..pipeline import Pipeline
 
-__all__ = ["CONTEXT", "EMBEDDED_DEFAULT", "PipelineChoice", "call_options", "message_options", "pipeline_options"]
+__all__ = [
+    "CONTEXT",
+    "EMBEDDED_DEFAULT",
+    "PipelineChoice",
+    "call_options",
+    "endpoint_options",
+    "message_options",
+    "pipeline_options",
+]
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 """The context settings of every chatpipe command."""
@@ -132,8 +142,9 @@ def _apply(fn: Callable[..., R], decorators: list[Callable[[Callable[..., R]], C
     return fn
 
 
-def pipeline_options(fn: Callable[..., R]) -> Callable[..., R]:
-    """Add the options that select and adjust the pipeline; pass them on as ``pipeline``."""
+def _selection_options(fn: Callable[..., R], *, converters: bool) -> Callable[..., R]:
+    """``fn`` with the options that select and adjust the pipeline (``--converter`` only when
+    ``converters``), handed on as one :class:`PipelineChoice` (keyword ``pipeline``)."""
 
     @functools.wraps(fn)
     def command(
@@ -141,14 +152,20 @@ def pipeline_options(fn: Callable[..., R]) -> Callable[..., R]:
         profile: str | None,
         provider: str | None,
         model: str | None,
-        converters: tuple[str, ...],
         base_url: str | None,
+        converters: tuple[str, ...] = (),
         **kwargs: Any,
     ) -> R:
         config_path = click.get_current_context().obj["config_path"]
         choice = PipelineChoice(config_path, profile, provider, model, converters, base_url)
         return fn(*args, pipeline=choice, **kwargs)
 
+    chain = click.option(
+        "--converter",
+        "converters",
+        multiple=True,
+        help="Converter to apply (repeat for a chain); replaces the profile's chain.",
+    )
     return _apply(
         command,
         [
@@ -160,15 +177,21 @@ def pipeline_options(fn: Callable[..., R]) -> Callable[..., R]:
             ),
             click.option("--provider", help="Use this provider directly, without a profile (e.g. openai, custom)."),
             click.option("-m", "--model", help="Model id, overriding the profile's."),
-            click.option(
-                "--converter",
-                "converters",
-                multiple=True,
-                help="Converter to apply (repeat for a chain); replaces the profile's chain.",
-            ),
+            *([chain] if converters else []),
             click.option("--base-url", help="Base URL, overriding the profile's (e.g. http://127.0.0.1:1234/v1)."),
         ],
     )
+
+
+def pipeline_options(fn: Callable[..., R]) -> Callable[..., R]:
+    """Add the options that select and adjust the pipeline; pass them on as ``pipeline``."""
+    return _selection_options(fn, converters=True)
+
+
+def endpoint_options(fn: Callable[..., R]) -> Callable[..., R]:
+    """:func:`pipeline_options` without ``--converter``, for commands that send no conversation
+    (``models``, ``check``): the choice's ``converters`` is empty."""
+    return _selection_options(fn, converters=False)
 
 
 def _option_value(text: str) -> Any:

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
 
-from ._options import CONTEXT, PipelineChoice, pipeline_options
+from ._options import CONTEXT, PipelineChoice, endpoint_options, pipeline_options
 
 if TYPE_CHECKING:
     from ..pipeline import CheckResult, Pipeline
     from ..routing import Router
 
-__all__ = ["check", "models", "test_command"]
+__all__ = ["check", "echo_checks", "models", "status_checks", "test_command"]
 
 
 @click.command(context_settings=CONTEXT)
-@pipeline_options
+@endpoint_options
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 def models(pipeline: PipelineChoice, as_json: bool) -> None:
     """List the provider's models (GET {base}/models, or its static list)."""
@@ -35,7 +36,7 @@ def models(pipeline: PipelineChoice, as_json: bool) -> None:
 
 
 @click.command(context_settings=CONTEXT)
-@pipeline_options
+@endpoint_options
 @click.pass_context
 def check(ctx: click.Context, pipeline: PipelineChoice) -> None:
     """Run the status check (the model list request); exit 5 when it fails.
@@ -44,26 +45,34 @@ def check(ctx: click.Context, pipeline: PipelineChoice) -> None:
     context_fallbacks too), one line each; exit 5 when any target's check fails (a bypassed
     check does not fail).
     """
+    with pipeline.build() as pipe:
+        checked = status_checks(pipe)
+    if not echo_checks(checked):
+        ctx.exit(5)
+
+
+def status_checks(pipe: Pipeline | Router) -> list[tuple[str | None, CheckResult]]:
+    """The status check of ``pipe`` (name ``None``), or of each pipeline a router may call (by profile name)."""
     from ..routing import Router
 
-    checked: list[tuple[str | None, CheckResult]]
-    with pipeline.build() as pipe:
-        if isinstance(pipe, Router):
-            checked = [(name, target.check()) for name, target in _leaves(pipe)]
-        else:
-            checked = [(None, pipe.check())]
-    failed = False
+    if isinstance(pipe, Router):
+        return [(name, target.check()) for name, target in _leaves(pipe)]
+    return [(None, pipe.check())]
+
+
+def echo_checks(checked: Sequence[tuple[str | None, CheckResult]], *, indent: str = "") -> bool:
+    """Print one line per result (a failure on stderr); whether none failed (a bypassed check does not)."""
+    ok = True
     for name, result in checked:
-        where = f"{name}: " if name is not None else ""
+        where = f"{indent}{name}: " if name is not None else indent
         if result.ok and not result.bypassed:
             click.secho(f"{where}ok: {result.detail}", fg="green")
         elif result.bypassed:
             click.secho(f"{where}bypassed: {result.detail}", fg="yellow")
         else:
             click.secho(f"{where}failed: {result.detail}", fg="red", err=True)
-            failed = True
-    if failed:
-        ctx.exit(5)
+            ok = False
+    return ok
 
 
 def _leaves(router: Router) -> list[tuple[str, Pipeline]]:

@@ -17,6 +17,8 @@
   :class:`Names`, :class:`ServeConfig`, :class:`StateConfig`, :class:`BudgetConfig`,
   :class:`RouteConfig` (router profiles) and :class:`CooldownConfig` document every key.
 * Every error is a :class:`~chatpipe.errors.ConfigError` whose ``path`` is the key path.
+* :func:`check_profiles` finds every problem of every profile the way a call would meet it,
+  offline (``chatpipe config check``), each a :class:`ProfileCheck`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .._lazy import lazy_attributes
 from ._discovery import CONFIG_DIR_ENV, CONFIG_ENV, config_candidates, config_dir, find_config_file
 
 if TYPE_CHECKING:
+    from ._check import ProfileCheck, check_profiles
     from ._loader import load_config, parse_config
     from ._schema import (
         BudgetConfig,
@@ -45,6 +48,8 @@ if TYPE_CHECKING:
 # The loader pulls in PyYAML and the cattrs structuring code; import it on first use only,
 # so finding the config directory (the key store needs it) stays cheap.
 _LAZY = {
+    "check_profiles": "chatpipe.config._check:check_profiles",
+    "ProfileCheck": "chatpipe.config._check:ProfileCheck",
     "load_config": "chatpipe.config._loader:load_config",
     "parse_config": "chatpipe.config._loader:parse_config",
     "BudgetConfig": "chatpipe.config._schema:BudgetConfig",
@@ -69,11 +74,13 @@ __all__ = [
     "LimitsConfig",
     "Names",
     "Profile",
+    "ProfileCheck",
     "RouteConfig",
     "RouteTarget",
     "ServeConfig",
     "StateConfig",
     "TimeoutConfig",
+    "check_profiles",
     "config_candidates",
     "config_dir",
     "find_config_file",

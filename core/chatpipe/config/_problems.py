@@ -113,14 +113,16 @@ def describe_type(value: Any) -> str:
 def raise_problems(problems: Sequence[Problem], *, file: str | None = None) -> None:
     """Raise one :class:`ConfigError` for ``problems`` (no-op when empty).
 
-    The error's ``path`` is the first problem's; further problems are appended to the message.
+    The error's ``path`` is the first problem's; further problems are appended to the message
+    (at most five of them) and all of them are in its ``problems``.
     """
     if not problems:
         return
+    every = [(format_path(p.path) or None, p.message) for p in problems]
     first, *rest = problems
     message = first.message
     if rest:
         shown = "; ".join(f"{format_path(p.path) or 'top level'}: {p.message}" for p in rest[:_MAX_SHOWN])
         more = len(rest) - _MAX_SHOWN
         message += f" (also: {shown}{f'; and {more} more' if more > 0 else ''})"
-    raise ConfigError(message, path=format_path(first.path) or None, file=file)
+    raise ConfigError(message, path=format_path(first.path) or None, file=file, problems=every)

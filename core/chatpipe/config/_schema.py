@@ -419,7 +419,9 @@ class Profile:
     * ``converters``: converter names run in order before the provider's own required
       conversion, e.g. ``[strict]``. A single name may be given as a string.
     * ``params``: request parameters sent with every call under their OpenAI names
-      (``max_tokens``, ``temperature``, ``stop``...). Values must be JSON values.
+      (``max_tokens``, ``temperature``, ``stop``...). Values must be JSON values. They are
+      sent as written; ``chatpipe config check`` reports a name the provider does not know
+      (with a did-you-mean) and a value of the wrong type.
     * ``headers``: extra HTTP headers. Numbers and booleans are sent as strings
       (``true``/``false``). May also be a YAML string holding a mapping. The repr shows
       header names only.

@@ -25,11 +25,12 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from chatpipe.plugin import ChatpipeWarning, ChatRequest, InvalidRequestError
+from chatpipe.plugin import OPENAI_PARAMS, ChatpipeWarning, ChatRequest, InvalidRequestError, ParamType
 
 __all__ = [
     "ACCEPTED_PARAMS",
     "DEFAULT_MAX_TOKENS_LIMIT",
+    "PARAMS",
     "adjust_ai21_body",
 ]
 
@@ -41,6 +42,15 @@ RENAMED_PARAMS: Mapping[str, str] = {"max_completion_tokens": "max_tokens"}
 
 IGNORED_PARAMS = frozenset({"stream_options"})
 """Accepted and not sent: AI21 always reports stream usage in the last chunk."""
+
+PARAMS: Mapping[str, ParamType] = {
+    **{
+        name: OPENAI_PARAMS[name]
+        for name in sorted(ACCEPTED_PARAMS - {"documents"} | IGNORED_PARAMS | set(RENAMED_PARAMS))
+    },
+    "documents": "array",
+}
+"""Every parameter the adapter takes, with its type (``ProviderInfo.params``)."""
 
 DEFAULT_MAX_TOKENS_LIMIT = 4096
 """The largest ``max_tokens`` AI21 documents."""

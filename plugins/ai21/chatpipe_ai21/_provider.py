@@ -33,7 +33,7 @@ from chatpipe.plugin import (
 )
 
 from ._convert import convert_messages
-from ._params import DEFAULT_MAX_TOKENS_LIMIT, adjust_ai21_body
+from ._params import DEFAULT_MAX_TOKENS_LIMIT, PARAMS, adjust_ai21_body
 
 __all__ = ["JAMBA_MODELS", "AI21Provider"]
 
@@ -54,6 +54,7 @@ class AI21Provider(OpenAICompatibleProvider):
         capabilities=Capabilities(tools=True, model_listing=False, status_check=False),
         retryable_statuses=frozenset({408, 429, 500, 503}),
         default_model="jamba-mini",
+        params=PARAMS,
         description="AI21's Jamba models: long context, tools, JSON mode and grounding documents.",
     )
     models_path = ""

@@ -60,7 +60,7 @@ from chatpipe.plugin import (
 from ._batch import ClaudeBatchAPI
 from ._errors import error_from_event, error_from_response, spend_limit_reached
 from ._models import MODELS_PAGE_LIMIT, next_page_cursor, parse_model_page
-from ._request import build_body
+from ._request import PARAMS, build_body
 from ._response import parse_message
 from ._stream import ClaudeStreamParser
 
@@ -90,6 +90,7 @@ class ClaudeProvider(Provider):
         capabilities=Capabilities(streaming=True, tools=True, vision=True, reasoning=True, model_listing=True),
         retryable_statuses=DEFAULT_RETRYABLE_STATUSES | {529},
         default_model="claude-sonnet-4-5",
+        params=PARAMS,
         description="Anthropic's Messages API: Claude models with tools, vision, extended thinking and prompt caching.",
     )
     messages_path = "/v1/messages"

@@ -26,14 +26,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chatpipe.plugin import DEFAULT_PLACEHOLDER, ChatRequest, InvalidRequestError, Names
+from chatpipe.plugin import DEFAULT_PLACEHOLDER, OPENAI_PARAMS, ChatRequest, InvalidRequestError, Names, ParamType
 
 from ._messages import NO_NAMES, convert_messages
 from ._models import can_prefill, default_max_tokens, sampling_for
 from ._thinking import thinking_for
 from ._tools import tool_choice, tool_definition, web_search_tool
 
-__all__ = ["DROPPED_PARAMS", "RESERVED_PARAMS", "build_body", "max_tokens_for"]
+__all__ = ["DROPPED_PARAMS", "PARAMS", "RESERVED_PARAMS", "build_body", "max_tokens_for"]
 
 RESERVED_PARAMS = frozenset({"model", "messages", "tools", "tool_choice", "stream", "system"})
 """Keys that come from the request's own fields, never from ``params``."""
@@ -72,6 +72,25 @@ _HANDLED = frozenset(
         "metadata",
     }
 )
+
+PASSED_PARAMS: Mapping[str, ParamType] = {
+    "service_tier": "string",
+    "cache_control": "object",
+    "container": ("string", "object"),
+    "context_management": "object",
+    "mcp_servers": "array",
+}
+"""Claude's own fields, passed on under their names (step 4 sends any other name too, which
+Claude then refuses)."""
+
+PARAMS: Mapping[str, ParamType] = {
+    **{name: OPENAI_PARAMS.get(name, "any") for name in sorted(_HANDLED | DROPPED_PARAMS)},
+    "top_k": "integer",
+    "thinking": "object",
+    "output_config": "object",
+    **PASSED_PARAMS,
+}
+"""Every parameter Claude's adapter knows, with its type (``ProviderInfo.params``)."""
 
 
 def _positive_int(value: Any, where: str) -> int:

@@ -27,11 +27,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chatpipe.plugin import InvalidRequestError
+from chatpipe.plugin import OPENAI_PARAMS, InvalidRequestError, ParamType
 
 __all__ = [
     "MAX_STOP_SEQUENCES",
     "OFF_BY_DEFAULT_SUFFIX",
+    "PARAMS",
     "SAFETY_MODES",
     "default_safety_mode",
     "map_params",
@@ -68,6 +69,21 @@ _PASSED = frozenset(
 )
 _SPECIAL = frozenset({"stop", "stop_sequences", "response_format", "safety_mode", "documents", "max_completion_tokens"})
 ACCEPTED = sorted(_PASSED | _SPECIAL | set(_RENAMED))
+
+PARAMS: Mapping[str, ParamType] = {
+    **{name: OPENAI_PARAMS.get(name, "any") for name in ACCEPTED},
+    "p": "number",
+    "k": "integer",
+    "top_k": "integer",
+    "stop_sequences": ("string", "array"),
+    "safety_mode": ("string", "boolean"),
+    "documents": "array",
+    "citation_options": "object",
+    "strict_tools": "boolean",
+    "thinking": "object",
+    "priority": "integer",
+}
+""":data:`ACCEPTED` with their types (``ProviderInfo.params``)."""
 
 
 def stop_sequences(value: Any) -> list[str]:

@@ -42,7 +42,7 @@ from ._convert import convert_messages
 from ._errors import ErrorMaker
 from ._http import api_root, request_headers
 from ._models import PAGE_SIZE, parse_model_page
-from ._params import default_safety_mode, safety_mode
+from ._params import PARAMS, default_safety_mode, safety_mode
 from ._request import build_body
 from ._response import parse_reply
 from ._stream import CohereStreamParser
@@ -68,6 +68,7 @@ class CohereProvider(Provider):
         capabilities=Capabilities(streaming=True, tools=True, vision=True, reasoning=True),
         retryable_statuses=DEFAULT_RETRYABLE_STATUSES,
         default_model=DEFAULT_MODEL,
+        params=PARAMS,
         description="Cohere's v2 chat API: Command models, tool plans, documents with citations, safety modes.",
     )
 

@@ -47,6 +47,7 @@ class CustomProvider(OpenAICompatibleProvider):
         api_key_env=(),
         key_required=False,
         capabilities=Capabilities(vision=True, reasoning=True),
+        extra_params=True,  # whatever the server takes is passed on
         description="Any server speaking OpenAI's chat/completions protocol at a base URL you give.",
     )
     rewrite_audio = True

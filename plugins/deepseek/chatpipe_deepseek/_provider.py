@@ -29,6 +29,7 @@ from typing import Any
 
 import attrs
 from chatpipe.plugin import (
+    OPENAI_PARAMS,
     Capabilities,
     ChatRequest,
     InvalidRequestError,
@@ -71,6 +72,7 @@ class DeepSeekProvider(OpenAICompatibleProvider):
         capabilities=Capabilities(reasoning=True),
         required_converters=("semi-strict-tools",),
         default_model="deepseek-chat",
+        params={**OPENAI_PARAMS, "top_k": "integer", "thinking": "object"},
         description="DeepSeek's chat API: chat and reasoner models, prefix completion, reasoning_content.",
     )
     OPTIONS: Mapping[str, type] = {"prefix": bool}

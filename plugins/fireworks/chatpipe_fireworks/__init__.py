@@ -24,6 +24,7 @@ INFO = ProviderInfo(
     api_key_env=("FIREWORKS_API_KEY",),
     capabilities=Capabilities(vision=True, reasoning=True),
     default_model="accounts/fireworks/models/llama-v3p1-8b-instruct",
+    extra_params=True,  # its own sampling parameters (top_k, min_p, repetition_penalty...) pass on
     description="Fireworks AI's OpenAI-compatible inference API (open-weight models).",
 )
 """Fireworks AI's serverless and dedicated inference at ``https://api.fireworks.ai/inference/v1``."""

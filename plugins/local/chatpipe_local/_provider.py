@@ -59,6 +59,7 @@ class LocalProvider(OpenAICompatibleProvider):
         key_required=False,
         capabilities=Capabilities(),
         default_model=DEFAULT_ALIAS,
+        extra_params=True,  # llama.cpp's own sampling parameters (top_k, min_p, repeat_penalty...) pass on
         description="A small model on this machine (SmolLM2-135M-Instruct by default), offline, via llama.cpp.",
     )
 

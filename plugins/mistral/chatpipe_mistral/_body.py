@@ -30,10 +30,39 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["DROPPED_PARAMS", "MESSAGE_KEYS", "adjust_mistral_body"]
+from chatpipe.plugin import OPENAI_PARAMS, ParamType
+
+__all__ = ["DROPPED_PARAMS", "MESSAGE_KEYS", "PARAMS", "adjust_mistral_body"]
 
 DROPPED_PARAMS = ("top_k", "logit_bias", "logprobs", "top_logprobs", "user", "stream_options")
 """OpenAI body fields Mistral's chat schema does not define; removed before include/exclude apply."""
+
+PARAMS: Mapping[str, ParamType] = {
+    **{
+        name: OPENAI_PARAMS.get(name, "integer")
+        for name in (
+            "temperature",
+            "top_p",
+            "max_tokens",
+            "max_completion_tokens",
+            "stop",
+            "seed",
+            "response_format",
+            "presence_penalty",
+            "frequency_penalty",
+            "n",
+            "prediction",
+            "parallel_tool_calls",
+            "metadata",
+            *DROPPED_PARAMS,
+        )
+    },
+    "random_seed": "integer",
+    "safe_prompt": "boolean",
+    "prompt_mode": "string",
+}
+"""The parameters Mistral's chat schema defines, and the OpenAI ones renamed or dropped for it
+(``ProviderInfo.params``): any other key is a 422 ``extra_forbidden`` from Mistral."""
 
 MESSAGE_KEYS: Mapping[str, frozenset[str]] = {
     "system": frozenset({"role", "content"}),

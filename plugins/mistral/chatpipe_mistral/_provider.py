@@ -46,7 +46,7 @@ from chatpipe.plugin import (
 )
 
 from ._batch import MistralBatchAPI
-from ._body import adjust_mistral_body
+from ._body import PARAMS, adjust_mistral_body
 from ._content import split_choice_content
 from ._convert import convert_mistral_messages
 from ._errors import mistral_error_details
@@ -75,6 +75,7 @@ class MistralProvider(OpenAICompatibleProvider):
         capabilities=Capabilities(vision=True, reasoning=True),
         retryable_statuses=RETRYABLE_STATUSES,
         default_model="mistral-small-latest",
+        params=PARAMS,
         description="Mistral AI's models (Mistral, Magistral reasoning, Pixtral, Codestral) through la Plateforme.",
     )
     stream_usage = False

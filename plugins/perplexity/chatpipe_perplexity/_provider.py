@@ -50,6 +50,7 @@ class PerplexityProvider(OpenAICompatibleProvider):
         capabilities=Capabilities(tools=False, vision=True, reasoning=True, model_listing=False, status_check=False),
         required_converters=("strict",),
         default_model="sonar",
+        extra_params=True,  # its search parameters (search_domain_filter, search_recency_filter...) pass on
         description="Perplexity's Sonar models: answers grounded in web search, with citations.",
     )
     models_path = ""

@@ -207,7 +207,7 @@ def test_plugins_lists_packages_and_versions() -> None:
 def test_config_check(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text("profiles:\n  a: {provider: openai, converters: [strict]}\n")
-    ok = run("--config", str(good), "config", "check")
+    ok = run("--config", str(good), "config", "check", env={"OPENAI_API_KEY": KEY})
     assert ok.returncode == 0 and "a: ok" in ok.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text("profiles:\n  a: {provider: openai, converters: [strikt]}\n")
@@ -216,7 +216,7 @@ def test_config_check(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("profiles:\n  a: {provider: custom, base_url: nope}\n")
     result = run("--config", str(broken), "config", "check")
-    assert result.returncode == 3 and "profiles.a.base_url" in result.stderr
+    assert result.returncode == 3 and "  profiles.a.base_url: " in result.stdout
 
 
 def test_profile_option_falls_back_to_a_provider_name(tmp_path: Path) -> None:
@@ -237,7 +237,7 @@ def test_config_check_reports_a_router_profile_by_its_targets(tmp_path: Path) ->
         "profiles:\n  a: {provider: openai}\n  b: {provider: openai}\n"
         "  smart: {route: {strategy: fallback, targets: [a, b]}}\n"
     )
-    result = run("--config", str(config), "config", "check")
+    result = run("--config", str(config), "config", "check", env={"OPENAI_API_KEY": KEY})
     assert result.returncode == 0 and "smart: ok (router, fallback: a, b)" in result.stdout
 
 
@@ -272,3 +272,19 @@ def test_an_option_overrides_the_profiles_params(fake_server: FakeServer, tmp_pa
     assert result.returncode == 0, result.stderr
     sent = fake_server.requests[0].json
     assert (sent["temperature"], sent["top_p"]) == (0.1, 0.5)
+
+
+def test_keys_set_refuses_a_name_no_provider_or_profile_has(hermetic_environment: Path, tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("profiles:\n  work: {provider: openai}\n")
+    typo = run("--config", str(config), "keys", "set", "opnai", stdin=KEY + "\n")
+    assert typo.returncode == 2
+    assert "did you mean 'openai'?" in typo.stderr and "--force" in typo.stderr and KEY not in typo.stderr
+    profile_typo = run("--config", str(config), "keys", "set", "wrok", stdin=KEY + "\n")
+    assert profile_typo.returncode == 2 and "did you mean 'work'?" in profile_typo.stderr
+    assert "no keys stored" in run("keys", "list").stdout
+    assert run("--config", str(config), "keys", "set", "work", stdin=KEY + "\n").returncode == 0
+    forced = run("--config", str(config), "keys", "set", "later", "--force", stdin=KEY + "\n")
+    assert forced.returncode == 0, forced.stderr
+    listed = run("keys", "list").stdout
+    assert "work" in listed and "later" in listed and KEY not in listed

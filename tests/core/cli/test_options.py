@@ -19,11 +19,19 @@ def pipeline_params(command: click.Command) -> list[dict[str, Any]]:
     return [p.to_info_dict() for p in command.params if p.name in PIPELINE_PARAMS]
 
 
-@pytest.mark.parametrize("name", ["chat", "explain", "check", "test"])
+@pytest.mark.parametrize("name", ["explain", "test", "batch"])
 def test_every_pipeline_command_takes_the_same_profile_options(name: str) -> None:
-    expected = pipeline_params(cli.commands["models"])
+    expected = pipeline_params(cli.commands["chat"])
     assert [p["name"] for p in expected] == list(PIPELINE_PARAMS)
     assert pipeline_params(cli.commands[name]) == expected
+
+
+@pytest.mark.parametrize("name", ["models", "check"])
+def test_commands_that_send_no_conversation_take_the_same_options_but_converter(name: str) -> None:
+    expected = [p for p in pipeline_params(cli.commands["chat"]) if p["name"] != "converters"]
+    assert pipeline_params(cli.commands[name]) == expected
+    result = CliRunner().invoke(cli, [name, "--provider", "custom", "--converter", "strict"])
+    assert result.exit_code == 2 and "No such option '--converter'" in result.output
 
 
 def test_the_options_reach_the_command_as_one_choice() -> None:
