@@ -73,16 +73,15 @@ class OtelObserver:
             n.CALL_ID: call.id,
             n.STREAM: call.stream,
         }
-        if call.server_address is not None:
-            attributes[n.SERVER_ADDRESS] = call.server_address
-        if call.server_port is not None:
-            attributes[n.SERVER_PORT] = call.server_port
-        if call.profile is not None:
-            attributes[n.PROFILE] = call.profile
-        if call.route is not None:
-            attributes[n.ROUTE] = call.route
-        if call.router is not None:
-            attributes[n.ROUTER] = call.router
+        attributes.update(
+            _present(
+                (n.SERVER_ADDRESS, call.server_address),
+                (n.SERVER_PORT, call.server_port),
+                (n.PROFILE, call.profile),
+                (n.ROUTE, call.route),
+                (n.ROUTER, call.router),
+            )
+        )
         hop = self._hops.pop(call.id, None) if self._hops else None
         links = [Link(hop[0])] if hop is not None and hop[0] is not None else None
         span = self._tracer.start_span(f"chat {call.model}", kind=SpanKind.CLIENT, attributes=attributes, links=links)
@@ -179,14 +178,18 @@ def _response_attributes(response: ChatResponse) -> dict[str, Any]:
         out[n.FINISH_REASONS] = reasons
     usage = response.usage
     if usage is not None:
-        if usage.prompt_tokens is not None:
-            out[n.INPUT_TOKENS] = usage.prompt_tokens
-        if usage.completion_tokens is not None:
-            out[n.OUTPUT_TOKENS] = usage.completion_tokens
-        if usage.cached_tokens is not None:
-            out[n.CACHE_READ_TOKENS] = usage.cached_tokens
-        if usage.cache_creation_tokens is not None:
-            out[n.CACHE_CREATION_TOKENS] = usage.cache_creation_tokens
-        if usage.reasoning_tokens is not None:
-            out[n.REASONING_TOKENS] = usage.reasoning_tokens
+        out.update(
+            _present(
+                (n.INPUT_TOKENS, usage.prompt_tokens),
+                (n.OUTPUT_TOKENS, usage.completion_tokens),
+                (n.CACHE_READ_TOKENS, usage.cached_tokens),
+                (n.CACHE_CREATION_TOKENS, usage.cache_creation_tokens),
+                (n.REASONING_TOKENS, usage.reasoning_tokens),
+            )
+        )
     return out
+
+
+def _present(*pairs: tuple[str, Any]) -> dict[str, Any]:
+    """The ``(attribute, value)`` pairs whose value is known (an unknown value is no attribute)."""
+    return {name: value for name, value in pairs if value is not None}
