@@ -1,9 +1,10 @@
-"""Administrative commands: plugins, keys, config check and config path."""
+"""Administrative commands: plugins, keys, and config check, path, show and init."""
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -11,8 +12,6 @@ import click
 from ._options import CONTEXT
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from ..config import Config, ProfileCheck
 
 __all__ = ["config_group", "keys", "plugins"]
@@ -111,6 +110,14 @@ def keys_list() -> None:
         click.echo("no keys stored; add one with: chatpipe keys set NAME")
     for name, value in sorted(masked.items()):
         click.echo(f"{name:<20} {value}")
+
+
+@keys.command("path", context_settings=CONTEXT)
+def keys_path() -> None:
+    """Print where stored keys are kept ($CHATPIPE_CONFIG_DIR, else the user config directory)."""
+    from ..keys import KeyStore
+
+    click.echo(KeyStore().path)
 
 
 @keys.command("remove", context_settings=CONTEXT)
@@ -229,3 +236,34 @@ def _echo_places(explicit: Path | None, found: Path | None = None) -> None:
     for where, path in config_candidates(explicit):
         state = "in use" if path == found else ("exists" if path.is_file() else "not found")
         click.echo(f"  {path}  ({where}; {state})")
+
+
+@config_group.command("show", context_settings=CONTEXT)
+@click.pass_context
+def config_show(ctx: click.Context) -> None:
+    """Print the config file in use, with every secret written in it replaced by ***."""
+    import yaml
+
+    from ..config import find_config_file
+    from ._config_file import redacted
+
+    found = find_config_file(ctx.obj["config_path"])
+    if found is None:
+        raise click.UsageError("no config file found (chatpipe config path lists where chatpipe looks)")
+    data = yaml.safe_load(found.read_text(encoding="utf-8"))
+    click.echo(f"# {found}")
+    click.echo(yaml.safe_dump(redacted(data), sort_keys=False, allow_unicode=True).rstrip())
+
+
+@config_group.command("init", context_settings=CONTEXT)
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def config_init(path: Path | None, force: bool) -> None:
+    """Write a starter config to PATH (default ./chatpipe.yaml), then edit it."""
+    from ._config_file import STARTER
+
+    target = path or Path("chatpipe.yaml")
+    if target.exists() and not force:
+        raise click.UsageError(f"{target} exists; pass --force to overwrite it")
+    target.write_text(STARTER, encoding="utf-8")
+    click.echo(f"wrote {target}; check it with: chatpipe config check")

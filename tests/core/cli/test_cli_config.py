@@ -48,3 +48,42 @@ def test_a_wrong_config_variable_is_named(tmp_path: Path) -> None:
     assert "$CHATPIPE_CONFIG points to" in result.stderr and "missing.yaml" in result.stderr
     explicit = run("--config", str(tmp_path / "missing.yaml"), "config", "path", cwd=tmp_path)
     assert explicit.returncode == 3 and "the config file" in explicit.stderr
+
+
+def test_show_prints_the_file_with_its_secrets_hidden(tmp_path: Path) -> None:
+    literal, header, gateway = "sk-show-PLANTED-1234567890", "hdr-PLANTED-abcdef", "gw-PLANTED-0123456789abcdef"
+    (tmp_path / "chatpipe.yaml").write_text(
+        "profiles:\n"
+        f"  a: {{provider: openai, api_key: {literal}, headers: {{X-Token: {header}}}}}\n"
+        "  b: {provider: openai, api_key: '${OPENAI_API_KEY}'}\n"
+        "  c: {provider: custom, base_url: 'http://user:pass-PLANTED@127.0.0.1:9/v1'}\n"
+        f"serve: {{keys: [{gateway}]}}\n"
+    )
+    result = run("config", "show", cwd=tmp_path, CHATPIPE_CONFIG_DIR=str(tmp_path / "user"))
+    assert result.returncode == 0, result.stderr
+    for secret in (literal, header, gateway, "pass-PLANTED"):
+        assert secret not in result.stdout
+    assert "${OPENAI_API_KEY}" in result.stdout  # a reference holds no secret
+    assert result.stdout.count("***") >= 3 and "127.0.0.1:9/v1" in result.stdout
+    assert result.stdout.splitlines()[0] == f"# {tmp_path / 'chatpipe.yaml'}"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = run("config", "show", cwd=empty, CHATPIPE_CONFIG_DIR=str(empty))
+    assert nothing.returncode == 2 and "chatpipe config path" in nothing.stderr
+
+
+def test_init_writes_a_starter_that_loads_and_never_overwrites(tmp_path: Path) -> None:
+    result = run("config", "init", cwd=tmp_path)
+    assert result.returncode == 0 and "chatpipe config check" in result.stdout
+    from chatpipe.config import load_config
+
+    config = load_config(tmp_path / "chatpipe.yaml", env={})
+    assert set(config.profiles) == {"openai", "claude", "local-server"} and config.default == "openai"
+    again = run("config", "init", cwd=tmp_path)
+    assert again.returncode == 2 and "--force" in again.stderr
+    assert run("config", "init", "--force", cwd=tmp_path).returncode == 0
+
+
+def test_keys_path_names_the_key_store(tmp_path: Path) -> None:
+    result = run("keys", "path", cwd=tmp_path, CHATPIPE_CONFIG_DIR=str(tmp_path / "user"))
+    assert result.stdout.strip() == str(tmp_path / "user" / "keys.yaml")
