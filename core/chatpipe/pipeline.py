@@ -459,10 +459,8 @@ class Pipeline:
         if self.adapter.settings.api_key or not info.key_needed(self.adapter.settings.base_url):
             return None
         envs = " or ".join(info.api_key_env) or "an env var"
-        return (
-            f"no API key for {info.name}: run 'chatpipe keys set {self.profile or info.name}', "
-            f"set {envs}, or pass api_key=..."
-        )
+        # (the provider is named by what carries this: the error's head, the profile's key path)
+        return f"no API key: run 'chatpipe keys set {self.profile or info.name}', set {envs}, or pass api_key=..."
 
     def _require_key(self) -> None:
         missing = self.missing_key()

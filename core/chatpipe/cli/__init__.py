@@ -24,6 +24,7 @@ from typing import Any
 import click
 
 from ._app import cli
+from ._words import error_line, usage_error_lines
 
 __all__ = [
     "EXIT_API",
@@ -89,11 +90,15 @@ def main(argv: list[str] | None = None) -> Any:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except click.UsageError as exc:
+        for line in usage_error_lines(exc):
+            click.echo(line, err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"error: {error_line(click.ClickException(exc.format_message()))}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except ChatpipeError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {error_line(exc)}", err=True)
         sys.exit(exit_code_for(exc))

@@ -26,11 +26,19 @@ def plugins(as_json: bool) -> None:
     listing = default_registry().listing()
     if as_json:
         data = [
-            {"kind": p.kind, "names": list(p.names), "package": p.distribution, "version": p.version} for p in listing
+            {
+                "kind": p.kind,
+                "name": p.name,
+                "aliases": list(p.aliases),
+                "names": list(p.names),
+                "package": p.distribution,
+                "version": p.version,
+            }
+            for p in listing
         ]
         click.echo(json.dumps(data, indent=2))
         return
-    width = max((len(", ".join(p.names)) for p in listing), default=0) + 2
+    width = max((len(p.name) for p in listing), default=0) + 2
     examples = {"provider": "openai", "converter": "strict", "observer": "otel"}
     for kind, example in examples.items():
         rows = [p for p in listing if p.kind == kind]
@@ -38,7 +46,8 @@ def plugins(as_json: bool) -> None:
         if not rows:
             click.echo(f"  (none installed; e.g. pip install chatpipe-{example})")
         for p in rows:
-            click.echo(f"  {', '.join(p.names):<{width}}{p.distribution} {p.version}")
+            also = f"  (also: {', '.join(p.aliases)})" if p.aliases else ""
+            click.echo(f"  {p.name:<{width}}{p.distribution} {p.version}{also}")
 
 
 @click.group(context_settings=CONTEXT)

@@ -20,6 +20,7 @@ from ._new import new
 from ._options import CONTEXT
 from ._serve import serve
 from ._status import check, models, test_command
+from ._words import DOCS_URL, SOURCE_URL
 
 __all__ = ["COMMANDS", "cli"]
 
@@ -40,7 +41,11 @@ COMMANDS: tuple[click.Command, ...] = (
 """Every built-in command; ``--help`` lists them sorted by name."""
 
 
-@click.group(context_settings=CONTEXT, commands=COMMANDS)
+@click.group(
+    context_settings=CONTEXT,
+    commands=COMMANDS,
+    epilog=f"Docs: {DOCS_URL}  ·  Source: {SOURCE_URL}  ·  Issues: {SOURCE_URL}/issues",
+)
 @click.version_option(package_name="chatpipe", prog_name="chatpipe")
 @click.option(
     "--config",

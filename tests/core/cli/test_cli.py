@@ -200,8 +200,14 @@ def test_plugins_lists_packages_and_versions() -> None:
     assert "strict-tools" in by_package["chatpipe-strict"]["names"]
     assert by_package["chatpipe-strict"]["version"] == "0.1.0"
     assert (by_package["chatpipe-otel"]["kind"], by_package["chatpipe-otel"]["names"]) == ("observer", ["otel"])
+    strict = by_package["chatpipe-strict"]
+    assert (strict["name"], strict["aliases"]) == ("strict", ["strict-tools", "strict_tools"])
+    assert by_package["chatpipe-merge"]["name"] == "merge" and "claude" in by_package["chatpipe-merge"]["aliases"]
     text = run("plugins").stdout
     assert text.index("converters:") < text.index("observers:") < text.index("chatpipe-otel")
+    # a plugin's own name first, its aliases apart
+    (line,) = [row for row in text.splitlines() if "chatpipe-strict" in row]
+    assert line.split()[0] == "strict" and line.endswith("(also: strict-tools, strict_tools)")
 
 
 def test_config_check(tmp_path: Path) -> None:
