@@ -48,7 +48,7 @@ def serve(
     (OpenAI-compatible)" source, or chatpipe's 'custom' provider with base_url set to it).
     """
     import attrs
-    from chatpipe.plugin import Secret
+    from chatpipe.plugin import ConfigError, Secret
 
     from ._server import LocalServer, LocalServerError
     from ._settings import ServerSettings, settings_from_options
@@ -66,7 +66,11 @@ def serve(
         }.items()
         if value is not None
     }
-    settings: ServerSettings = settings_from_options(options, Secret(api_key) if api_key else None)
+    try:
+        settings: ServerSettings = settings_from_options(options, Secret(api_key) if api_key else None)
+    except ConfigError as exc:  # the option came from a flag of this command: name the flag
+        name = (exc.path or "").removeprefix("options.")
+        raise click.BadParameter(exc.message, param_hint=f"--{name.replace('_', '-')}") from None
     if alias:
         settings = attrs.evolve(settings, alias=alias)
     server = LocalServer(settings)
