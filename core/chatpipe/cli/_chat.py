@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ._options import CONTEXT, PipelineChoice, call_options, message_options, pipeline_options
+from ._spinner import Spinner
 
 if TYPE_CHECKING:
     from ..models import ChatResponse
@@ -63,7 +65,8 @@ def chat(
         return
     with pipeline.build() as pipe:
         if no_stream or as_json:
-            response = pipe.complete(sent) if no_stream else pipe.stream(sent).collect()
+            with Spinner(waiting_for(pipe)):
+                response = pipe.complete(sent) if no_stream else pipe.stream(sent).collect()
             log.keep(pipe, messages, response)
             if verbose:
                 _say_route(response.route)
@@ -86,14 +89,24 @@ def chat(
             click.secho(usage_line(response), err=True, dim=True)
 
 
+def waiting_for(pipe: Any) -> str:
+    """What a :class:`~._spinner.Spinner` says while ``pipe``'s call waits."""
+    model = getattr(pipe, "model", None)
+    return f"waiting for {model}" if model else "waiting for the reply"
+
+
 def _stream_reply(pipe: Any, messages: list[dict[str, Any]], reasoning: bool) -> ChatResponse:
     """Print the reply as it streams (reasoning on stderr); the assembled reply."""
     from ..errors import ProviderError
 
+    spinner = Spinner(waiting_for(pipe))
     stream = pipe.stream(messages)
     in_reasoning = False
     try:
-        for chunk in stream:
+        with spinner:
+            chunks = iter(stream)
+            first = next(chunks, None)  # the wait: the vendor's first event (a local model: its start too)
+        for chunk in () if first is None else itertools.chain((first,), chunks):
             if chunk.reasoning and reasoning:
                 click.secho(chunk.reasoning, err=True, dim=True, nl=False)
                 in_reasoning = True

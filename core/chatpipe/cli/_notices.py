@@ -32,7 +32,10 @@ class RetryNotice:
 
     @hookimpl
     def chatpipe_call_retry(self, call: CallInfo, attempt: int, reason: str, status: int | None, wait: float) -> None:
-        click.secho(f"{_why(reason, status)}, retrying in {wait:.1f} s (attempt {attempt})…", err=True, dim=True)
+        # (from the start of the line: a spinner may be turning on it)
+        click.secho(
+            f"\r\033[K{_why(reason, status)}, retrying in {wait:.1f} s (attempt {attempt})…", err=True, dim=True
+        )
 
 
 def notice_retries(*, verbose: bool) -> None:

@@ -11,6 +11,7 @@ converters mid-conversation; the pipeline is rebuilt, the conversation kept.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -116,11 +117,16 @@ class Session:
 
     def _turn(self, new: list[dict[str, Any]]) -> None:
         from ..errors import ChatpipeError
+        from ._chat import waiting_for
+        from ._spinner import Spinner
 
         self.messages.extend(new)
         stream = self.pipe.stream(self._sent())
         try:
-            for chunk in stream:
+            with Spinner(waiting_for(self.pipe)):
+                chunks = iter(stream)
+                first = next(chunks, None)
+            for chunk in () if first is None else itertools.chain((first,), chunks):
                 if chunk.reasoning and self._reasoning:
                     click.secho(chunk.reasoning, err=True, dim=True, nl=False)
                 if chunk.text:
