@@ -10,7 +10,8 @@ reference, from the hookspec docstrings) and ``providers`` (the providers table 
 docs/providers.md, from each provider's ``ProviderInfo``). Generated files are whole files: one
 ``docs/vendors/<name>.md`` per provider package (``plugins/*`` and ``examples/*``), from its
 README and titled with its display name (scripts/mkdocs_hooks.py puts every vendor page in the
-site's nav), and ``core/chatpipe/_catalog.py``, the entry-point names of ``plugins/*`` and their
+site's nav), ``docs/cli-reference.md`` (every built-in command's usage, help and options, from
+the click commands), and ``core/chatpipe/_catalog.py``, the entry-point names of ``plugins/*`` and their
 packages (for "pip install" hints about plugins that are not installed). So a vendor is its
 folder: this script derives everything else from it. tests/docs checks that everything is
 current, so a docstring, README or declaration change must come with its doc;
@@ -211,10 +212,65 @@ def vendor_page(package: Path) -> str:
     return f"---\ntitle: {title}\n---\n\n{note}\n\n{text}"
 
 
+CLI_REFERENCE = ROOT / "docs" / "cli-reference.md"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _command_section(command: Any, path: str) -> list[str]:
+    import click
+    from chatpipe.cli._options import CONTEXT
+
+    ctx = click.Context(command, info_name=path.rsplit(" ", 1)[-1], help_option_names=CONTEXT["help_option_names"])
+    usage = " ".join(command.collect_usage_pieces(ctx))
+    text = inspect.cleandoc(command.help or "").replace("\b\n", "")
+    lines = [f"## `{path}`", "", f"```text\n{path} {usage}\n```", "", text, ""]
+    records = [p.get_help_record(ctx) for p in command.get_params(ctx) if isinstance(p, click.Option)]
+    rows = [record for record in records if record]
+    if rows:
+        lines += ["| Option | |", "|---|---|"]
+        lines += [f"| `{opts}` | {_cell(help_text)} |" for opts, help_text in rows]
+        lines.append("")
+    if isinstance(command, click.Group):
+        for name, sub in sorted(_subcommands(command).items()):
+            lines += _command_section(sub, f"{path} {name}")
+    return lines
+
+
+def _subcommands(group: Any) -> dict[str, Any]:
+    """A group's commands; for the root, the built-in ones only (plugins add theirs to it when loaded)."""
+    from chatpipe.cli import cli
+    from chatpipe.cli._app import COMMANDS
+
+    if group is cli:
+        return {command.name: command for command in COMMANDS}
+    return dict(group.commands)
+
+
+def cli_reference() -> str:
+    """``docs/cli-reference.md``: every built-in command, its usage, help and options, from the commands themselves."""
+    from chatpipe.cli import cli
+
+    head = [
+        "# Command reference",
+        "",
+        "<!-- generated from the commands by scripts/gen_docs.py: edit their help, not this page -->",
+        "",
+        "Every built-in command of `chatpipe`, as its `--help` describes it. Plugins may add",
+        "commands (`chatpipe local` comes with chatpipe-local); see their pages. A guide to the",
+        "commands is [the command line page](cli.md).",
+        "",
+    ]
+    return "\n".join([*head, *_command_section(cli, "chatpipe")]).rstrip() + "\n"
+
+
 def pages() -> dict[Path, str]:
     """Every generated whole file: path -> content."""
     generated = {VENDOR_DIR / f"{p.name}.md": vendor_page(p) for p in _provider_packages()}
     generated[CATALOG] = catalog_module()
+    generated[CLI_REFERENCE] = cli_reference()
     return generated
 
 

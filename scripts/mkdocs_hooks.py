@@ -8,8 +8,10 @@ page so appears without editing mkdocs.yml.
 The site holds only ``docs/``, so a link such as ``../benchmarks/README.md`` has no page and
 would fail ``mkdocs build --strict``. ``on_page_markdown`` checks that the target exists in the
 repository — a missing one fails the build, naming the page and the link — and renders the
-link as the repository path in code style. Links inside ``docs/`` and URLs are untouched
-(MkDocs itself validates the former).
+link as the repository path in code style. A link inside ``docs/`` whose text is only the
+page's file name (``[cost.md](cost.md)``, written so on GitHub) shows the page's title on the
+site (``[Cost](cost.md)``); other links inside ``docs/`` and URLs are untouched (MkDocs itself
+validates the former).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
             return match[0]
         path = (source / target.split("#", 1)[0]).resolve()
         if path == docs or docs in path.parents:
-            return match[0]
+            return _titled(match, path)
         if not path.exists():
             raise PluginError(f"{page.file.src_path}: the link {target!r} points to {path}, which does not exist")
         relative = path.relative_to(ROOT).as_posix()
@@ -57,3 +59,26 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
         return f"`{relative}`" if text.strip("`") == relative else f"{text} (`{relative}`)"
 
     return LINK.sub(rewrite, markdown)
+
+
+FILE_NAME = re.compile(r"`?(?:[\w.-]+/)*[\w.-]+\.md(?:#[\w-]+)?`?")
+
+
+def _titled(match: re.Match[str], path: Path) -> str:
+    """A link into docs/ whose text is the page's file name (``[cost.md](cost.md)``) gets the page's title instead."""
+    if not FILE_NAME.fullmatch(match["text"].strip()) or not path.is_file():
+        return match[0]
+    title = _title(path)
+    return f"[{title}]({match['target']})" if title else match[0]
+
+
+def _title(path: Path) -> str | None:
+    """A page's title: its front matter's ``title``, else its first ``# `` heading."""
+    text = path.read_text(encoding="utf-8")
+    front = re.match(r"---\n(.*?)\n---\n", text, re.DOTALL)
+    if front:
+        found = re.search(r"^title:\s*(.+)$", front[1], re.MULTILINE)
+        if found:
+            return found[1].strip()
+    heading = re.search(r"^# (.+)$", text, re.MULTILINE)
+    return heading[1].strip() if heading else None

@@ -67,3 +67,31 @@ def test_a_link_to_a_missing_file_fails_the_build() -> None:
 
     with pytest.raises(PluginError, match="does not exist"):
         render("[gone](../no/such/file.md)")
+
+
+def test_a_link_text_that_is_a_file_name_shows_the_page_title() -> None:
+    assert render("see [cost.md](cost.md).") == "see [Cost](cost.md)."
+    assert render("[`configuration.md`](configuration.md#api-keys)") == "[Configuration](configuration.md#api-keys)"
+    vendor = render("[vendors/custom.md](vendors/custom.md)")  # a generated page: its front matter's title
+    assert vendor.startswith("[") and "custom.md]" not in vendor
+
+
+def test_the_site_names_the_project_addresses_and_wraps_code() -> None:
+    from chatpipe.cli._words import DOCS_URL, SOURCE_URL
+
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    assert config["repo_url"] == SOURCE_URL and config["site_url"].rstrip("/") == DOCS_URL
+    (stylesheet,) = config["extra_css"]
+    assert "white-space: pre-wrap" in (DOCS / stylesheet).read_text()
+
+
+def test_the_command_reference_has_every_built_in_command() -> None:
+    from chatpipe.cli._app import COMMANDS
+
+    text = (DOCS / "cli-reference.md").read_text()
+    for command in COMMANDS:  # (the built-in ones: plugins add theirs to the group when loaded)
+        name = command.name
+        assert f"## `chatpipe {name}`" in text
+        for sub in getattr(command, "commands", {}):
+            assert f"## `chatpipe {name} {sub}`" in text
+    assert "| `-o, --option KEY VALUE` |" in text  # options come from the commands themselves
