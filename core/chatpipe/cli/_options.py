@@ -97,7 +97,8 @@ class PipelineChoice(NamedTuple):
             where = f" in {config.source}" if config.source else ""
             raise ConfigError(
                 f"no profiles configured{where}: pass --provider NAME (e.g. --provider openai), "
-                "create chatpipe.yaml with a 'profiles' section (see docs/configuration.md), "
+                "write a chatpipe.yaml with a 'profiles' section (chatpipe config init writes a starter; "
+                "chatpipe config path lists where chatpipe looks; docs/configuration.md), "
                 "or pip install chatpipe-local for an offline default model"
             )
         return Pipeline.from_config(profile, config=config, **overrides)

@@ -35,7 +35,7 @@ def normalise_base_url(url: str, *, provider: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(
-            f"base_url {safe_url(text)!r} is not an absolute http(s) URL; write it like https://host/v1",
+            f"{safe_url(text)!r} is not an absolute http(s) URL; write it like https://host/v1",
             path="base_url",
         )
     base = text.rstrip("/")
