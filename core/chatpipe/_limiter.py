@@ -9,7 +9,6 @@ limits has no limiter: the call path then pays nothing for this module.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import time
@@ -174,6 +173,8 @@ class Limiter:
             if now >= give_up:
                 _report_wait(full, now - start, admitted=False)
                 raise self._exceeded(grant, now - start)
+            import asyncio  # (here: importing asyncio costs ~30 ms, and only async calls wait with it)
+
             await asyncio.sleep(self._pause(grant, poll, give_up - now))
             poll = min(poll * 2, _LONGEST_POLL)
 

@@ -48,3 +48,24 @@ def test_every_public_name_of_a_lazy_package_resolves(name: str) -> None:
     for public in module.__all__:
         assert getattr(module, public) is not None, public
     assert sorted(module.__all__) == [n for n in dir(module) if n in module.__all__]
+
+
+def test_a_sync_call_imports_neither_asyncio_nor_the_batch_api() -> None:
+    # asyncio costs ~30 ms to import and the batch API several: a sync first call needs neither
+    code = textwrap.dedent(
+        """
+        import sys
+        from chatpipe import Pipeline
+        from chatpipe.testing import FakeResponse, FakeServer
+        choice = {"index": 0, "message": {"role": "assistant", "content": "x"}, "finish_reason": "stop"}
+        with FakeServer() as server:
+            server.enqueue("POST /v1/chat/completions", FakeResponse.json({"choices": [choice]}))
+            pipe = Pipeline("openai", "m", base_url=server.url + "/v1", api_key="sk-lazy-0123456789", limits={"rpm": 60})
+            assert pipe.complete([{"role": "user", "content": "Hi"}]).text == "x"
+        print("asyncio" in sys.modules, "chatpipe.openai_compat._batch" in sys.modules)
+        from chatpipe.plugin import OpenAIBatchAPI
+        print("chatpipe.openai_compat._batch" in sys.modules)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout
+    assert out.split() == ["False", "False", "True"]

@@ -26,7 +26,6 @@ granted (the attempt number, reason, status and wait). Errors are always
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import json
@@ -53,6 +52,8 @@ from ._retry import RAISE, READ, RETURN, WAIT, Retry, Verdict
 from ._tls import placeholder
 
 if TYPE_CHECKING:
+    import asyncio
+
     import httpx2
 
 __all__ = ["Transport"]
@@ -67,6 +68,19 @@ DEFAULT_RETRY = RetryPolicy()
 DEFAULT_LIMITS = Limits()
 _log = get_logger("transport")
 _Opened = TypeVar("_Opened", StreamResponse, AsyncStreamResponse)
+
+
+def _running_asyncio() -> ModuleType:
+    """asyncio, imported where async calls need it (it is then loaded; importing it costs ~30 ms,
+    which a process making only sync calls should not pay)."""
+    import asyncio
+
+    return asyncio
+
+
+def _running_loop() -> asyncio.AbstractEventLoop:
+    loop: asyncio.AbstractEventLoop = _running_asyncio().get_running_loop()
+    return loop
 
 
 class Transport:
@@ -162,7 +176,7 @@ class Transport:
             return self._client
 
     def _async_client(self) -> httpx2.AsyncClient:
-        loop = asyncio.get_running_loop()
+        loop = _running_loop()
         with self._lock:
             client = self._async_clients.get(loop)
             if client is None:
@@ -195,7 +209,7 @@ class Transport:
 
     async def aclose(self) -> None:
         """Close the async pool of the running event loop, and the sync pool."""
-        loop = asyncio.get_running_loop()
+        loop = _running_loop()
         with self._lock:
             client = self._async_clients.pop(loop, None)
         if client is not None:
@@ -472,7 +486,7 @@ class Transport:
         if self._async_sleep is not None:
             await self._async_sleep(seconds)
         else:
-            await asyncio.sleep(seconds)
+            await _running_asyncio().sleep(seconds)
 
     async def asend(self, request: HttpRequest, *, retryable: frozenset[int]) -> HttpResponse:
         """Async twin of :meth:`send` (same contract)."""

@@ -19,7 +19,9 @@ is in :mod:`chatpipe.vendor`.
 
 from __future__ import annotations
 
-from ._batch import OpenAIBatchAPI
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
 from ._completions import TEXT_COMPLETION_MODELS, is_text_completion_model
 from ._provider import OpenAICompatibleProvider
 from ._request import audio_url_to_input_audio
@@ -38,3 +40,11 @@ __all__ = [
     "split_choice",
     "split_think",
 ]
+
+if TYPE_CHECKING:
+    from ._batch import OpenAIBatchAPI
+
+# the batch API (files, JSONL, polling) loads when a batch is run, not with every adapter
+__getattr__, __dir__ = lazy_attributes(
+    globals(), {"OpenAIBatchAPI": "chatpipe.openai_compat._batch:OpenAIBatchAPI"}, __all__
+)

@@ -20,17 +20,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatpipe.plugin import (
     Capabilities,
     ChatRequest,
-    OpenAIBatchAPI,
     OpenAICompatibleProvider,
     ProviderInfo,
     check_options,
     is_text_completion_model,
 )
+
+if TYPE_CHECKING:
+    from chatpipe.plugin import OpenAIBatchAPI
 
 __all__ = ["OpenAIProvider", "uses_max_completion_tokens"]
 
@@ -70,6 +72,8 @@ class OpenAIProvider(OpenAICompatibleProvider):
 
     def batch_api(self) -> OpenAIBatchAPI:
         """OpenAI's files + batches API (``chatpipe batch --vendor-batch``, docs/vendor-batch.md)."""
+        from chatpipe.plugin import OpenAIBatchAPI  # (imported when a batch is run, not with the provider)
+
         return OpenAIBatchAPI(self)
 
     def extra_headers(self) -> dict[str, str]:
