@@ -60,7 +60,8 @@ def test_a_sync_call_imports_neither_asyncio_nor_the_batch_api() -> None:
         choice = {"index": 0, "message": {"role": "assistant", "content": "x"}, "finish_reason": "stop"}
         with FakeServer() as server:
             server.enqueue("POST /v1/chat/completions", FakeResponse.json({"choices": [choice]}))
-            pipe = Pipeline("openai", "m", base_url=server.url + "/v1", api_key="sk-lazy-0123456789", limits={"rpm": 60})
+            url, key = server.url + "/v1", "sk-lazy-0123456789"
+            pipe = Pipeline("openai", "m", base_url=url, api_key=key, limits={"rpm": 60})
             assert pipe.complete([{"role": "user", "content": "Hi"}]).text == "x"
         print("asyncio" in sys.modules, "chatpipe.openai_compat._batch" in sys.modules)
         from chatpipe.plugin import OpenAIBatchAPI
