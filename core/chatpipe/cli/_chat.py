@@ -50,20 +50,22 @@ def chat(
     with --usage, stderr gets the reply's token counts and cost (docs/cost.md). Each
     conversation is logged (chatpipe logs); -c continues the last one.
     """
+    from ..config import load_config
     from ..wire import response_to_dict
     from ._notices import notice_retries
 
     verbose = bool((click.get_current_context().obj or {}).get("verbose"))
     notice_retries(verbose=verbose)
-    log = _Log.open(pipeline, continue_last, conversation_id, no_log)
+    config = load_config(pipeline.config_path)
+    log = _Log.open(config.log and not no_log, continue_last, conversation_id)
     sent = log.earlier + messages
     if interactive:
         from ._repl import Session
 
         logged = log.conversation is not None
-        Session(pipeline, sent, keep=log.keep, restart=log.restart, reasoning=reasoning, logged=logged).run()
+        Session(pipeline, sent, config, keep=log.keep, restart=log.restart, reasoning=reasoning, logged=logged).run()
         return
-    with pipeline.build() as pipe:
+    with pipeline.build(config) as pipe:
         if no_stream or as_json:
             with Spinner(waiting_for(pipe)):
                 response = pipe.complete(sent) if no_stream else pipe.stream(sent).collect()
@@ -80,7 +82,7 @@ def chat(
             click.echo(response.text)
             _print_tool_calls(response.tool_calls)
             return
-        response = _stream_reply(pipe, sent, reasoning)
+        response = print_stream(pipe.stream(sent), pipe, reasoning)
         log.keep(pipe, messages, response)
         if verbose:
             _say_route(response.route)
@@ -95,12 +97,12 @@ def waiting_for(pipe: Any) -> str:
     return f"waiting for {model}" if model else "waiting for the reply"
 
 
-def _stream_reply(pipe: Any, messages: list[dict[str, Any]], reasoning: bool) -> ChatResponse:
-    """Print the reply as it streams (reasoning on stderr); the assembled reply."""
+def print_stream(stream: Any, pipe: Any, reasoning: bool) -> ChatResponse:
+    """Print ``pipe``'s reply ``stream`` as it arrives (reasoning on stderr, a spinner until the
+    first event); the assembled reply. A failure ends the partial line and is raised."""
     from ..errors import ProviderError
 
     spinner = Spinner(waiting_for(pipe))
-    stream = pipe.stream(messages)
     in_reasoning = False
     try:
         with spinner:
@@ -132,13 +134,12 @@ class _Log:
         self.history, self.conversation, self.earlier = history, conversation, earlier
 
     @classmethod
-    def open(cls, pipeline: PipelineChoice, continue_last: bool, conversation: str | None, no_log: bool) -> _Log:
-        from ..config import load_config
+    def open(cls, keeping: bool, continue_last: bool, conversation: str | None) -> _Log:
+        """The log of this chat: none unless ``keeping``; the last conversation or ``conversation`` continued."""
         from ._history import History
 
         if continue_last and conversation:
             raise click.UsageError("give either -c/--continue or --conversation ID, not both")
-        keeping = not no_log and load_config(pipeline.config_path).log
         if not keeping:
             if continue_last or conversation:
                 raise click.UsageError("-c and --conversation read the log, which --no-log / log: false turn off")

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from ..config import Config
     from ..pipeline import Pipeline
 
 __all__ = [
@@ -58,13 +59,13 @@ class PipelineChoice(NamedTuple):
     params: tuple[tuple[str, Any], ...] = ()
     api_key: str | None = None
 
-    def build(self) -> Pipeline:
-        """Load the config and build the pipeline (a usage or config error when it cannot)."""
+    def build(self, config: Config | None = None) -> Pipeline:
+        """Build the pipeline from ``config`` (default: load it) — a usage or config error when it cannot."""
         from ..config import load_config
         from ..errors import ConfigError
         from ..pipeline import Pipeline
 
-        config = load_config(self.config_path)
+        config = config or load_config(self.config_path)
         overrides: dict[str, Any] = {}
         if self.model:
             overrides["model"] = self.model

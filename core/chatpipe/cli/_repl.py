@@ -11,13 +11,13 @@ converters mid-conversation; the pipeline is rebuilt, the conversation kept.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
+    from ..config import Config
     from ..pipeline import Pipeline
     from ._options import PipelineChoice
 
@@ -38,6 +38,7 @@ _FENCE = '"""'
 class Session:
     """One interactive conversation on ``choice``'s pipeline.
 
+    ``config`` is the loaded config the pipeline is built (and rebuilt) from;
     ``keep(pipe, new_messages, response)`` records each exchange (the chat log), ``restart()``
     starts a new logged conversation, ``logged`` says the conversation is logged already (a
     continued one); ``messages`` are the conversation so far (sent before each new turn),
@@ -48,6 +49,7 @@ class Session:
         self,
         choice: PipelineChoice,
         messages: list[dict[str, Any]],
+        config: Config,
         *,
         keep: Callable[[Any, list[dict[str, Any]], Any], None],
         restart: Callable[[], None],
@@ -59,7 +61,8 @@ class Session:
         self.messages = [m for m in messages if m.get("role") != "system"]
         self._keep, self._restart, self._reasoning = keep, restart, reasoning
         self._logged = logged  # whether the conversation is in the log already (its system prompt too)
-        self.pipe: Pipeline = choice.build()
+        self._config = config  # read once: the pipeline is rebuilt from it by /model, /profile, /converter
+        self.pipe: Pipeline = choice.build(config)
 
     def run(self) -> None:
         """Read turns until Ctrl-D or ``/exit``."""
@@ -117,20 +120,12 @@ class Session:
 
     def _turn(self, new: list[dict[str, Any]]) -> None:
         from ..errors import ChatpipeError
-        from ._chat import waiting_for
-        from ._spinner import Spinner
+        from ._chat import print_stream
 
         self.messages.extend(new)
         stream = self.pipe.stream(self._sent())
         try:
-            with Spinner(waiting_for(self.pipe)):
-                chunks = iter(stream)
-                first = next(chunks, None)
-            for chunk in () if first is None else itertools.chain((first,), chunks):
-                if chunk.reasoning and self._reasoning:
-                    click.secho(chunk.reasoning, err=True, dim=True, nl=False)
-                if chunk.text:
-                    click.echo(chunk.text, nl=False)
+            response = print_stream(stream, self.pipe, self._reasoning)
         except KeyboardInterrupt:
             stream.close()
             click.echo("")
@@ -139,12 +134,9 @@ class Session:
                 self.messages.append({"role": "assistant", "content": stream.text})
             return
         except ChatpipeError as exc:
-            click.echo("")
             click.secho(f"error: {exc}", err=True, fg="red")
             del self.messages[len(self.messages) - len(new) :]  # that turn did not happen
             return
-        click.echo("")
-        response = stream.response
         self.messages.append({"role": "assistant", "content": response.text})
         logged = new or self.messages[-2:-1]  # (a prompt from the command line was already in messages)
         if not self._logged and self.system:
@@ -185,7 +177,7 @@ class Session:
         from ..errors import ChatpipeError
 
         try:
-            pipe = choice.build()
+            pipe = choice.build(self._config)
         except (ChatpipeError, click.ClickException) as exc:
             click.secho(f"error: {exc}", err=True, fg="red")
             return

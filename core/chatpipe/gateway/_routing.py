@@ -186,8 +186,10 @@ class Router:
 
 
 def _require_keys(pipeline: Pipeline) -> None:
-    """Raise the error a first call would raise for a missing API key (a router's targets are
-    profiles of their own, checked as such)."""
-    require = getattr(pipeline, "_require_key", None)
-    if require is not None:
-        require()
+    """Raise the error a first call would raise for a missing API key. A router is not checked
+    itself: its targets are profiles of their own, checked as such (and a router answers what it
+    lacks with its first target's, which would judge the router by that one target)."""
+    from ..routing import Router as RouterPipeline
+
+    if not isinstance(pipeline, RouterPipeline):
+        pipeline._require_key()
