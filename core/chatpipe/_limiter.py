@@ -30,6 +30,9 @@ RATE_KEYS = frozenset({"rpm", "tpm", "concurrency", "window", "max_wait"})
 _SETTING = {"calls": "rpm", "tokens": "tpm", "concurrency": "concurrency"}
 _OUTPUT_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 _FIRST_POLL, _LONGEST_POLL = 0.005, 0.1
+# A call waiting for a slot in flight cannot be told when one frees (another process may hold
+# it), so it looks again soon: a slot is often held for less than _LONGEST_POLL.
+_LONGEST_SLOT_POLL = 0.02
 
 
 def estimate_tokens(body: Any) -> int:
@@ -126,6 +129,11 @@ class Limiter:
         base = grant.retry_after if grant.retry_after is not None else poll
         return min(max(base, 0.001) + random.random() * 0.005, left)
 
+    @staticmethod
+    def _next_poll(grant: Grant, poll: float) -> float:
+        """The backoff after ``poll``: doubling up to a cap, a short one while waiting for a slot."""
+        return min(poll * 2, _LONGEST_SLOT_POLL if grant.retry_after is None else _LONGEST_POLL)
+
     def acquire(self, tokens: int, wait: float | None = None) -> str:
         """A lease for a call of ``tokens`` estimated tokens.
 
@@ -151,7 +159,7 @@ class Limiter:
                 _report_wait(full, now - start, admitted=False)
                 raise self._exceeded(grant, now - start)
             time.sleep(self._pause(grant, poll, give_up - now))
-            poll = min(poll * 2, _LONGEST_POLL)
+            poll = self._next_poll(grant, poll)
 
     async def aacquire(self, tokens: int, wait: float | None = None) -> str:
         """Async twin of :meth:`acquire`."""
@@ -176,7 +184,7 @@ class Limiter:
             import asyncio  # (here: importing asyncio costs ~30 ms, and only async calls wait with it)
 
             await asyncio.sleep(self._pause(grant, poll, give_up - now))
-            poll = min(poll * 2, _LONGEST_POLL)
+            poll = self._next_poll(grant, poll)
 
     def release(self, lease: str, tokens: int | None) -> None:
         """End ``lease``; ``tokens`` (the vendor's count, when known) replaces its estimate.

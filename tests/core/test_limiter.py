@@ -78,6 +78,35 @@ def test_a_call_waits_for_room_then_goes():
     assert 0.15 < time.monotonic() - started < 1.5
 
 
+def test_a_call_waiting_for_a_slot_looks_again_often(monkeypatch: pytest.MonkeyPatch):
+    # A freed slot is not announced (its holder may be another process): the waiter's backoff
+    # stays short, so a slot held for 0.1 s is not left idle for as long again.
+    limiter = _limiter(Quota(concurrency=1), max_wait=30)
+    lease = limiter.acquire(0)
+    pauses: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 12:
+            limiter.release(lease, None)
+
+    monkeypatch.setattr("chatpipe._limiter.time.sleep", sleep)
+    limiter.acquire(0)
+    assert len(pauses) == 12 and max(pauses) <= 0.025, pauses
+    assert pauses[0] < pauses[4], "the backoff still grows from its first pause"
+
+
+def test_a_call_waiting_for_a_window_sleeps_until_it_has_room(monkeypatch: pytest.MonkeyPatch):
+    limiter = _limiter(Quota(calls=1, window=60), max_wait=0.5)
+    limiter.acquire(0)
+    pauses: list[float] = []
+    monkeypatch.setattr("chatpipe._limiter.time.sleep", pauses.append)
+    monkeypatch.setattr("chatpipe._limiter.time.monotonic", lambda: 1000.0 + 0.2 * len(pauses))
+    with pytest.raises(LimitExceededError):
+        limiter.acquire(0)
+    assert pauses and min(pauses) > 0.1, "the window's retry_after, not a short poll, decides the pause"
+
+
 def test_after_max_wait_the_error_names_the_setting():
     limiter = _limiter(Quota(calls=1, window=60), max_wait=0.2)
     limiter.acquire(0)
