@@ -4,7 +4,10 @@
   ``delta.reasoning`` (which the base adapter reads) and as ``reasoning_details``, a list of
   ``reasoning.text`` (``text``), ``reasoning.summary`` (``summary``) and ``reasoning.encrypted``
   (no readable text) blocks. :func:`details_text` is the readable text of such a list; it is used
-  only when ``reasoning`` itself is empty, so the same thinking is never counted twice.
+  only when ``reasoning`` itself is empty, so the same thinking is never counted twice. A stream
+  sends the details as fragments; :func:`merge_fragments` assembles them, and the parser hands
+  the assembled list on as the message's ``reasoning_details`` (``ChatChunk.message_extra``), so
+  a streamed reply keeps them for the next turn as a non-streamed one does.
 * Usage (:func:`with_cache_writes`): ``cost``, ``is_byok``, ``cost_details`` and the token
   details stay in ``Usage.extra``; cached and reasoning tokens are lifted by the base adapter,
   and ``prompt_tokens_details.cache_write_tokens`` becomes ``Usage.cache_creation_tokens``.
@@ -25,7 +28,13 @@ from chatpipe.plugin import APIStatusError, ChatChunk, SSEEvent, StreamParser, U
 
 from ._errors import error_of
 
-__all__ = ["OpenRouterStreamParser", "details_text", "with_cache_writes", "with_details_reasoning"]
+__all__ = [
+    "OpenRouterStreamParser",
+    "details_text",
+    "merge_fragments",
+    "with_cache_writes",
+    "with_details_reasoning",
+]
 
 
 def details_text(details: Any) -> str:
@@ -51,6 +60,33 @@ def with_details_reasoning(message: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**message, "reasoning": text} if text else message
 
 
+_FRAGMENT_TEXT = ("text", "summary", "data")
+
+
+def merge_fragments(blocks: list[dict[str, Any]], fragments: list[Any]) -> None:
+    """Add streamed ``reasoning_details`` fragments to ``blocks``, the details assembled so far.
+
+    A fragment continues the last block when both have the same ``type`` and ``index``: its
+    ``text`` / ``summary`` / ``data`` strings are appended and its other keys (``signature``,
+    ``format``, ``id``) set when not null. Any other fragment starts a new block. Blocks are
+    replaced, never changed in place, so a list handed out earlier stays as it was.
+    """
+    for fragment in fragments:
+        if not isinstance(fragment, Mapping):
+            continue
+        last = blocks[-1] if blocks else None
+        if last is None or last.get("type") != fragment.get("type") or last.get("index") != fragment.get("index"):
+            blocks.append(dict(fragment))
+            continue
+        merged = dict(last)
+        for key, value in fragment.items():
+            if key in _FRAGMENT_TEXT and isinstance(value, str) and isinstance(merged.get(key), str):
+                merged[key] += value
+            elif value is not None:
+                merged[key] = value
+        blocks[-1] = merged
+
+
 def with_cache_writes(usage: Usage | None) -> Usage | None:
     """``usage`` with ``cache_creation_tokens`` from ``prompt_tokens_details.cache_write_tokens``."""
     if usage is None or usage.cache_creation_tokens is not None:
@@ -72,15 +108,33 @@ class OpenRouterStreamParser(StreamParser):
         self.inner = inner
         self.done = False
         self._make_error = make_error
+        self._details: dict[int, list[dict[str, Any]]] = {}  # per choice index, the fragments merged so far
+        self._grown: set[int] = set()  # choices whose details this event extended
 
     def feed(self, event: SSEEvent) -> Iterable[ChatChunk]:
-        """Raise an error object the event carries; else the inner parser's chunks, usage details lifted."""
+        """Raise an error object the event carries; else the inner parser's chunks, usage details lifted
+        and the reasoning details so far attached as ``message_extra``."""
         data = event.data
+        self._grown.clear()
         if '"error"' in data or '"reasoning_details"' in data:  # a substring test spares ordinary chunks a decode
             event = self._inspect(event)
-        chunks = self.inner.feed(event)
+        chunks = [self._lift(chunk) for chunk in self.inner.feed(event)]
         self.done = self.inner.done
-        return [self._lift(chunk) for chunk in chunks]
+        if self._grown:
+            chunks = self._attach_details(chunks)
+        return chunks
+
+    def _attach_details(self, chunks: list[ChatChunk]) -> list[ChatChunk]:
+        out = []
+        for chunk in chunks:
+            if chunk.index in self._grown:
+                self._grown.discard(chunk.index)
+                extra = {**chunk.message_extra, "reasoning_details": list(self._details[chunk.index])}
+                chunk = attrs.evolve(chunk, message_extra=extra)
+            out.append(chunk)
+        for index in sorted(self._grown):  # details alone (an encrypted block): a chunk of their own
+            out.append(ChatChunk(index=index, message_extra={"reasoning_details": list(self._details[index])}))
+        return out
 
     def finish(self) -> Iterable[ChatChunk]:
         """The inner parser's end-of-stream check."""
@@ -98,9 +152,15 @@ class OpenRouterStreamParser(StreamParser):
             return event
         changed = False
         rewritten = []
-        for choice in choices:
+        for position, choice in enumerate(choices):
             delta = choice.get("delta") if isinstance(choice, Mapping) else None
             if isinstance(delta, Mapping):
+                fragments = delta.get("reasoning_details")
+                if isinstance(fragments, list) and fragments:
+                    index = choice.get("index", position)
+                    if isinstance(index, int) and not isinstance(index, bool):
+                        merge_fragments(self._details.setdefault(index, []), fragments)
+                        self._grown.add(index)
                 filled = with_details_reasoning(delta)
                 if filled is not delta:
                     choice = {**choice, "delta": filled}

@@ -131,6 +131,30 @@ def test_streamed_reasoning_details_alone_are_read(fake_server: FakeServer) -> N
     assert (reply.text, reply.reasoning) == ("Done", "Plan.")
 
 
+def test_streamed_reasoning_details_are_assembled_and_sent_back_next_turn(fake_server: FakeServer) -> None:
+    text = "reasoning.text"
+    events = [
+        chunk(
+            {"role": "assistant", "reasoning": "Let", "reasoning_details": [{"type": text, "text": "Let", "index": 0}]}
+        ),
+        chunk({"reasoning": " me", "reasoning_details": [{"type": text, "text": " me", "index": 0, "format": "f1"}]}),
+        chunk({"reasoning_details": [{"type": text, "text": "", "signature": "sig", "index": 0}]}),
+        chunk({"reasoning_details": [{"type": "reasoning.encrypted", "data": "xyz", "index": 1}]}),
+        chunk({"content": "Done"}, "stop"),
+    ]
+    fake_server.enqueue(ROUTE, FakeResponse.sse(events))
+    reply = pipe(fake_server).stream(HI).collect()
+    assert (reply.text, reply.reasoning) == ("Done", "Let me")
+    assembled = [
+        {"type": text, "text": "Let me", "index": 0, "format": "f1", "signature": "sig"},
+        {"type": "reasoning.encrypted", "data": "xyz", "index": 1},
+    ]
+    message = reply.choices[0].message
+    assert message.extra["reasoning_details"] == assembled
+    body = pipe(fake_server).explain([*HI, message, {"role": "user", "content": "And?"}]).request["json"]
+    assert body["messages"][1]["reasoning_details"] == assembled
+
+
 # --- errors -------------------------------------------------------------------------------
 
 
