@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -187,8 +188,7 @@ class OpenRouterProvider(OpenAICompatibleProvider):
         return self._error(envelope, None)
 
     def _error(self, envelope: Mapping[str, Any], response: HttpResponse | None) -> APIStatusError:
-        import json
-
+        """The typed error for ``envelope``, from ``response`` (a non-2xx or 200 reply) or a stream (``None``)."""
         details = error_details(envelope)
         status = response.status if response is not None and response.status >= 400 else None
         if response is None:
