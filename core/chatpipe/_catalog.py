@@ -36,6 +36,8 @@ PACKAGES: dict[str, dict[str, str]] = {
         "local": "chatpipe-local",
         "mistral": "chatpipe-mistral",
         "openai": "chatpipe-openai",
+        "openrouter": "chatpipe-openrouter",
         "perplexity": "chatpipe-perplexity",
+        "xai": "chatpipe-xai",
     },
 }

@@ -316,7 +316,12 @@ class Pipeline:
         direct = {"api_key", "transport", "registry", "key_store"}
         params.update({k: v for k, v in overrides.items() if k not in kwargs and k not in direct})
         kwargs.update({k: v for k, v in overrides.items() if k in kwargs or k in direct})
-        return cls(prof.provider, **kwargs, **params)
+        # a body field named like the constructor's first argument (OpenRouter's routing
+        # preferences, ``provider``) cannot travel as a keyword: it joins the params after
+        routing = {"provider": params.pop("provider")} if "provider" in params else {}
+        pipe = cls(prof.provider, **kwargs, **params)
+        pipe.params.update(routing)
+        return pipe
 
     def _rate_limiter(
         self, limits: Mapping[str, Any], state: Store | None, prepare: Callable[[bool], None] | None

@@ -80,6 +80,19 @@ def test_per_call_params_override_pipeline_params(fake_server: FakeServer) -> No
     assert fake_server.requests[0].json["max_tokens"] == 10
 
 
+def test_a_profile_param_named_provider_is_a_body_field_not_the_vendor() -> None:
+    from chatpipe.config import parse_config
+
+    config = parse_config(
+        "profiles:\n  p:\n    provider: custom\n    base_url: http://127.0.0.1:9/v1\n    model: m\n"
+        "    params: {provider: {order: [a, b]}, temperature: 0.5}\n"
+    )
+    pipe = Pipeline.from_config("p", config=config)
+    assert pipe.provider_class.info.name == "custom"
+    body = pipe.explain([{"role": "user", "content": "Hi"}]).request["json"]
+    assert (body["provider"], body["temperature"]) == ({"order": ["a", "b"]}, 0.5)
+
+
 def test_provider_required_conversion_runs_after_the_user_chain(fake_server: FakeServer) -> None:
     pipe = Pipeline("perplexity", model="sonar", converters=["merge"], api_key=KEY)
     explanation = pipe.explain([{"role": "assistant", "content": "Hi"}, {"role": "user", "content": "Q"}])

@@ -61,6 +61,8 @@ def test_extra_params_allows_unknown_names_but_still_checks_known_types() -> Non
         ("cohere", ["p", "k", "safety_mode", "documents", "top_p"], ["n", "logit_bias"]),
         ("ai21", ["documents", "max_completion_tokens", "stream_options"], ["seed", "top_k"]),
         ("deepseek", ["thinking", "top_k", "logprobs"], ["safe_prompt"]),
+        ("openrouter", ["provider", "models", "transforms", "reasoning", "top_k"], ["thinking", "safe_prompt"]),
+        ("xai", ["reasoning_effort", "stop", "presence_penalty"], ["top_k", "search_parameters"]),
     ],
 )
 def test_each_vendor_declares_what_its_adapter_takes(provider: str, known: list[str], unknown: list[str]) -> None:

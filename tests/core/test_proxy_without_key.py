@@ -56,6 +56,8 @@ def test_a_proxy_without_a_key_gets_the_request_without_authorization(
         ("mistral", None, "MISTRAL_API_KEY"),
         ("claude", None, "ANTHROPIC_API_KEY"),
         ("cohere", None, "CO_API_KEY"),
+        ("openrouter", None, "OPENROUTER_API_KEY"),
+        ("xai", "https://api.x.ai/v1", "XAI_API_KEY"),
     ],
 )
 def test_the_vendors_own_host_still_needs_a_key(provider: str, base_url: str | None, env: str) -> None:
@@ -67,7 +69,9 @@ def test_the_vendors_own_host_still_needs_a_key(provider: str, base_url: str | N
     assert any("no API key" in note for note in pipe.explain(HI).notes)
 
 
-@pytest.mark.parametrize("provider", ["mistral", "claude", "cohere", "ai21", "perplexity", "fireworks"])
+@pytest.mark.parametrize(
+    "provider", ["mistral", "claude", "cohere", "ai21", "perplexity", "fireworks", "openrouter", "xai"]
+)
 def test_the_rule_is_the_same_for_every_vendor(provider: str) -> None:
     pipe = Pipeline(provider, base_url="https://proxy.example/api")
     info = pipe.provider_class.info

@@ -50,3 +50,15 @@ def test_observers_otel_in_a_config_traces_the_calls(fake_server: FakeServer) ->
 def test_a_capture_value_that_is_no_boolean_is_a_clear_error(value: str) -> None:
     with pytest.raises(ConfigError, match=rf"CHATPIPE_OTEL_CAPTURE_CONTENT='{value}' is not a boolean: set it to true"):
         capture_from_env({"CHATPIPE_OTEL_CAPTURE_CONTENT": value})
+
+
+def test_vendors_with_a_well_known_name_are_reported_by_it() -> None:
+    from chatpipe_otel._names import provider_name
+
+    assert [provider_name(p) for p in ("claude", "mistral", "xai", "openrouter", "custom")] == [
+        "anthropic",
+        "mistral_ai",
+        "x_ai",
+        "openrouter",
+        "custom",
+    ]
