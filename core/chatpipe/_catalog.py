@@ -36,6 +36,7 @@ PACKAGES: dict[str, dict[str, str]] = {
         "groq": "chatpipe-groq",
         "local": "chatpipe-local",
         "mistral": "chatpipe-mistral",
+        "ollama": "chatpipe-ollama",
         "openai": "chatpipe-openai",
         "perplexity": "chatpipe-perplexity",
     },

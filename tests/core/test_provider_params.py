@@ -62,6 +62,7 @@ def test_extra_params_allows_unknown_names_but_still_checks_known_types() -> Non
         ("ai21", ["documents", "max_completion_tokens", "stream_options"], ["seed", "top_k"]),
         ("deepseek", ["thinking", "top_k", "logprobs"], ["safe_prompt"]),
         ("groq", ["reasoning_format", "include_reasoning", "service_tier", "n"], ["logprobs", "logit_bias"]),
+        ("ollama", ["reasoning_effort", "seed"], ["keep_alive", "options"]),
     ],
 )
 def test_each_vendor_declares_what_its_adapter_takes(provider: str, known: list[str], unknown: list[str]) -> None:
