@@ -36,7 +36,15 @@ from ._observe import CURRENT, CallInfo, Observed, new_call_id, server_of
 from ._streams import AsyncChatStream, ChatStream, StreamCall, StreamLimit
 from ._validate import require_messages, validate_messages
 from .converter import Converter, Names
-from .errors import AuthenticationError, ChatpipeWarning, ConfigError, InvalidRequestError, ProviderError, _detached
+from .errors import (
+    APIConnectionError,
+    AuthenticationError,
+    ChatpipeWarning,
+    ConfigError,
+    InvalidRequestError,
+    ProviderError,
+    _detached,
+)
 from .http import HttpRequest, HttpResponse
 from .models import ChatRequest, ChatResponse, Message, ModelInfo, Prices, Tool
 from .provider import Provider, ProviderSettings
@@ -837,7 +845,10 @@ class Pipeline:
         """The provider's model list (its static list when it has no list endpoint).
 
         Paged lists are followed page by page (:meth:`Provider.next_models`), up to
-        :data:`MAX_MODEL_PAGES` pages. A provider declaring no model listing gets no request.
+        :data:`MAX_MODEL_PAGES` pages; then each entry is completed by the provider's detail
+        request when it has one (:meth:`Provider.build_model_details`: Ollama's context
+        lengths), an entry whose details fail staying as listed. A provider declaring no model
+        listing gets no request.
         """
         request = self.adapter.build_models() if self.provider_class.info.capabilities.model_listing else None
         if request is None:
@@ -853,7 +864,7 @@ class Pipeline:
                 raise _detached(error) from error.__cause__
             next_request = self.adapter.next_models(response)
             if next_request is None:
-                return models
+                return [self._model_details(model) for model in models]
             request = next_request
         warnings.warn(
             f"{self.provider_class.info.name} listed more than {MAX_MODEL_PAGES} pages of models; "
@@ -862,6 +873,20 @@ class Pipeline:
             stacklevel=2,
         )
         return models
+
+    def _model_details(self, model: ModelInfo) -> ModelInfo:
+        """``model`` completed by the provider's detail request, if it has one; as listed when that fails."""
+        request = self.adapter.build_model_details(model)
+        if request is None:
+            return model
+        try:
+            response = self.transport.send(request, retryable=self._retryable())
+            if response.status >= 400:
+                raise self.adapter.parse_error(response)
+            return self.adapter.parse_model_details(model, response)
+        except ProviderError as error:
+            _log.debug("%s", scrub(f"details of model {model.id!r} unavailable: {error}", self.adapter.secrets()))
+            return model
 
     def check(self) -> CheckResult:
         """The status check: the model list request, unless bypassed or unavailable.
@@ -881,7 +906,11 @@ class Pipeline:
             self._require_key()
             response = self.transport.send(request, retryable=self._retryable())
         except ProviderError as exc:
-            return CheckResult(ok=self.bypass_status_check, detail=str(exc), bypassed=self.bypass_status_check)
+            detail = str(exc)
+            hint = self.adapter.unreachable_hint() if type(exc) is APIConnectionError else None
+            if hint:
+                detail += f" — {hint}"
+            return CheckResult(ok=self.bypass_status_check, detail=detail, bypassed=self.bypass_status_check)
         if response.status >= 400:
             error = self.adapter.parse_error(response)
             hint = self.adapter.check_hint(response)

@@ -483,12 +483,30 @@ class Provider(abc.ABC):
         """The known models for vendors without a list endpoint."""
         return []
 
+    def build_model_details(self, model: ModelInfo) -> HttpRequest | None:
+        """A request for more about one listed ``model`` (its context length...), or ``None``
+        when the list says enough (the default). :meth:`Pipeline.models` sends one per listed
+        model; a detail request that fails keeps the entry as listed."""
+        return None
+
+    def parse_model_details(self, model: ModelInfo, response: HttpResponse) -> ModelInfo:
+        """``model`` completed from a successful :meth:`build_model_details` response (default: unchanged).
+
+        May raise :class:`~chatpipe.errors.ProviderError` for a malformed body: the entry is then kept as listed.
+        """
+        return model
+
     def build_check(self) -> HttpRequest | None:
         """The status-check request (default: the model list), or ``None`` if there is none."""
         return self.build_models()
 
     def check_hint(self, response: HttpResponse) -> str | None:
         """An extra hint for a failed status check (e.g. "try adding /v1"); default none."""
+        return None
+
+    def unreachable_hint(self) -> str | None:
+        """An extra hint for a status check that could not connect at all (e.g. "start the
+        server with ..."); default none."""
         return None
 
     def batch_api(self) -> VendorBatchAPI | None:

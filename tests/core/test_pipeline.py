@@ -22,7 +22,12 @@ from chatpipe.errors import (
     RateLimitError,
     ServerError,
 )
+from chatpipe.http import HttpRequest, HttpResponse
 from chatpipe.keys import KeyStore
+from chatpipe.models import ModelInfo
+from chatpipe.openai_compat import OpenAICompatibleProvider
+from chatpipe.provider import ProviderInfo
+from chatpipe.registry import Registry
 from chatpipe.testing import MockTransport
 from chatpipe.testing.fake_server import FakeResponse, FakeServer
 
@@ -460,3 +465,55 @@ def test_a_refused_key_from_the_environment_is_named_by_its_variable(
     refused = r"The API key from the environment variable OPENAI_API_KEY was refused; check it"
     with pytest.raises(AuthenticationError, match=refused):
         pipe.complete([{"role": "user", "content": "Hi"}])
+
+
+class _DetailedProvider(OpenAICompatibleProvider):
+    """A list endpoint whose entries are completed by one detail request each (as Ollama's /api/show)."""
+
+    info = ProviderInfo(
+        name="detailed", package="chatpipe-detailed", display_name="Detailed", default_base_url=None, key_required=False
+    )
+
+    def build_model_details(self, model: ModelInfo) -> HttpRequest:
+        return HttpRequest("GET", f"{self.base_url}/details/{model.id}")
+
+    def parse_model_details(self, model: ModelInfo, response: HttpResponse) -> ModelInfo:
+        length = json.loads(response.content)["context"]
+        if not isinstance(length, int):
+            raise ProtocolError("context is not an integer", provider="detailed")
+        return ModelInfo(model.id, context_length=length)
+
+    def unreachable_hint(self) -> str:
+        return "start the detailed server"
+
+
+def _detailed(server_url: str) -> Pipeline:
+    class Plugin:
+        @hookimpl
+        def chatpipe_register_providers(self, register: Any) -> None:
+            register(_DetailedProvider)
+
+    registry = Registry(entry_points=[])
+    registry.register(Plugin())
+    return Pipeline("detailed", model="m", base_url=server_url, registry=registry, retries=0)
+
+
+def test_models_are_completed_by_detail_requests_and_a_failed_one_keeps_the_entry(fake_server: FakeServer) -> None:
+    fake_server.enqueue("GET /models", FakeResponse.json({"data": [{"id": "a"}, {"id": "b"}, {"id": "c"}]}))
+    fake_server.enqueue("GET /details/a", FakeResponse.json({"context": 4096}))
+    fake_server.enqueue("GET /details/b", FakeResponse.json({"error": "gone"}, status=404))
+    fake_server.enqueue("GET /details/c", FakeResponse.json({"context": "big"}))
+    models = _detailed(fake_server.url).models()
+    assert [(m.id, m.context_length) for m in models] == [("a", 4096), ("b", None), ("c", None)]
+    assert [r.route for r in fake_server.requests] == ["/models", "/details/a", "/details/b", "/details/c"]
+
+
+def test_a_check_that_cannot_connect_carries_the_provider_hint() -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = _detailed(f"http://127.0.0.1:{port}").check()
+    assert not result.ok and "could not connect" in result.detail
+    assert result.detail.endswith("— start the detailed server")

@@ -63,6 +63,8 @@ def test_extra_params_allows_unknown_names_but_still_checks_known_types() -> Non
         ("deepseek", ["thinking", "top_k", "logprobs"], ["safe_prompt"]),
         ("openrouter", ["provider", "models", "transforms", "reasoning", "top_k"], ["thinking", "safe_prompt"]),
         ("xai", ["reasoning_effort", "stop", "presence_penalty"], ["top_k", "search_parameters"]),
+        ("groq", ["reasoning_format", "include_reasoning", "service_tier", "n"], ["logprobs", "logit_bias"]),
+        ("ollama", ["reasoning_effort", "seed"], ["keep_alive", "options"]),
     ],
 )
 def test_each_vendor_declares_what_its_adapter_takes(provider: str, known: list[str], unknown: list[str]) -> None:

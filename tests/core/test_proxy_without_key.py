@@ -58,6 +58,7 @@ def test_a_proxy_without_a_key_gets_the_request_without_authorization(
         ("cohere", None, "CO_API_KEY"),
         ("openrouter", None, "OPENROUTER_API_KEY"),
         ("xai", "https://api.x.ai/v1", "XAI_API_KEY"),
+        ("groq", None, "GROQ_API_KEY"),
     ],
 )
 def test_the_vendors_own_host_still_needs_a_key(provider: str, base_url: str | None, env: str) -> None:
@@ -70,7 +71,7 @@ def test_the_vendors_own_host_still_needs_a_key(provider: str, base_url: str | N
 
 
 @pytest.mark.parametrize(
-    "provider", ["mistral", "claude", "cohere", "ai21", "perplexity", "fireworks", "openrouter", "xai"]
+    "provider", ["mistral", "claude", "cohere", "ai21", "perplexity", "fireworks", "openrouter", "xai", "groq"]
 )
 def test_the_rule_is_the_same_for_every_vendor(provider: str) -> None:
     pipe = Pipeline(provider, base_url="https://proxy.example/api")

@@ -115,7 +115,9 @@ def test_single_user_folds_the_text() -> None:
     assert body["messages"] == [{"role": "user", "content": f"Weather?\n\n[Tool call get_weather({TEXT})]\n\n18C"}]
 
 
-@pytest.mark.parametrize("provider", ["deepseek", "ai21", "fireworks", "custom", "cohere", "openrouter", "xai"])
+@pytest.mark.parametrize(
+    "provider", ["deepseek", "ai21", "fireworks", "custom", "cohere", "openrouter", "xai", "groq", "ollama"]
+)
 def test_every_openai_shaped_provider_sends_the_text(provider: str) -> None:
     base = {"base_url": "http://127.0.0.1:9/v1", "model": "m"} if provider == "custom" else {}
     body = Pipeline(provider, api_key=KEY, **base).explain(CONVERSATION, tools=TOOLS).request["json"]

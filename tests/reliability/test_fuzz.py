@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rel_harness import KEY, parse_events
 
-OPENAI_FAMILY = ("custom", "openai", "deepseek", "fireworks", "perplexity", "mistral", "ai21")
+OPENAI_FAMILY = ("custom", "openai", "deepseek", "fireworks", "perplexity", "mistral", "ai21", "groq", "ollama")
 CONVERTERS = [
     "none", "merge", "merge-tools", "semi-strict", "semi-strict-tools", "strict", "strict-tools", "single-user",
 ]  # fmt: skip

@@ -274,7 +274,7 @@ def test_the_openai_plugin_enables_it_and_other_compatible_vendors_do_not(
 
     registry = default_registry()
     assert isinstance(adapter_of(registry, "openai").batch_api(), OpenAIBatchAPI)
-    for name in ("deepseek", "fireworks", "custom", "openrouter", "xai"):
+    for name in ("deepseek", "fireworks", "custom", "openrouter", "xai", "groq", "ollama"):
         assert adapter_of(registry, name).batch_api() is None
     assert make_provider().batch_api() is None
 

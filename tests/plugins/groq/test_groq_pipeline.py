@@ -1,4 +1,4 @@
-"""The example plugin is installed like any third-party package and works through a Pipeline."""
+"""The groq plugin is found through its entry point and works through a Pipeline against a local server."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The example third-party plugin (examples/groq) passes the shared provider conformance suite."""
+"""The groq provider passes the shared provider conformance suite."""
 
 from chatpipe.testing.conformance import OpenAISimulator, ProviderConformance
 
