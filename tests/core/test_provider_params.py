@@ -61,6 +61,7 @@ def test_extra_params_allows_unknown_names_but_still_checks_known_types() -> Non
         ("cohere", ["p", "k", "safety_mode", "documents", "top_p"], ["n", "logit_bias"]),
         ("ai21", ["documents", "max_completion_tokens", "stream_options"], ["seed", "top_k"]),
         ("deepseek", ["thinking", "top_k", "logprobs"], ["safe_prompt"]),
+        ("gemini", ["top_k", "reasoning_effort", "thinking_config", "cached_content", "seed"], ["logit_bias", "p"]),
     ],
 )
 def test_each_vendor_declares_what_its_adapter_takes(provider: str, known: list[str], unknown: list[str]) -> None:

@@ -56,6 +56,7 @@ def test_a_proxy_without_a_key_gets_the_request_without_authorization(
         ("mistral", None, "MISTRAL_API_KEY"),
         ("claude", None, "ANTHROPIC_API_KEY"),
         ("cohere", None, "CO_API_KEY"),
+        ("gemini", None, "GEMINI_API_KEY"),
     ],
 )
 def test_the_vendors_own_host_still_needs_a_key(provider: str, base_url: str | None, env: str) -> None:
@@ -67,7 +68,7 @@ def test_the_vendors_own_host_still_needs_a_key(provider: str, base_url: str | N
     assert any("no API key" in note for note in pipe.explain(HI).notes)
 
 
-@pytest.mark.parametrize("provider", ["mistral", "claude", "cohere", "ai21", "perplexity", "fireworks"])
+@pytest.mark.parametrize("provider", ["mistral", "claude", "cohere", "gemini", "ai21", "perplexity", "fireworks"])
 def test_the_rule_is_the_same_for_every_vendor(provider: str) -> None:
     pipe = Pipeline(provider, base_url="https://proxy.example/api")
     info = pipe.provider_class.info
@@ -76,7 +77,7 @@ def test_the_rule_is_the_same_for_every_vendor(provider: str) -> None:
     explanation = pipe.explain(HI)
     assert not any("no API key" in note for note in explanation.notes)
     headers = {name.lower() for name in explanation.request["headers"]}
-    assert headers.isdisjoint({"authorization", "x-api-key"})
+    assert headers.isdisjoint({"authorization", "x-api-key", "x-goog-api-key"})
 
 
 def test_the_vendors_own_key_is_never_sent_to_a_proxy(
