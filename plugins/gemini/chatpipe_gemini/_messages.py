@@ -15,7 +15,8 @@ converter chain, so it applies with post-processing ``none`` too. Steps:
 4. **Assistant turns**: first the signed thoughts kept on the message, then the text (with its
    signature), then one ``functionCall: {name, args}`` part per tool call (``args`` = the parsed
    ``arguments``, ``""`` meaning ``{}``), each with its signature
-   (:mod:`chatpipe_gemini._signatures`).
+   (:mod:`chatpipe_gemini._signatures`); with ``fill_signatures`` (Gemini 3 models), a turn
+   whose calls carry none gets the documented placeholder signature on its first call.
 5. **Tool results** become ``functionResponse: {name, response}`` parts, ``name`` being the
    function the matching call (by ``tool_call_id``) had; the tool message's own ``name`` is
    used when no earlier call matches; neither is an error. ``response`` is the result parsed as
@@ -46,7 +47,7 @@ from chatpipe.plugin import (
 )
 
 from ._content import GeminiPart, content_parts
-from ._signatures import read_signatures
+from ._signatures import SKIP_VALIDATOR, read_signatures
 
 __all__ = ["SYSTEM_ROLES", "Conversation", "convert_messages", "function_args"]
 
@@ -90,7 +91,7 @@ def _named(message: Message, where: str) -> str | tuple[Any, ...] | None:
     return render(prepend(pieces, prefix))
 
 
-def _model_parts(message: Message, where: str) -> list[GeminiPart]:
+def _model_parts(message: Message, where: str, fill_signatures: bool) -> list[GeminiPart]:
     records = read_signatures(message.extra, where)
     parts: list[GeminiPart] = [
         {"text": r.get("text", ""), "thought": True, "thoughtSignature": r["signature"]}
@@ -116,6 +117,8 @@ def _model_parts(message: Message, where: str) -> list[GeminiPart]:
         }
         if call.id in call_signatures:
             part["thoughtSignature"] = call_signatures[call.id]
+        elif i == 0 and fill_signatures and not call_signatures:
+            part["thoughtSignature"] = SKIP_VALIDATOR
         parts.append(part)
     return parts
 
@@ -169,11 +172,12 @@ def _merge(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return merged
 
 
-def convert_messages(messages: Sequence[Message], *, placeholder: str) -> Conversation:
+def convert_messages(messages: Sequence[Message], *, placeholder: str, fill_signatures: bool = False) -> Conversation:
     """Convert ``messages`` following the steps of the module docstring.
 
     ``placeholder`` is the user text sent when no turn is left (the pipeline's
-    ``prompt_placeholder``). Raises :class:`~chatpipe.errors.InvalidRequestError` for content
+    ``prompt_placeholder``); ``fill_signatures``: give unsigned tool-call turns the placeholder
+    signature (step 4). Raises :class:`~chatpipe.errors.InvalidRequestError` for content
     Gemini cannot take.
     """
     system, turns, start = _system_instruction(messages)
@@ -183,7 +187,7 @@ def convert_messages(messages: Sequence[Message], *, placeholder: str) -> Conver
         if message.role == "assistant":
             for call in message.tool_calls or ():
                 call_names[call.id] = call.function.name
-            turns.append({"role": "model", "parts": _model_parts(message, where)})
+            turns.append({"role": "model", "parts": _model_parts(message, where, fill_signatures)})
         elif message.role == "tool":
             turns.append({"role": "user", "parts": _tool_parts(message, where, call_names)})
         elif message.role in SYSTEM_ROLES:

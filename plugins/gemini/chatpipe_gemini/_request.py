@@ -2,7 +2,9 @@
 
 Construction, each step overriding the previous one:
 
-1. ``contents`` and ``systemInstruction`` (:mod:`chatpipe_gemini._messages`);
+1. ``contents`` and ``systemInstruction`` (:mod:`chatpipe_gemini._messages`; unsigned tool
+   calls get the placeholder signature on the models that require signatures, the
+   ``thinkingLevel`` ones);
 2. ``tools`` and ``toolConfig`` when the request defines tools (:mod:`chatpipe_gemini._tools`);
 3. ``safetySettings`` from the profile option ``safety_settings`` (:mod:`chatpipe_gemini._safety`);
 4. ``generationConfig`` from the OpenAI parameters (:data:`GENERATION_PARAMS`):
@@ -34,7 +36,7 @@ from chatpipe.plugin import DEFAULT_PLACEHOLDER, OPENAI_PARAMS, ChatRequest, Inv
 from ._messages import convert_messages
 from ._safety import safety_settings
 from ._schema import gemini_schema
-from ._thinking import thinking_config
+from ._thinking import thinking_config, uses_level
 from ._tools import tool_config, tools_field
 
 __all__ = ["GENERATION_PARAMS", "IGNORED_PARAMS", "PARAMS", "build_body", "generation_config"]
@@ -153,7 +155,9 @@ def build_body(
     """
     params = {k: v for k, v in request.params.items() if v is not None}
     _check_params(params)
-    conversation = convert_messages(request.messages, placeholder=placeholder)
+    conversation = convert_messages(
+        request.messages, placeholder=placeholder, fill_signatures=uses_level(request.model)
+    )
     body: dict[str, Any] = {"contents": conversation.contents}
     if conversation.system_instruction is not None:
         body["systemInstruction"] = conversation.system_instruction

@@ -12,6 +12,11 @@ message, in ``message.extra["thought_signatures"]``: a list, in reply order, of 
 * ``{"part": "thought", "text": T, "signature": S}`` — a signed thought part, sent back as
   ``{"text": T, "thought": true, "thoughtSignature": S}`` at the start of the turn.
 
+A conversation from elsewhere (another model, an edited history) has no signatures, which
+Gemini 3 refuses for function calls. For those models (``fill_missing``), an assistant turn
+whose tool calls carry no signature gets :data:`SKIP_VALIDATOR` on its first functionCall part:
+the value Google documents for histories that were not produced by Gemini.
+
 A message returned by chatpipe carries these records; sending it back unchanged (as
 ``wire.message_to_dict`` and the pipeline do) replays them. Unsigned thoughts are not sent
 back (Gemini does not need them).
@@ -24,10 +29,13 @@ from typing import Any
 
 from chatpipe.plugin import InvalidRequestError
 
-__all__ = ["SIGNATURES", "read_signatures", "signature_record"]
+__all__ = ["SIGNATURES", "SKIP_VALIDATOR", "read_signatures", "signature_record"]
 
 SIGNATURES = "thought_signatures"
 """The assistant message ``extra`` key holding the records."""
+
+SKIP_VALIDATOR = "skip_thought_signature_validator"
+"""The signature Gemini accepts on a function call it did not sign itself."""
 
 _KINDS = frozenset({"function_call", "text", "thought"})
 

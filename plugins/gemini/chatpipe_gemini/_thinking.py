@@ -11,7 +11,8 @@ one of :data:`LEVEL_MODEL_PREFIXES` (``gemini-3``) takes a level, every other a 
   ``high`` 24576, ``xhigh``/``max`` 32768 (Gemini caps it per model).
 * Levels (:data:`LEVELS`): ``none``/``minimal`` → ``minimal``, ``low`` → ``low``, ``medium`` →
   ``medium``, ``high``/``xhigh``/``max`` → ``high``. Gemini 3 cannot switch thinking off, so
-  ``none`` asks for the least; a Pro model accepts only ``low`` and ``high`` and refuses the others.
+  ``none`` asks for the least. A Pro model (an id with ``-pro``) takes only ``low`` and
+  ``high``, so there (:data:`PRO_LEVELS`) ``none``/``minimal``/``low`` → ``low`` and the others → ``high``.
 * ``includeThoughts: true`` is added whenever thinking is on (profile option
   ``include_thoughts: false`` leaves it out): the thought summaries then come back as the
   reply's reasoning.
@@ -26,7 +27,7 @@ from typing import Any
 
 from chatpipe.plugin import InvalidRequestError
 
-__all__ = ["BUDGETS", "LEVELS", "LEVEL_MODEL_PREFIXES", "thinking_config", "uses_level"]
+__all__ = ["BUDGETS", "LEVELS", "LEVEL_MODEL_PREFIXES", "PRO_LEVELS", "thinking_config", "uses_level"]
 
 LEVEL_MODEL_PREFIXES = ("gemini-3",)
 """Model-id prefixes of the models sized by ``thinkingLevel`` (the others take a budget)."""
@@ -49,6 +50,7 @@ LEVELS: Mapping[str, str] = {
     "xhigh": "high",
     "max": "high",
 }
+PRO_LEVELS: Mapping[str, str] = {key: "low" if level in ("minimal", "low") else "high" for key, level in LEVELS.items()}
 
 
 def uses_level(model: str) -> bool:
@@ -74,7 +76,11 @@ def thinking_config(params: Mapping[str, Any], *, model: str, include_thoughts: 
         raise InvalidRequestError(
             f"reasoning_effort {effort!r} is not one of {', '.join(['auto', *BUDGETS])}", where="reasoning_effort"
         )
-    config: dict[str, Any] = {"thinkingLevel": LEVELS[key]} if uses_level(model) else {"thinkingBudget": BUDGETS[key]}
+    if uses_level(model):
+        levels = PRO_LEVELS if "-pro" in model else LEVELS
+        config: dict[str, Any] = {"thinkingLevel": levels[key]}
+    else:
+        config = {"thinkingBudget": BUDGETS[key]}
     if include_thoughts and config.get("thinkingBudget") != 0:
         config["includeThoughts"] = True
     return config

@@ -186,6 +186,22 @@ def test_thought_signatures_go_back_on_the_same_parts(build: Build, gemini_spec:
     gemini_spec.check("GenerateContentRequest", body)
 
 
+def test_unsigned_tool_calls_get_the_placeholder_signature_on_gemini_3(build: Build) -> None:
+    history = [
+        {"role": "user", "content": "Weather?"},
+        {"role": "assistant", "content": None, "tool_calls": [CALL, TIME]},  # e.g. from another model
+        {"role": "tool", "tool_call_id": "c1", "content": "18"},
+        {"role": "tool", "tool_call_id": "c2", "content": "noon"},
+    ]
+    parts = build(history, tools=TOOLS, model="gemini-3-pro-preview")["contents"][1]["parts"]
+    assert [p.get("thoughtSignature") for p in parts] == ["skip_thought_signature_validator", None]
+    older = build(history, tools=TOOLS, model="gemini-2.5-flash")["contents"][1]["parts"]
+    assert all("thoughtSignature" not in p for p in older)
+    signed = [{**history[1], "thought_signatures": [{"part": "function_call", "tool_call_id": "c1", "signature": "s"}]}]
+    kept = build([history[0], *signed], tools=TOOLS, model="gemini-3-pro-preview")["contents"][1]["parts"]
+    assert [p.get("thoughtSignature") for p in kept] == ["s", None]
+
+
 def test_a_text_signature_without_text_gets_an_empty_text_part(build: Build) -> None:
     body = build(
         [

@@ -183,7 +183,11 @@ def test_an_unknown_tool_choice_is_an_error(build: Build) -> None:
         ("gemini-2.5-flash", "none", {"thinkingBudget": 0}),
         ("gemini-3-pro-preview", "high", {"thinkingLevel": "high", "includeThoughts": True}),
         ("gemini-3-flash", "minimal", {"thinkingLevel": "minimal", "includeThoughts": True}),
-        ("models/gemini-3-pro-preview", "medium", {"thinkingLevel": "medium", "includeThoughts": True}),
+        ("gemini-3-flash", "medium", {"thinkingLevel": "medium", "includeThoughts": True}),
+        ("gemini-3-flash", "none", {"thinkingLevel": "minimal", "includeThoughts": True}),
+        # a Pro model takes only low and high
+        ("models/gemini-3-pro-preview", "medium", {"thinkingLevel": "high", "includeThoughts": True}),
+        ("gemini-3-pro-preview", "minimal", {"thinkingLevel": "low", "includeThoughts": True}),
     ],
 )
 def test_reasoning_effort_is_a_thinking_budget_or_level(
