@@ -3,6 +3,10 @@
 It is the minimum Gemini's API needs and runs inside request building, after the user's
 converter chain, so it applies with post-processing ``none`` too. Steps:
 
+0. **Example-prefixing** (docs/post-processing.md rule 1, as the other native conversions do):
+   a ``system`` message named ``example_user`` gets the user's ``"Name: "`` prefix, one named
+   ``example_assistant`` the character's (only if missing), from the profile's speaker
+   ``names``; without names nothing is added. The name is then dropped.
 1. **System.** The leading run of ``system``/``developer`` messages becomes
    ``systemInstruction: {parts: [{text}, ...]}`` (one text part per message, names dropped;
    their media parts go to a user turn at that place). A system message later in the
@@ -37,10 +41,13 @@ import attrs
 from chatpipe.plugin import (
     InvalidRequestError,
     Message,
+    Names,
     ToolCall,
     first_text,
     loads_json,
     name_prefix,
+    prefix_as_char,
+    prefix_as_user,
     prepend,
     render,
     to_pieces,
@@ -52,6 +59,9 @@ from ._signatures import SKIP_VALIDATOR, read_signatures
 __all__ = ["SYSTEM_ROLES", "Conversation", "convert_messages", "function_args"]
 
 SYSTEM_ROLES = frozenset({"system", "developer"})
+
+_NO_NAMES = Names()
+_EXAMPLE_RULES = {"example_user": prefix_as_user, "example_assistant": prefix_as_char}
 
 
 @attrs.frozen
@@ -79,6 +89,16 @@ def function_args(call: ToolCall, where: str) -> dict[str, Any]:
             f"the arguments of tool call {call.id!r} must be a JSON object, got {type(value).__name__}", where=where
         )
     return value
+
+
+def _example_prefixed(message: Message, names: Names, where: str) -> Message:
+    """Step 0: an example-dialogue system message with its speaker's prefix and without its name."""
+    rule = _EXAMPLE_RULES.get(message.name or "") if message.role == "system" else None
+    if rule is None:
+        return message
+    before = to_pieces(message.content, where=f"{where}.content")
+    after = rule(before, names)
+    return attrs.evolve(message, content=message.content if after == before else render(after), name=None)
 
 
 def _named(message: Message, where: str) -> str | tuple[Any, ...] | None:
@@ -172,14 +192,17 @@ def _merge(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return merged
 
 
-def convert_messages(messages: Sequence[Message], *, placeholder: str, fill_signatures: bool = False) -> Conversation:
+def convert_messages(
+    messages: Sequence[Message], *, placeholder: str, fill_signatures: bool = False, names: Names = _NO_NAMES
+) -> Conversation:
     """Convert ``messages`` following the steps of the module docstring.
 
     ``placeholder`` is the user text sent when no turn is left (the pipeline's
     ``prompt_placeholder``); ``fill_signatures``: give unsigned tool-call turns the placeholder
-    signature (step 4). Raises :class:`~chatpipe.errors.InvalidRequestError` for content
-    Gemini cannot take.
+    signature (step 4); ``names``: the profile's speaker names (step 0). Raises
+    :class:`~chatpipe.errors.InvalidRequestError` for content Gemini cannot take.
     """
+    messages = [_example_prefixed(m, names, f"messages[{i}]") for i, m in enumerate(messages)]
     system, turns, start = _system_instruction(messages)
     call_names: dict[str, str] = {}
     for index in range(start, len(messages)):

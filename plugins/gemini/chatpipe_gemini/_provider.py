@@ -133,6 +133,7 @@ class GeminiProvider(Provider):
             include_body=self.settings.include_body,
             exclude_body=self.settings.exclude_body,
             placeholder=self.settings.context.placeholder,
+            names=self.settings.context.names,
         )
 
     def build_chat(self, request: ChatRequest) -> HttpRequest:

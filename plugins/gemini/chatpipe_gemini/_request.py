@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chatpipe.plugin import DEFAULT_PLACEHOLDER, OPENAI_PARAMS, ChatRequest, InvalidRequestError, ParamType
+from chatpipe.plugin import DEFAULT_PLACEHOLDER, OPENAI_PARAMS, ChatRequest, InvalidRequestError, Names, ParamType
 
 from ._messages import convert_messages
 from ._safety import safety_settings
@@ -146,17 +146,22 @@ def build_body(
     include_body: Mapping[str, Any],
     exclude_body: Iterable[str],
     placeholder: str = DEFAULT_PLACEHOLDER,
+    names: Names | None = None,
 ) -> dict[str, Any]:
     """The complete JSON body for ``request``, following the steps of the module docstring.
 
     ``options`` are the provider options (``safety_settings``, ``include_thoughts``);
-    ``placeholder`` is the user turn sent when no message is left. Raises
+    ``placeholder`` is the user turn sent when no message is left and ``names`` the profile's
+    speaker names (example-prefixing). Raises
     :class:`~chatpipe.errors.InvalidRequestError` for params or messages Gemini cannot take.
     """
     params = {k: v for k, v in request.params.items() if v is not None}
     _check_params(params)
     conversation = convert_messages(
-        request.messages, placeholder=placeholder, fill_signatures=uses_level(request.model)
+        request.messages,
+        placeholder=placeholder,
+        fill_signatures=uses_level(request.model),
+        names=names or Names(),
     )
     body: dict[str, Any] = {"contents": conversation.contents}
     if conversation.system_instruction is not None:

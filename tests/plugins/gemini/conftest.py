@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from chatpipe import wire
+from chatpipe.converter import ConvertContext, Names
 from chatpipe.models import ChatRequest
 from chatpipe.provider import ProviderSettings
 from chatpipe.secrets import Secret
@@ -80,10 +81,17 @@ def request_factory() -> Callable[..., ChatRequest]:
 
 @pytest.fixture
 def build() -> Callable[..., dict[str, Any]]:
-    """``build(messages, options=..., **request_kwargs)``: the JSON body the adapter sends."""
+    """``build(messages, options=..., names=..., **request_kwargs)``: the JSON body the adapter sends
+    (``names``: the profile's speaker names, ``{"user", "char", "group"}``)."""
 
-    def run(messages: list[dict[str, Any]], *, options: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
-        adapter = make_adapter(options=options or {})
+    def run(
+        messages: list[dict[str, Any]],
+        *,
+        options: dict[str, Any] | None = None,
+        names: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        adapter = make_adapter(options=options or {}, context=ConvertContext(names=Names(**(names or {}))))
         body: dict[str, Any] = adapter.build_chat(adapter.prepare(make_request(messages, **kwargs))).json
         return body
 

@@ -71,6 +71,20 @@ def test_names_become_prefixes_unless_present(build: Build) -> None:
     assert body["contents"][1]["parts"] == [{"text": "Sera: Hello"}]
 
 
+def test_example_dialogue_gets_the_speakers_prefix(build: Build) -> None:
+    messages = [
+        {"role": "system", "content": "Stay in character."},
+        {"role": "user", "content": "Hi"},
+        {"role": "system", "name": "example_user", "content": "Hello there"},
+        {"role": "system", "name": "example_assistant", "content": "Sera: Greetings"},
+    ]
+    body = build(messages, names={"user": "Alex", "char": "Sera"})
+    assert body["contents"][0]["parts"] == [{"text": "Hi"}, {"text": "Alex: Hello there"}, {"text": "Sera: Greetings"}]
+    leading = build([messages[2], messages[1]], names={"user": "Alex"})
+    assert leading["systemInstruction"] == {"parts": [{"text": "Alex: Hello there"}]}
+    assert build(messages)["contents"][0]["parts"][1] == {"text": "Hello there"}  # no names, no prefix
+
+
 def test_media_parts_become_inline_data_and_file_data(build: Build) -> None:
     content = [
         {"type": "text", "text": "What is this?"},
