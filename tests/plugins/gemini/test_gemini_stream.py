@@ -194,3 +194,15 @@ def test_signatures_survive_the_round_trip_through_a_pipeline(fake_server: FakeS
         "role": "user",
         "parts": [{"functionResponse": {"name": "get_weather", "response": {"result": "18 C"}}}],
     }
+
+
+@pytest.mark.parametrize(("raw", "finish"), [("STOP", "stop"), ("MAX_TOKENS", "length"), ("SAFETY", "content_filter")])
+def test_stream_finish_reasons_and_a_usage_only_last_event(adapter_factory: Factory, raw: str, finish: str) -> None:
+    usage = {"promptTokenCount": 3, "candidatesTokenCount": 2, "totalTokenCount": 5}
+    chunks = feed(adapter_factory(), [event([{"text": "Hi"}]), event([], raw), {"usageMetadata": usage}])
+    accumulator = StreamAccumulator()
+    for chunk in chunks:
+        accumulator.add(chunk)
+    reply = accumulator.response()
+    assert (reply.text, reply.finish_reason, reply.choices[0].raw_finish_reason) == ("Hi", finish, raw)
+    assert reply.usage is not None and reply.usage.total_tokens == 5
