@@ -33,6 +33,7 @@ PACKAGES: dict[str, dict[str, str]] = {
         "custom": "chatpipe-custom",
         "deepseek": "chatpipe-deepseek",
         "fireworks": "chatpipe-fireworks",
+        "gemini": "chatpipe-gemini",
         "groq": "chatpipe-groq",
         "local": "chatpipe-local",
         "mistral": "chatpipe-mistral",

@@ -34,6 +34,7 @@ PRICE_PROVIDERS: dict[str, str] = {
     "cohere": "cohere",
     "perplexity": "perplexity",
     "fireworks": "fireworks",
+    "gemini": "google",
     "xai": "x-ai",
 }
 """chatpipe provider name -> ``genai-prices`` provider id (the vendors its data prices)."""

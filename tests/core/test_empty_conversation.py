@@ -38,7 +38,8 @@ def test_a_required_conversion_puts_it_in(provider: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("provider", "converters"), [("openai", []), ("openai", ["none"]), ("claude", []), ("cohere", [])]
+    ("provider", "converters"),
+    [("openai", []), ("openai", ["none"]), ("claude", []), ("cohere", []), ("gemini", []), ("gemini", ["none"])],
 )
 def test_nothing_fills_it_so_it_is_refused_before_sending(provider: str, converters: list[str]) -> None:
     transport = MockTransport()

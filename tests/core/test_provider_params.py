@@ -65,6 +65,7 @@ def test_extra_params_allows_unknown_names_but_still_checks_known_types() -> Non
         ("xai", ["reasoning_effort", "stop", "presence_penalty"], ["top_k", "search_parameters"]),
         ("groq", ["reasoning_format", "include_reasoning", "service_tier", "n"], ["logprobs", "logit_bias"]),
         ("ollama", ["reasoning_effort", "seed"], ["keep_alive", "options"]),
+        ("gemini", ["top_k", "reasoning_effort", "thinking_config", "cached_content", "seed"], ["logit_bias", "p"]),
     ],
 )
 def test_each_vendor_declares_what_its_adapter_takes(provider: str, known: list[str], unknown: list[str]) -> None:

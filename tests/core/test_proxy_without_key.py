@@ -59,6 +59,7 @@ def test_a_proxy_without_a_key_gets_the_request_without_authorization(
         ("openrouter", None, "OPENROUTER_API_KEY"),
         ("xai", "https://api.x.ai/v1", "XAI_API_KEY"),
         ("groq", None, "GROQ_API_KEY"),
+        ("gemini", None, "GEMINI_API_KEY"),
     ],
 )
 def test_the_vendors_own_host_still_needs_a_key(provider: str, base_url: str | None, env: str) -> None:
@@ -71,7 +72,8 @@ def test_the_vendors_own_host_still_needs_a_key(provider: str, base_url: str | N
 
 
 @pytest.mark.parametrize(
-    "provider", ["mistral", "claude", "cohere", "ai21", "perplexity", "fireworks", "openrouter", "xai", "groq"]
+    "provider",
+    ["mistral", "claude", "cohere", "gemini", "ai21", "perplexity", "fireworks", "openrouter", "xai", "groq"],
 )
 def test_the_rule_is_the_same_for_every_vendor(provider: str) -> None:
     pipe = Pipeline(provider, base_url="https://proxy.example/api")
@@ -81,7 +83,7 @@ def test_the_rule_is_the_same_for_every_vendor(provider: str) -> None:
     explanation = pipe.explain(HI)
     assert not any("no API key" in note for note in explanation.notes)
     headers = {name.lower() for name in explanation.request["headers"]}
-    assert headers.isdisjoint({"authorization", "x-api-key"})
+    assert headers.isdisjoint({"authorization", "x-api-key", "x-goog-api-key"})
 
 
 def test_the_vendors_own_key_is_never_sent_to_a_proxy(

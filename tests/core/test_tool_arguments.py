@@ -131,6 +131,14 @@ def test_mistral_sends_the_text_under_its_rewritten_id() -> None:
     assert call["function"] == {"name": "get_weather", "arguments": TEXT}
 
 
+def test_gemini_sends_the_object_as_function_call_args() -> None:
+    body = Pipeline("gemini", api_key=KEY).explain(CONVERSATION, tools=TOOLS).request["json"]
+    assert body["contents"][1] == {
+        "role": "model",
+        "parts": [{"functionCall": {"name": "get_weather", "args": ARGUMENTS}}],
+    }
+
+
 def test_claude_sends_the_object_as_tool_use_input() -> None:
     body = Pipeline("claude", api_key=KEY).explain(CONVERSATION, tools=TOOLS).request["json"]
     assert body["messages"][1] == {

@@ -98,15 +98,23 @@ class VendorSimulator:
 
     ``provider`` is the registered provider name; ``chat_route`` the ``"METHOD /path"`` the
     adapter posts to when the pipeline's base URL is the fake server's
-    :meth:`base_url`; ``extra_statuses`` adds vendor statuses to :data:`ERROR_CLASSES`.
+    :meth:`base_url`; ``stream_route`` the one it posts streams to, when that is another
+    (Gemini's ``:streamGenerateContent``; ``None``: the chat route); ``extra_statuses`` adds
+    vendor statuses to :data:`ERROR_CLASSES`.
     """
 
     provider: str
     chat_route: str
+    stream_route: str | None = None
     model: str = "test-model"
     converters: tuple[str, ...] = ()
     supports_tools: bool = True
     extra_statuses: ClassVar[dict[int, type[ProviderError]]] = {}
+
+    @property
+    def stream_target(self) -> str:
+        """The route streamed requests go to (:attr:`stream_route`, else :attr:`chat_route`)."""
+        return self.stream_route or self.chat_route
 
     def base_url(self, server_url: str) -> str:
         """The base URL to configure for a server at ``server_url`` (default: ``{url}/v1``)."""
@@ -328,7 +336,8 @@ class ProviderConformance:
 
     def _both(self, server: FakeServer, reply: Reply, **call: Any) -> tuple[Any, Any]:
         sim = self.simulator
-        server.enqueue(sim.chat_route, sim.reply(reply), sim.stream(reply))
+        server.enqueue(sim.chat_route, sim.reply(reply))
+        server.enqueue(sim.stream_target, sim.stream(reply))
         pipe = self.pipeline(server)
         complete = pipe.complete(self.conversation, **call)
         streamed = pipe.stream(self.conversation, **call).collect()
@@ -399,14 +408,15 @@ class ProviderConformance:
             assert info.value.status == status, f"status {status}"
             assert info.value.provider == sim.provider
             assert "sk-conformance-0000" not in str(info.value)
-            server.enqueue(sim.chat_route, sim.error(status))
+            server.enqueue(sim.stream_target, sim.error(status))
             with pytest.raises(expected):
                 pipe.stream(self.conversation).collect()
 
     def test_unknown_fields_are_tolerated(self, server: FakeServer) -> None:
         sim = self.simulator
         reply = Reply(text="Fine.")
-        server.enqueue(sim.chat_route, sim.reply(reply, unknown_fields=True), sim.stream(reply, unknown_fields=True))
+        server.enqueue(sim.chat_route, sim.reply(reply, unknown_fields=True))
+        server.enqueue(sim.stream_target, sim.stream(reply, unknown_fields=True))
         pipe = self.pipeline(server)
         assert pipe.complete(self.conversation).text == "Fine."
         assert pipe.stream(self.conversation).collect().text == "Fine."
@@ -419,6 +429,6 @@ class ProviderConformance:
             with pytest.raises(ProtocolError):
                 pipe.complete(self.conversation)
         for bad in sim.malformed_streams():
-            server.enqueue(sim.chat_route, bad)
+            server.enqueue(sim.stream_target, bad)
             with pytest.raises(ProtocolError):
                 pipe.stream(self.conversation).collect()

@@ -3,6 +3,8 @@
 ``SpecValidator(path).check("CreateChatCompletionRequest", body)`` asserts that ``body`` is
 valid against ``#/components/schemas/CreateChatCompletionRequest`` of the document at
 ``path``, using JSON Schema 2020-12 (``jsonschema`` and ``referencing`` must be installed).
+:meth:`SpecValidator.from_document` takes a document already loaded (a JSON file, or a copy
+a test patched in memory).
 
 Documents are loaded once per process with the C YAML loader and patched in memory for the
 known defects of the vendors' files (the files themselves are never edited):
@@ -45,7 +47,10 @@ def _allow_null(node: Any) -> Any:
         out["enum"] = ["OFF" if value is False else value for value in enum]
     if "type" in out and out["type"] is None:
         del out["type"]  # Anthropic's Model schema says `type: null`
-    if out.pop("nullable", False) is True:
+    nullable = out.get("nullable")
+    if isinstance(nullable, bool):  # not a property named "nullable" (Gemini's Schema has one)
+        del out["nullable"]
+    if nullable is True:
         kind = out.get("type")
         if isinstance(kind, str):
             out["type"] = [kind, "null"]
@@ -96,10 +101,21 @@ class SpecValidator:
     """Validates instances against ``#/components/schemas/<name>`` of one document."""
 
     def __init__(self, spec_path: Path) -> None:
+        self._use(load_spec(str(spec_path)))
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> SpecValidator:
+        """A validator for an OpenAPI ``document`` already in memory: a JSON spec, or one a test
+        patched for fields newer than the file (patch a copy: :func:`load_spec` caches)."""
+        validator = cls.__new__(cls)
+        validator._use(_discriminated(_allow_null(document)))
+        return validator
+
+    def _use(self, document: dict[str, Any]) -> None:
         from referencing import Registry, Resource
         from referencing.jsonschema import DRAFT202012
 
-        self.document = load_spec(str(spec_path))
+        self.document = document
         resource = Resource.from_contents(self.document, default_specification=DRAFT202012)
         self.registry: Any = Registry().with_resource(SPEC_URI, resource)
         self._validators: dict[str, Any] = {}

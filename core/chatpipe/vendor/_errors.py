@@ -73,6 +73,7 @@ _CONTEXT_SIGNS: tuple[tuple[str, str], ...] = (
     (r"context length of only", "LM Studio: the model is loaded with context length of only N tokens"),
     (r"greater than the context length", "LM Studio, llama.cpp: tokens to keep ... greater than the context length"),
     (r"context (the )?overflows", "LM Studio: when context the overflows"),
+    (r"input token count .{0,40}exceeds the maximum", "Gemini: the input token count (N) exceeds the maximum ..."),
 )
 """Every wording that means "the conversation does not fit the model's context", with its source.
 

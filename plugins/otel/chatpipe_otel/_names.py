@@ -59,6 +59,7 @@ WELL_KNOWN_PROVIDERS = {
     "cohere": "cohere",
     "deepseek": "deepseek",
     "perplexity": "perplexity",
+    "gemini": "gcp.gemini",
     "xai": "x_ai",
 }
 

@@ -53,3 +53,23 @@ def test_mistral_chat_schema(vendor_spec: Spec) -> None:
 def test_unknown_schema_name_is_an_error(vendor_spec: Spec) -> None:
     with pytest.raises(KeyError):
         vendor_spec("openai").validator("NoSuchSchema")
+
+
+def test_a_document_in_memory_and_a_property_named_nullable() -> None:
+    # Gemini's Schema declares a property *named* nullable (a JSON spec, loaded by the caller)
+    document = {
+        "openapi": "3.0.0",
+        "components": {
+            "schemas": {
+                "Schema": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"nullable": {"type": "boolean"}, "type": {"type": "string", "nullable": True}},
+                }
+            }
+        },
+    }
+    spec = SpecValidator.from_document(document)
+    assert spec.errors("Schema", {"nullable": True, "type": None}) == []  # the keyword still means null is fine
+    assert spec.errors("Schema", {"nullable": "yes"})  # the property keeps its own type
+    assert spec.errors("Schema", {"other": 1})

@@ -1,7 +1,7 @@
 """Error bodies real servers send, through error_details + make_error: which ones mean "context too long".
 
 Each row is (server, status, body, expected class). The bodies are the shapes the servers
-send (OpenAI, vLLM, llama.cpp server, LiteLLM proxy, Ollama, LM Studio, Claude); the
+send (OpenAI, vLLM, llama.cpp server, LiteLLM proxy, Ollama, LM Studio, Claude, Gemini); the
 negative rows are ordinary 400s that must stay ordinary.
 """
 
@@ -68,6 +68,13 @@ LM_STUDIO_KEEP = {
     "error": "The number of tokens to keep from the initial prompt is greater than the context length. "
     "Try to load the model with a larger context length, or provide a shorter input"
 }
+GEMINI = {
+    "error": {
+        "code": 400,
+        "message": "The input token count (1048577) exceeds the maximum number of tokens allowed (1048576).",
+        "status": "INVALID_ARGUMENT",
+    }
+}
 LLAMA_CPP_OLD = {
     "error": {
         "code": 400,
@@ -92,6 +99,7 @@ SHAPES: list[tuple[str, int, Any, type[APIStatusError]]] = [
     ("LM Studio, context overflow", 400, LM_STUDIO, ContextLengthError),
     ("LM Studio, tokens to keep", 400, LM_STUDIO_KEEP, ContextLengthError),
     ("Claude", 400, CLAUDE, ContextLengthError),
+    ("Gemini", 400, GEMINI, ContextLengthError),
     # ordinary 400s stay ordinary
     (
         "OpenAI, max_tokens below 1",
