@@ -3,6 +3,7 @@ OpenAI-family fake vendor and in front of the Claude fake."""
 
 from __future__ import annotations
 
+import http.client
 import json
 from typing import Any
 
@@ -259,3 +260,36 @@ def test_claude_stop_sequence_and_overload(start_gateway, vendor):
     vendor.enqueue(CLAUDE_ROUTE, AnthropicEvents.error(429, "slow down"))
     with pytest.raises(anthropic.RateLimitError):
         api.messages.create(model="claude", max_tokens=64, messages=ASK)
+
+
+# --- the client leaving ------------------------------------------------------------------------------
+
+
+def _post_messages(gateway: Any, body: dict[str, Any]) -> http.client.HTTPConnection:
+    connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=10)
+    headers = {"Content-Type": "application/json", "x-api-key": GATEWAY_KEY}
+    connection.request("POST", "/v1/messages", body=json.dumps(body), headers=headers)
+    return connection
+
+
+def test_a_client_leaving_mid_stream_cancels_the_upstream_call(start_gateway, vendor):
+    gateway = start_gateway(openai_profile("gpt", vendor), KEYS)
+    chunk = {"id": "c", "model": "m", "choices": [{"index": 0, "delta": {"content": "one "}, "finish_reason": None}]}
+    vendor.enqueue(OPENAI_ROUTE, FakeResponse.sse([chunk, chunk], stall_after=2))
+    connection = _post_messages(gateway, {"model": "gpt", "max_tokens": 64, "messages": ASK, "stream": True})
+    response = connection.getresponse()
+    assert response.status == 200
+    assert response.readline() == b"event: message_start\n"
+    connection.sock.close()
+    connection.close()
+    assert vendor.wait_for(lambda: vendor.disconnects == 1, timeout=5), "the upstream stream was not closed"
+
+
+def test_a_client_leaving_before_the_reply_cancels_the_upstream_call(start_gateway, vendor):
+    gateway = start_gateway(openai_profile("gpt", vendor), KEYS)
+    vendor.enqueue(OPENAI_ROUTE, FakeResponse.json({}, delay=60))
+    connection = _post_messages(gateway, {"model": "gpt", "max_tokens": 64, "messages": ASK})
+    assert vendor.wait_for(lambda: len(vendor.requests) == 1 and vendor.open_connections == 1)
+    connection.sock.close()
+    connection.close()
+    assert vendor.wait_for(lambda: vendor.open_connections == 0, timeout=5), "the upstream call was not cancelled"

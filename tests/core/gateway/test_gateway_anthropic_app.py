@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
 
@@ -199,6 +200,14 @@ def test_request_errors(make_client, vendor):
     assert vendor.requests == []
 
 
+def test_a_body_over_the_size_limit_is_a_413_request_too_large(make_client, vendor):
+    big = {**HELLO, "messages": [{"role": "user", "content": "x" * 3000}]}
+    client = make_client(serve="{max_body_size: 2KB}")
+    anthropic_error(client.post("/v1/messages", json=big), 413, "request_too_large")
+    anthropic_error(client.post("/v1/messages/count_tokens", json=big), 413, "request_too_large")
+    assert vendor.requests == []
+
+
 @pytest.mark.parametrize(
     ("upstream", "status", "kind"),
     [
@@ -299,3 +308,15 @@ def test_count_tokens_is_the_limiters_estimate_and_calls_no_vendor(make_client, 
     assert client.post("/messages/count_tokens", json=longer).json()["input_tokens"] > expected + 400
     anthropic_error(client.post("/v1/messages/count_tokens", json={**body, "model": "nope"}), 404, "not_found_error")
     assert vendor.requests == []
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_each_answered_call_is_logged_with_the_clients_label(make_client, vendor, caplog, stream):
+    client = make_client(serve=f"{{keys: {{team-a: {GATEWAY_KEY}}}}}")
+    vendor.enqueue(ROUTE, SIM.stream(Reply(text="x")) if stream else SIM.reply(Reply(text="x")))
+    with caplog.at_level(logging.INFO, logger="chatpipe.gateway"):
+        response = client.post("/v1/messages", json={**HELLO, "stream": stream}, headers={"x-api-key": GATEWAY_KEY})
+    assert response.status_code == 200
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("reply ")]
+    assert lines == ["reply profile=gpt client=team-a model=test-model tokens=11+7 cost=unknown"]
+    assert GATEWAY_KEY not in caplog.text
