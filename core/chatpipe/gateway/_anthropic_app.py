@@ -163,9 +163,8 @@ async def _messages(request: Request, gateway: _Gateway, measured: _Measured | N
         raise map_error(exc) from None
     except TimeoutError:
         raise request_timeout_error() from None
-    body = message_json(response, model=call.model)  # a malformed tool call fails here, before any spending
-    await on_reply(response)
-    return _JSON(body, headers=target_headers(response.route))
+    await on_reply(response)  # the vendor was paid even if the reply cannot be rendered (a 502 from message_json)
+    return _JSON(message_json(response, model=call.model), headers=target_headers(response.route))
 
 
 async def _start_stream(

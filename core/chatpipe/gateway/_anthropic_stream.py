@@ -31,6 +31,9 @@ from ._render import encode_json
 
 __all__ = ["AnthropicStreamRenderer", "event_frame"]
 
+_THINKING_START: Mapping[str, Any] = {"type": "thinking", "thinking": "", "signature": ""}
+"""How a thinking block opens; its text and signature follow as deltas."""
+
 
 def event_frame(name: str, data: Mapping[str, Any]) -> bytes:
     """One server-sent event ``event: <name>`` with ``data: <json>``."""
@@ -180,6 +183,3 @@ class AnthropicStreamRenderer:
     def error(error: GatewayError) -> bytes:
         """The ``error`` event for a failure after the stream began."""
         return event_frame("error", error_json(error))
-
-
-_THINKING_START: Mapping[str, Any] = {"type": "thinking", "thinking": "", "signature": ""}

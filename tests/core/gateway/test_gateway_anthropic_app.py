@@ -320,3 +320,17 @@ def test_each_answered_call_is_logged_with_the_clients_label(make_client, vendor
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("reply ")]
     assert lines == ["reply profile=gpt client=team-a model=test-model tokens=11+7 cost=unknown"]
     assert GATEWAY_KEY not in caplog.text
+
+
+def test_tool_arguments_that_are_not_json_are_a_502_and_the_call_is_still_accounted(make_client, vendor, caplog):
+    call = {"id": "call_1", "type": "function", "function": {"name": "weather", "arguments": '{"city": "Par'}}
+    message = {"role": "assistant", "content": None, "tool_calls": [call]}
+    usage = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
+    choice = {"index": 0, "message": message, "finish_reason": "tool_calls"}
+    vendor.enqueue(ROUTE, FakeResponse.json({"id": "c", "model": "m", "choices": [choice], "usage": usage}))
+    with caplog.at_level(logging.INFO, logger="chatpipe.gateway"):
+        response = make_client().post("/v1/messages", json=HELLO)
+    assert "'weather' are not a JSON object" in anthropic_error(response, 502, "api_error")
+    assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("reply ")] == [
+        "reply profile=gpt model=m tokens=5+3 cost=unknown"
+    ]
