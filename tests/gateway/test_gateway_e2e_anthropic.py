@@ -262,6 +262,32 @@ def test_claude_stop_sequence_and_overload(start_gateway, vendor):
         api.messages.create(model="claude", max_tokens=64, messages=ASK)
 
 
+def test_claude_streamed_tool_call_and_an_overload_mid_stream(start_gateway, vendor):
+    gateway = start_gateway(claude_profile(vendor), KEYS)
+    api = client(gateway)
+    reply = AnthropicEvents().text("Checking.").tool_use("toolu_05", "get_weather", {"city": "Rome"})
+    vendor.enqueue(CLAUDE_ROUTE, reply.sse())
+    with api.messages.stream(model="claude", max_tokens=64, messages=ASK, tools=[TOOL]) as stream:
+        final = stream.get_final_message()
+    assert [b.type for b in final.content] == ["text", "tool_use"]
+    assert (final.content[1].id, final.content[1].input) == ("toolu_05", {"city": "Rome"})
+    assert final.stop_reason == "tool_use"
+
+    items = AnthropicEvents().text("Partial answer").events()
+    overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    vendor.enqueue(CLAUDE_ROUTE, FakeResponse.sse([*items[:4], ("error", overloaded)], done=False))
+    received: list[str] = []
+    with (
+        pytest.raises(anthropic.APIStatusError) as info,
+        api.messages.stream(model="claude", max_tokens=64, messages=ASK) as stream,
+    ):
+        received.extend(stream.text_stream)
+    first_piece = items[3][1]["delta"]["text"]  # message_start, ping, content_block_start, then this delta
+    assert received == [first_piece] and first_piece  # what was sent stays received
+    assert info.value.body["error"]["type"] == "overloaded_error"
+    assert VENDOR_KEY not in info.value.body["error"]["message"]
+
+
 # --- the client leaving ------------------------------------------------------------------------------
 
 
