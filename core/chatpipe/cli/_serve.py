@@ -68,7 +68,8 @@ def serve(
 
     \b
     Point any OpenAI client at http://HOST:PORT/v1 and use a profile name as the model,
-    or <profile>/<model-id> to pick another model of that profile's vendor.
+    or <profile>/<model-id> to pick another model of that profile's vendor. Anthropic
+    clients use http://HOST:PORT the same way (POST /v1/messages).
     """
     _require_extra()
     from ..config import load_config

@@ -3,6 +3,8 @@
 Routes (``/v1`` prefix optional on each, for clients configured without it):
 
 * ``POST /v1/chat/completions`` — routed by ``model`` (see :mod:`._routing`);
+* ``POST /v1/messages``, ``POST /v1/messages/count_tokens`` — Anthropic's Messages API in
+  front of the same profiles (see :mod:`._anthropic_app`);
 * ``GET /v1/models`` — the profiles; ``?upstream=true`` adds each profile's upstream
   models as ``<profile>/<model-id>``;
 * ``GET /v1/models/{model}`` — one entry;
@@ -367,7 +369,7 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
     kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
     message = (
         f"no route {request.method} {shown(request.url.path)}; "
-        "this gateway serves /v1/chat/completions, /v1/models, /health"
+        "this gateway serves /v1/chat/completions, /v1/messages, /v1/models, /health"
         if exc.status_code in (404, 405)
         else str(exc.detail)
     )
@@ -388,10 +390,14 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
 
 
 def _routes() -> list[Route]:
+    from ._anthropic_app import count_tokens, messages  # it imports this module's helpers
+
     routes = []
     for prefix in ("/v1", ""):
         routes += [
             Route(f"{prefix}/chat/completions", chat_completions, methods=["POST"]),
+            Route(f"{prefix}/messages", messages, methods=["POST"]),
+            Route(f"{prefix}/messages/count_tokens", count_tokens, methods=["POST"]),
             Route(f"{prefix}/models", list_models, methods=["GET"]),
             Route(f"{prefix}/models/{{model:path}}", get_model, methods=["GET"]),
         ]

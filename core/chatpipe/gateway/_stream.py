@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import ChatpipeError
 from ._connection import ClientDisconnected, DisconnectGuard
@@ -22,10 +22,9 @@ if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
     from .._streams import AsyncChatStream
-    from ..models import ChatChunk, ChatResponse
-    from ._render import StreamRenderer
+    from ..models import ChatChunk, ChatResponse, Usage
 
-__all__ = ["SSEResponse"]
+__all__ = ["FrameRenderer", "SSEResponse"]
 
 _log = logging.getLogger("chatpipe.gateway")
 
@@ -34,6 +33,16 @@ SSE_HEADERS = [
     (b"cache-control", b"no-cache"),
     (b"x-accel-buffering", b"no"),
 ]
+
+
+class FrameRenderer(Protocol):
+    """What renders a stream's frames: OpenAI's (:class:`~._render.StreamRenderer`) or Anthropic's."""
+
+    def chunk(self, chunk: ChatChunk) -> bytes | None: ...
+
+    def finish(self, usage: Usage | None = None) -> bytes: ...
+
+    def error(self, error: GatewayError) -> bytes: ...
 
 
 class SSEResponse:
@@ -51,7 +60,7 @@ class SSEResponse:
         stream: AsyncChatStream,
         iterator: AsyncIterator[ChatChunk],
         first: ChatChunk | None,
-        renderer: StreamRenderer,
+        renderer: FrameRenderer,
         *,
         deadline: float,
         map_error: Callable[[ChatpipeError], GatewayError],
