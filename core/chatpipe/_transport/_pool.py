@@ -23,6 +23,7 @@ test suite checks both libraries, so a change shows there first).
 
 from __future__ import annotations
 
+import select
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -49,6 +50,32 @@ class _Wrapper:
     def __init__(self, inner: Any, core: Any) -> None:
         self._inner = inner
         self._core = core
+        self._socket: Any = None
+
+    def get_extra_info(self, info: str) -> Any:
+        """The inner stream's answer, except for ``socket`` (looked up once) and ``is_readable``.
+
+        The pool asks whether each idle connection's socket is readable (the server closed it)
+        every time it hands out a connection, and the async backend builds a dict of every
+        attribute of the stream to find the socket: tens of µs a request on a busy pool. A
+        stream's socket never changes (``start_tls`` makes a new stream), so it is kept here.
+        """
+        if info != "socket" and info != "is_readable":
+            return self._inner.get_extra_info(info)
+        if self._socket is None:
+            self._socket = self._inner.get_extra_info("socket")
+        return self._socket if info == "socket" else _readable(self._socket)
+
+
+def _readable(sock: Any) -> bool:
+    """Whether ``sock`` has data or an end to read now (what the HTTP core checks: unknown counts as yes)."""
+    if sock is None or sock.fileno() == -1:
+        return True
+    if sys.platform == "win32":  # no poll(); select() is fine for the one descriptor
+        return bool(select.select([sock], [], [], 0)[0])
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 class _Stream(_Wrapper):
@@ -67,9 +94,6 @@ class _Stream(_Wrapper):
     def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> _Stream:
         bounded = _bounded(timeout, self._core.ConnectTimeout)
         return _Stream(self._inner.start_tls(verified(ssl_context), server_hostname, bounded), self._core)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
 
 
 class _AsyncStream(_Wrapper):
@@ -90,9 +114,6 @@ class _AsyncStream(_Wrapper):
     ) -> _AsyncStream:
         bounded = _bounded(timeout, self._core.ConnectTimeout)
         return _AsyncStream(await self._inner.start_tls(verified(ssl_context), server_hostname, bounded), self._core)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
 
 
 class _Backend(_Wrapper):

@@ -35,6 +35,10 @@ __all__ = ["DONE", "StreamRenderer", "completion_json", "encode_json", "sse_fram
 DONE = b"data: [DONE]\n\n"
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+"""One encoder for every frame: ``json.dumps`` with options builds a new encoder each call."""
+
+
 def encode_json(obj: Any) -> bytes:
     """Compact UTF-8 standard JSON; a non-finite float anywhere in ``obj`` becomes ``null``.
 
@@ -43,9 +47,9 @@ def encode_json(obj: Any) -> bytes:
     """
     try:
         try:
-            text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            text = _ENCODE(obj)
         except ValueError:  # a non-finite float: rare, so the copy is paid only then
-            text = json.dumps(finite_json(obj), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            text = _ENCODE(finite_json(obj))
     except RecursionError:
         text = ""
     if not text:
@@ -56,6 +60,23 @@ def encode_json(obj: Any) -> bytes:
 def sse_frame(obj: Any) -> bytes:
     """One ``data: <json>`` server-sent event."""
     return b"data: " + encode_json(obj) + b"\n\n"
+
+
+_SENTINEL = "\x00chatpipe-text\x00"
+
+
+def _only_text(chunk: ChatChunk) -> bool:
+    """Whether ``chunk`` is a plain text increment of choice 0 (what most chunks of a stream are)."""
+    return (
+        chunk.index == 0
+        and chunk.finish_reason is None
+        and chunk.usage is None
+        and chunk.role is None
+        and chunk.logprobs is None
+        and not chunk.reasoning
+        and not chunk.tool_calls
+        and bool(chunk.text)
+    )
 
 
 class StreamRenderer:
@@ -75,6 +96,7 @@ class StreamRenderer:
         self._fallback_model = model
         self._role_sent: set[int] = set()
         self.usage: Usage | None = None
+        self._text_frame: tuple[bytes, bytes] | None = None  # (head, tail) of a text-only frame at index 0
 
     def _stamp(self, chunk: ChatChunk) -> None:
         if self.id is None:  # the first chunk: it fixes the stream's id and timestamp
@@ -85,6 +107,9 @@ class StreamRenderer:
 
     def chunk(self, chunk: ChatChunk) -> bytes | None:
         """The frame for ``chunk``, or ``None`` when it carries nothing a client sees (usage is kept)."""
+        if self._text_frame is not None and _only_text(chunk):
+            head, tail = self._text_frame
+            return head + _ENCODE(chunk.text).encode("utf-8") + tail
         self._stamp(chunk)
         if chunk.usage is not None:
             self.usage = chunk.usage
@@ -99,7 +124,28 @@ class StreamRenderer:
                 delta["content"] = ""
         elif not delta and choice["finish_reason"] is None and chunk.logprobs is None:
             return None
-        body.update(id=self.id, created=self.created, model=self.model)
+        frame = self._frame(body["choices"])
+        if self._text_frame is None and 0 in self._role_sent and _only_text(chunk):
+            self._text_frame = self._split_text_frame()
+        return frame
+
+    def _split_text_frame(self) -> tuple[bytes, bytes]:
+        """The bytes around the text of a text-only frame: most of a stream's frames differ only there.
+
+        Made once per stream by rendering a sentinel text the general way, so both paths send the same bytes.
+        """
+        frame = self._frame([{"index": 0, "delta": {"content": _SENTINEL}, "finish_reason": None}])
+        head, _, tail = frame.partition(_ENCODE(_SENTINEL).encode("utf-8"))
+        return head, tail
+
+    def _frame(self, choices: list[dict[str, Any]]) -> bytes:
+        body = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "choices": choices,
+        }
         if self.include_usage:
             body["usage"] = None
         return sse_frame(body)

@@ -7,6 +7,8 @@ import json
 from chatpipe.gateway import GatewayError
 from chatpipe.gateway._render import DONE, StreamRenderer, completion_json, encode_json, sse_frame
 from chatpipe.models import ChatChunk, ChatResponse, Choice, Message, ToolCallDelta, Usage
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def frames(data: bytes) -> list[object]:
@@ -156,13 +158,13 @@ def test_stream_frames_carry_logprobs_only_on_chunks_that_have_them():
         if frame
     )
     assert out == (
-        b'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,'
+        b'data: {"id":"c1","object":"chat.completion.chunk","created":5,"model":"m","choices":[{"index":0,'
         b'"delta":{"content":"Hi","role":"assistant"},"finish_reason":null,"logprobs":{"content":'
-        b'[{"token":"Hi","logprob":-0.5,"bytes":[72,105],"top_logprobs":[]}],"refusal":null}}],"created":5}\n\n'
-        b'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,'
-        b'"delta":{},"finish_reason":null,"logprobs":{"content":[],"refusal":null}}],"created":5}\n\n'
-        b'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,'
-        b'"delta":{},"finish_reason":"stop"}],"created":5}\n\n'
+        b'[{"token":"Hi","logprob":-0.5,"bytes":[72,105],"top_logprobs":[]}],"refusal":null}}]}\n\n'
+        b'data: {"id":"c1","object":"chat.completion.chunk","created":5,"model":"m","choices":[{"index":0,'
+        b'"delta":{},"finish_reason":null,"logprobs":{"content":[],"refusal":null}}]}\n\n'
+        b'data: {"id":"c1","object":"chat.completion.chunk","created":5,"model":"m","choices":[{"index":0,'
+        b'"delta":{},"finish_reason":"stop"}]}\n\n'
     )
 
 
@@ -205,3 +207,29 @@ def test_a_stream_without_vendor_created_uses_the_gateway_clock():
     renderer = StreamRenderer(model="p", include_usage=False, created=5)
     (item,) = frames(renderer.chunk(ChatChunk(text="Hi")) or b"")
     assert item["created"] == 5
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    texts=st.lists(st.text(st.characters(exclude_categories=["Cs"]), min_size=1), min_size=1, max_size=6),
+    include_usage=st.booleans(),
+    created=st.none() | st.integers(0, 2**40),
+)
+def test_text_frames_of_the_fast_path_are_the_frames_of_the_general_one(
+    texts: list[str], include_usage: bool, created: int | None
+) -> None:
+    chunks = [ChatChunk(role="assistant", id="c1", model="m", created=created)]
+    chunks += [ChatChunk(text=text, id="c1", model="m") for text in texts]
+    chunks += [ChatChunk(reasoning="hmm"), ChatChunk(text=texts[0]), ChatChunk(finish_reason="stop")]
+
+    def render(fast: bool) -> list[bytes | None]:
+        renderer = StreamRenderer(model="p", include_usage=include_usage, created=9)
+        if not fast:
+            renderer._split_text_frame = lambda: None  # type: ignore[method-assign,assignment,return-value]
+        out = [renderer.chunk(chunk) for chunk in chunks]
+        assert (renderer._text_frame is not None) is fast
+        return out
+
+    fast, general = render(True), render(False)
+    assert fast == general
+    assert [frames(f)[0]["choices"][0]["delta"].get("content") for f in fast[1 : 1 + len(texts)] if f] == texts

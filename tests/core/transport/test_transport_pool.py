@@ -79,3 +79,51 @@ def test_a_slow_consumer_is_no_stall_of_the_server(server: FakeServer, backend: 
             seen.append(event.data)
             time.sleep(0.5)  # longer than stream_progress, between the caller's reads
     assert seen == ['{"n": 1}', '{"n": 2}', '{"n": 3}']
+
+
+def test_a_streams_socket_is_looked_up_once_and_its_readability_checked_each_time() -> None:
+    import socket
+
+    from chatpipe._transport._pool import _AsyncStream
+
+    class Inner:
+        def __init__(self, sock: socket.socket) -> None:
+            self.sock, self.asked = sock, []
+
+        def get_extra_info(self, info: str) -> Any:
+            self.asked.append(info)
+            return {"socket": self.sock, "client_addr": ("127.0.0.1", 1)}.get(info)
+
+    ours, theirs = socket.socketpair()
+    inner = Inner(ours)
+    stream = _AsyncStream(inner, core=None)
+    seen = [stream.get_extra_info("is_readable")]
+    theirs.sendall(b"x")
+    seen.append(stream.get_extra_info("is_readable"))
+    ours.recv(1)
+    seen.append(stream.get_extra_info("is_readable"))
+    theirs.close()  # the peer's end: readable (an empty read) from now on
+    seen.append(stream.get_extra_info("is_readable"))
+    assert seen == [False, True, False, True]
+    assert stream.get_extra_info("socket") is ours and stream.get_extra_info("client_addr") == ("127.0.0.1", 1)
+    assert inner.asked == ["socket", "client_addr"]
+    ours.close()
+    assert stream.get_extra_info("is_readable") is True  # a closed socket: expired, as the core decides
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused(server: FakeServer, backend: str) -> None:
+    # The pool checks the cached socket of each idle connection before reuse: closed ones are dropped.
+    body = b'{"ok": true}'
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n" % len(body)
+    server.route(PATH, lambda _: FakeResponse.raw(head + body))  # then the server closes, unannounced
+    transport = Transport(backend=backend, retry=RetryPolicy(max_retries=0))
+
+    async def calls() -> list[int]:
+        statuses = []
+        for _ in range(4):
+            statuses.append((await transport.asend(request(server), retryable=RETRYABLE)).status)
+            await asyncio.sleep(0.05)  # the close reaches the client's socket
+        await transport.aclose()
+        return statuses
+
+    assert asyncio.run(calls()) == [200] * 4
