@@ -16,41 +16,22 @@ OpenAI-shaped messages and tools as JSON, a quarter of their length).
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from .. import wire
 from .._limiter import estimate_tokens
-from ..errors import ChatpipeError
-from ._accounting import log_reply
 from ._anthropic_render import anthropic_status, error_json, message_json
 from ._anthropic_request import parse_count_tokens_body, parse_messages_body
 from ._anthropic_stream import AnthropicStreamRenderer
-from ._app import _JSON, _Gateway, _gateway, _Measured, target_headers
-from ._connection import ClientDisconnected, DisconnectGuard, read_body
-from ._errors import GatewayError, from_chatpipe_error, request_timeout_error
-from ._request import ChatCall
+from ._app import _JSON, Dialect, _Gateway, _gateway, serve_call
+from ._connection import read_body
+from ._errors import GatewayError
 from ._stream import SSEResponse
 
-if TYPE_CHECKING:
-    from ..models import ChatChunk, ChatResponse
-    from ..pipeline import Pipeline
-
 __all__ = ["count_tokens", "messages"]
-
-_log = logging.getLogger("chatpipe.gateway")
-
-
-def anthropic_error(error: GatewayError) -> Response:
-    """``error`` as Anthropic's error JSON, with its status (529 for an overloaded vendor) and headers."""
-    if error.status >= 500:
-        _log.error("%s", error)
-    return _JSON(error_json(error), status_code=anthropic_status(error), headers=error.headers)
 
 
 def authorize(gateway: _Gateway, request: Request) -> str | None:
@@ -86,115 +67,24 @@ async def count_tokens(request: Request) -> Response:
         call = parse_count_tokens_body(await read_body(request, gateway.settings.max_body_size))
         gateway.router.resolve(call.model)
     except GatewayError as exc:
-        return anthropic_error(exc)
+        return ANTHROPIC.error(exc)
     body: dict[str, Any] = {"messages": wire.messages_to_dicts(call.messages)}
     if call.tools:
         body["tools"] = [wire.tool_to_dict(t) for t in call.tools]
     return _JSON({"input_tokens": estimate_tokens(body)})
 
 
+ANTHROPIC = Dialect(
+    authorize=authorize,
+    parse=parse_messages_body,
+    reply=lambda response, model: message_json(response, model=model),
+    frames=lambda call: AnthropicStreamRenderer(model=call.model),
+    status=anthropic_status,
+    error=lambda error: _JSON(error_json(error), status_code=anthropic_status(error), headers=error.headers),
+)
+"""Anthropic's Messages API (``POST /v1/messages``)."""
+
+
 async def messages(request: Request) -> Response | SSEResponse:
     """``POST /v1/messages``: parse, route, call the profile's pipeline, answer in Anthropic's format."""
-    gateway = _gateway(request)
-    measured = None if gateway.metrics is None else _Measured(gateway.metrics)
-    try:
-        response = await _messages(request, gateway, measured)
-    except GatewayError as exc:
-        if measured is not None:
-            measured.end(anthropic_status(exc), exc.code or exc.type)
-        return anthropic_error(exc)
-    except ClientDisconnected:
-        if measured is not None:
-            measured.end(499, "client_disconnected")
-        raise
-    except Exception:
-        _log.exception("unexpected gateway failure")
-        if measured is not None:
-            measured.end(500, "server_error")
-        return anthropic_error(GatewayError(500, "internal gateway error; see the server log", type="server_error"))
-    except BaseException:
-        if measured is not None:
-            measured.end(500, "server_error")
-        raise
-    if measured is not None and not isinstance(response, SSEResponse):
-        measured.end(response.status_code, None)
-    return response
-
-
-async def _messages(request: Request, gateway: _Gateway, measured: _Measured | None) -> Response | SSEResponse:
-    label = authorize(gateway, request)
-    if measured is not None:
-        measured.client = label or ""
-    call = parse_messages_body(await read_body(request, gateway.settings.max_body_size))
-    route = gateway.router.resolve(call.model)
-    if measured is not None:
-        measured.profile, measured.stream = route.profile, call.stream
-    pipeline = gateway.router.pipeline(route.profile)
-    params = dict(call.params)
-    if route.model is not None:
-        params["model"] = route.model
-
-    def map_error(exc: ChatpipeError) -> GatewayError:
-        return from_chatpipe_error(exc, profile=route.profile, secrets=gateway.router.profile_secrets(route.profile))
-
-    budgets = gateway.budgets
-    applying = budgets.applying(label, route.profile) if budgets is not None else ()
-    if budgets is not None and applying:
-        try:
-            await budgets.check(applying)
-        except ChatpipeError as exc:
-            raise map_error(exc) from None
-
-    async def on_reply(response: ChatResponse) -> None:
-        log_reply(route.profile, response, client=label)
-        if gateway.metrics is not None:
-            gateway.metrics.spent(label or "", response)
-        if budgets is not None and applying:
-            await budgets.spend(applying, response)
-
-    deadline = gateway.deadline()
-    try:
-        if call.stream:
-            on_end = None if measured is None else measured.end
-            return await _start_stream(request, call, pipeline, params, deadline, map_error, on_end, on_reply)
-        async with DisconnectGuard(request.receive), asyncio.timeout_at(deadline):
-            response = await pipeline.acomplete(call.messages, tools=call.tools, tool_choice=call.tool_choice, **params)
-    except ChatpipeError as exc:
-        raise map_error(exc) from None
-    except TimeoutError:
-        raise request_timeout_error() from None
-    await on_reply(response)  # the vendor was paid even if the reply cannot be rendered (a 502 from message_json)
-    return _JSON(message_json(response, model=call.model), headers=target_headers(response.route))
-
-
-async def _start_stream(
-    request: Request,
-    call: ChatCall,
-    pipeline: Pipeline,
-    params: dict[str, Any],
-    deadline: float,
-    map_error: Callable[[ChatpipeError], GatewayError],
-    on_end: Callable[[int, str | None], None] | None,
-    on_reply: Callable[[ChatResponse], Awaitable[None]],
-) -> SSEResponse:
-    """Open the upstream stream and wait for its first chunk, so early failures keep their status."""
-    stream = pipeline.astream(call.messages, tools=call.tools, tool_choice=call.tool_choice, **params)
-    iterator = stream.__aiter__()
-    first: ChatChunk | None = None
-    try:
-        async with DisconnectGuard(request.receive), asyncio.timeout_at(deadline):
-            first = await anext(iterator, None)
-    except BaseException:
-        await stream.aclose()
-        raise
-    return SSEResponse(
-        stream,
-        iterator,
-        first,
-        AnthropicStreamRenderer(model=call.model),
-        deadline=deadline,
-        map_error=map_error,
-        headers=target_headers(getattr(stream, "route", None)),
-        on_end=on_end,
-        on_reply=on_reply,
-    )
+    return await serve_call(request, ANTHROPIC)

@@ -26,6 +26,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -42,7 +43,7 @@ from ._render import StreamRenderer, completion_json, encode_json
 from ._request import ChatCall, parse_chat_body
 from ._routing import Router
 from ._settings import GatewaySettings
-from ._stream import SSEResponse
+from ._stream import FrameRenderer, SSEResponse
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
@@ -240,33 +241,68 @@ class _Measured:
             self._metrics.request(self.profile, self.client, status, code, elapsed, stream=self.stream)
 
 
-async def chat_completions(request: Request) -> Response | SSEResponse:
-    """``POST /v1/chat/completions``: parse, route, call the profile's pipeline, answer in OpenAI format."""
+@attrs.frozen
+class Dialect:
+    """One chat API the gateway speaks (OpenAI's, Anthropic's): how a request is read and answered.
+
+    ``authorize`` returns the label of the request's gateway key (or raises the 401/403);
+    ``parse`` turns the body into a :class:`ChatCall` (or raises the 400); ``reply`` renders a
+    whole reply for the client's ``model``; ``frames`` makes a stream's renderer; ``status`` and
+    ``error`` are an error's HTTP status and answer in this API's shape. Everything else — routing,
+    budgets, the log line, metrics, the deadline, cancellation when the client leaves, the
+    router's target header — is :func:`serve_call`'s, the same for every API.
+    """
+
+    authorize: Callable[[_Gateway, Request], str | None]
+    parse: Callable[[bytes], ChatCall]
+    reply: Callable[[ChatResponse, str], Any]
+    frames: Callable[[ChatCall], FrameRenderer]
+    status: Callable[[GatewayError], int]
+    error: Callable[[GatewayError], Response]
+
+
+async def serve_call(request: Request, dialect: Dialect) -> Response | SSEResponse:
+    """Answer one chat call in ``dialect``: a reply, a stream, or the error in the dialect's shape.
+
+    Never raises an :class:`Exception`: a failure that is not a :class:`GatewayError` is logged
+    and answered as a 500; a client that left gets a bare 499 (nobody reads it).
+    """
     gateway = _gateway(request)
-    if gateway.metrics is None:
-        return await _chat_completions(request, gateway, None)
-    measured = _Measured(gateway.metrics)
+    measured = None if gateway.metrics is None else _Measured(gateway.metrics)
     try:
-        response = await _chat_completions(request, gateway, measured)
+        response = await _serve_call(request, gateway, measured, dialect)
     except GatewayError as exc:
-        measured.end(exc.status, exc.code or exc.type)
-        raise
+        if measured is not None:
+            measured.end(dialect.status(exc), exc.code or exc.type)
+        if exc.status >= 500:
+            _log.error("%s", exc)
+        return dialect.error(exc)
     except ClientDisconnected:
-        measured.end(499, "client_disconnected")
-        raise
+        if measured is not None:
+            measured.end(499, "client_disconnected")
+        _log.info("client disconnected before the reply; upstream call cancelled")
+        return Response(status_code=499)
+    except Exception:
+        if measured is not None:
+            measured.end(500, "server_error")
+        _log.exception("unexpected gateway failure")
+        return dialect.error(GatewayError(500, "internal gateway error; see the server log", type="server_error"))
     except BaseException:
-        measured.end(500, "server_error")
+        if measured is not None:
+            measured.end(500, "server_error")
         raise
-    if not isinstance(response, SSEResponse):
+    if measured is not None and not isinstance(response, SSEResponse):
         measured.end(response.status_code, None)
     return response
 
 
-async def _chat_completions(request: Request, gateway: _Gateway, measured: _Measured | None) -> Response | SSEResponse:
-    label = gateway.authorize(request)
+async def _serve_call(
+    request: Request, gateway: _Gateway, measured: _Measured | None, dialect: Dialect
+) -> Response | SSEResponse:
+    label = dialect.authorize(gateway, request)
     if measured is not None:
         measured.client = label or ""
-    call = parse_chat_body(await read_body(request, gateway.settings.max_body_size))
+    call = dialect.parse(await read_body(request, gateway.settings.max_body_size))
     route = gateway.router.resolve(call.model)
     if measured is not None:
         measured.profile, measured.stream = route.profile, call.stream
@@ -298,15 +334,16 @@ async def _chat_completions(request: Request, gateway: _Gateway, measured: _Meas
     try:
         if call.stream:
             on_end = None if measured is None else measured.end
-            return await _start_stream(request, call, pipeline, params, deadline, map_error, on_end, on_reply)
+            renderer = dialect.frames(call)
+            return await _start_stream(request, call, pipeline, params, deadline, map_error, renderer, on_end, on_reply)
         async with DisconnectGuard(request.receive), asyncio.timeout_at(deadline):
             response = await pipeline.acomplete(call.messages, tools=call.tools, tool_choice=call.tool_choice, **params)
     except ChatpipeError as exc:
         raise map_error(exc) from None
     except TimeoutError:
         raise request_timeout_error() from None
-    await on_reply(response)
-    return _JSON(completion_json(response, model=call.model), headers=target_headers(response.route))
+    await on_reply(response)  # the vendor was paid even if the reply cannot be rendered (a 502 from reply)
+    return _JSON(dialect.reply(response, call.model), headers=target_headers(response.route))
 
 
 async def _start_stream(
@@ -316,6 +353,7 @@ async def _start_stream(
     params: dict[str, Any],
     deadline: float,
     map_error: Callable[[ChatpipeError], GatewayError],
+    renderer: FrameRenderer,
     on_end: Callable[[int, str | None], None] | None = None,
     on_reply: Callable[[ChatResponse], Awaitable[None]] | None = None,
 ) -> SSEResponse:
@@ -333,7 +371,6 @@ async def _start_stream(
     except BaseException:
         await stream.aclose()
         raise
-    renderer = StreamRenderer(model=call.model, include_usage=call.include_usage)
     headers = target_headers(getattr(stream, "route", None))  # only a router's stream has a route
     return SSEResponse(
         stream,
@@ -348,13 +385,29 @@ async def _start_stream(
     )
 
 
+OPENAI = Dialect(
+    authorize=_Gateway.authorize,
+    parse=parse_chat_body,
+    reply=lambda response, model: completion_json(response, model=model),
+    frames=lambda call: StreamRenderer(model=call.model, include_usage=call.include_usage),
+    status=lambda error: error.status,
+    error=lambda error: _JSON(error.body(), status_code=error.status, headers=error.headers),
+)
+"""OpenAI's Chat Completions API (``POST /v1/chat/completions``)."""
+
+
+async def chat_completions(request: Request) -> Response | SSEResponse:
+    """``POST /v1/chat/completions``: parse, route, call the profile's pipeline, answer in OpenAI format."""
+    return await serve_call(request, OPENAI)
+
+
 # --- error handlers ----------------------------------------------------------------------
 
 
 def _json_error(error: GatewayError) -> Response:
     if error.status >= 500:
         _log.error("%s", error)
-    return _JSON(error.body(), status_code=error.status, headers=error.headers)
+    return OPENAI.error(error)
 
 
 async def _on_gateway_error(request: Request, exc: Exception) -> Response:
@@ -391,48 +444,44 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
 # --- the application -----------------------------------------------------------------------
 
 
-_CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
-
-
-async def _on_chat_error(request: Request, exc: Exception) -> Response:
-    """The answer to an exception of :func:`chat_completions` (the handlers Starlette would pick)."""
-    if isinstance(exc, GatewayError):
-        return await _on_gateway_error(request, exc)
-    if isinstance(exc, ClientDisconnected):
-        return await _on_disconnect(request, exc)
-    return await _on_unexpected(request, exc)
-
-
 class _GatewayApp(Starlette):
-    """Starlette, with ``POST /v1/chat/completions`` answered without its middleware and router.
+    """Starlette, with the chat calls (``POST /v1/chat/completions``, ``/v1/messages``) answered
+    without its middleware and router.
 
-    Chat completions are nearly all of a gateway's traffic; Starlette's two middleware layers
-    and route matching wrap every request and every streamed chunk's ``send`` in a few more
-    coroutines (tens of µs a request). The chat route is answered here with the same handler
-    and the same error answers; every other request goes through Starlette.
+    Chat calls are nearly all of a gateway's traffic; Starlette's two middleware layers and route
+    matching wrap every request and every streamed chunk's ``send`` in a few more coroutines
+    (tens of µs a request). These endpoints answer every failure themselves (:func:`serve_call`),
+    so nothing is lost by skipping the layers; every other request goes through Starlette.
     """
 
+    def __init__(self, *, calls: dict[str, Callable[[Request], Awaitable[Response | SSEResponse]]], **kwargs: Any):
+        super().__init__(**kwargs)
+        self._calls = calls
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] in _CHAT_PATHS and scope["method"] == "POST":
-            scope["app"] = self
-            request = Request(scope, receive)
-            try:
-                response: Response | SSEResponse = await chat_completions(request)
-            except Exception as exc:
-                response = await _on_chat_error(request, exc)
-            await response(scope, receive, send)
+        endpoint = self._calls.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
+        if endpoint is None:
+            await super().__call__(scope, receive, send)
             return
-        await super().__call__(scope, receive, send)
+        scope["app"] = self
+        response = await endpoint(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+def _calls() -> dict[str, Callable[[Request], Awaitable[Response | SSEResponse]]]:
+    """The chat-call endpoints by path (each with and without ``/v1``)."""
+    from ._anthropic_app import messages  # it imports this module's helpers
+
+    endpoints = {"/chat/completions": chat_completions, "/messages": messages}
+    return {prefix + path: endpoint for path, endpoint in endpoints.items() for prefix in ("/v1", "")}
 
 
 def _routes() -> list[Route]:
-    from ._anthropic_app import count_tokens, messages  # it imports this module's helpers
+    from ._anthropic_app import count_tokens
 
-    routes = []
+    routes = [Route(path, endpoint, methods=["POST"]) for path, endpoint in _calls().items()]
     for prefix in ("/v1", ""):
         routes += [
-            Route(f"{prefix}/chat/completions", chat_completions, methods=["POST"]),
-            Route(f"{prefix}/messages", messages, methods=["POST"]),
             Route(f"{prefix}/messages/count_tokens", count_tokens, methods=["POST"]),
             Route(f"{prefix}/models", list_models, methods=["GET"]),
             Route(f"{prefix}/models/{{model:path}}", get_model, methods=["GET"]),
@@ -489,6 +538,7 @@ def create_app(config: Config | None = None, *, router: Router | None = None) ->
             await gateway.router.aclose()
 
     app = _GatewayApp(
+        calls=_calls(),
         routes=_routes(),
         lifespan=lifespan,
         exception_handlers={
