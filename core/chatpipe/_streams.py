@@ -241,6 +241,7 @@ class ChatStream(_StreamBase[Iterator[ChatChunk]]):
                         add(chunk)
                         yield chunk
                     if parser.done:
+                        _finish(response)
                         break
                 yield from self._end(parser, response)
         except ProviderError as error:
@@ -331,6 +332,7 @@ class AsyncChatStream(_StreamBase[AsyncIterator[ChatChunk]]):
                         add(chunk)
                         yield chunk
                     if parser.done:
+                        await _afinish(response)
                         break
                 for chunk in self._end(parser, response):
                     yield chunk
@@ -354,3 +356,20 @@ class AsyncChatStream(_StreamBase[AsyncIterator[ChatChunk]]):
         async for _ in self:
             pass
         return self.response
+
+
+def _finish(response: StreamResponseProtocol) -> None:
+    """Let the built-in transport read the end of a finished stream's body (its connection is then reused).
+
+    A transport of the caller's (``Pipeline(transport=...)``) need not have ``finish``.
+    """
+    finish = getattr(response, "finish", None)
+    if finish is not None:
+        finish()
+
+
+async def _afinish(response: AsyncStreamResponseProtocol) -> None:
+    """Async twin of :func:`_finish`."""
+    finish = getattr(response, "afinish", None)
+    if finish is not None:
+        await finish()

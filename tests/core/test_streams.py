@@ -73,3 +73,24 @@ def test_streams_know_nothing_of_the_pipeline() -> None:
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert "pipeline" not in imported
     assert not [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "Pipeline"]
+
+
+def test_streams_that_end_at_their_marker_leave_the_connection_for_the_next_call() -> None:
+    from chatpipe.testing import FakeServer
+
+    events = [chunk("Hi", "stop")]
+    with FakeServer() as server:
+        server.enqueue("POST /v1/chat/completions", *[FakeResponse.sse(events) for _ in range(4)])
+        pipe = Pipeline("custom", model="m", base_url=f"{server.url}/v1", api_key=KEY)
+        texts = [pipe.stream([{"role": "user", "content": "Hi"}]).collect().text for _ in range(2)]
+
+        async def two() -> list[str]:
+            out = []
+            for _ in range(2):
+                async with pipe.astream([{"role": "user", "content": "Hi"}]) as stream:
+                    out.append((await stream.collect()).text)
+            assert server.open_connections == 2  # the sync pool's one, and the async pool's one
+            return out
+
+        texts += asyncio.run(two())
+        assert texts == ["Hi"] * 4

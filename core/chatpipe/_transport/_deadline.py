@@ -104,6 +104,12 @@ class Deadline:
         if self.progress is not None:
             self.until = min(self._total_at, time.monotonic() + self.progress)
 
+    def end_within(self, seconds: float) -> None:
+        """From now on the call waits at most ``seconds`` for anything (a stream's progress gives no more)."""
+        self.until = min(self.until, time.monotonic() + seconds)
+        if self.progress is not None:
+            self.progress = min(self.progress, seconds)
+
     def left(self) -> float:
         """Seconds left before the deadline (negative once it has passed)."""
         return self.until - time.monotonic()

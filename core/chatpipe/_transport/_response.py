@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 __all__ = ["HEAD_BYTES", "AsyncStreamResponse", "Fail", "StreamResponse", "aread_body", "read_body"]
 
 HEAD_BYTES = 2000
+DRAIN_SECONDS = 0.02
+DRAIN_EVENTS = 4
+"""How long, and for how many events, :meth:`StreamResponse.finish` reads on after a stream's end."""
 
 # Maps a backend exception raised in a phase (after ``events`` events) to the error to raise.
 Fail = Callable[[BaseException, str, int], ChatpipeError]
@@ -181,6 +184,25 @@ class StreamResponse(_Base):
             self.events_received += 1
             yield event
 
+    def finish(self) -> None:
+        """The caller has the stream's last event: read the rest of the body, so the connection is reused.
+
+        What follows a stream's end marker (OpenAI's ``[DONE]``) is usually only the end of the
+        chunked body, already received; without reading it the connection would be closed, and
+        the next call would open a new one. At most :data:`DRAIN_EVENTS` events and
+        :data:`DRAIN_SECONDS` are spent: a server that sends more, or stalls, loses its
+        connection as before. Nothing is raised: the stream is complete.
+        """
+        if self._events is None:
+            return
+        self._deadline.end_within(DRAIN_SECONDS)
+        try:
+            for count, _ in enumerate(self._events, 1):
+                if count >= DRAIN_EVENTS:
+                    return
+        except ChatpipeError:
+            pass
+
     def close(self) -> None:
         """Stop reading and close the connection (idempotent)."""
         if self._events is not None:
@@ -238,6 +260,20 @@ class AsyncStreamResponse(_Base):
         for event in self._decoder.flush():
             self.events_received += 1
             yield event
+
+    async def afinish(self) -> None:
+        """Async twin of :meth:`StreamResponse.finish`."""
+        if self._events is None:
+            return
+        self._deadline.end_within(DRAIN_SECONDS)
+        count = 0
+        try:
+            async for _ in self._events:
+                count += 1
+                if count >= DRAIN_EVENTS:
+                    return
+        except ChatpipeError:
+            pass
 
     async def aclose(self) -> None:
         """Stop reading and close the connection (idempotent)."""

@@ -248,3 +248,24 @@ def test_cancelling_a_stream_closes_its_connection(server: FakeServer, make_tran
 
     asyncio.run(main())
     assert server.wait_for(lambda: server.disconnects == 1 and server.open_connections == 0)
+
+
+def test_afinish_reads_the_end_of_a_stream_so_its_connection_is_reused() -> None:
+    from chatpipe._transport import Transport
+    from chatpipe.http import HttpRequest
+    from chatpipe.testing import FakeResponse, FakeServer
+
+    async def run(server: FakeServer) -> None:
+        transport = Transport()
+        request = HttpRequest("POST", server.url + "/v1/chat/completions", json={"stream": True})
+        for _ in range(2):
+            async with transport.astream(request, retryable=frozenset()) as response:
+                events = response.aevents()
+                assert (await anext(events)).data == '{"n": 1}' and (await anext(events)).data == "[DONE]"
+                await response.afinish()
+        assert server.open_connections == 1
+        await transport.aclose()
+
+    with FakeServer() as server:
+        server.enqueue("/v1/chat/completions", FakeResponse.sse([{"n": 1}]), FakeResponse.sse([{"n": 1}]))
+        asyncio.run(run(server))

@@ -189,3 +189,38 @@ def test_connection_is_reused_after_a_complete_stream(server: FakeServer, make_t
         with transport.stream(request(server), retryable=RETRYABLE) as response:
             assert len(list(response.events())) == 2
     assert server.open_connections == 1
+
+
+def test_finish_reads_the_end_of_a_stream_so_its_connection_is_reused(
+    server: FakeServer, make_transport: MakeTransport
+) -> None:
+    server.enqueue(PATH, FakeResponse.sse([{"n": 1}]), FakeResponse.sse([{"n": 2}]))
+    transport = make_transport()
+    for _ in range(2):
+        with transport.stream(request(server), retryable=RETRYABLE) as response:
+            events = response.events()
+            assert next(events).data.startswith('{"n"') and next(events).data == "[DONE]"
+            response.finish()  # the caller stops at [DONE]; the chunked body's end is still unread
+    assert server.open_connections == 1
+
+
+def test_finish_gives_up_at_once_on_a_server_that_stalls_after_the_end(
+    server: FakeServer, make_transport: MakeTransport
+) -> None:
+    server.enqueue(PATH, FakeResponse.sse([{"n": 1}], stall_after=2))  # [DONE], then silence
+    with make_transport().stream(request(server), retryable=RETRYABLE) as response:
+        events = response.events()
+        next(events), next(events)
+        started = time.monotonic()
+        response.finish()
+        assert time.monotonic() - started < 0.5
+    assert server.wait_for(lambda: server.open_connections == 0)
+
+
+def test_finish_reads_at_most_a_few_events_past_the_end(server: FakeServer, make_transport: MakeTransport) -> None:
+    server.enqueue(PATH, FakeResponse.sse([{"n": i} for i in range(50)]))
+    with make_transport().stream(request(server), retryable=RETRYABLE) as response:
+        events = response.events()
+        next(events)
+        response.finish()
+        assert response.events_received < 10
