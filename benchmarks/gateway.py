@@ -13,6 +13,8 @@ every repetition):
 * ``library`` — ``Pipeline("openai").acomplete`` / ``astream`` in a process of its own, the same
   number of calls in flight: what a library call costs (CPU per call and per chunk).
 * ``serve-1`` / ``serve-2`` — ``chatpipe serve --workers 1`` / ``2``, one profile at the vendor.
+* ``before`` — with ``--before PATH``: the ``chatpipe`` executable at PATH (another checkout's
+  virtualenv, e.g. the code before a change) serving with one worker, measured side by side.
 * ``litellm`` — the LiteLLM proxy (``litellm --config``, one worker) from ``benchmarks/.venv``
   (``bash benchmarks/setup.sh 'litellm[proxy]'``); skipped when it is not installed.
 
@@ -55,7 +57,7 @@ LITELLM = HERE / ".venv" / "bin" / "litellm"
 VENDOR_KEY = "sk-bench-vendor-0000"
 # The LiteLLM proxy refuses to start without a master key (and a weak one); clients send this one.
 CLIENT_KEY = "sk-bench-client-7f3a9c2e4b8d1f6a0c5e9b2d7a4f8c1e"
-TARGETS = ("direct", "library", "serve-1", "serve-2", "litellm")
+TARGETS = ("direct", "library", "serve-1", "serve-2", "before", "litellm")
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -151,18 +153,19 @@ class Served:
             self.process.kill()
 
 
-def start_chatpipe(vendor: Vendor, workers: int, tmp: Path) -> Served:
-    config = tmp / f"chatpipe-{workers}.yaml"
+def start_chatpipe(vendor: Vendor, workers: int, tmp: Path, executable: str = CHATPIPE, name: str = "") -> Served:
+    name = name or f"serve-{workers}"
+    config = tmp / f"{name}.yaml"
     config.write_text(
         "serve: {allow_unauthenticated: true}\n"
         "profiles:\n"
         f"  load: {{provider: openai, base_url: '{vendor.url}', api_key: {VENDOR_KEY}, model: m, max_retries: 0}}\n"
     )
     port = _free_port()
-    args = [CHATPIPE, "serve", "--config", str(config), "--port", str(port), "--workers", str(workers)]
+    args = [executable, "serve", "--config", str(config), "--port", str(port), "--workers", str(workers)]
     args += ["--log-level", "warning"]
     url = f"http://127.0.0.1:{port}"
-    return Served(f"serve-{workers}", args, f"{url}/v1", f"{url}/health", tmp / f"serve-{workers}.log", 60)
+    return Served(name, args, f"{url}/v1", f"{url}/health", tmp / f"{name}.log", 60)
 
 
 def start_litellm(vendor: Vendor, tmp: Path) -> Served | None:
@@ -303,6 +306,10 @@ def targets_report(rows: dict[str, dict[str, Any]], baseline: dict[str, Any] | N
     if one and lib and one["cpu_us_per_request"] and lib["cpu_us_per_request"]:
         added = (one["cpu_us_per_request"] - lib["cpu_us_per_request"]) / 1000
         out.append(("gateway CPU per request over the library call ≤ 0.6 ms", f"{added:.2f} ms", added <= 0.6))
+    before = rows.get("before")
+    if one and before and before["rps"] and one["rps"]:
+        ratio = one["rps"] / before["rps"]
+        out.append(("one worker's throughput ≥ 3× the code before (side by side)", f"{ratio:.2f}×", ratio >= 3))
     if one and baseline and baseline.get("serve-1", {}).get("rps") and one["rps"]:
         ratio = one["rps"] / baseline["serve-1"]["rps"]
         out.append(("one worker's throughput ≥ 3× the baseline run", f"{ratio:.2f}×", ratio >= 3))
@@ -328,6 +335,7 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=64, help="content chunks per stream")
     parser.add_argument("--ttfc", type=int, default=100, help="streams timed one at a time")
     parser.add_argument("--quick", action="store_true", help="1 repetition of 3-second loops")
+    parser.add_argument("--before", type=Path, help="another chatpipe executable: target 'before' (1 worker)")
     parser.add_argument("--baseline", type=Path, help="an earlier run's JSON: throughput ratios against it")
     parser.add_argument("--out", type=Path)
     opts = parser.parse_args()
@@ -346,6 +354,12 @@ def main() -> None:
             servers["serve-1"] = start_chatpipe(vendor, 1, tmp)
         if "serve-2" in wanted:
             servers["serve-2"] = start_chatpipe(vendor, 2, tmp)
+        if "before" in wanted:
+            if opts.before is None:
+                print("before: no --before PATH given; skipped")
+                wanted.remove("before")
+            else:
+                servers["before"] = start_chatpipe(vendor, 1, tmp, str(opts.before), "before")
         if "litellm" in wanted:
             proxy = start_litellm(vendor, tmp)
             if proxy is None:
