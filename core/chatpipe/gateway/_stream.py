@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from ..errors import ChatpipeError
 from ._connection import ClientDisconnected, DisconnectGuard
 from ._errors import GatewayError, request_timeout_error
+from ._ready import END, Step
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
 __all__ = ["FrameRenderer", "SSEResponse"]
 
 _log = logging.getLogger("chatpipe.gateway")
+
+BATCH_FRAMES = 16
+BATCH_BYTES = 16384
+"""The most frames, and bytes, of chunks already received that are sent in one write."""
 
 SSE_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -100,18 +105,41 @@ class SSEResponse:
         await send({"type": "http.response.body", "body": data, "more_body": more})
 
     async def _pump(self, send: Send) -> GatewayError | None:
-        """Send the chunks and the end; returns the error the stream ended with (``None``: ``[DONE]``)."""
+        """Send the chunks and the end; returns the error the stream ended with (``None``: ``[DONE]``).
+
+        Frames of chunks that are already here when the previous one is rendered are sent
+        together (at most :data:`BATCH_FRAMES` frames or :data:`BATCH_BYTES` bytes at once), so
+        a burst costs one write, not one per chunk; the first chunk, and a chunk the stream had
+        to wait for, go out at once. Frames not yet sent when the stream fails go out with the
+        error frame.
+        """
         renderer = self._renderer
+        frames: list[bytes] = []
+        size = 0
         try:
             async with asyncio.timeout_at(self._deadline):
                 if self._first is not None:
                     frame = renderer.chunk(self._first)
                     if frame:
                         await self._body(send, frame)
-                async for chunk in self._iterator:
+                while True:
+                    step: Step[ChatChunk] = Step(self._iterator)
+                    if frames and (not step.ready or len(frames) >= BATCH_FRAMES or size >= BATCH_BYTES):
+                        data = b"".join(frames)
+                        frames.clear()
+                        size = 0
+                        try:
+                            await self._body(send, data)
+                        except BaseException as exc:
+                            await step.abandon(exc)
+                            raise
+                    chunk = await step
+                    if chunk is END:
+                        break
                     frame = renderer.chunk(chunk)
                     if frame:
-                        await self._body(send, frame)
+                        frames.append(frame)
+                        size += len(frame)
         except (ChatpipeError, GatewayError) as exc:  # GatewayError: a chunk that cannot be sent on (encode_json)
             error = exc if isinstance(exc, GatewayError) else self._map_error(exc)
             _log.warning("stream failed after it started: %s", error.message)
@@ -131,7 +159,7 @@ class SSEResponse:
                 usage = response.usage
                 if self._on_reply is not None:
                     await self._on_reply(response)
-            await self._body(send, renderer.finish(usage), more=False)
+            await self._body(send, b"".join(frames) + renderer.finish(usage), more=False)
             return None
-        await self._body(send, renderer.error(error), more=False)
+        await self._body(send, b"".join(frames) + renderer.error(error), more=False)
         return error
