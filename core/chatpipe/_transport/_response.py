@@ -169,9 +169,14 @@ class StreamResponse(_Base):
     def _iterate(self) -> Iterator[SSEEvent]:
         error: ChatpipeError | None = None
         decode, feed, progressed = self._decode, self._decoder.feed, self._deadline.progressed
+        heading = True
         try:
             for chunk in self._response.iter_raw() if self._raw else self._response.iter_bytes():
-                events = decode(chunk) if len(self.head) < HEAD_BYTES else feed(chunk)
+                if heading:
+                    events = decode(chunk)
+                    heading = len(self.head) < HEAD_BYTES
+                else:
+                    events = feed(chunk)
                 if events:
                     for event in events:
                         self.events_received += 1
@@ -226,9 +231,14 @@ class AsyncStreamResponse(_Base):
         chunks: Any = self._response.aiter_raw() if self._raw else self._response.aiter_bytes()
         error: ChatpipeError | None = None
         decode, feed, progressed = self._decode, self._decoder.feed, self._deadline.progressed
+        heading = True
         try:
             async for chunk in chunks:
-                events = decode(chunk) if len(self.head) < HEAD_BYTES else feed(chunk)
+                if heading:
+                    events = decode(chunk)
+                    heading = len(self.head) < HEAD_BYTES
+                else:
+                    events = feed(chunk)
                 if events:
                     for event in events:
                         self.events_received += 1

@@ -82,20 +82,20 @@ class SSEDecoder:
         self._event = ""
         self._retry: int | None = None
         self._last_id: str | None = None
+        self._clean = False  # nothing held from earlier chunks: no line, data, name, retry or CR; no BOM to come
 
     def feed(self, data: bytes) -> list[SSEEvent]:
         """Decode ``data`` (any chunk of the stream) and return the events it completed, in order."""
         if (
             # The common chunk: one whole data event, nothing held from earlier chunks.
-            data.endswith(b"\n\n")
+            self._clean
+            and data.endswith(b"\n\n")
             and data.startswith(b"data:")
-            and not (self._pending or self._data or self._event or self._retry is not None or self._at_start)
             and data.count(b"\n") == 2
             and b"\r" not in data
         ):
-            self._skip_lf = False
-            value = data[6:-2] if data[5:6] == b" " else data[5:-2]
-            return [sse_event(_text(value), "message", self._last_id, None)]
+            value = data[6:-2] if data[5] == 32 else data[5:-2]  # 32: one optional space
+            return [sse_event(value.decode("utf-8", "replace"), "message", self._last_id, None)]
         return self._consume(data)
 
     def flush(self) -> list[SSEEvent]:
@@ -116,6 +116,7 @@ class SSEDecoder:
 
     def _consume(self, data: bytes) -> list[SSEEvent]:
         """The general case: any chunk, any state."""
+        self._clean = False
         if self._at_start:
             if self._pending:  # the first bytes of a byte-order mark, held back
                 data = b"".join(self._pending) + data
@@ -158,6 +159,7 @@ class SSEDecoder:
             if event is not None:
                 events.append(event)
         self._check()
+        self._clean = not (rest or self._data or self._event or self._retry is not None or self._skip_lf)
         return events
 
     def _check(self) -> None:

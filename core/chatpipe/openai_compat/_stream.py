@@ -49,6 +49,8 @@ ProtocolFactory = Callable[[str, str], ProtocolError]
 
 
 _DECODER = json.JSONDecoder()
+# The decoder's own scanner (the C one; typeshed does not declare it): raw_decode without its Python frame.
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
 class OpenAIStreamParser(StreamParser):
@@ -77,11 +79,12 @@ class OpenAIStreamParser(StreamParser):
     def feed(self, event: SSEEvent) -> Iterable[ChatChunk]:
         """The chunks one event yields; raises on error events and malformed data."""
         data = event.data
-        if event.event == "message" and not self.done and data[:1] == "{" and data[-1:] == "}":
-            # The common event: one JSON object, nothing around it (the same result as below).
+        if event.event == "message" and not self.done:
+            # The common event: one JSON object, nothing around it (the same result as below; anything
+            # else — [DONE], blank, padded or broken data, an error object — takes the general path).
             try:
-                decoded, end = _DECODER.raw_decode(data)
-            except (ValueError, RecursionError):
+                decoded, end = _SCAN(data, 0)
+            except (StopIteration, ValueError, RecursionError):
                 pass
             else:
                 if end == len(data) and type(decoded) is dict and ("error" not in decoded or decoded.get("choices")):
