@@ -6,7 +6,8 @@ Standard library only, plus the one client library under test, imported inside t
 section of the ``import`` scenario.
 
 Clients: ``chatpipe``, ``httpx``, ``httpx2`` (bare: post + ``.json()``, or ``iter_lines``),
-``openai``, ``litellm``; ``anthropic`` and ``chatpipe-claude`` (chatpipe's Claude adapter) on
+``httpx2+json`` (bare httpx2 whose stream also decodes every ``data:`` line's JSON), ``openai``,
+``litellm``; ``anthropic`` and ``chatpipe-claude`` (chatpipe's Claude adapter) on
 the Anthropic-style endpoint.
 Scenarios: ``import``, ``sync``, ``async``, ``stream``, ``burst``, ``cli`` and ``chain``
 (chatpipe only).
@@ -75,8 +76,9 @@ class Client:
 class Bare(Client):
     """httpx or httpx2 used directly: the floor every client library sits on."""
 
-    def __init__(self, module: str) -> None:
+    def __init__(self, module: str, *, decode_json: bool = False) -> None:
         self.module_name = module
+        self.decode_json = decode_json
 
     def setup(self, url: str) -> None:
         module = __import__(self.module_name)
@@ -101,6 +103,8 @@ class Bare(Client):
         return str(response.json()["choices"][0]["message"]["content"])
 
     def stream(self) -> int:
+        if self.decode_json:
+            return self.stream_json()
         count = 0
         with self.client.stream("POST", self.url, json=self.stream_payload, headers=self.headers) as response:
             response.raise_for_status()
@@ -108,6 +112,18 @@ class Bare(Client):
                 if line.startswith("data: "):
                     if line == "data: [DONE]":
                         break
+                    count += 1
+        return count - 3  # role, finish and usage chunks carry no content
+
+    def stream_json(self) -> int:
+        """Line iteration plus ``json.loads`` of every data line: the least a client that reads the chunks does."""
+        count = 0
+        loads = json.loads
+        with self.client.stream("POST", self.url, json=self.stream_payload, headers=self.headers) as response:
+            response.raise_for_status()
+            for line in response.iter_lines():
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    loads(line[6:])
                     count += 1
         return count - 3  # role, finish and usage chunks carry no content
 
@@ -256,6 +272,8 @@ def make_client(name: str) -> Client:
     """The client object for ``name``."""
     if name in ("httpx", "httpx2"):
         return Bare(name)
+    if name == "httpx2+json":
+        return Bare("httpx2", decode_json=True)
     factories = {
         "chatpipe": Chatpipe,
         "chatpipe-claude": ChatpipeClaude,
@@ -264,7 +282,7 @@ def make_client(name: str) -> Client:
         "anthropic": AnthropicSDK,
     }
     if name not in factories:
-        raise SystemExit(f"unknown client {name!r}; choose from httpx, httpx2, {', '.join(factories)}")
+        raise SystemExit(f"unknown client {name!r}; choose from httpx, httpx2, httpx2+json, {', '.join(factories)}")
     return factories[name]()
 
 

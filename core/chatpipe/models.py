@@ -365,7 +365,7 @@ class ToolCallDelta:
     arguments: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict class: :func:`chat_chunk` builds one per streamed chunk in one step
 class ChatChunk:
     """One streamed increment. Any field may be empty; ``usage`` usually comes last.
 
@@ -391,6 +391,53 @@ class ChatChunk:
     created: int | None = None
     extra: Mapping[str, Any] = _extra()
     message_extra: Mapping[str, Any] = attrs.field(factory=dict, kw_only=True, repr=False)
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def chat_chunk(
+    index: int,
+    text: str,
+    reasoning: str,
+    tool_calls: tuple[ToolCallDelta, ...],
+    role: str | None,
+    finish_reason: FinishReason | None,
+    raw_finish_reason: str | None,
+    id: str | None,
+    model: str | None,
+    logprobs: Mapping[str, Any] | None,
+    created: int | None,
+    extra: Mapping[str, Any],
+) -> ChatChunk:
+    """A :class:`ChatChunk` without ``usage`` or ``message_extra``, built without attrs' ``__init__``.
+
+    For stream parsers, once per chunk: every argument is required and positional, and the
+    instance is the one ``ChatChunk(...)`` builds from the same values (a test compares them).
+    """
+    chunk = _new(ChatChunk)
+    _set(
+        chunk,
+        "__dict__",
+        {
+            "index": index,
+            "text": text,
+            "reasoning": reasoning,
+            "tool_calls": tool_calls,
+            "role": role,
+            "finish_reason": finish_reason,
+            "raw_finish_reason": raw_finish_reason,
+            "usage": None,
+            "id": id,
+            "model": model,
+            "logprobs": logprobs,
+            "created": created,
+            "extra": extra,
+            "message_extra": {},
+        },
+    )
+    return chunk
 
 
 @attrs.frozen

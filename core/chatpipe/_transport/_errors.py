@@ -124,7 +124,7 @@ def map_exception(
         return ProtocolError(scrub(message, secrets), provider=provider)
     if isinstance(exc, EventTooLarge):
         message = (
-            f"{where} sent a server-sent event over the {exc.limit}-character limit after {_events(events)} — "
+            f"{where} sent a server-sent event over the {exc.limit}-byte limit after {_events(events)} — "
             "raise limits.max_event_bytes if the vendor really sends events this big"
         )
         return ProtocolError(scrub(message, secrets), provider=provider)

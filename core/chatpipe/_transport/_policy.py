@@ -91,8 +91,8 @@ class Timeouts:
 class Limits:
     """How big a reply may be, in bytes (the ``limits:`` config section).
 
-    * ``max_event_bytes`` (16 MiB): one server-sent event, as decoded text (its lines up to the
-      blank line that ends it);
+    * ``max_event_bytes`` (16 MiB): one server-sent event, as received (its ``data`` lines and
+      the line not yet ended, up to the blank line that ends the event);
     * ``max_body_bytes`` (256 MiB): one non-streamed body (decompressed), or a declared
       ``Content-Length`` above it.
 

@@ -101,14 +101,19 @@ class _Base:
         """How many server-sent events the body has yielded so far."""
         self.head = b""
         """The first :data:`HEAD_BYTES` bytes of the body read so far (to quote a body that is no stream)."""
+        # No content coding: the events are decoded from the raw bytes, skipping httpx's identity
+        # decoder and re-chunker (two generator steps per chunk).
+        self._raw = self.headers.get("content-encoding", "identity").strip().lower() in ("identity", "")
 
     def _whole(self, content: bytes) -> HttpResponse:
         return HttpResponse(status=self.status, headers=dict(self.headers), content=content)
 
     def _decode(self, chunk: bytes) -> list[SSEEvent]:
-        """The events ``chunk`` completes (its first bytes are kept in :attr:`head`)."""
-        if len(self.head) < HEAD_BYTES:
-            self.head += chunk[: HEAD_BYTES - len(self.head)]
+        """The events ``chunk`` completes (its first bytes are kept in :attr:`head`).
+
+        Once the head is full, the iterators call the decoder's ``feed`` directly.
+        """
+        self.head += chunk[: HEAD_BYTES - len(self.head)]
         return self._decoder.feed(chunk)
 
     def limit_idle(self, seconds: float) -> None:
@@ -166,16 +171,22 @@ class StreamResponse(_Base):
 
     def _iterate(self) -> Iterator[SSEEvent]:
         error: ChatpipeError | None = None
+        decode, feed, progressed = self._decode, self._decoder.feed, self._deadline.progressed
+        heading = True
         try:
-            for chunk in self._response.iter_bytes():
-                events = self._decode(chunk)
+            for chunk in self._response.iter_raw() if self._raw else self._response.iter_bytes():
+                if heading:
+                    events = decode(chunk)
+                    heading = len(self.head) < HEAD_BYTES
+                else:
+                    events = feed(chunk)
                 if events:
                     for event in events:
                         self.events_received += 1
                         yield event
                     # Once the caller took them: the time it spends on events is no stall of the server's.
                     if events[-1].event not in KEEP_ALIVE_EVENTS or self._progress(events):
-                        self._deadline.progressed()
+                        progressed()
         except self._errors as exc:
             error = self._fail(exc, STREAM, self.events_received)
         if error is not None:
@@ -239,18 +250,24 @@ class AsyncStreamResponse(_Base):
         return self._events
 
     async def _iterate(self) -> AsyncIterator[SSEEvent]:
-        chunks: Any = self._response.aiter_bytes()
+        chunks: Any = self._response.aiter_raw() if self._raw else self._response.aiter_bytes()
         error: ChatpipeError | None = None
+        decode, feed, progressed = self._decode, self._decoder.feed, self._deadline.progressed
+        heading = True
         try:
             async for chunk in chunks:
-                events = self._decode(chunk)
+                if heading:
+                    events = decode(chunk)
+                    heading = len(self.head) < HEAD_BYTES
+                else:
+                    events = feed(chunk)
                 if events:
                     for event in events:
                         self.events_received += 1
                         yield event
                     # Once the caller took them: the time it spends on events is no stall of the server's.
                     if events[-1].event not in KEEP_ALIVE_EVENTS or self._progress(events):
-                        self._deadline.progressed()
+                        progressed()
         except self._errors as exc:
             error = self._fail(exc, STREAM, self.events_received)
         finally:

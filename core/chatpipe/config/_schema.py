@@ -97,7 +97,7 @@ class LimitsConfig:
     concurrency: 16}``; every key is optional. A profile's ``limits`` replaces the top-level
     ``limits`` as a whole. Sizes are a number of bytes or text such as ``20MB`` / ``16MiB``.
 
-    * ``max_event_bytes`` (default ``16MiB``): one server-sent event of a stream (its text, up
+    * ``max_event_bytes`` (default ``16MiB``): one server-sent event of a stream (its bytes, up
       to the blank line that ends it).
     * ``max_body_bytes`` (default ``256MiB``): one non-streamed reply body, decompressed; a
       declared ``Content-Length`` above it fails before the body is read.

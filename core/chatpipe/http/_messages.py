@@ -121,7 +121,7 @@ class HttpResponse:
         return f"HttpResponse({self.status}, {len(self.content)} bytes)"
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # a dict class: :func:`sse_event` builds one per streamed event in one step
 class SSEEvent:
     """One server-sent event: ``event`` name (``"message"`` when unnamed) and joined ``data``."""
 
@@ -129,3 +129,17 @@ class SSEEvent:
     event: str = "message"
     id: str | None = None
     retry: int | None = None
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def sse_event(data: str, event: str, id: str | None, retry: int | None) -> SSEEvent:
+    """``SSEEvent(data, event, id, retry)``, built without attrs' ``__init__`` (the decoder's per-event path).
+
+    The instance is the one ``__init__`` builds (the same attributes; a test compares them).
+    """
+    instance = _new(SSEEvent)
+    _set(instance, "__dict__", {"data": data, "event": event, "id": id, "retry": retry})
+    return instance

@@ -34,7 +34,7 @@ import attrs
 
 from ..errors import APIStatusError, ProtocolError
 from ..http import SSEEvent
-from ..models import ChatChunk, FinishReason, ToolCallDelta
+from ..models import ChatChunk, FinishReason, ToolCallDelta, chat_chunk
 from ..provider import StreamParser
 from ..vendor import FINISH_REASONS, MalformedPayload, json_or_none, normalise_finish_reason
 from ._response import parse_logprobs, parse_usage
@@ -49,6 +49,8 @@ ProtocolFactory = Callable[[str, str], ProtocolError]
 
 
 _DECODER = json.JSONDecoder()
+# The decoder's own scanner (the C one; typeshed does not declare it): raw_decode without its Python frame.
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
 class OpenAIStreamParser(StreamParser):
@@ -71,9 +73,29 @@ class OpenAIStreamParser(StreamParser):
         self._make_error = make_error
         self._make_protocol_error = make_protocol_error
         self._finish_table = finish_table
+        self._keys: Any = None  # the keys of the last chunk object, and those of them that go to ``extra``
+        self._extra_names: tuple[str, ...] = ()
 
     def feed(self, event: SSEEvent) -> Iterable[ChatChunk]:
         """The chunks one event yields; raises on error events and malformed data."""
+        data = event.data
+        if event.event == "message" and not self.done:
+            # The common event: one JSON object, nothing around it (the same result as below; anything
+            # else — [DONE], blank, padded or broken data, an error object — takes the general path).
+            try:
+                decoded, end = _SCAN(data, 0)
+            except (StopIteration, ValueError, RecursionError):
+                pass
+            else:
+                if end == len(data) and type(decoded) is dict and ("error" not in decoded or decoded.get("choices")):
+                    try:
+                        return self._chunks(decoded)
+                    except MalformedPayload as exc:
+                        raise self._make_protocol_error(str(exc), data) from None
+        return self._feed(event)
+
+    def _feed(self, event: SSEEvent) -> Iterable[ChatChunk]:
+        """:meth:`feed` for any event."""
         data = event.data.strip()
         if self.done or not data:
             return ()
@@ -121,7 +143,11 @@ class OpenAIStreamParser(StreamParser):
             created = None
         usage_data = data.get("usage")
         usage = None if usage_data is None else parse_usage(usage_data)
-        extra = {k: v for k, v in data.items() if k not in _MODELLED_KEYS}
+        keys = data.keys()
+        if keys != self._keys:  # a stream's chunks mostly carry the same keys: their extra names are known
+            self._keys = keys
+            self._extra_names = tuple(k for k in keys if k not in _MODELLED_KEYS)
+        extra = {k: data[k] for k in self._extra_names}
         choices = data.get("choices")
         if choices is None:
             choices = []
@@ -162,19 +188,23 @@ class OpenAIStreamParser(StreamParser):
             raise MalformedPayload(f"choices[{position}].delta should be an object, got {type(delta).__name__}")
         # Per-chunk hot path: plain strings and absent fields skip the helper calls (same results).
         text = delta.get("content")
-        if type(text) is not str:
-            text = _string(text, f"choices[{position}].delta.content")
-        reasoning = delta.get("reasoning_content")
-        if type(reasoning) is not str:
-            reasoning = "" if reasoning is None else _string(reasoning, "delta.reasoning_content")
-        if not reasoning:
-            other = delta.get("reasoning")
-            reasoning = "" if other is None else _string(other, "delta.reasoning")
-        role = delta.get("role")
-        if type(role) is not str:
-            role = None
-        tool_calls = delta.get("tool_calls")
-        calls = () if tool_calls is None else _tool_call_deltas(tool_calls, position)
+        role: str | None = None
+        calls: tuple[ToolCallDelta, ...] = ()
+        reasoning: Any = ""
+        if len(delta) != 1 or type(text) is not str:  # else the commonest delta: its text alone
+            if type(text) is not str:
+                text = _string(text, f"choices[{position}].delta.content")
+            reasoning = delta.get("reasoning_content")
+            if type(reasoning) is not str:
+                reasoning = "" if reasoning is None else _string(reasoning, "delta.reasoning_content")
+            if not reasoning:
+                other = delta.get("reasoning")
+                reasoning = "" if other is None else _string(other, "delta.reasoning")
+            role = delta.get("role")
+            if type(role) is not str:
+                role = None
+            tool_calls = delta.get("tool_calls")
+            calls = () if tool_calls is None else _tool_call_deltas(tool_calls, position)
         raw_finish = data.get("finish_reason")
         if raw_finish is None:
             finish = raw = None
@@ -186,20 +216,7 @@ class OpenAIStreamParser(StreamParser):
             logprobs = parse_logprobs(logprobs, position)
         if not (text or reasoning or calls or role or raw or logprobs):
             return None
-        return ChatChunk(
-            index=index,
-            text=text,
-            reasoning=reasoning,
-            tool_calls=calls,
-            role=role,
-            finish_reason=finish,
-            raw_finish_reason=raw,
-            id=chunk_id,
-            model=model,
-            logprobs=logprobs,
-            created=created,
-            extra=extra,
-        )
+        return chat_chunk(index, text, reasoning, calls, role, finish, raw, chunk_id, model, logprobs, created, extra)
 
 
 def _string(value: Any, where: str) -> str:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
+import attrs
 import pytest
 from chatpipe.http import EventTooLarge, SSEDecoder, SSEEvent
+from chatpipe.http._messages import sse_event
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -196,7 +200,7 @@ def test_an_event_over_the_size_limit_raises_as_it_grows() -> None:
     assert decoder.feed(b"data: " + b"a" * 500 + b"\n\n")[0].data == "a" * 500
     decoder.feed(b"data: " + b"b" * 600 + b"\n")
     with pytest.raises(EventTooLarge) as info:
-        decoder.feed(b"data: " + b"c" * 600)  # 1,200 characters in one event
+        decoder.feed(b"data: " + b"c" * 600)  # 1,200 bytes in one event
     assert info.value.limit == 1000
 
 
@@ -205,3 +209,129 @@ def test_keep_alives_never_add_up_to_the_limit() -> None:
     for _ in range(1000):
         assert decoder.feed(b": keep-alive\n\n\n") == []
     assert decoder.feed(b"data: ok\n\n")[0].data == "ok"
+
+
+def test_the_limit_counts_bytes_not_characters() -> None:
+    decoder = SSEDecoder(max_event_size=10)
+    decoder.feed("data: éé\n".encode())  # 4 bytes of data held
+    with pytest.raises(EventTooLarge):
+        decoder.feed("data: ééé".encode())  # 4 + 9 bytes (7 characters)
+
+
+def test_an_oversized_event_split_across_whole_data_chunks_raises() -> None:
+    decoder = SSEDecoder(max_event_size=100)
+    decoder.feed(b"data: " + b"a" * 60 + b"\n")
+    with pytest.raises(EventTooLarge):
+        decoder.feed(b"data: " + b"b" * 60 + b"\n")  # no blank line yet: 120 bytes held
+
+
+def test_a_whole_data_event_after_state_from_earlier_chunks() -> None:
+    # The one-event-per-chunk path must not skip what earlier chunks left: a name, a retry, a line.
+    assert decode(b"event: e\n", b"data: x\n\n") == [SSEEvent(data="x", event="e")]
+    assert decode(b"retry: 5\n", b"data: x\n\n", b"data: y\n\n") == [SSEEvent(data="x", retry=5), SSEEvent(data="y")]
+    assert decode(b"data: a\n", b"data: b\n\n") == [SSEEvent(data="a\nb")]
+    assert decode(b"data: a", b"data: b\n\n") == [SSEEvent(data="adata: b")]
+    assert decode(b"data: a\r", b"data: b\n\n") == [SSEEvent(data="a\nb")]
+    assert decode(b"id: 3\n\n", b"data:x\n\n") == [SSEEvent(data="x", id="3")]
+
+
+def test_a_multi_byte_character_split_at_every_point_and_invalid_bytes() -> None:
+    raw = "data: é世🎉\r\ndata: \xe9\r\n\r\n".encode() + b"data: \xf0\x9f\n\ndata: \xed\xa0\x80z\n\n"
+    expected = [SSEEvent(data="é世🎉\né"), SSEEvent(data="\ufffd"), SSEEvent(data="\ufffd\ufffd\ufffdz")]
+    for cut in range(len(raw) + 1):
+        for second in range(cut, len(raw) + 1, 7):
+            assert decode(raw[:cut], raw[cut:second], raw[second:]) == expected
+
+
+def test_sse_event_builds_the_instance_init_builds() -> None:
+    built = sse_event("d", "e", "7", 30)
+    assert built == SSEEvent("d", "e", "7", 30)
+    assert vars(built) == vars(SSEEvent("d", "e", "7", 30))
+    assert set(vars(built)) == {field.name for field in attrs.fields(SSEEvent)}
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        built.data = "x"  # type: ignore[misc]
+
+
+def reference(stream: bytes) -> list[SSEEvent]:
+    """The WHATWG rules applied to the whole stream at once (decoded first), with the final flush."""
+    text = stream.decode("utf-8", "replace")
+    text = text.removeprefix("\ufeff")
+    events: list[SSEEvent] = []
+    data: list[str] = []
+    name, retry, last_id = "", None, None
+    for line in re.split("\r\n|\r|\n", text):
+        if not line:
+            if data:
+                events.append(SSEEvent("\n".join(data), name or "message", last_id, retry))
+            data, name, retry = [], "", None
+            continue
+        if line.startswith(":"):
+            continue
+        field, colon, value = line.partition(":")
+        value = value[1:] if colon and value.startswith(" ") else value
+        if field == "data":
+            data.append(value)
+        elif field == "event":
+            name = value
+        elif field == "id" and "\0" not in value:
+            last_id = value
+        elif field == "retry" and value.isascii() and value.isdigit():
+            retry = int(value)
+    if data:
+        events.append(SSEEvent("\n".join(data), name or "message", last_id, retry))
+    return events
+
+
+_pieces = st.sampled_from(
+    [
+        b"data:",
+        b"data: ",
+        b"event: ",
+        b"id:",
+        b"retry: ",
+        b":",
+        b": ping",
+        b"\n",
+        b"\n\n",
+        b"\r",
+        b"\r\n",
+        b" ",
+        b"x",
+        b"12",
+        b"{}",
+        b"[DONE]",
+        "é".encode(),
+        "🎉".encode(),
+        b"\xff",
+        b"\xf0\x9f",
+        b"\x00",
+        b"\xef\xbb\xbf",
+    ]
+)
+
+
+@given(st.lists(_pieces, max_size=40), st.booleans(), st.lists(st.integers(min_value=0, max_value=200), max_size=10))
+def test_bytes_split_anywhere_decode_as_the_whole_stream_does(pieces: list[bytes], bom: bool, cuts: list[int]) -> None:
+    stream = (b"\xef\xbb\xbf" if bom else b"") + b"".join(pieces)
+    points = sorted({min(c, len(stream)) for c in cuts})
+    chunks = [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
+    expected = reference(stream)
+    assert decode(stream) == expected
+    assert decode(*chunks) == expected
+    assert decode(*[stream[i : i + 1] for i in range(len(stream))]) == expected
+
+
+_event_lines = st.lists(
+    st.one_of(
+        st.builds(lambda v: b"data: " + v, st.sampled_from([b"{}", b"x", "é".encode(), b"", b" y", b"\xff"])),
+        st.sampled_from([b"event: e", b"event:", b"id: 9", b"retry: 20", b": c", b"data"]),
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@given(st.lists(_event_lines, max_size=8), st.sampled_from([b"\n", b"\r\n", b"\r"]))
+def test_events_one_per_chunk_decode_as_the_whole_stream_does(events: list[list[bytes]], brk: bytes) -> None:
+    chunks = [brk.join(lines) + brk + brk for lines in events]
+    assert decode(*chunks) == reference(b"".join(chunks))

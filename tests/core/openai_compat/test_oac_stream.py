@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -290,3 +291,41 @@ def test_chunks_and_the_reply_carry_the_vendors_created(provider: Any) -> None:
     chunks, reply, _ = run(provider, bad)
     assert [c.created for c in chunks] == [None, 3]
     assert reply.created == 3
+
+
+_FAST_PATH_CASES = [
+    json.dumps(chunk({"content": "Hi"})),
+    json.dumps(chunk({"content": "Hi"}, system_fingerprint="fp_1", other=[1])),
+    json.dumps(chunk({"role": "assistant", "content": ""})),
+    json.dumps(chunk({"content": ["not", "text"]})),
+    json.dumps(chunk({"content": 3})),
+    json.dumps(chunk({"reasoning_content": "think"})),
+    json.dumps(chunk({}, finish_reason="length")),
+    json.dumps(chunk(choices=[], usage={"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3})),
+    json.dumps({"error": {"message": "overloaded", "type": "server_error"}}),
+    json.dumps({"error": "x", "choices": [{"index": 0, "delta": {"content": "kept"}}]}),
+    json.dumps(chunk({"content": "Hi"})) + " {}",
+    " " + json.dumps(chunk({"content": "Hi"})) + "\n",
+    '{"choices": "nope"}',
+    '{"choices": [{"index": 0, "delta": {"content": "a"}}], "id": 5, "model": null, "created": "x"}',
+    "{not json}",
+    "[DONE]",
+    "",
+]
+
+
+@pytest.mark.parametrize("data", _FAST_PATH_CASES)
+@pytest.mark.parametrize("name", ["message", "chunk", "error", "other"])
+def test_the_common_event_path_gives_what_the_general_path_gives(provider: Any, data: str, name: str) -> None:
+    def outcome(parse: Callable[[SSEEvent], Iterable[ChatChunk]]) -> Any:
+        try:
+            return [vars(c) for c in parse(SSEEvent(data, event=name))]
+        except ProviderError as error:
+            return type(error), str(error)
+
+    fast, general = provider.stream_parser(REQUEST), provider.stream_parser(REQUEST)
+    assert outcome(fast.feed) == outcome(general._feed)
+    assert (fast.done, fast._finished) == (general.done, general._finished)
+    # A next chunk with other keys must not reuse the first one's extra names.
+    follow = SSEEvent(json.dumps(chunk({"content": "b"}, service_tier="x")))
+    assert [vars(c) for c in fast.feed(follow)] == [vars(c) for c in general._feed(follow)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import gzip
 import time
 import warnings
 from collections.abc import Callable
@@ -127,6 +128,22 @@ def test_astream_incremental(server: FakeServer, make_transport: MakeTransport) 
     assert data == ['{"n": 1}', '{"n": 2}', '{"n": 3}', "[DONE]"]
     assert arrivals[0] < delay
     assert arrivals[2] - arrivals[0] >= 2 * delay * 0.9
+
+
+def test_astream_decodes_a_gzip_coded_stream(server: FakeServer, make_transport: MakeTransport) -> None:
+    content = gzip.compress(b"data: one\n\ndata: two\n\n")
+    head = (
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-encoding: gzip\r\n"
+        f"content-length: {len(content)}\r\nconnection: close\r\n\r\n"
+    )
+    server.enqueue(PATH, FakeResponse.raw(head.encode() + content))
+    transport = make_transport()
+
+    async def main() -> list[str]:
+        async with transport, transport.astream(request(server), retryable=RETRYABLE) as response:
+            return [event.data async for event in response.aevents()]
+
+    assert asyncio.run(main()) == ["one", "two"]
 
 
 def test_astream_cut_is_not_retried(server: FakeServer, make_transport: MakeTransport) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import time
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +38,27 @@ def test_events_arrive_incrementally(server: FakeServer, make_transport: MakeTra
     # The first event is readable while the server is still waiting to send the others.
     assert arrivals[0] < delay
     assert arrivals[2] - arrivals[0] >= 2 * delay * 0.9
+
+
+def gzip_stream(body: bytes, coding: str = "gzip") -> FakeResponse:
+    """A whole event-stream reply sent with ``content-encoding: coding`` (compressed when gzip)."""
+    content = gzip.compress(body) if coding == "gzip" else body
+    head = (
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+        f"content-encoding: {coding}\r\ncontent-length: {len(content)}\r\nconnection: close\r\n\r\n"
+    )
+    return FakeResponse.raw(head.encode() + content)
+
+
+@pytest.mark.parametrize("coding", ["gzip", "identity"])
+def test_a_content_coded_stream_is_decoded_before_its_events(
+    server: FakeServer, make_transport: MakeTransport, coding: str
+) -> None:
+    # Without a content coding the events come from the raw bytes; with one, from the decoded bytes.
+    server.enqueue(PATH, gzip_stream(b'data: {"n": 1}\n\nevent: e\ndata: h\xc3\xa9\n\n', coding))
+    with make_transport().stream(request(server), retryable=RETRYABLE) as response:
+        events = list(response.events())
+    assert events == [SSEEvent(data='{"n": 1}'), SSEEvent(data="hé", event="e")]
 
 
 def test_named_events_and_done(server: FakeServer, make_transport: MakeTransport) -> None:
