@@ -20,12 +20,13 @@ import os
 import re
 import stat
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from .config import config_dir
 from .errors import ConfigError
 from .secrets import Secret, mask
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["KEYS_FILE", "FoundKey", "KeyStore", "find_api_key", "resolve_api_key"]
 
@@ -46,7 +47,12 @@ class KeyStore:
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None) -> None:
-        self.path = Path(path) if path is not None else config_dir(env) / KEYS_FILE
+        # pathlib and the config's directory rules load here: a pipeline given its key never reads the store
+        from pathlib import Path
+
+        from .config import config_dir
+
+        self.path: Path = Path(path) if path is not None else config_dir(env) / KEYS_FILE
 
     def __repr__(self) -> str:
         return f"KeyStore({str(self.path)!r})"
@@ -239,7 +245,7 @@ def find_api_key(
     found = _given(profile_key)
     if found is None:
         return None
-    file = Path(config_file).name if config_file else "chatpipe.yaml"
+    file = os.path.basename(config_file) if config_file else "chatpipe.yaml"
     return FoundKey(found, f"the profile's api_key ({file})")
 
 

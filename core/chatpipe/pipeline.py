@@ -33,7 +33,6 @@ from ._chain import Stage, make_context, normalise_names, resolve_chain, run_cha
 from ._limiter import RATE_KEYS, Limiter, estimate_tokens, used_tokens
 from ._log import get_logger
 from ._observe import CURRENT, CallInfo, Observed, new_call_id, server_of
-from ._streams import AsyncChatStream, ChatStream, StreamCall, StreamLimit
 from ._validate import require_messages, validate_messages
 from .converter import Converter, Names
 from .errors import AuthenticationError, ChatpipeWarning, ConfigError, InvalidRequestError, ProviderError, _detached
@@ -45,6 +44,7 @@ from .secrets import Secret, scrub
 from .wire import _plain_message, message_from_dict, messages_to_dicts, tools_from_dicts
 
 if TYPE_CHECKING:
+    from ._streams import AsyncChatStream, ChatStream, StreamCall
     from ._transport import Transport
     from .batch import Result as BatchResult
     from .config import Config, Profile
@@ -675,6 +675,8 @@ class Pipeline:
         self, messages: Sequence[Mapping[str, Any] | Message], call: Mapping[str, Any], wait: float | None
     ) -> ChatStream:
         """:meth:`stream` with ``call``, waiting ``wait`` for room in the limits."""
+        from ._streams import ChatStream  # streaming code loads with the first stream (see _stream_call)
+
         return ChatStream(
             self._stream_call(
                 messages, call["tools"], call["tool_choice"], call["params"], call["deadline"], wait, call
@@ -685,6 +687,8 @@ class Pipeline:
         self, messages: Sequence[Mapping[str, Any] | Message], call: Mapping[str, Any], wait: float | None
     ) -> AsyncChatStream:
         """Async twin of :meth:`_stream_within`."""
+        from ._streams import AsyncChatStream
+
         return AsyncChatStream(
             self._stream_call(
                 messages, call["tools"], call["tool_choice"], call["params"], call["deadline"], wait, call
@@ -785,6 +789,8 @@ class Pipeline:
         Closing the stream (``with pipe.stream(...) as s`` or ``s.close()``) closes the connection.
         ``deadline`` is the stream's most seconds in all (``timeout.stream_deadline`` otherwise).
         """
+        from ._streams import ChatStream
+
         return ChatStream(self._stream_call(messages, tools, tool_choice, params, deadline))
 
     def astream(
@@ -797,6 +803,8 @@ class Pipeline:
         **params: Any,
     ) -> AsyncChatStream:
         """Async twin of :meth:`stream`: ``async for chunk in pipe.astream(messages)``."""
+        from ._streams import AsyncChatStream
+
         return AsyncChatStream(self._stream_call(messages, tools, tool_choice, params, deadline))
 
     def _stream_call(
@@ -809,6 +817,10 @@ class Pipeline:
         wait: float | None = None,
         routed: Mapping[str, Any] | None = None,
     ) -> StreamCall:
+        # The stream classes and the accumulator (~3 ms of imports and attrs classes) load with
+        # the first stream, not with every pipeline: a pipeline that never streams never needs them.
+        from ._streams import StreamCall, StreamLimit
+
         request, http, _, _ = self._build(messages, stream=True, tools=tools, tool_choice=tool_choice, params=params)
         self._require_key()
         if deadline is not None:

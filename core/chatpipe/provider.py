@@ -19,7 +19,6 @@ sans-IO split, for uploading, creating, polling and downloading a batch. The cor
 from __future__ import annotations
 
 import abc
-import difflib
 import types
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -172,6 +171,8 @@ class ProviderInfo:
             declared = self.params.get(name)
             if declared is None:
                 if not self.extra_params:
+                    import difflib  # ~1.5 ms to import: only for a did-you-mean
+
                     close = difflib.get_close_matches(name, list(self.params), n=1)
                     hint = (
                         f"; did you mean {close[0]!r}?" if close else f" (it knows: {', '.join(sorted(self.params))})"

@@ -22,7 +22,6 @@ tests and embedders can create their own and register in-process plugins with
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 import threading
@@ -195,6 +194,8 @@ class Registry:
             and any(impl.plugin is plugin for impl in caller.get_hookimpls())
         ]
         if unknown:
+            import difflib  # ~1.5 ms to import: only for a did-you-mean
+
             close = difflib.get_close_matches(unknown[0], specs, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             problem = f"implements {unknown[0]!r}, which is not a chatpipe hook{hint}"
@@ -301,6 +302,8 @@ class Registry:
             self.register_commands(cli)
 
     def _not_found(self, kind: str, name: str, registered: Collection[str]) -> PluginNotFoundError:
+        import difflib
+
         group = _GROUPS[kind]
         known = sorted({e.name for e in self.entry_points() if e.group == group} | set(registered))
         suggestions = difflib.get_close_matches(name, known, n=2, cutoff=0.6)

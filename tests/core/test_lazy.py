@@ -70,3 +70,59 @@ def test_a_sync_call_imports_neither_asyncio_nor_the_batch_api() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout
     assert out.split() == ["False", "False", "True"]
+
+
+DEFERRED_FROM_A_BUILD = (
+    # the HTTP library and the config loader: until the first request / a config file is read
+    "httpx",
+    "httpx2",
+    "httpcore2",
+    "chatpipe._transport",
+    "cattrs",
+    "yaml",
+    "chatpipe.config._loader",
+    "importlib.metadata",
+    "asyncio",
+    # streaming: with the first stream
+    "chatpipe._streams",
+    "chatpipe._accumulate",
+    # error paths and stores: a did-you-mean, a reply id to invent, the key file
+    "difflib",
+    "uuid",
+    "pathlib",
+    "platformdirs",
+)
+
+
+def test_building_a_pipeline_imports_only_what_building_needs_and_the_rest_loads_on_use() -> None:
+    # Importing chatpipe and building a pipeline (issue 19) must not load what only a call, a
+    # stream, an error or a config file needs: each costs milliseconds per process. Then each
+    # deferred part must load and work when it is used.
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from chatpipe import Pipeline
+        pipe = Pipeline("openai", "m", converters=["strict"], api_key="sk-lazy-0123456789")
+        print(sorted(m for m in {DEFERRED_FROM_A_BUILD!r} if m in sys.modules))
+        from chatpipe.errors import InvalidRequestError, PluginNotFoundError
+        from chatpipe.testing import FakeResponse, FakeServer
+        chunk = {{"choices": [{{"index": 0, "delta": {{"content": "streamed"}}, "finish_reason": "stop"}}]}}
+        with FakeServer() as server:
+            server.enqueue("POST /v1/chat/completions", FakeResponse.sse([chunk]))
+            url = server.url + "/v1"
+            pipe = Pipeline("openai", "m", converters=["strict"], api_key="sk-lazy-0123456789", base_url=url)
+            with pipe.stream([{{"role": "user", "content": "Hi"}}]) as stream:
+                print("".join(c.text for c in stream), stream.response.text)
+        try:
+            pipe.complete([{{"role": "usr", "content": "Hi"}}])
+        except InvalidRequestError as exc:
+            print("did you mean 'user'" in str(exc))
+        try:
+            Pipeline("opena", api_key="sk-lazy-0123456789")
+        except PluginNotFoundError as exc:
+            print("openai" in exc.suggestions)
+        print([m in sys.modules for m in ("chatpipe._streams", "difflib")])
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout
+    assert out.splitlines() == ["[]", "streamed streamed", "True", "True", "[True, True]"]
