@@ -32,7 +32,7 @@ import attrs
 import pluggy
 
 from . import _catalog, hookspecs
-from ._entrypoints import EntryPoint, scan
+from ._entrypoints import EntryPoint, cached_scan
 from ._markers import PROJECT_NAME
 from .errors import ChatpipeError, PluginNotFoundError
 
@@ -228,7 +228,7 @@ class Registry:
         """Installed provider, converter, command and plugin entry points (cached after the first scan)."""
         with self._lock:
             if self._entry_points is None:
-                self._entry_points = scan([PROVIDER_GROUP, CONVERTER_GROUP, COMMAND_GROUP, PLUGIN_GROUP])
+                self._entry_points = cached_scan([PROVIDER_GROUP, CONVERTER_GROUP, COMMAND_GROUP, PLUGIN_GROUP])
             return self._entry_points
 
     def _load(self, group: str, name: str | None) -> bool:
