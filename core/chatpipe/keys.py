@@ -34,7 +34,7 @@ KEYS_FILE = "keys.yaml"
 """File name of the key store inside :func:`chatpipe.config.config_dir`."""
 
 _POSIX = os.name == "posix"
-_BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
+_BAD_CHARS = r"[\s\x00-\x1f\x7f]"  # compiled when a key is stored, not on import
 _HEADER = "# chatpipe API keys: keep private (mode 600). Manage with: chatpipe keys set/list/remove NAME\n"
 
 
@@ -87,7 +87,7 @@ class KeyStore:
         value = value.strip()
         if not value:
             raise ConfigError(f"the key for {name!r} is empty; nothing stored")
-        if _BAD_CHARS.search(value):
+        if re.search(_BAD_CHARS, value):
             raise ConfigError(f"the key for {name!r} contains whitespace or control characters; copy the key again")
         with self._lock():
             data = self._read()

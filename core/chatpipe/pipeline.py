@@ -37,7 +37,7 @@ from ._validate import require_messages, validate_messages
 from .converter import Converter, Names
 from .errors import AuthenticationError, ChatpipeWarning, ConfigError, InvalidRequestError, ProviderError, _detached
 from .http import HttpRequest, HttpResponse
-from .models import ChatRequest, ChatResponse, Message, ModelInfo, Prices, Tool
+from .models import ChatRequest, ChatResponse, Message, ModelInfo, Tool
 from .provider import Provider, ProviderSettings
 from .registry import Registry, default_registry
 from .secrets import Secret, scrub
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from .config import Config, Profile
     from .http import TransportProtocol
     from .keys import FoundKey, KeyStore
+    from .models import Prices
     from .state import Store
 
 __all__ = ["CheckResult", "Explanation", "Pipeline"]

@@ -40,7 +40,10 @@ def test_chatpipe_http_loads_the_decoder_and_the_protocols_only_when_asked() -> 
     assert out.strip() == f"[{eager}] [{eager}, 'chatpipe.http._sse', 'chatpipe.http._transport']"
 
 
-@pytest.mark.parametrize("name", ["chatpipe", "chatpipe.config", "chatpipe.http", "chatpipe.plugin"])
+@pytest.mark.parametrize(
+    "name",
+    ["chatpipe", "chatpipe.config", "chatpipe.http", "chatpipe.models", "chatpipe.openai_compat", "chatpipe.plugin"],
+)
 def test_every_public_name_of_a_lazy_package_resolves(name: str) -> None:
     import importlib
 
@@ -86,6 +89,9 @@ DEFERRED_FROM_A_BUILD = (
     # streaming: with the first stream
     "chatpipe._streams",
     "chatpipe._accumulate",
+    # what only some adapters and replies use: <think> splitting, prices and costs
+    "chatpipe.openai_compat._think",
+    "chatpipe._cost",
     # error paths and stores: a did-you-mean, a reply id to invent, the key file
     "difflib",
     "uuid",
@@ -126,3 +132,16 @@ def test_building_a_pipeline_imports_only_what_building_needs_and_the_rest_loads
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout
     assert out.splitlines() == ["[]", "streamed streamed", "True", "True", "[True, True]"]
+
+
+def test_the_late_model_classes_are_frozen_attrs_classes_importable_from_chatpipe_models() -> None:
+    import attrs
+    from chatpipe import models
+    from chatpipe.models import Cost, Prices
+
+    for cls in (Cost, Prices):
+        assert attrs.has(cls) and getattr(models, cls.__name__) is cls and cls.__name__ in dir(models)
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            cls.__new__(cls).__setattr__("input", 1)  # type: ignore[misc]
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+        models.Nope  # noqa: B018
