@@ -30,6 +30,7 @@ from attrs import AttrsInstance
 
 from ._capabilities import check_capabilities
 from ._chain import Stage, make_context, normalise_names, resolve_chain, run_chain
+from ._lazy import lazy_attributes
 from ._limiter import RATE_KEYS, Limiter, estimate_tokens, used_tokens
 from ._log import get_logger
 from ._observe import CURRENT, CallInfo, Observed, new_call_id, server_of
@@ -44,6 +45,7 @@ from .secrets import Secret, scrub
 from .wire import _plain_message, message_from_dict, messages_to_dicts, tools_from_dicts
 
 if TYPE_CHECKING:
+    from ._outcomes import CheckResult, Explanation
     from ._streams import AsyncChatStream, ChatStream, StreamCall
     from ._transport import Transport
     from .batch import Result as BatchResult
@@ -61,42 +63,6 @@ TEST_MESSAGES: tuple[dict[str, str], ...] = ({"role": "user", "content": "Hi"},)
 
 MAX_MODEL_PAGES = 50
 """A paged model list stops after this many pages (with a ChatpipeWarning)."""
-
-
-@attrs.frozen
-class CheckResult:
-    """Outcome of :meth:`Pipeline.check`. ``ok`` is false only for a failed, non-bypassed check."""
-
-    ok: bool
-    detail: str
-    status: int | None = None
-    bypassed: bool = False
-    models: tuple[ModelInfo, ...] = ()
-
-
-@attrs.frozen
-class Explanation:
-    """What :meth:`Pipeline.explain` shows: each converter stage and the exact HTTP request.
-
-    ``stages`` starts with ``("input", ...)``; ``request`` is the redacted request
-    (method, url, headers with the key replaced by ``***``, JSON body).
-    """
-
-    provider: str
-    model: str
-    stages: tuple[tuple[str, tuple[dict[str, Any], ...]], ...]
-    request: Mapping[str, Any]
-    notes: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able form."""
-        return {
-            "provider": self.provider,
-            "model": self.model,
-            "stages": [{"converter": name, "messages": list(msgs)} for name, msgs in self.stages],
-            "request": dict(self.request),
-            "notes": list(self.notes),
-        }
 
 
 def _as_messages(messages: Sequence[Mapping[str, Any] | Message]) -> tuple[Message, ...]:
@@ -878,6 +844,8 @@ class Pipeline:
         ``bypass_status_check`` a failure is reported but ``ok`` stays true. A provider declaring
         no status check gets no request.
         """
+        from ._outcomes import CheckResult
+
         request = self.adapter.build_check() if self.provider_class.info.capabilities.status_check else None
         if request is None:
             return CheckResult(
@@ -918,6 +886,8 @@ class Pipeline:
 
         The key is redacted from the request; a missing key is reported in ``notes``.
         """
+        from ._outcomes import Explanation
+
         _, http, structured, stages = self._build(
             messages, stream=stream, tools=tools, tool_choice=tool_choice, params=params
         )
@@ -941,3 +911,14 @@ class Pipeline:
             request=redacted,
             notes=tuple(notes),
         )
+
+
+# What check() and explain() return is defined in chatpipe._outcomes, created with the first
+# check or explanation (each attrs class costs ~0.5 ms to create). Importable here.
+# Hidden from type checkers, which would otherwise accept any name imported from this module.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_attributes(
+        globals(),
+        {name: f"chatpipe._outcomes:{name}" for name in ("CheckResult", "Explanation")},
+        {*globals(), *__all__},
+    )

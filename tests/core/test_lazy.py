@@ -42,7 +42,15 @@ def test_chatpipe_http_loads_the_decoder_and_the_protocols_only_when_asked() -> 
 
 @pytest.mark.parametrize(
     "name",
-    ["chatpipe", "chatpipe.config", "chatpipe.http", "chatpipe.models", "chatpipe.openai_compat", "chatpipe.plugin"],
+    [
+        "chatpipe",
+        "chatpipe.config",
+        "chatpipe.http",
+        "chatpipe.models",
+        "chatpipe.openai_compat",
+        "chatpipe.pipeline",
+        "chatpipe.plugin",
+    ],
 )
 def test_every_public_name_of_a_lazy_package_resolves(name: str) -> None:
     import importlib
@@ -92,6 +100,8 @@ DEFERRED_FROM_A_BUILD = (
     # what only some adapters and replies use: <think> splitting, prices and costs
     "chatpipe.openai_compat._think",
     "chatpipe._cost",
+    # what Pipeline.check() and Pipeline.explain() return
+    "chatpipe._outcomes",
     # error paths and stores: a did-you-mean, a reply id to invent, the key file
     "difflib",
     "uuid",
@@ -134,14 +144,15 @@ def test_building_a_pipeline_imports_only_what_building_needs_and_the_rest_loads
     assert out.splitlines() == ["[]", "streamed streamed", "True", "True", "[True, True]"]
 
 
-def test_the_late_model_classes_are_frozen_attrs_classes_importable_from_chatpipe_models() -> None:
+def test_the_late_classes_are_frozen_attrs_classes_importable_where_they_were() -> None:
     import attrs
-    from chatpipe import models
+    from chatpipe import models, pipeline
     from chatpipe.models import Cost, Prices
+    from chatpipe.pipeline import CheckResult, Explanation
 
-    for cls in (Cost, Prices):
-        assert attrs.has(cls) and getattr(models, cls.__name__) is cls and cls.__name__ in dir(models)
+    for module, cls in ((models, Cost), (models, Prices), (pipeline, CheckResult), (pipeline, Explanation)):
+        assert attrs.has(cls) and getattr(module, cls.__name__) is cls and cls.__name__ in dir(module)
         with pytest.raises(attrs.exceptions.FrozenInstanceError):
-            cls.__new__(cls).__setattr__("input", 1)  # type: ignore[misc]
-    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
-        models.Nope  # noqa: B018
+            cls.__new__(cls).__setattr__("model", 1)
+        with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+            module.Nope  # noqa: B018
