@@ -22,7 +22,6 @@ import json
 import os
 import sys
 import time
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -32,6 +31,9 @@ __all__ = ["EntryPoint", "cached_scan", "scan"]
 
 CACHE_FORMAT = 1
 """Bumped whenever the cache file's layout or the scan's rules change (older files are then ignored)."""
+
+CACHE_FILE = "chatpipe-entry-points.json"
+"""The cache file's name, in the directory of this module's bytecode."""
 
 SETTLED_NS = 2_000_000_000
 """A directory or file modified less than this long before a scan (ns) keeps its result out of the cache."""
@@ -147,10 +149,9 @@ def cached_scan(groups: Sequence[str], cache_dir: str | None = None) -> list[Ent
     key = {"format": CACHE_FORMAT, "executable": sys.executable, "groups": sorted(groups), "path": paths}
     file = None
     if directory is not None:
-        # One file per environment: a script's own directory (sys.path[0]) is part of the key
-        # but not of the name, so scripts run from many directories do not leave many files.
-        tag = zlib.crc32("\0".join([sys.executable, *paths[1:]]).encode("utf-8", "surrogatepass"))
-        file = os.path.join(directory, f"chatpipe-entry-points-{tag:08x}.json")
+        # One file, whatever the key: processes with another key (a script in another
+        # directory, another interpreter using this copy of chatpipe) replace it, never misread it.
+        file = os.path.join(directory, CACHE_FILE)
         cached = _cached(file, key)
         if cached is not None:
             return cached
