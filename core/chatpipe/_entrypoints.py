@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -201,7 +202,7 @@ def _cached(file: str, key: dict[str, Any]) -> list[EntryPoint] | None:
 
 def _write(file: str, data: dict[str, Any]) -> None:
     """Replace ``file`` atomically with ``data``; a cache that cannot be written is simply not kept."""
-    temporary = f"{file}.{os.getpid()}.tmp"
+    temporary = f"{file}.{os.getpid()}-{threading.get_ident()}.tmp"  # unique to this writer
     try:
         os.makedirs(os.path.dirname(file), exist_ok=True)
         with open(temporary, "w", encoding="utf-8") as handle:
