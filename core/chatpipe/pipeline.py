@@ -33,7 +33,7 @@ from ._chain import Stage, make_context, normalise_names, resolve_chain, run_cha
 from ._lazy import lazy_attributes
 from ._limiter import RATE_KEYS, Limiter, estimate_tokens, used_tokens
 from ._log import get_logger
-from ._observe import CURRENT, CallInfo, Observed, new_call_id, server_of
+from ._observe import CURRENT, Observed, new_call_id, server_of
 from ._validate import require_messages, validate_messages
 from .converter import Converter, Names
 from .errors import AuthenticationError, ChatpipeWarning, ConfigError, InvalidRequestError, ProviderError, _detached
@@ -691,6 +691,8 @@ class Pipeline:
 
     def _observed(self, http: HttpRequest, stream: bool, routed: Mapping[str, Any] | None) -> Observed:
         """The tracker of one observed call (``routed``: a router's call, whose ``call_id`` it takes)."""
+        from ._callinfo import CallInfo  # with the first observed call, not with every pipeline
+
         model = http.json.get("model", self.model) if type(http.json) is dict else self.model
         routed = routed or {}
         info = CallInfo(

@@ -28,15 +28,16 @@ import threading
 from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING, Literal, TypeGuard
 
-import attrs
 import pluggy
 
 from . import _catalog, hookspecs
 from ._entrypoints import EntryPoint, cached_scan
+from ._lazy import lazy_attributes
 from ._markers import PROJECT_NAME
 from .errors import ChatpipeError, PluginNotFoundError
 
 if TYPE_CHECKING:
+    from ._listing import PluginListing
     from .converter import Converter
     from .http import HttpRequest
     from .models import ChatResponse
@@ -110,30 +111,6 @@ def data_provider(info: ProviderInfo) -> type[OpenAICompatibleProvider]:
     class_name = "".join(part.capitalize() for part in re.split(r"[^0-9A-Za-z]+", info.name)) + "Provider"
     doc = f"{info.display_name}: the OpenAI-compatible adapter with the declaration of data provider {info.name!r}."
     return type(class_name, (OpenAICompatibleProvider,), {"info": info, "__doc__": doc})
-
-
-@attrs.frozen
-class PluginListing:
-    """One installed plugin (one object) with every entry-point name it has, from metadata only.
-
-    :attr:`name` is its own name — the one its package is named for (``chatpipe-merge`` →
-    ``merge``), else the first in order; :attr:`aliases` are the others.
-    """
-
-    kind: str
-    names: tuple[str, ...]
-    distribution: str
-    version: str
-    target: str
-
-    @property
-    def name(self) -> str:
-        own = self.distribution.removeprefix(f"{PROJECT_NAME}-")
-        return own if own in self.names else self.names[0]
-
-    @property
-    def aliases(self) -> tuple[str, ...]:
-        return tuple(n for n in self.names if n != self.name)
 
 
 class Registry:
@@ -362,6 +339,8 @@ class Registry:
     def listing(self) -> list[PluginListing]:
         """Installed providers, converters and observers (the ``chatpipe.plugins`` group) from metadata,
         one row per plugin object with all its entry-point names: providers, then converters, then observers."""
+        from ._listing import PluginListing  # created for a listing only, not with every registry
+
         grouped: dict[tuple[str, str, str], list[EntryPoint]] = {}
         for entry in self.entry_points():
             if entry.group in _LISTED:
@@ -395,3 +374,12 @@ def default_registry() -> Registry:
         if _default is None:
             _default = Registry()
         return _default
+
+
+# PluginListing is defined in chatpipe._listing and created with the first listing (an attrs
+# class costs ~0.5 ms to create; building a pipeline never lists plugins). Importable here.
+# Hidden from type checkers, which would otherwise accept any name imported from this module.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_attributes(
+        globals(), {"PluginListing": "chatpipe._listing:PluginListing"}, {*globals(), *__all__}
+    )
