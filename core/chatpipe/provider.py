@@ -22,15 +22,19 @@ import abc
 import types
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import attrs
 
+from ._lazy import lazy_attributes
 from .converter import ConvertContext
 from .errors import APIStatusError, ProviderError
 from .http import HttpRequest, HttpResponse, SSEEvent, safe_url
 from .models import ChatChunk, ChatRequest, ChatResponse, ModelInfo
 from .secrets import Secret
+
+if TYPE_CHECKING:
+    from ._batch_status import BatchStatus
 
 __all__ = [
     "DEFAULT_RETRYABLE_STATUSES",
@@ -283,29 +287,6 @@ BatchState = Literal["in_progress", "ended", "failed", "expired", "cancelled"]
 """
 
 
-@attrs.frozen
-class BatchStatus:
-    """A vendor batch as one poll saw it (parsed by :meth:`VendorBatchAPI.parse_batch`).
-
-    ``counts`` are the vendor's own request counts (OpenAI ``total``/``completed``/``failed``;
-    Anthropic ``processing``/``succeeded``/``errored``/``canceled``/``expired``). ``results``
-    are what :meth:`VendorBatchAPI.results` needs to fetch them (OpenAI's output and error file
-    ids, Anthropic's results URL): empty until there are any. ``detail`` explains a failure.
-    """
-
-    id: str
-    state: BatchState
-    counts: Mapping[str, int] = attrs.field(factory=dict)
-    results: tuple[str, ...] = ()
-    detail: str | None = None
-    vendor_status: str | None = None
-
-    @property
-    def done(self) -> bool:
-        """Whether polling is over (any state but ``in_progress``)."""
-        return self.state != "in_progress"
-
-
 def batch_item_not_processed(
     reason: str, *, provider: str, batch_id: str | None = None, detail: str | None = None
 ) -> ProviderError:
@@ -499,3 +480,12 @@ class Provider(abc.ABC):
     def secrets(self) -> tuple[Secret, ...]:
         """Secrets to scrub from anything this adapter's traffic produces."""
         return (self.settings.api_key,) if self.settings.api_key else ()
+
+
+# BatchStatus is defined in chatpipe._batch_status and created with the first batch (an attrs
+# class costs ~0.5 ms to create; a pipeline that never runs a vendor batch never needs it).
+# Importable here. Hidden from type checkers, which would otherwise accept any name from here.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_attributes(
+        globals(), {"BatchStatus": "chatpipe._batch_status:BatchStatus"}, {*globals(), *__all__}
+    )

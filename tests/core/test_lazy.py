@@ -104,6 +104,7 @@ DEFERRED_FROM_A_BUILD = (
     "chatpipe._outcomes",
     "chatpipe._callinfo",
     "chatpipe._listing",
+    "chatpipe._batch_status",
     # error paths and stores: a did-you-mean, a reply id to invent, the key file
     "difflib",
     "uuid",
@@ -148,14 +149,15 @@ def test_building_a_pipeline_imports_only_what_building_needs_and_the_rest_loads
 
 def test_the_late_classes_are_frozen_attrs_classes_importable_where_they_were() -> None:
     import attrs
-    from chatpipe import _observe, models, pipeline, registry
+    from chatpipe import _observe, models, pipeline, provider, registry
     from chatpipe._observe import CallInfo
     from chatpipe.models import Cost, Prices
     from chatpipe.pipeline import CheckResult, Explanation
+    from chatpipe.provider import BatchStatus
     from chatpipe.registry import PluginListing
 
     moved = [(models, Cost), (models, Prices), (pipeline, CheckResult), (pipeline, Explanation)]
-    for module, cls in [*moved, (_observe, CallInfo), (registry, PluginListing)]:
+    for module, cls in [*moved, (_observe, CallInfo), (registry, PluginListing), (provider, BatchStatus)]:
         assert attrs.has(cls) and getattr(module, cls.__name__) is cls and cls.__name__ in dir(module)
         with pytest.raises(attrs.exceptions.FrozenInstanceError):
             cls.__new__(cls).__setattr__("model", 1)
