@@ -2,7 +2,7 @@
 
 Usage (from the repository root, with its venv; https needs trustme, a dev dependency)::
 
-    .venv/bin/python benchmarks/first_call.py [--runs N]
+    .venv/bin/python benchmarks/first_call.py [--runs N] [--against REV]
 
 Each measurement is a fresh Python process that imports the library, then makes one chat
 request to a loopback fake vendor (started before the clock): bare httpx2 is ``httpx2.post``,
@@ -12,6 +12,11 @@ alone. Over https the fake's certificate comes from a local authority trusted th
 ``SSL_CERT_FILE`` (read by both libraries' default TLS context). Byte-compiled modules are
 written and used (``PYTHONDONTWRITEBYTECODE`` is unset for the children, after a warm-up run),
 as in an installed package.
+
+``--against REV`` also measures chatpipe as of git revision ``REV`` (its ``core`` and
+``plugins`` exported to a temporary directory and put first on ``PYTHONPATH``), and runs the
+clients interleaved, one process of each in turn with the order rotating, so a change in the
+machine's load falls on all of them alike.
 """
 
 from __future__ import annotations
@@ -42,6 +47,37 @@ print(json.dumps({"total_ms": (done - started) * 1e3, "call_ms": (done - importe
 """
 
 
+def measure_interleaved(
+    url: str, kinds: dict[str, tuple[str, dict[str, str]]], runs: int
+) -> dict[str, dict[str, float]]:
+    """Median milliseconds per label of ``kinds`` (label -> (client, env)), processes interleaved."""
+    labels = list(kinds)
+    results: dict[str, list[dict[str, float]]] = {label: [] for label in labels}
+    for turn in range(runs + 1):  # the first turn only writes bytecode
+        for label in labels[turn % len(labels) :] + labels[: turn % len(labels)]:
+            kind, env = kinds[label]
+            out = subprocess.run([sys.executable, "-c", CHILD, url, kind], env=env, capture_output=True, text=True)
+            if out.returncode != 0:
+                raise SystemExit(f"{label} at {url} failed:\n{out.stderr}")
+            if turn:
+                results[label].append(json.loads(out.stdout))
+    return {
+        label: {key: round(statistics.median(r[key] for r in rows), 1) for key in ("total_ms", "call_ms")}
+        for label, rows in results.items()
+    }
+
+
+def export(revision: str, into: str) -> str:
+    """``PYTHONPATH`` entries for chatpipe's ``core`` and ``plugins/*`` as of ``revision``, exported into ``into``."""
+    root = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True)
+    archive = subprocess.run(
+        ["git", "-C", root.stdout.strip(), "archive", revision, "core", "plugins"], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", into], input=archive.stdout, check=True)
+    plugins = sorted(os.path.join(into, "plugins", name) for name in os.listdir(os.path.join(into, "plugins")))
+    return os.pathsep.join([os.path.join(into, "core"), *plugins])
+
+
 def measure(url: str, kind: str, runs: int, env: dict[str, str]) -> dict[str, float]:
     """Median milliseconds of ``runs`` fresh processes (after one warm-up that writes bytecode)."""
     results = []
@@ -55,17 +91,36 @@ def measure(url: str, kind: str, runs: int, env: dict[str, str]) -> dict[str, fl
 
 
 def main() -> None:
+    runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 7
+    against = sys.argv[sys.argv.index("--against") + 1] if "--against" in sys.argv else None
+    with tempfile.TemporaryDirectory() as old:
+        run(runs, against, export(against, old) if against else None)
+
+
+def run(runs: int, against: str | None, old_path: str | None) -> None:
+    """Measure over http, then https, and print the table (``against``: also chatpipe from ``old_path``)."""
     from chatpipe.testing import FakeServer
     from chatpipe.testing.conformance import OpenAISimulator, Reply
 
-    runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 7
     simulator = OpenAISimulator(provider="openai")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
     rows: list[tuple[str, str, dict[str, float]]] = []
+
+    def series(scheme: str, url: str, extra: dict[str, str]) -> None:
+        if old_path is None:
+            for kind in ("httpx2", "chatpipe"):
+                rows.append((scheme, kind, measure(url, kind, runs, {**env, **extra})))
+            return
+        kinds = {
+            "httpx2": ("httpx2", {**env, **extra}),
+            "chatpipe": ("chatpipe", {**env, **extra}),
+            f"@{against}": ("chatpipe", {**env, **extra, "PYTHONPATH": old_path}),
+        }
+        rows.extend((scheme, label, result) for label, result in measure_interleaved(url, kinds, runs).items())
+
     with FakeServer() as plain:
         plain.route("POST /v1/chat/completions", lambda _: simulator.reply(Reply(text="hi")))
-        for kind in ("httpx2", "chatpipe"):
-            rows.append(("http", kind, measure(f"{plain.url}/v1", kind, runs, env)))
+        series("http", f"{plain.url}/v1", {})
     try:
         import trustme
     except ImportError:
@@ -77,18 +132,16 @@ def main() -> None:
         with tempfile.NamedTemporaryFile(suffix=".pem") as pem, FakeServer(tls=context) as secure:
             ca.cert_pem.write_to_path(pem.name)
             secure.route("POST /v1/chat/completions", lambda _: simulator.reply(Reply(text="hi")))
-            for kind in ("httpx2", "chatpipe"):
-                rows.append(
-                    ("https", kind, measure(f"{secure.url}/v1", kind, runs, {**env, "SSL_CERT_FILE": pem.name}))
-                )
-    print(f"{'':6} {'client':9} {'import + first call':>20} {'first call':>11}")
+            series("https", f"{secure.url}/v1", {"SSL_CERT_FILE": pem.name})
+    print(f"{'':6} {'client':12} {'import + first call':>20} {'first call':>11}")
     for scheme, kind, result in rows:
-        print(f"{scheme:6} {kind:9} {result['total_ms']:>17.1f} ms {result['call_ms']:>8.1f} ms")
+        print(f"{scheme:6} {kind:12} {result['total_ms']:>17.1f} ms {result['call_ms']:>8.1f} ms")
     for scheme in ("http", "https"):
-        pair = {kind: result for s, kind, result in rows if s == scheme}
-        if len(pair) == 2:
-            ratio = pair["chatpipe"]["total_ms"] / pair["httpx2"]["total_ms"]
-            print(f"{scheme}: chatpipe / httpx2, import + first call = {ratio:.2f}")
+        measured = {kind: result for s, kind, result in rows if s == scheme}
+        for kind, result in measured.items():
+            if kind != "httpx2" and "httpx2" in measured:
+                ratio = result["total_ms"] / measured["httpx2"]["total_ms"]
+                print(f"{scheme}: {kind} / httpx2, import + first call = {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -21,12 +21,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import attrs
-
+from ._lazy import lazy_attributes
 from ._log import get_logger
 from .secrets import Secret, scrub
 
 if TYPE_CHECKING:
+    from ._callinfo import CallInfo
     from .errors import ProviderError
     from .models import ChatResponse
     from .registry import ObservationHook, Observer, Registry
@@ -57,31 +57,6 @@ _log_lock = threading.Lock()
 def new_call_id() -> str:
     """A call id unique in this process and unlikely to repeat across processes (pid, start, count)."""
     return f"{_prefix}-{next(_ids)}"
-
-
-@attrs.frozen
-class CallInfo:
-    """What every event of one call carries (immutable; never a key, a prompt or a reply).
-
-    ``id`` is shared by all events of one call — through a router, by every target's events
-    and the hops between them. ``provider`` is the registered provider name, ``model`` the model
-    requested, ``profile`` the config profile of the pipeline (``None`` without one), ``route``
-    the router target being tried (``None`` outside a router), ``stream`` whether it streams.
-    ``server_address`` and ``server_port`` are the host and port of the pipeline's base URL
-    (the port from the scheme when the URL names none; ``None`` when it cannot be told) — never
-    its userinfo, path or query. ``router`` is the profile of the router trying ``route``
-    (``None`` outside a router, or for a router built in code without a profile).
-    """
-
-    id: str
-    provider: str
-    model: str
-    profile: str | None
-    route: str | None
-    stream: bool
-    server_address: str | None = None
-    server_port: int | None = None
-    router: str | None = None
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -168,3 +143,12 @@ class Observed:
     def failed(self, error: ProviderError) -> None:
         """The call ended with ``error``."""
         self._emit("chatpipe_call_failed", error=error, seconds=time.monotonic() - self._started)
+
+
+# CallInfo is defined in chatpipe._callinfo and created with the first observed call (an attrs
+# class costs ~0.5 ms to create; a pipeline nobody observes never needs it). Importable here.
+# Hidden from type checkers, which would otherwise accept any name imported from this module.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_attributes(
+        globals(), {"CallInfo": "chatpipe._callinfo:CallInfo"}, {*globals(), *__all__}
+    )

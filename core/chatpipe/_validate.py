@@ -25,7 +25,6 @@ no more than checking a short one.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 
 from ._shown import shown
@@ -83,6 +82,8 @@ def require_messages(messages: Sequence[Message]) -> None:
 
 
 def _unknown_role(role: str, index: int) -> InvalidRequestError:
+    import difflib  # ~1.5 ms to import: only for a did-you-mean
+
     text = str(role)
     close = difflib.get_close_matches(text.lower(), sorted(ROLES), n=1) if len(text) <= _SUGGEST_CHARS else []
     hint = f"did you mean {close[0]!r}? " if close else ""

@@ -20,12 +20,13 @@ import os
 import re
 import stat
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from .config import config_dir
 from .errors import ConfigError
 from .secrets import Secret, mask
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["KEYS_FILE", "FoundKey", "KeyStore", "find_api_key", "resolve_api_key"]
 
@@ -33,7 +34,7 @@ KEYS_FILE = "keys.yaml"
 """File name of the key store inside :func:`chatpipe.config.config_dir`."""
 
 _POSIX = os.name == "posix"
-_BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
+_BAD_CHARS = r"[\s\x00-\x1f\x7f]"  # compiled when a key is stored, not on import
 _HEADER = "# chatpipe API keys: keep private (mode 600). Manage with: chatpipe keys set/list/remove NAME\n"
 
 
@@ -46,7 +47,12 @@ class KeyStore:
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None) -> None:
-        self.path = Path(path) if path is not None else config_dir(env) / KEYS_FILE
+        # pathlib and the config's directory rules load here: a pipeline given its key never reads the store
+        from pathlib import Path
+
+        from .config import config_dir
+
+        self.path: Path = Path(path) if path is not None else config_dir(env) / KEYS_FILE
 
     def __repr__(self) -> str:
         return f"KeyStore({str(self.path)!r})"
@@ -81,7 +87,7 @@ class KeyStore:
         value = value.strip()
         if not value:
             raise ConfigError(f"the key for {name!r} is empty; nothing stored")
-        if _BAD_CHARS.search(value):
+        if re.search(_BAD_CHARS, value):
             raise ConfigError(f"the key for {name!r} contains whitespace or control characters; copy the key again")
         with self._lock():
             data = self._read()
@@ -239,7 +245,7 @@ def find_api_key(
     found = _given(profile_key)
     if found is None:
         return None
-    file = Path(config_file).name if config_file else "chatpipe.yaml"
+    file = os.path.basename(config_file) if config_file else "chatpipe.yaml"
     return FoundKey(found, f"the profile's api_key ({file})")
 
 

@@ -14,11 +14,12 @@ Contracts shared by every class here:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from functools import cached_property
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 import attrs
+
+from ._lazy import lazy_attributes
 
 __all__ = [
     "AudioPart",
@@ -44,6 +45,9 @@ __all__ = [
     "ToolCallDelta",
     "Usage",
 ]
+
+if TYPE_CHECKING:
+    from ._cost import Cost, Prices
 
 _EMPTY: Mapping[str, Any] = {}
 
@@ -212,55 +216,6 @@ def _load_cost_of() -> Callable[[ChatResponse], Cost | None]:
 
     _cost_of = cost_of
     return cost_of
-
-
-@attrs.frozen
-class Cost:
-    """What a reply cost, in ``currency`` (always ``"USD"``), as exact decimals.
-
-    The parts do not overlap: ``input`` is the prompt tokens read fresh (and any other input
-    the price data prices: audio, images), ``cached`` the prompt tokens read from the vendor's
-    cache, ``cache_write`` those written to it, ``output`` the completion (reasoning tokens
-    included). ``total`` is their sum plus any per-request fee the price data knows.
-    A model whose price data has no cache price bills cached tokens as ``input``.
-    """
-
-    input: Decimal
-    output: Decimal
-    cached: Decimal
-    cache_write: Decimal
-    total: Decimal
-    currency: str = "USD"
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able form: every amount as a float, and the currency."""
-        amounts = {k: float(getattr(self, k)) for k in ("input", "cached", "cache_write", "output", "total")}
-        return {**amounts, "currency": self.currency}
-
-
-@attrs.frozen
-class Prices:
-    """Configured rates in USD per million tokens (a profile's ``prices:``).
-
-    ``input`` and ``output`` are the fresh prompt and the completion rates; ``cached_input``
-    (cache reads) and ``cache_write`` (cache writes) default to ``input`` when unset.
-    ``models`` holds rates per model id (each a :class:`Prices` without ``models``) that win
-    over the flat rates for that model. Without flat ``input`` and ``output``,
-    :meth:`for_model` returns ``None`` for a model without rates of its own.
-    """
-
-    input: Decimal | None = None
-    output: Decimal | None = None
-    cached_input: Decimal | None = None
-    cache_write: Decimal | None = None
-    models: Mapping[str, Prices] = attrs.field(factory=dict)
-
-    def for_model(self, *models: str | None) -> Prices | None:
-        """The rates of the first of ``models`` listed in ``models``, else the flat rates (``None``: none)."""
-        for model in models:
-            if model is not None and model in self.models:
-                return self.models[model]
-        return self if self.input is not None and self.output is not None else None
 
 
 @attrs.frozen
@@ -449,3 +404,12 @@ class ModelInfo:
     created: int | None = None
     context_length: int | None = None
     extra: Mapping[str, Any] = _extra()
+
+
+# Cost and Prices are defined in chatpipe._cost and created on first use (each attrs class
+# costs ~0.5 ms to create; building a pipeline and most calls need neither). Importable here.
+# Hidden from type checkers, which would otherwise accept any name imported from this module.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_attributes(
+        globals(), {"Cost": "chatpipe._cost:Cost", "Prices": "chatpipe._cost:Prices"}, {*globals(), *__all__}
+    )

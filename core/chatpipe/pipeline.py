@@ -30,10 +30,10 @@ from attrs import AttrsInstance
 
 from ._capabilities import check_capabilities
 from ._chain import Stage, make_context, normalise_names, resolve_chain, run_chain
+from ._lazy import lazy_attributes
 from ._limiter import RATE_KEYS, Limiter, estimate_tokens, used_tokens
 from ._log import get_logger
-from ._observe import CURRENT, CallInfo, Observed, new_call_id, server_of
-from ._streams import AsyncChatStream, ChatStream, StreamCall, StreamLimit
+from ._observe import CURRENT, Observed, new_call_id, server_of
 from ._validate import require_messages, validate_messages
 from .converter import Converter, Names
 from .errors import (
@@ -46,18 +46,21 @@ from .errors import (
     _detached,
 )
 from .http import HttpRequest, HttpResponse
-from .models import ChatRequest, ChatResponse, Message, ModelInfo, Prices, Tool
+from .models import ChatRequest, ChatResponse, Message, ModelInfo, Tool
 from .provider import Provider, ProviderSettings
 from .registry import Registry, default_registry
 from .secrets import Secret, scrub
 from .wire import _plain_message, message_from_dict, messages_to_dicts, tools_from_dicts
 
 if TYPE_CHECKING:
+    from ._outcomes import CheckResult, Explanation
+    from ._streams import AsyncChatStream, ChatStream, StreamCall
     from ._transport import Transport
     from .batch import Result as BatchResult
     from .config import Config, Profile
     from .http import TransportProtocol
     from .keys import FoundKey, KeyStore
+    from .models import Prices
     from .state import Store
 
 __all__ = ["CheckResult", "Explanation", "Pipeline"]
@@ -68,42 +71,6 @@ TEST_MESSAGES: tuple[dict[str, str], ...] = ({"role": "user", "content": "Hi"},)
 
 MAX_MODEL_PAGES = 50
 """A paged model list stops after this many pages (with a ChatpipeWarning)."""
-
-
-@attrs.frozen
-class CheckResult:
-    """Outcome of :meth:`Pipeline.check`. ``ok`` is false only for a failed, non-bypassed check."""
-
-    ok: bool
-    detail: str
-    status: int | None = None
-    bypassed: bool = False
-    models: tuple[ModelInfo, ...] = ()
-
-
-@attrs.frozen
-class Explanation:
-    """What :meth:`Pipeline.explain` shows: each converter stage and the exact HTTP request.
-
-    ``stages`` starts with ``("input", ...)``; ``request`` is the redacted request
-    (method, url, headers with the key replaced by ``***``, JSON body).
-    """
-
-    provider: str
-    model: str
-    stages: tuple[tuple[str, tuple[dict[str, Any], ...]], ...]
-    request: Mapping[str, Any]
-    notes: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able form."""
-        return {
-            "provider": self.provider,
-            "model": self.model,
-            "stages": [{"converter": name, "messages": list(msgs)} for name, msgs in self.stages],
-            "request": dict(self.request),
-            "notes": list(self.notes),
-        }
 
 
 def _as_messages(messages: Sequence[Mapping[str, Any] | Message]) -> tuple[Message, ...]:
@@ -688,6 +655,8 @@ class Pipeline:
         self, messages: Sequence[Mapping[str, Any] | Message], call: Mapping[str, Any], wait: float | None
     ) -> ChatStream:
         """:meth:`stream` with ``call``, waiting ``wait`` for room in the limits."""
+        from ._streams import ChatStream  # streaming code loads with the first stream (see _stream_call)
+
         return ChatStream(
             self._stream_call(
                 messages, call["tools"], call["tool_choice"], call["params"], call["deadline"], wait, call
@@ -698,6 +667,8 @@ class Pipeline:
         self, messages: Sequence[Mapping[str, Any] | Message], call: Mapping[str, Any], wait: float | None
     ) -> AsyncChatStream:
         """Async twin of :meth:`_stream_within`."""
+        from ._streams import AsyncChatStream
+
         return AsyncChatStream(
             self._stream_call(
                 messages, call["tools"], call["tool_choice"], call["params"], call["deadline"], wait, call
@@ -733,6 +704,8 @@ class Pipeline:
 
     def _observed(self, http: HttpRequest, stream: bool, routed: Mapping[str, Any] | None) -> Observed:
         """The tracker of one observed call (``routed``: a router's call, whose ``call_id`` it takes)."""
+        from ._callinfo import CallInfo  # with the first observed call, not with every pipeline
+
         model = http.json.get("model", self.model) if type(http.json) is dict else self.model
         routed = routed or {}
         info = CallInfo(
@@ -798,6 +771,8 @@ class Pipeline:
         Closing the stream (``with pipe.stream(...) as s`` or ``s.close()``) closes the connection.
         ``deadline`` is the stream's most seconds in all (``timeout.stream_deadline`` otherwise).
         """
+        from ._streams import ChatStream
+
         return ChatStream(self._stream_call(messages, tools, tool_choice, params, deadline))
 
     def astream(
@@ -810,6 +785,8 @@ class Pipeline:
         **params: Any,
     ) -> AsyncChatStream:
         """Async twin of :meth:`stream`: ``async for chunk in pipe.astream(messages)``."""
+        from ._streams import AsyncChatStream
+
         return AsyncChatStream(self._stream_call(messages, tools, tool_choice, params, deadline))
 
     def _stream_call(
@@ -822,6 +799,10 @@ class Pipeline:
         wait: float | None = None,
         routed: Mapping[str, Any] | None = None,
     ) -> StreamCall:
+        # The stream classes and the accumulator (~3 ms of imports and attrs classes) load with
+        # the first stream, not with every pipeline: a pipeline that never streams never needs them.
+        from ._streams import StreamCall, StreamLimit
+
         request, http, _, _ = self._build(messages, stream=True, tools=tools, tool_choice=tool_choice, params=params)
         self._require_key()
         if deadline is not None:
@@ -895,6 +876,8 @@ class Pipeline:
         ``bypass_status_check`` a failure is reported but ``ok`` stays true. A provider declaring
         no status check gets no request.
         """
+        from ._outcomes import CheckResult
+
         request = self.adapter.build_check() if self.provider_class.info.capabilities.status_check else None
         if request is None:
             return CheckResult(
@@ -939,6 +922,8 @@ class Pipeline:
 
         The key is redacted from the request; a missing key is reported in ``notes``.
         """
+        from ._outcomes import Explanation
+
         _, http, structured, stages = self._build(
             messages, stream=stream, tools=tools, tool_choice=tool_choice, params=params
         )
@@ -962,3 +947,14 @@ class Pipeline:
             request=redacted,
             notes=tuple(notes),
         )
+
+
+# What check() and explain() return is defined in chatpipe._outcomes, created with the first
+# check or explanation (each attrs class costs ~0.5 ms to create). Importable here.
+# Hidden from type checkers, which would otherwise accept any name imported from this module.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_attributes(
+        globals(),
+        {name: f"chatpipe._outcomes:{name}" for name in ("CheckResult", "Explanation")},
+        {*globals(), *__all__},
+    )

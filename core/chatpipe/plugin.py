@@ -107,7 +107,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "batch_item_not_processed",
     ),
     "chatpipe._accumulate": ("StreamAccumulator",),
-    "chatpipe._observe": ("CallInfo",),
+    "chatpipe._callinfo": ("CallInfo",),
     "chatpipe.converter": ("DEFAULT_PLACEHOLDER", "ConvertContext", "Converter", "ConverterFn", "Names"),
     "chatpipe.http": ("HttpRequest", "HttpResponse", "SSEEvent", "merge_headers", "safe_url"),
     "chatpipe.secrets": ("Secret", "scrub"),
@@ -330,7 +330,7 @@ __all__ = [
 if TYPE_CHECKING:
     from . import wire
     from ._accumulate import StreamAccumulator
-    from ._observe import CallInfo
+    from ._callinfo import CallInfo
     from .converter import DEFAULT_PLACEHOLDER, ConvertContext, Converter, ConverterFn, Names
     from .errors import (
         APIConnectionError,

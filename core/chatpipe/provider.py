@@ -19,19 +19,22 @@ sans-IO split, for uploading, creating, polling and downloading a batch. The cor
 from __future__ import annotations
 
 import abc
-import difflib
 import types
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import attrs
 
+from ._lazy import lazy_attributes
 from .converter import ConvertContext
 from .errors import APIStatusError, ProviderError
 from .http import HttpRequest, HttpResponse, SSEEvent, safe_url
 from .models import ChatChunk, ChatRequest, ChatResponse, ModelInfo
 from .secrets import Secret
+
+if TYPE_CHECKING:
+    from ._batch_status import BatchStatus
 
 __all__ = [
     "DEFAULT_RETRYABLE_STATUSES",
@@ -172,6 +175,8 @@ class ProviderInfo:
             declared = self.params.get(name)
             if declared is None:
                 if not self.extra_params:
+                    import difflib  # ~1.5 ms to import: only for a did-you-mean
+
                     close = difflib.get_close_matches(name, list(self.params), n=1)
                     hint = (
                         f"; did you mean {close[0]!r}?" if close else f" (it knows: {', '.join(sorted(self.params))})"
@@ -280,29 +285,6 @@ BatchState = Literal["in_progress", "ended", "failed", "expired", "cancelled"]
 * ``expired`` / ``cancelled``: processing stopped; the results of the requests that finished
   can be downloaded, the others have none.
 """
-
-
-@attrs.frozen
-class BatchStatus:
-    """A vendor batch as one poll saw it (parsed by :meth:`VendorBatchAPI.parse_batch`).
-
-    ``counts`` are the vendor's own request counts (OpenAI ``total``/``completed``/``failed``;
-    Anthropic ``processing``/``succeeded``/``errored``/``canceled``/``expired``). ``results``
-    are what :meth:`VendorBatchAPI.results` needs to fetch them (OpenAI's output and error file
-    ids, Anthropic's results URL): empty until there are any. ``detail`` explains a failure.
-    """
-
-    id: str
-    state: BatchState
-    counts: Mapping[str, int] = attrs.field(factory=dict)
-    results: tuple[str, ...] = ()
-    detail: str | None = None
-    vendor_status: str | None = None
-
-    @property
-    def done(self) -> bool:
-        """Whether polling is over (any state but ``in_progress``)."""
-        return self.state != "in_progress"
 
 
 def batch_item_not_processed(
@@ -516,3 +498,12 @@ class Provider(abc.ABC):
     def secrets(self) -> tuple[Secret, ...]:
         """Secrets to scrub from anything this adapter's traffic produces."""
         return (self.settings.api_key,) if self.settings.api_key else ()
+
+
+# BatchStatus is defined in chatpipe._batch_status and created with the first batch (an attrs
+# class costs ~0.5 ms to create; a pipeline that never runs a vendor batch never needs it).
+# Importable here. Hidden from type checkers, which would otherwise accept any name from here.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_attributes(
+        globals(), {"BatchStatus": "chatpipe._batch_status:BatchStatus"}, {*globals(), *__all__}
+    )

@@ -22,22 +22,22 @@ tests and embedders can create their own and register in-process plugins with
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 import threading
 from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING, Literal, TypeGuard
 
-import attrs
 import pluggy
 
 from . import _catalog, hookspecs
-from ._entrypoints import EntryPoint, scan
+from ._entrypoints import EntryPoint, cached_scan
+from ._lazy import lazy_attributes
 from ._markers import PROJECT_NAME
 from .errors import ChatpipeError, PluginNotFoundError
 
 if TYPE_CHECKING:
+    from ._listing import PluginListing
     from .converter import Converter
     from .http import HttpRequest
     from .models import ChatResponse
@@ -113,30 +113,6 @@ def data_provider(info: ProviderInfo) -> type[OpenAICompatibleProvider]:
     return type(class_name, (OpenAICompatibleProvider,), {"info": info, "__doc__": doc})
 
 
-@attrs.frozen
-class PluginListing:
-    """One installed plugin (one object) with every entry-point name it has, from metadata only.
-
-    :attr:`name` is its own name — the one its package is named for (``chatpipe-merge`` →
-    ``merge``), else the first in order; :attr:`aliases` are the others.
-    """
-
-    kind: str
-    names: tuple[str, ...]
-    distribution: str
-    version: str
-    target: str
-
-    @property
-    def name(self) -> str:
-        own = self.distribution.removeprefix(f"{PROJECT_NAME}-")
-        return own if own in self.names else self.names[0]
-
-    @property
-    def aliases(self) -> tuple[str, ...]:
-        return tuple(n for n in self.names if n != self.name)
-
-
 class Registry:
     """Providers, converters and plugins by name, loaded on demand; the typed door to every hook."""
 
@@ -195,6 +171,8 @@ class Registry:
             and any(impl.plugin is plugin for impl in caller.get_hookimpls())
         ]
         if unknown:
+            import difflib  # ~1.5 ms to import: only for a did-you-mean
+
             close = difflib.get_close_matches(unknown[0], specs, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             problem = f"implements {unknown[0]!r}, which is not a chatpipe hook{hint}"
@@ -227,7 +205,7 @@ class Registry:
         """Installed provider, converter, command and plugin entry points (cached after the first scan)."""
         with self._lock:
             if self._entry_points is None:
-                self._entry_points = scan([PROVIDER_GROUP, CONVERTER_GROUP, COMMAND_GROUP, PLUGIN_GROUP])
+                self._entry_points = cached_scan([PROVIDER_GROUP, CONVERTER_GROUP, COMMAND_GROUP, PLUGIN_GROUP])
             return self._entry_points
 
     def _load(self, group: str, name: str | None) -> bool:
@@ -301,6 +279,8 @@ class Registry:
             self.register_commands(cli)
 
     def _not_found(self, kind: str, name: str, registered: Collection[str]) -> PluginNotFoundError:
+        import difflib
+
         group = _GROUPS[kind]
         known = sorted({e.name for e in self.entry_points() if e.group == group} | set(registered))
         suggestions = difflib.get_close_matches(name, known, n=2, cutoff=0.6)
@@ -359,6 +339,8 @@ class Registry:
     def listing(self) -> list[PluginListing]:
         """Installed providers, converters and observers (the ``chatpipe.plugins`` group) from metadata,
         one row per plugin object with all its entry-point names: providers, then converters, then observers."""
+        from ._listing import PluginListing  # created for a listing only, not with every registry
+
         grouped: dict[tuple[str, str, str], list[EntryPoint]] = {}
         for entry in self.entry_points():
             if entry.group in _LISTED:
@@ -392,3 +374,12 @@ def default_registry() -> Registry:
         if _default is None:
             _default = Registry()
         return _default
+
+
+# PluginListing is defined in chatpipe._listing and created with the first listing (an attrs
+# class costs ~0.5 ms to create; building a pipeline never lists plugins). Importable here.
+# Hidden from type checkers, which would otherwise accept any name imported from this module.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_attributes(
+        globals(), {"PluginListing": "chatpipe._listing:PluginListing"}, {*globals(), *__all__}
+    )

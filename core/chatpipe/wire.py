@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import math
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping  # not typing: isinstance() on those is ~10x slower
 from typing import Any, TypeVar
 
@@ -498,6 +497,8 @@ def chunk_to_dict(chunk: ChatChunk) -> dict[str, Any]:
 
 def new_completion_id() -> str:
     """A fresh ``chatcmpl-…`` id for a reply whose vendor gave none."""
+    import uuid  # not with every pipeline: only replies rendered as OpenAI JSON need an id
+
     return f"chatcmpl-{uuid.uuid4().hex}"
 
 

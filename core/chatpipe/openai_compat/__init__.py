@@ -26,7 +26,6 @@ from ._completions import TEXT_COMPLETION_MODELS, is_text_completion_model
 from ._provider import OpenAICompatibleProvider
 from ._request import audio_url_to_input_audio
 from ._stream import OpenAIStreamParser
-from ._think import ThinkSplitter, ThinkStreamParser, split_choice, split_think
 
 __all__ = [
     "TEXT_COMPLETION_MODELS",
@@ -43,8 +42,14 @@ __all__ = [
 
 if TYPE_CHECKING:
     from ._batch import OpenAIBatchAPI
+    from ._think import ThinkSplitter, ThinkStreamParser, split_choice, split_think
 
-# the batch API (files, JSONL, polling) loads when a batch is run, not with every adapter
-__getattr__, __dir__ = lazy_attributes(
-    globals(), {"OpenAIBatchAPI": "chatpipe.openai_compat._batch:OpenAIBatchAPI"}, __all__
-)
+# The batch API (files, JSONL, polling) loads when a batch is run, and the <think> splitting
+# when an adapter that needs it is imported, not with every adapter.
+_THINK = ("ThinkSplitter", "ThinkStreamParser", "split_choice", "split_think")
+_LAZY = {
+    "OpenAIBatchAPI": "chatpipe.openai_compat._batch:OpenAIBatchAPI",
+    **{name: f"chatpipe.openai_compat._think:{name}" for name in _THINK},
+}
+if not TYPE_CHECKING:  # hidden from type checkers, which would otherwise accept any name from here
+    __getattr__, __dir__ = lazy_attributes(globals(), _LAZY, __all__)
