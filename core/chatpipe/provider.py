@@ -499,6 +499,28 @@ class Provider(abc.ABC):
         """Secrets to scrub from anything this adapter's traffic produces."""
         return (self.settings.api_key,) if self.settings.api_key else ()
 
+    def auth_hint(self) -> str:
+        """The fix suggested with a 401: which key was sent, where it came from, which env var to set."""
+        from .vendor import auth_hint
+
+        settings = self.settings
+        return auth_hint(
+            self.info.name, self.info.api_key_env, key_sent=bool(settings.api_key), key_source=settings.api_key_source
+        )
+
+    def not_found_hint(self) -> str:
+        """The fix suggested with a 404."""
+        return (
+            f"Check the model id ('chatpipe models -p {self.info.name}' lists them) "
+            f"and the base URL ({safe_url(self.settings.base_url)})"
+        )
+
+    def status_hints(self) -> dict[type[APIStatusError], str]:
+        """The hints an error status gets (:meth:`auth_hint` for a 401, :meth:`not_found_hint` for a 404)."""
+        from .errors import AuthenticationError, NotFoundError
+
+        return {AuthenticationError: self.auth_hint(), NotFoundError: self.not_found_hint()}
+
 
 # BatchStatus is defined in chatpipe._batch_status and created with the first batch (an attrs
 # class costs ~0.5 ms to create; a pipeline that never runs a vendor batch never needs it).

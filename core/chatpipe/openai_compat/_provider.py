@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ..errors import APIStatusError, AuthenticationError, NotFoundError, ProtocolError
-from ..http import HttpRequest, HttpResponse, merge_headers, safe_url
+from ..errors import APIStatusError, ProtocolError
+from ..http import HttpRequest, HttpResponse, merge_headers
 from ..models import ChatRequest, ChatResponse, Choice, FinishReason, ModelInfo
 from ..provider import Provider, ProviderSettings, StreamParser
 from ..secrets import scrub
@@ -28,7 +28,6 @@ from ..vendor import (
     ErrorDetails,
     ErrorInBody,
     MalformedPayload,
-    auth_hint,
     decode_json,
     details_from_json,
     error_details,
@@ -86,17 +85,6 @@ class OpenAICompatibleProvider(Provider):
     def adjust_choice(self, choice: Choice) -> Choice:
         """Post-process one parsed non-streaming choice. Default: unchanged."""
         return choice
-
-    def not_found_hint(self) -> str:
-        """The fix suggested with a 404."""
-        return f"Check the model name and the base URL ({safe_url(self.base_url)})"
-
-    def auth_hint(self) -> str:
-        """The fix suggested with a 401: where the key comes from."""
-        settings = self.settings
-        return auth_hint(
-            self.info.name, self.info.api_key_env, key_sent=bool(settings.api_key), key_source=settings.api_key_source
-        )
 
     def text_completion(self, request: ChatRequest) -> bool:
         """Whether ``request`` goes to ``{base}/completions`` with a flattened prompt. Default: never."""
@@ -190,12 +178,9 @@ class OpenAICompatibleProvider(Provider):
             headers=response.headers,
             body=response.text,
             secrets=self.secrets(),
-            hints=self._hints(),
+            hints=self.status_hints(),
             request_id=response.request_id,
         )
-
-    def _hints(self) -> dict[type[APIStatusError], str]:
-        return {AuthenticationError: self.auth_hint(), NotFoundError: self.not_found_hint()}
 
     def parse_chat(self, response: HttpResponse) -> ChatResponse:
         """A 2xx ``chat.completion`` / ``text_completion`` body; malformed: ProtocolError; error envelope: its error."""
@@ -245,7 +230,7 @@ class OpenAICompatibleProvider(Provider):
             headers={},
             body=body,
             secrets=self.secrets(),
-            hints=self._hints(),
+            hints=self.status_hints(),
         )
 
     def parse_error(self, response: HttpResponse) -> APIStatusError:

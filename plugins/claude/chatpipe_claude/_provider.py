@@ -32,7 +32,6 @@ from urllib.parse import urlencode
 from chatpipe.plugin import (
     DEFAULT_RETRYABLE_STATUSES,
     APIStatusError,
-    AuthenticationError,
     Capabilities,
     ChatRequest,
     ChatResponse,
@@ -42,19 +41,16 @@ from chatpipe.plugin import (
     HttpResponse,
     MalformedPayload,
     ModelInfo,
-    NotFoundError,
     ProtocolError,
     Provider,
     ProviderInfo,
     StreamParser,
-    auth_hint,
     check_options,
     decode_json,
     join_url,
     merge_headers,
     normalise_base_url,
     protocol_error,
-    safe_url,
 )
 
 from ._batch import ClaudeBatchAPI
@@ -180,19 +176,8 @@ class ClaudeProvider(Provider):
             request_id=response.request_id if response else None,
         )
 
-    def _hints(self) -> dict[type[APIStatusError], str]:
-        settings = self.settings
-        auth = auth_hint(
-            self.info.name, self.info.api_key_env, key_sent=bool(settings.api_key), key_source=settings.api_key_source
-        )
-        found = (
-            f"Check the model id ('chatpipe models -p {self.info.name}' lists them) "
-            f"and the base URL ({safe_url(self.base_url)})"
-        )
-        return {AuthenticationError: auth, NotFoundError: found}
-
     def _event_error(self, payload: Mapping[str, Any] | str) -> APIStatusError:
-        return error_from_event(payload, provider=self.info.name, secrets=self.secrets(), hints=self._hints())
+        return error_from_event(payload, provider=self.info.name, secrets=self.secrets(), hints=self.status_hints())
 
     def parse_chat(self, response: HttpResponse) -> ChatResponse:
         """A 2xx Claude ``Message``; malformed → ProtocolError, an error envelope → its typed error."""
@@ -212,7 +197,7 @@ class ClaudeProvider(Provider):
 
     def parse_error(self, response: HttpResponse) -> APIStatusError:
         """The typed error for a non-2xx response (see :mod:`chatpipe_claude._errors`)."""
-        return error_from_response(response, provider=self.info.name, secrets=self.secrets(), hints=self._hints())
+        return error_from_response(response, provider=self.info.name, secrets=self.secrets(), hints=self.status_hints())
 
     def should_retry(self, response: HttpResponse) -> bool:
         """No retry for a spend-limit 429 (``x-should-retry: false`` is the transport's check)."""

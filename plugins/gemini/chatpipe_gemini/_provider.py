@@ -28,7 +28,6 @@ from urllib.parse import quote, urlencode
 
 from chatpipe.plugin import (
     APIStatusError,
-    AuthenticationError,
     Capabilities,
     ChatRequest,
     ChatResponse,
@@ -38,18 +37,15 @@ from chatpipe.plugin import (
     HttpResponse,
     MalformedPayload,
     ModelInfo,
-    NotFoundError,
     ProtocolError,
     Provider,
     ProviderInfo,
     StreamParser,
-    auth_hint,
     check_options,
     decode_json,
     merge_headers,
     normalise_base_url,
     protocol_error,
-    safe_url,
     scrub,
     truncate,
 )
@@ -169,19 +165,8 @@ class GeminiProvider(Provider):
             request_id=response.request_id if response else None,
         )
 
-    def _hints(self) -> dict[type[APIStatusError], str]:
-        settings = self.settings
-        auth = auth_hint(
-            self.info.name, self.info.api_key_env, key_sent=bool(settings.api_key), key_source=settings.api_key_source
-        )
-        found = (
-            f"Check the model id ('chatpipe models -p {self.info.name}' lists them) "
-            f"and the base URL ({safe_url(self.base_url)})"
-        )
-        return {AuthenticationError: auth, NotFoundError: found}
-
     def _event_error(self, payload: Mapping[str, Any]) -> APIStatusError:
-        return error_from_event(payload, provider=self.info.name, secrets=self.secrets(), hints=self._hints())
+        return error_from_event(payload, provider=self.info.name, secrets=self.secrets(), hints=self.status_hints())
 
     def _blocked(self, blocked: PromptBlocked, body: str | bytes) -> APIStatusError:
         text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
@@ -214,7 +199,7 @@ class GeminiProvider(Provider):
 
     def parse_error(self, response: HttpResponse) -> APIStatusError:
         """The typed error for a non-2xx response (see :mod:`chatpipe_gemini._errors`)."""
-        return error_from_response(response, provider=self.info.name, secrets=self.secrets(), hints=self._hints())
+        return error_from_response(response, provider=self.info.name, secrets=self.secrets(), hints=self.status_hints())
 
     def parse_models(self, response: HttpResponse) -> list[ModelInfo]:
         """A 2xx ``GET /v1beta/models`` page (see :func:`~chatpipe_gemini._models.parse_model_page`)."""
