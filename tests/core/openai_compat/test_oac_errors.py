@@ -144,7 +144,8 @@ def test_404_hints_model_and_base_url(provider: Any) -> None:
     error = provider.parse_error(
         http(404, envelope("The model `gpt-9` does not exist", "invalid_request_error", "model_not_found"))
     )
-    assert "model id" in str(error) and "chatpipe models -p" in str(error) and "https://api.example.test/v1" in str(error)
+    text = str(error)
+    assert "model id" in text and "chatpipe models -p" in text and "https://api.example.test/v1" in text
 
 
 def test_402_mentions_balance(provider: Any) -> None:
