@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+from ._arguments import arguments_object
 from ._errors import (
     MAX_BODY,
     ErrorDetails,
@@ -43,6 +44,7 @@ __all__ = [
     "ErrorDetails",
     "ErrorInBody",
     "MalformedPayload",
+    "arguments_object",
     "auth_hint",
     "check_options",
     "decode_json",

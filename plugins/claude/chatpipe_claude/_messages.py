@@ -64,9 +64,8 @@ from chatpipe.plugin import (
     InvalidRequestError,
     Message,
     Names,
-    ToolCall,
+    arguments_object,
     fold_tool_call,
-    loads_json,
     name_prefix,
     prefix_as_char,
     prefix_as_user,
@@ -76,7 +75,7 @@ from chatpipe.plugin import (
 
 from ._content import MEDIA_BLOCK_TYPES, content_blocks, text_block
 
-__all__ = ["EMPTY_TEXT", "NO_NAMES", "SYSTEM_ROLES", "Conversation", "convert_messages", "tool_input"]
+__all__ = ["EMPTY_TEXT", "NO_NAMES", "SYSTEM_ROLES", "Conversation", "convert_messages"]
 
 EMPTY_TEXT = "\u200b"
 """The text of an otherwise empty turn (zero-width space, as in the reference)."""
@@ -106,26 +105,6 @@ class Conversation:
 
     system: list[Block]
     messages: list[dict[str, Any]]
-
-
-def tool_input(call: ToolCall, where: str) -> dict[str, Any]:
-    """A tool call's ``arguments`` parsed into the JSON object Claude expects (``""`` is ``{}``)."""
-    text = call.function.arguments
-    if not text.strip():
-        return {}
-    try:
-        value = loads_json(text)
-    except ValueError:
-        raise InvalidRequestError(
-            f"the arguments of tool call {call.id!r} are not valid JSON ({text[:60]!r}); "
-            "Claude needs them as a JSON object",
-            where=where,
-        ) from None
-    if not isinstance(value, dict):
-        raise InvalidRequestError(
-            f"the arguments of tool call {call.id!r} must be a JSON object, got {type(value).__name__}", where=where
-        )
-    return value
 
 
 def _stored_blocks(message: Message, key: str, where: str) -> list[Block]:
@@ -202,7 +181,7 @@ def _assistant(message: Message, where: str, use_tools: bool) -> list[Block]:
     blocks += _with_name(content, message.name)
     if use_tools:
         for i, call in enumerate(calls):
-            arguments = tool_input(call, f"{where}.tool_calls[{i}].function.arguments")
+            arguments = arguments_object(call, where=f"{where}.tool_calls[{i}].function.arguments", vendor="Claude")
             blocks.append({"type": "tool_use", "id": call.id, "name": call.function.name, "input": arguments})
     return blocks
 

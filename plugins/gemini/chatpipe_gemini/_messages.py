@@ -42,7 +42,7 @@ from chatpipe.plugin import (
     InvalidRequestError,
     Message,
     Names,
-    ToolCall,
+    arguments_object,
     first_text,
     loads_json,
     name_prefix,
@@ -56,7 +56,7 @@ from chatpipe.plugin import (
 from ._content import GeminiPart, content_parts
 from ._signatures import SKIP_VALIDATOR, read_signatures
 
-__all__ = ["SYSTEM_ROLES", "Conversation", "convert_messages", "function_args"]
+__all__ = ["SYSTEM_ROLES", "Conversation", "convert_messages"]
 
 SYSTEM_ROLES = frozenset({"system", "developer"})
 
@@ -70,25 +70,6 @@ class Conversation:
 
     system_instruction: dict[str, Any] | None
     contents: list[dict[str, Any]]
-
-
-def function_args(call: ToolCall, where: str) -> dict[str, Any]:
-    """A tool call's ``arguments`` as the JSON object Gemini's ``args`` is (``""`` is ``{}``)."""
-    text = call.function.arguments
-    if not text.strip():
-        return {}
-    try:
-        value = loads_json(text)
-    except ValueError:
-        raise InvalidRequestError(
-            f"the arguments of tool call {call.id!r} are not valid JSON ({text[:60]!r}); Gemini needs a JSON object",
-            where=where,
-        ) from None
-    if not isinstance(value, dict):
-        raise InvalidRequestError(
-            f"the arguments of tool call {call.id!r} must be a JSON object, got {type(value).__name__}", where=where
-        )
-    return value
 
 
 def _example_prefixed(message: Message, names: Names, where: str) -> Message:
@@ -132,7 +113,7 @@ def _model_parts(message: Message, where: str, fill_signatures: bool) -> list[Ge
         part: GeminiPart = {
             "functionCall": {
                 "name": call.function.name,
-                "args": function_args(call, f"{where}.tool_calls[{i}].function.arguments"),
+                "args": arguments_object(call, where=f"{where}.tool_calls[{i}].function.arguments", vendor="Gemini"),
             }
         }
         if call.id in call_signatures:
