@@ -38,7 +38,7 @@ from ..errors import ChatpipeError
 from ._accounting import log_reply
 from ._budgets import Budgets
 from ._connection import ClientDisconnected, DisconnectGuard, read_body
-from ._errors import GatewayError, error_body, from_chatpipe_error, request_timeout_error
+from ._errors import GatewayError, error_body, from_chatpipe_error, internal_error, request_timeout_error
 from ._render import StreamRenderer, completion_json, encode_json
 from ._request import ChatCall, parse_chat_body
 from ._routing import Router
@@ -277,16 +277,15 @@ async def serve_call(request: Request, dialect: Dialect) -> Response | SSERespon
         if exc.status >= 500:
             _log.error("%s", exc)
         return dialect.error(exc)
-    except ClientDisconnected:
+    except ClientDisconnected as exc:
         if measured is not None:
             measured.end(499, "client_disconnected")
-        _log.info("client disconnected before the reply; upstream call cancelled")
-        return Response(status_code=499)
+        return await _on_disconnect(request, exc)
     except Exception:
         if measured is not None:
             measured.end(500, "server_error")
         _log.exception("unexpected gateway failure")
-        return dialect.error(GatewayError(500, "internal gateway error; see the server log", type="server_error"))
+        return dialect.error(internal_error())
     except BaseException:
         if measured is not None:
             measured.end(500, "server_error")
@@ -438,7 +437,7 @@ async def _on_disconnect(request: Request, exc: Exception) -> Response:
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     _log.exception("unexpected gateway failure", exc_info=exc)
-    return _JSON(error_body("internal gateway error; see the server log", type="server_error"), status_code=500)
+    return OPENAI.error(internal_error())
 
 
 # --- the application -----------------------------------------------------------------------

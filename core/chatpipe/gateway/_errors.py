@@ -124,6 +124,11 @@ def request_timeout_error() -> GatewayError:
     )
 
 
+def internal_error() -> GatewayError:
+    """The 500 for a failure of the gateway itself (a bug, logged with its traceback; never a vendor's fault)."""
+    return GatewayError(500, "internal gateway error; see the server log", type="server_error")
+
+
 def from_chatpipe_error(
     error: ChatpipeError, *, profile: str | None = None, secrets: Iterable[Secret | str | None] = ()
 ) -> GatewayError:

@@ -37,54 +37,38 @@ class Step(Generic[T]):
         call: Any = iterator.__anext__()  # a coroutine-like object: send/throw step it
         self._call = call
         self._waiting: Any = None
-        self.ready = True
+        self.ready = False
         self.value: T = END
+        self._advance(call.send, None)
+
+    def _advance(self, resume: Any, argument: Any) -> bool:
+        """Run the step on with ``resume(argument)`` (its ``send`` or ``throw``) until it waits or
+        finishes; whether it finished (then :attr:`value` is its item, or :data:`END`)."""
         try:
-            self._waiting = self._call.send(None)
+            self._waiting = resume(argument)
         except StopIteration as stop:
-            self.value = stop.value
+            self.ready, self.value = True, stop.value
         except StopAsyncIteration:
-            pass
-        else:
-            self.ready = False
+            self.ready, self.value = True, END
+        return self.ready
 
     def __await__(self) -> Generator[Any, Any, T]:
         """The item, once the step has finished waiting (:data:`END` at the end of the iterator)."""
-        if self.ready:
-            return self.value
-        waiting = self._waiting
-        while True:
+        while not self.ready:
             try:
-                sent = yield waiting
+                sent = yield self._waiting
             except BaseException as exc:  # a cancellation: the step gets it where it waits
-                try:
-                    waiting = self._call.throw(exc)
-                except StopIteration as stop:
-                    return self._done(stop.value)
-                except StopAsyncIteration:
-                    return self._done(END)
+                self._advance(self._call.throw, exc)
             else:
-                try:
-                    waiting = self._call.send(sent)
-                except StopIteration as stop:
-                    return self._done(stop.value)
-                except StopAsyncIteration:
-                    return self._done(END)
-
-    def _done(self, value: T) -> T:
-        self.ready, self.value = True, value
-        return value
+                self._advance(self._call.send, sent)
+        return self.value
 
     async def abandon(self, exc: BaseException) -> None:
         """Finish a waiting step by throwing ``exc`` into it; whatever it then raises is dropped."""
         if self.ready:
             return
         try:
-            self._waiting = self._call.throw(exc)
-        except BaseException:
-            self.ready = True
-            return
-        try:
-            await self
+            if not self._advance(self._call.throw, exc):
+                await self
         except BaseException:
             self.ready = True

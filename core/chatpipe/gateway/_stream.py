@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..errors import ChatpipeError
 from ._connection import ClientDisconnected, DisconnectGuard
-from ._errors import GatewayError, request_timeout_error
+from ._errors import GatewayError, internal_error, request_timeout_error
 from ._ready import END, Step
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ class SSEResponse:
             raise
         except Exception:  # a bug, not a vendor fault: the client still gets an end, never a silent cut
             _log.exception("unexpected gateway failure mid-stream")
-            error = GatewayError(500, "internal gateway error; see the server log", type="server_error")
+            error = internal_error()
         else:
             try:
                 response = self._stream.response
