@@ -39,7 +39,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,8 +48,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from gateway_load import free_port, process_tree, rss_mb
+from run import Server, rotate
+
 HERE = Path(__file__).resolve().parent
-SERVER = HERE / "server.py"
 CLIENT = HERE / "load_client.py"
 CHATPIPE = str(Path(sys.executable).with_name("chatpipe"))
 LITELLM = HERE / ".venv" / "bin" / "litellm"
@@ -64,50 +65,16 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 # --- processes ------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _tree(pid: int) -> list[int]:
-    """``pid`` and all its descendants (Linux /proc)."""
-    found, todo = [], [pid]
-    while todo:
-        one = todo.pop()
-        found.append(one)
-        try:
-            for task in Path(f"/proc/{one}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return found
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of ``pid`` and its descendants."""
     total = 0
-    for one in _tree(pid):
+    for one in process_tree(pid):
         try:
             fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         total += int(fields[11]) + int(fields[12])
     return total / _TICKS
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and its descendants, MiB."""
-    total = 0
-    for one in _tree(pid):
-        try:
-            for line in Path(f"/proc/{one}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total / 1024
 
 
 def _wait_http(url: str, process: subprocess.Popen[bytes], seconds: float) -> None:
@@ -124,17 +91,18 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], seconds: float) -> No
     raise SystemExit(f"nothing answered {url} within {seconds:.0f} s")
 
 
-class Vendor:
-    """benchmarks/server.py: pre-built answers, a few tens of µs of CPU per request."""
+class Vendor(Server):
+    """benchmarks/server.py (``run.Server``): pre-built answers, a few tens of µs of CPU per request."""
 
-    def __init__(self, chunks: int) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(SERVER), "--chunks", str(chunks), "--max-seconds", "3600"],
-            stdout=subprocess.PIPE,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline().split()
-        self.url = f"http://127.0.0.1:{int(line[1])}/v1"
+    @property
+    def api(self) -> str:
+        """The OpenAI-style base URL the targets are pointed at."""
+        return f"{self.url}/v1"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
 
 
 class Served:
@@ -159,9 +127,9 @@ def start_chatpipe(vendor: Vendor, workers: int, tmp: Path, executable: str = CH
     config.write_text(
         "serve: {allow_unauthenticated: true}\n"
         "profiles:\n"
-        f"  load: {{provider: openai, base_url: '{vendor.url}', api_key: {VENDOR_KEY}, model: m, max_retries: 0}}\n"
+        f"  load: {{provider: openai, base_url: '{vendor.api}', api_key: {VENDOR_KEY}, model: m, max_retries: 0}}\n"
     )
-    port = _free_port()
+    port = free_port()
     args = [executable, "serve", "--config", str(config), "--port", str(port), "--workers", str(workers)]
     args += ["--log-level", "warning"]
     url = f"http://127.0.0.1:{port}"
@@ -175,10 +143,10 @@ def start_litellm(vendor: Vendor, tmp: Path) -> Served | None:
     config.write_text(
         "model_list:\n"
         "  - model_name: load\n"
-        f"    litellm_params: {{model: openai/m, api_base: '{vendor.url}', api_key: {VENDOR_KEY}}}\n"
+        f"    litellm_params: {{model: openai/m, api_base: '{vendor.api}', api_key: {VENDOR_KEY}}}\n"
         f"general_settings: {{master_key: {CLIENT_KEY}}}\n"
     )
-    port = _free_port()
+    port = free_port()
     args = [str(LITELLM), "--config", str(config), "--host", "127.0.0.1", "--port", str(port), "--num_workers", "1"]
     url = f"http://127.0.0.1:{port}"
     return Served("litellm", args, f"{url}/v1", f"{url}/health/liveliness", tmp / "litellm.log", 180)
@@ -237,10 +205,10 @@ def measure(target: str, served: Served | None, vendor: Vendor, kind: str, opts:
     if target == "library":
         if kind == "ttfc":
             return {}
-        args = [sys.executable, __file__, "--library", vendor.url, kind, str(concurrency), str(amount)]
+        args = [sys.executable, __file__, "--library", vendor.api, kind, str(concurrency), str(amount)]
         return _run_json(args, timeout)
-    url = vendor.url if served is None else served.url
-    pid = vendor.process.pid if served is None else served.process.pid
+    url = vendor.api if served is None else served.url
+    pid = vendor.pid if served is None else served.process.pid
     args = [sys.executable, str(CLIENT), url, kind, str(concurrency), str(amount), "--key", CLIENT_KEY]
     args += ["--model", "m" if served is None else "load"]
     before = cpu_seconds(pid)
@@ -255,7 +223,11 @@ def _per(result: dict[str, Any], divisor: float) -> float | None:
     return float(result["cpu"]) / (result["requests"] * divisor) * 1e6
 
 
-def summarize(samples: dict[str, dict[str, list[dict[str, Any]]]], chunks: int) -> dict[str, dict[str, Any]]:
+Samples = dict[str, dict[str, list[dict[str, Any]]]]
+"""target → kind (json, stream, ttfc) → one result per repetition."""
+
+
+def summarize(samples: Samples, chunks: int) -> dict[str, dict[str, Any]]:
     """Medians per target: throughput, latency, TTFC, CPU per request / chunk (µs)."""
 
     def median(values: list[float | None]) -> float | None:
@@ -326,6 +298,53 @@ def targets_report(rows: dict[str, dict[str, Any]], baseline: dict[str, Any] | N
     return out
 
 
+def run_all(opts: argparse.Namespace, wanted: list[str], vendor: Vendor) -> tuple[Samples, dict[str, list[float]]]:
+    """Start the servers of ``wanted``, measure each in turn for every repetition, stop them.
+
+    Returns the samples (target → kind → results) and each server's memory after each repetition.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix="chatpipe-gateway-bench-"))
+    servers: dict[str, Served | None] = {"direct": None, "library": None}
+    try:
+        if "serve-1" in wanted:
+            servers["serve-1"] = start_chatpipe(vendor, 1, tmp)
+        if "serve-2" in wanted:
+            servers["serve-2"] = start_chatpipe(vendor, 2, tmp)
+        if "before" in wanted:
+            if opts.before is None:
+                print("before: no --before PATH given; skipped")
+                wanted.remove("before")
+            else:
+                servers["before"] = start_chatpipe(vendor, 1, tmp, str(opts.before), "before")
+        if "litellm" in wanted:
+            proxy = start_litellm(vendor, tmp)
+            if proxy is None:
+                print("litellm: not installed in benchmarks/.venv (bash benchmarks/setup.sh 'litellm[proxy]'); skipped")
+                wanted.remove("litellm")
+            else:
+                servers["litellm"] = proxy
+        samples: Samples = {t: {} for t in wanted}
+        memory: dict[str, list[float]] = {t: [] for t in wanted if servers.get(t)}
+        for target in wanted:  # warm-up: pools, first imports
+            measure(target, servers.get(target), vendor, "json", argparse.Namespace(**{**vars(opts), "seconds": 1.0}))
+        for rep in range(opts.reps):
+            for target in rotate(wanted, rep):
+                for kind in ("json", "stream", "ttfc"):
+                    result = measure(target, servers.get(target), vendor, kind, opts)
+                    if result:
+                        samples[target].setdefault(kind, []).append(result)
+                served = servers.get(target)
+                if served is not None:
+                    memory[target].append(rss_mb(served.process.pid))
+            print(f"repetition {rep + 1}/{opts.reps} done (load {os.getloadavg()[0]:.1f})", flush=True)
+    finally:
+        for served in servers.values():
+            if served is not None:
+                served.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return samples, memory
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", default=",".join(TARGETS))
@@ -346,49 +365,8 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"unknown target(s) {sorted(unknown)}; choose from {', '.join(TARGETS)}")
 
-    tmp = Path(tempfile.mkdtemp(prefix="chatpipe-gateway-bench-"))
-    vendor = Vendor(opts.chunks)
-    servers: dict[str, Served | None] = {"direct": None, "library": None}
-    try:
-        if "serve-1" in wanted:
-            servers["serve-1"] = start_chatpipe(vendor, 1, tmp)
-        if "serve-2" in wanted:
-            servers["serve-2"] = start_chatpipe(vendor, 2, tmp)
-        if "before" in wanted:
-            if opts.before is None:
-                print("before: no --before PATH given; skipped")
-                wanted.remove("before")
-            else:
-                servers["before"] = start_chatpipe(vendor, 1, tmp, str(opts.before), "before")
-        if "litellm" in wanted:
-            proxy = start_litellm(vendor, tmp)
-            if proxy is None:
-                print("litellm: not installed in benchmarks/.venv (bash benchmarks/setup.sh 'litellm[proxy]'); skipped")
-                wanted.remove("litellm")
-            else:
-                servers["litellm"] = proxy
-        samples: dict[str, dict[str, list[dict[str, Any]]]] = {t: {} for t in wanted}
-        memory: dict[str, list[float]] = {t: [] for t in wanted if servers.get(t)}
-        for target in wanted:  # warm-up: pools, first imports
-            measure(target, servers.get(target), vendor, "json", argparse.Namespace(**{**vars(opts), "seconds": 1.0}))
-        for rep in range(opts.reps):
-            order = wanted[rep % len(wanted) :] + wanted[: rep % len(wanted)]
-            for target in order:
-                for kind in ("json", "stream", "ttfc"):
-                    result = measure(target, servers.get(target), vendor, kind, opts)
-                    if result:
-                        samples[target].setdefault(kind, []).append(result)
-                served = servers.get(target)
-                if served is not None:
-                    memory[target].append(rss_mb(served.process.pid))
-            print(f"repetition {rep + 1}/{opts.reps} done (load {os.getloadavg()[0]:.1f})", flush=True)
-    finally:
-        for served in servers.values():
-            if served is not None:
-                served.stop()
-        vendor.process.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
-
+    with Vendor(sys.executable, opts.chunks, 3600) as vendor:
+        samples, memory = run_all(opts, wanted, vendor)
     rows = summarize(samples, opts.chunks)
     baseline = json.loads(opts.baseline.read_text())["rows"] if opts.baseline else None
     print(table(rows))

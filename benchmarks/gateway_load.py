@@ -74,21 +74,32 @@ def _vendor(port_out: Any, stop: Any) -> None:
 # --- the gateway (subprocess) ---------------------------------------------------------------------
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
 
 
-def _rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and its children, in MiB (Linux /proc)."""
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (Linux /proc)."""
+    found, todo = [], [pid]
+    while todo:
+        one = todo.pop()
+        found.append(one)
+        try:
+            for task in Path(f"/proc/{one}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and its descendants (the gateway's workers), in MiB (Linux /proc)."""
     total = 0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for one in pids:
+    for one in process_tree(pid):
         try:
             for line in Path(f"/proc/{one}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -105,7 +116,7 @@ def _start_gateway(vendor_port: int, workers: int, tmp: Path) -> tuple[subproces
         f"  load: {{provider: openai, base_url: 'http://127.0.0.1:{vendor_port}/v1', api_key: sk-load-0000,"
         " model: load-model, max_retries: 0}\n"
     )
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             CHATPIPE,
@@ -238,7 +249,7 @@ def _report(kind: str, total: int, tally: Tally, elapsed: float) -> dict[str, An
 async def _run(args: argparse.Namespace, port: int, gateway_pid: int) -> bool:
     await _batch(port, min(200, args.requests), args.concurrency, stream=False)  # warm-up (pools, imports)
     await _batch(port, min(200, args.requests), args.concurrency, stream=True)
-    rss = [_rss_mb(gateway_pid)]
+    rss = [rss_mb(gateway_pid)]
     print(f"gateway RSS after warm-up: {rss[0]:.1f} MiB", flush=True)
     clean = True
     for round_no in range(1, args.rounds + 1):
@@ -246,7 +257,7 @@ async def _run(args: argparse.Namespace, port: int, gateway_pid: int) -> bool:
             tally, elapsed = await _batch(port, args.requests, args.concurrency, stream)
             row = _report("stream" if stream else "json", args.requests, tally, elapsed)
             clean = clean and row["errors"] == 0 and row["incomplete_streams"] == 0
-        rss.append(_rss_mb(gateway_pid))
+        rss.append(rss_mb(gateway_pid))
         print(f"round {round_no}: gateway RSS {rss[-1]:.1f} MiB", flush=True)
     growth = rss[-1] - rss[-2] if len(rss) > 2 else rss[-1] - rss[0]
     flat = growth < args.max_growth_mb
