@@ -26,7 +26,6 @@ from typing import Any
 import attrs
 from chatpipe.plugin import (
     APIStatusError,
-    AuthenticationError,
     Capabilities,
     HttpRequest,
     HttpResponse,
@@ -97,7 +96,7 @@ class OllamaProvider(OpenAICompatibleProvider):
             headers=response.headers,
             body=scrubbed.text,
             secrets=self.secrets(),
-            hints={AuthenticationError: self.auth_hint(), NotFoundError: hint},
+            hints={**self.status_hints(), NotFoundError: hint},
             request_id=response.request_id,
         )
 

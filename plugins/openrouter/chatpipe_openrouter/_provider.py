@@ -32,7 +32,6 @@ import attrs
 from chatpipe.plugin import (
     OPENAI_PARAMS,
     APIStatusError,
-    AuthenticationError,
     Capabilities,
     ChatRequest,
     ChatResponse,
@@ -42,7 +41,6 @@ from chatpipe.plugin import (
     HttpResponse,
     InvalidRequestError,
     ModelInfo,
-    NotFoundError,
     OpenAICompatibleProvider,
     ParamType,
     ProviderInfo,
@@ -203,7 +201,7 @@ class OpenRouterProvider(OpenAICompatibleProvider):
             headers=response.headers if response is not None else {},
             body=body,
             secrets=self.secrets(),
-            hints={AuthenticationError: self.auth_hint(), NotFoundError: self.not_found_hint()},
+            hints=self.status_hints(),
             request_id=response.request_id if response is not None else None,
         )
         retyped: type[APIStatusError] | None = None
