@@ -151,6 +151,17 @@ def test_keep_alive_serves_many_requests_on_one_connection(server: FakeServer) -
     assert server.wait_for(lambda: server.open_connections == 0)
 
 
+def test_replies_leave_without_waiting_for_the_clients_ack(server: FakeServer) -> None:
+    # Head and body are two writes: with Nagle's algorithm the body of every reply on a reused
+    # connection would wait ~40 ms for the client's delayed ACK of the head.
+    server.route("/k", lambda request: FakeResponse.text("k"))
+    conn = connect(server)
+    conn.request("GET", "/k")
+    assert conn.getresponse().read() == b"k"
+    (accepted,) = server._connections
+    assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
 def test_chunked_request_body_is_read(server: FakeServer) -> None:
     server.route("/c", lambda request: FakeResponse.json({"len": len(request.body)}))
     conn = connect(server)
