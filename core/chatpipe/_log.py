@@ -1,7 +1,8 @@
 """chatpipe's loggers: the ``chatpipe`` hierarchy, configured by nobody but the application.
 
 The library only *emits* records; it attaches a :class:`logging.NullHandler` to the
-``chatpipe`` logger and never sets a level or adds another handler (the CLI's ``--verbose``
+``chatpipe`` logger (when the first of its loggers is used: :mod:`logging` is imported only
+then, see :class:`Logger`) and never sets a level or adds another handler (the CLI's ``--verbose``
 does, through :func:`enable_debug_logging`). Records, at DEBUG unless noted:
 
 * ``chatpipe.transport``: request sent (method, redacted URL, provider, attempt number),
@@ -17,19 +18,83 @@ Only redacted data is logged: URLs pass through ``safe_url`` and every message t
 
 from __future__ import annotations
 
-import logging
 import sys
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-__all__ = ["LOGGER_NAME", "enable_debug_logging", "get_logger"]
+if TYPE_CHECKING:
+    import logging
+
+__all__ = ["DEBUG", "INFO", "LOGGER_NAME", "Logger", "enable_debug_logging", "get_logger"]
 
 LOGGER_NAME = "chatpipe"
+DEBUG = 10
+"""``logging.DEBUG``, for ``isEnabledFor`` without importing :mod:`logging`."""
+INFO = 20
+"""``logging.INFO``."""
 
-logging.getLogger(LOGGER_NAME).addHandler(logging.NullHandler())
+
+def _logging() -> ModuleType:
+    """The :mod:`logging` module, imported on the first record or level check (~9 ms in a fresh process)."""
+    import logging
+
+    root = logging.getLogger(LOGGER_NAME)
+    if not any(type(handler) is logging.NullHandler for handler in root.handlers):
+        root.addHandler(logging.NullHandler())
+    return logging
 
 
-def get_logger(name: str) -> logging.Logger:
+class Logger:
+    """The logger ``chatpipe.<name>``, looked up — and :mod:`logging` imported — on its first use.
+
+    A module's logger is made at its import; building a pipeline emits nothing, so it no longer
+    imports :mod:`logging`. Has the methods of :class:`logging.Logger` that chatpipe calls;
+    :attr:`logger` is the real one.
+    """
+
+    __slots__ = ("_logger", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._logger: logging.Logger | None = None
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The :class:`logging.Logger` named :attr:`name`."""
+        logger = self._logger
+        if logger is None:
+            logger = self._logger = _logging().getLogger(self.name)
+        return logger
+
+    def isEnabledFor(self, level: int) -> bool:
+        return self.logger.isEnabledFor(level)
+
+    def debug(self, message: str, *args: object) -> None:
+        self.logger.debug(message, *args, stacklevel=2)
+
+    def info(self, message: str, *args: object) -> None:
+        self.logger.info(message, *args, stacklevel=2)
+
+    def warning(self, message: str, *args: object) -> None:
+        self.logger.warning(message, *args, stacklevel=2)
+
+    def error(self, message: str, *args: object) -> None:
+        self.logger.error(message, *args, stacklevel=2)
+
+    def exception(self, message: str, *args: object) -> None:
+        """Log at ERROR with the exception being handled."""
+        self.logger.exception(message, *args, stacklevel=2)
+
+    def log(self, level: int, message: str, *args: object) -> None:
+        self.logger.log(level, message, *args, stacklevel=2)
+
+    def __repr__(self) -> str:
+        return f"Logger({self.name!r})"
+
+
+def get_logger(name: str) -> Logger:
     """The logger ``chatpipe.<name>`` (``name`` is a dotted suffix such as ``"transport"``)."""
-    return logging.getLogger(f"{LOGGER_NAME}.{name}")
+    return Logger(f"{LOGGER_NAME}.{name}")
 
 
 def enable_debug_logging(stream: object = None) -> logging.Handler:
@@ -38,6 +103,9 @@ def enable_debug_logging(stream: object = None) -> logging.Handler:
     For applications and the CLI's ``--verbose``; the library itself never calls it. Calling
     it again replaces the handler it added before instead of adding a second one.
     """
+    import logging
+
+    _logging()
     logger = logging.getLogger(LOGGER_NAME)
     for handler in list(logger.handlers):
         if getattr(handler, "_chatpipe_verbose", False):

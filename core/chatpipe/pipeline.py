@@ -11,7 +11,6 @@ and its transport pools connections.
 
 from __future__ import annotations
 
-import logging
 import os
 import warnings
 from collections.abc import (
@@ -32,7 +31,7 @@ from ._capabilities import check_capabilities
 from ._chain import Stage, make_context, normalise_names, resolve_chain, run_chain
 from ._lazy import lazy_attributes
 from ._limiter import RATE_KEYS, Limiter, estimate_tokens, used_tokens
-from ._log import get_logger
+from ._log import DEBUG, get_logger
 from ._observe import CURRENT, Observed, new_call_id, server_of
 from ._validate import require_messages, validate_messages
 from .converter import Converter, Names
@@ -411,7 +410,7 @@ class Pipeline:
             )
         )
         http = self.adapter.build_chat(request)
-        if _log.isEnabledFor(logging.DEBUG):
+        if _log.isEnabledFor(DEBUG):
             chain = ",".join(c.name for c in self._chain) or "none"
             _log.debug(
                 "%s",
@@ -492,7 +491,7 @@ class Pipeline:
     def _raise_for_status(self, response: HttpResponse) -> None:
         if response.status >= 400:
             error = self.adapter.parse_error(response)
-            if _log.isEnabledFor(logging.DEBUG):
+            if _log.isEnabledFor(DEBUG):
                 _log.debug("%s", scrub(f"{type(error).__name__}: {error}", self.adapter.secrets()))
             raise error
 

@@ -94,6 +94,9 @@ DEFERRED_FROM_A_BUILD = (
     "chatpipe.config._loader",
     "importlib.metadata",
     "asyncio",
+    # logging until the first record or level check; random until a call waits for its limit
+    "logging",
+    "random",
     # streaming: with the first stream
     "chatpipe._streams",
     "chatpipe._accumulate",

@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import logging
 import threading
 import time
 import weakref
@@ -37,7 +36,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from types import ModuleType
 from typing import TYPE_CHECKING, TypeVar
 
-from .._log import get_logger
+from .._log import DEBUG, INFO, get_logger
 from ..errors import ChatpipeError, InvalidRequestError
 from ..http import REQUEST_ID_HEADERS, HttpRequest, HttpResponse, safe_url
 from ..secrets import Secret, scrub
@@ -385,35 +384,33 @@ class Transport:
         return f"{request.method} {safe_url(request.url)} provider={self.provider}"
 
     def _notify(self, request: HttpRequest, attempt: int, *, stream: bool) -> None:
-        if _log.isEnabledFor(logging.DEBUG):
+        if _log.isEnabledFor(DEBUG):
             kind = "stream request" if stream else "request"
             total = self.retry.max_retries + 1
-            self._emit(logging.DEBUG, request, f"{kind} {self._where(request)} attempt={attempt + 1}/{total}")
+            self._emit(DEBUG, request, f"{kind} {self._where(request)} attempt={attempt + 1}/{total}")
         if self._on_send is not None:
             self._on_send(request)
 
     def _log_response(self, request: HttpRequest, status: int, headers: Mapping[str, str]) -> None:
-        if _log.isEnabledFor(logging.DEBUG):
+        if _log.isEnabledFor(DEBUG):
             ids = REQUEST_ID_HEADERS
             request_id = next((headers[n] for n in ids if n in headers), None)
-            self._emit(logging.DEBUG, request, f"response {status} to {self._where(request)} request_id={request_id}")
+            self._emit(DEBUG, request, f"response {status} to {self._where(request)} request_id={request_id}")
 
     def _log_retry(self, request: HttpRequest, retry: Retry) -> None:
-        if _log.isEnabledFor(logging.INFO):
-            self._emit(
-                logging.INFO, request, f"retry of {self._where(request)} in {retry.wait:.2f}s after {retry.reason}"
-            )
+        if _log.isEnabledFor(INFO):
+            self._emit(INFO, request, f"retry of {self._where(request)} in {retry.wait:.2f}s after {retry.reason}")
         if self._on_retry is not None:
             self._on_retry(retry.attempt + 1, retry.reason, retry.status, retry.wait)
 
     def _debug(self, request: HttpRequest, what: str) -> None:
-        if _log.isEnabledFor(logging.DEBUG):
-            self._emit(logging.DEBUG, request, f"{what}: {self._where(request)}")
+        if _log.isEnabledFor(DEBUG):
+            self._emit(DEBUG, request, f"{what}: {self._where(request)}")
 
     def _log_failure(self, request: HttpRequest, error: ChatpipeError, final: bool) -> None:
-        if _log.isEnabledFor(logging.DEBUG):
+        if _log.isEnabledFor(DEBUG):
             what = "giving up" if final else "attempt failed"
-            self._emit(logging.DEBUG, request, f"{what} on {self._where(request)}: {type(error).__name__}: {error}")
+            self._emit(DEBUG, request, f"{what} on {self._where(request)}: {type(error).__name__}: {error}")
 
     # --- sync -----------------------------------------------------------------------------
 
