@@ -109,22 +109,29 @@ class SSEResponse:
 
         Frames of chunks that are already here when the previous one is rendered are sent
         together (at most :data:`BATCH_FRAMES` frames or :data:`BATCH_BYTES` bytes at once), so
-        a burst costs one write, not one per chunk; the first chunk, and a chunk the stream had
-        to wait for, go out at once. Frames not yet sent when the stream fails go out with the
-        error frame.
+        a burst costs one write, not one per chunk. Until the first frame carrying output (text,
+        reasoning or a tool call) has gone out, that frame goes out at once, with the frames before
+        it: the first token is never held back behind the ones that arrived with it. A chunk the
+        stream had to wait for goes out at once too. Frames not yet sent when the stream fails go
+        out with the error frame.
         """
         renderer = self._renderer
         frames: list[bytes] = []
         size = 0
+        eager = True  # no output sent yet
+        output = False  # ``frames`` hold output (looked for while ``eager``)
         try:
             async with asyncio.timeout_at(self._deadline):
                 if self._first is not None:
                     frame = renderer.chunk(self._first)
                     if frame:
-                        await self._body(send, frame)
+                        frames.append(frame)
+                        output = _carries_output(self._first)
                 while True:
                     step: Step[ChatChunk] = Step(self._iterator)
-                    if frames and (not step.ready or len(frames) >= BATCH_FRAMES or size >= BATCH_BYTES):
+                    if frames and (
+                        not step.ready or (eager and output) or len(frames) >= BATCH_FRAMES or size >= BATCH_BYTES
+                    ):
                         data = b"".join(frames)
                         frames.clear()
                         size = 0
@@ -133,6 +140,7 @@ class SSEResponse:
                         except BaseException as exc:
                             await step.abandon(exc)
                             raise
+                        eager = eager and not output
                     chunk = await step
                     if chunk is END:
                         break
@@ -140,6 +148,8 @@ class SSEResponse:
                     if frame:
                         frames.append(frame)
                         size += len(frame)
+                        if eager and not output:
+                            output = _carries_output(chunk)
         except (ChatpipeError, GatewayError) as exc:  # GatewayError: a chunk that cannot be sent on (encode_json)
             error = exc if isinstance(exc, GatewayError) else self._map_error(exc)
             _log.warning("stream failed after it started: %s", error.message)
@@ -163,3 +173,8 @@ class SSEResponse:
             return None
         await self._body(send, b"".join(frames) + renderer.error(error), more=False)
         return error
+
+
+def _carries_output(chunk: ChatChunk) -> bool:
+    """Whether ``chunk`` carries the model's output (text, reasoning, a tool call), not only a role or an end."""
+    return bool(chunk.text or chunk.reasoning or chunk.tool_calls)

@@ -121,7 +121,7 @@ class _Stream:
         return None
 
 
-def pump(chunks: AsyncIterator[ChatChunk]) -> list[dict[str, Any]]:
+def pump(chunks: AsyncIterator[ChatChunk], first: ChatChunk | None = None) -> list[dict[str, Any]]:
     """The ASGI messages SSEResponse sends for ``chunks`` (the first one given apart, as the gateway does)."""
     sent: list[dict[str, Any]] = []
 
@@ -137,7 +137,7 @@ def pump(chunks: AsyncIterator[ChatChunk]) -> list[dict[str, Any]]:
         response = SSEResponse(
             _Stream(),  # type: ignore[arg-type]
             chunks,
-            ChatChunk(role="assistant"),
+            first or ChatChunk(role="assistant"),
             StreamRenderer(model="p", include_usage=False),
             deadline=loop.time() + 5,
             map_error=lambda exc: from_chatpipe_error(exc, profile="p"),
@@ -162,15 +162,30 @@ def test_chunks_already_here_go_out_together_in_batches() -> None:
     words = [f"w{i} " for i in range(40)]
     bodies = pump(items(*[ChatChunk(text=w) for w in words]))
     assert texts(bodies)[1:] == words
-    # the first frame alone, then batches of at most BATCH_FRAMES, the last one with [DONE]
-    assert len(bodies) == 1 + -(-40 // BATCH_FRAMES)
+    # the role frame with the first text at once, then batches of at most BATCH_FRAMES, the last one with [DONE]
+    assert texts(bodies[:1]) == ["", "w0 "]
+    assert len(bodies) == 1 + -(-39 // BATCH_FRAMES)
     assert bodies[-1]["body"].endswith(b"data: [DONE]\n\n") and bodies[-1]["more_body"] is False
 
 
 def test_a_chunk_that_was_waited_for_sends_what_came_before_it_first() -> None:
     plan = [ChatChunk(text="a"), ChatChunk(text="b"), "wait", ChatChunk(text="c"), "wait", ChatChunk(text="d")]
     bodies = pump(items(*plan))
-    assert [texts([b]) for b in bodies] == [[""], ["a", "b"], ["c"], ["d"]]
+    assert [texts([b]) for b in bodies] == [["", "a"], ["b"], ["c"], ["d"]]
+
+
+def test_the_first_output_goes_out_at_once_with_the_frames_before_it() -> None:
+    # the first token is never held back behind those that came with it; reasoning is output too
+    plan = [ChatChunk(role="assistant"), ChatChunk(reasoning="hm"), ChatChunk(text="a"), ChatChunk(text="b")]
+    bodies = pump(items(*plan))
+    assert [b["body"].count(b"data: ") for b in bodies] == [3, 3]  # role, role, reasoning | a, b, [DONE]
+    assert bodies[0]["body"].endswith(b'"reasoning_content":"hm"},"finish_reason":null}]}\n\n')
+    assert texts(bodies[1:]) == ["a", "b"]
+
+
+def test_a_first_chunk_with_output_goes_out_alone() -> None:
+    bodies = pump(items(ChatChunk(text="b"), ChatChunk(text="c")), first=ChatChunk(text="a"))
+    assert [texts([b]) for b in bodies] == [["a"], ["b", "c"]]
 
 
 def test_frames_not_yet_sent_when_the_stream_fails_go_out_with_the_error() -> None:
