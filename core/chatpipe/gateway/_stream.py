@@ -126,6 +126,7 @@ class SSEResponse:
                     frame = renderer.chunk(self._first)
                     if frame:
                         frames.append(frame)
+                        size = len(frame)
                         output = _carries_output(self._first)
                 while True:
                     step: Step[ChatChunk] = Step(self._iterator)
