@@ -81,9 +81,9 @@ class Logger:
     def error(self, message: str, *args: object) -> None:
         self.logger.error(message, *args, stacklevel=2)
 
-    def exception(self, message: str, *args: object) -> None:
-        """Log at ERROR with the exception being handled."""
-        self.logger.exception(message, *args, stacklevel=2)
+    def exception(self, message: str, *args: object, exc_info: BaseException | bool = True) -> None:
+        """Log at ERROR with ``exc_info``: the exception being handled, unless one is given."""
+        self.logger.exception(message, *args, exc_info=exc_info, stacklevel=2)
 
     def log(self, level: int, message: str, *args: object) -> None:
         self.logger.log(level, message, *args, stacklevel=2)

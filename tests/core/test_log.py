@@ -29,6 +29,7 @@ def test_records_reach_the_named_logger_with_the_callers_location(caplog: pytest
             raise ValueError("boom")
         except ValueError:
             log.exception("x %s", 6)
+        log.exception("given", exc_info=KeyError("k"))
     records = [r for r in caplog.records if r.name == "chatpipe.probe.records"]
     assert [(r.levelno, r.getMessage()) for r in records] == [
         (logging.DEBUG, "d 1"),
@@ -37,11 +38,12 @@ def test_records_reach_the_named_logger_with_the_callers_location(caplog: pytest
         (logging.ERROR, "e 4"),
         (logging.INFO, "l 5"),
         (logging.ERROR, "x 6"),
+        (logging.ERROR, "given"),
     ]
     assert {(r.funcName, r.filename) for r in records} == {
         ("test_records_reach_the_named_logger_with_the_callers_location", "test_log.py")
     }
-    assert records[-1].exc_info is not None and records[-1].exc_info[0] is ValueError
+    assert [r.exc_info[0] for r in records[-2:] if r.exc_info] == [ValueError, KeyError]
 
 
 def test_a_level_off_is_seen_as_off() -> None:

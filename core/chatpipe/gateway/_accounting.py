@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
+from .._log import INFO, get_logger
 from ..models import ChatResponse
 
 __all__ = ["log_reply"]
 
-_log = logging.getLogger("chatpipe.gateway")
+_log = get_logger("gateway")
 
 
 def log_reply(profile: str, response: ChatResponse, client: str | None = None) -> None:
@@ -18,7 +17,7 @@ def log_reply(profile: str, response: ChatResponse, client: str | None = None) -
     ``client`` is the label of the gateway key (``serve.keys``; absent without keys, never the
     key); an unknown part is ``unknown``. Computes the cost only when INFO is on.
     """
-    if not _log.isEnabledFor(logging.INFO):
+    if not _log.isEnabledFor(INFO):
         return
     usage = response.usage
     known = usage is not None and usage.prompt_tokens is not None and usage.completion_tokens is not None

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -33,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .._log import get_logger
 from .._shown import shown
 from ..errors import ChatpipeError
 from ._accounting import log_reply
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = ["create_app"]
 
-_log = logging.getLogger("chatpipe.gateway")
+_log = get_logger("gateway")
 
 TARGET_HEADER = "x-chatpipe-target"
 """The response header naming the profile that answered a call to a router profile.

@@ -13,11 +13,11 @@ flight. The amounts live in the config's ``state`` store (Redis: shared by every
 from __future__ import annotations
 
 import datetime
-import logging
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from .._log import get_logger
 from ._errors import GatewayError
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Budgets"]
 
-_log = logging.getLogger("chatpipe.gateway")
+_log = get_logger("gateway")
 
 Applying = tuple[tuple[str, "BudgetConfig"], ...]
 

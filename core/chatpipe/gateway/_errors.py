@@ -34,11 +34,11 @@ In a stream that has already started, the same mapping gives the error frame's c
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .._log import get_logger
 from ..errors import (
     AllTargetsFailedError,
     APIConnectionError,
@@ -64,7 +64,7 @@ from ..secrets import Secret, scrub
 
 __all__ = ["GatewayError", "error_body", "from_chatpipe_error", "request_timeout_error"]
 
-_log = logging.getLogger("chatpipe.gateway")
+_log = get_logger("gateway")
 
 
 class GatewayError(Exception):

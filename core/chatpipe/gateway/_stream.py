@@ -10,10 +10,10 @@ deadline — becomes one error frame and ends the stream without ``[DONE]``.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
+from .._log import get_logger
 from ..errors import ChatpipeError
 from ._connection import ClientDisconnected, DisconnectGuard
 from ._errors import GatewayError, internal_error, request_timeout_error
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FrameRenderer", "SSEResponse"]
 
-_log = logging.getLogger("chatpipe.gateway")
+_log = get_logger("gateway")
 
 BATCH_FRAMES = 16
 BATCH_BYTES = 16384
