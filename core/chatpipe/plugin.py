@@ -76,7 +76,8 @@ Vendor helpers, for adapters of any API (:mod:`chatpipe.vendor`)
 
 Post-processing helpers, for a vendor's forced conversion (:mod:`chatpipe.postprocess`)
     :func:`merge_messages`, :func:`check_messages`, :func:`fold_tool_call`,
-    :func:`name_prefix`, :func:`prefix_as_user`, :func:`prefix_as_char`; content as pieces:
+    :func:`name_prefix`, :func:`prefix_as_user`, :func:`prefix_as_char`,
+    :func:`example_prefixed`; content as pieces:
     :data:`Piece`, :data:`Pieces`, :func:`to_pieces`, :func:`first_text`, :func:`join`,
     :func:`prepend`, :func:`render`.
 
@@ -195,6 +196,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "Piece",
         "Pieces",
         "check_messages",
+        "example_prefixed",
         "first_text",
         "fold_tool_call",
         "join",
@@ -297,6 +299,7 @@ __all__ = [
     "decode_json",
     "details_from_json",
     "error_details",
+    "example_prefixed",
     "first_text",
     "fold_tool_call",
     "has_version_segment",
@@ -394,6 +397,7 @@ if TYPE_CHECKING:
         Piece,
         Pieces,
         check_messages,
+        example_prefixed,
         first_text,
         fold_tool_call,
         join,

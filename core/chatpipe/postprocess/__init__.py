@@ -76,7 +76,7 @@ become text instead of vanishing.
 from __future__ import annotations
 
 from ._merge import check_messages, merge_messages
-from ._names import name_prefix, prefix_as_char, prefix_as_user, prefix_unless_present
+from ._names import example_prefixed, name_prefix, prefix_as_char, prefix_as_user, prefix_unless_present
 from ._pieces import JOIN, Piece, Pieces, first_text, join, prepend, render, to_pieces
 from ._tools import TOOL_CALL_TEMPLATE, fold_tool_call
 
@@ -88,6 +88,7 @@ __all__ = [
     "Piece",
     "Pieces",
     "check_messages",
+    "example_prefixed",
     "first_text",
     "fold_tool_call",
     "join",

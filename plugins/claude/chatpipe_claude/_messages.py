@@ -65,12 +65,9 @@ from chatpipe.plugin import (
     Message,
     Names,
     arguments_object,
+    example_prefixed,
     fold_tool_call,
     name_prefix,
-    prefix_as_char,
-    prefix_as_user,
-    render,
-    to_pieces,
 )
 
 from ._content import MEDIA_BLOCK_TYPES, content_blocks, text_block
@@ -89,7 +86,6 @@ Block = dict[str, Any]
 
 _THINKING_TYPES = frozenset({"thinking", "redacted_thinking"})
 
-_EXAMPLE_RULES = {"example_user": prefix_as_user, "example_assistant": prefix_as_char}
 """The example-dialogue names of ``system`` messages and the prefix rule each one gets."""
 
 
@@ -117,17 +113,6 @@ def _stored_blocks(message: Message, key: str, where: str) -> list[Block]:
             where=f"{where}.{key}",
         )
     return [dict(b) for b in stored]
-
-
-def _example_prefixed(message: Message, names: Names, where: str) -> Message:
-    """Step 0: an example-dialogue system message with its speaker's prefix and without its name."""
-    rule = _EXAMPLE_RULES.get(message.name or "") if message.role == "system" else None
-    if rule is None:
-        return message
-    before = to_pieces(message.content, where=f"{where}.content")
-    after = rule(before, names)
-    content = message.content if after == before else render(after)
-    return attrs.evolve(message, content=content, name=None)
 
 
 def _with_name(blocks: list[Block], name: str | None) -> list[Block]:
@@ -310,7 +295,7 @@ def convert_messages(
     ``names``: the speaker names for example-prefixing (step 0).
     Raises :class:`~chatpipe.errors.InvalidRequestError` for content Claude cannot take.
     """
-    messages = [_example_prefixed(m, names, f"messages[{i}]") for i, m in enumerate(messages)]
+    messages = [example_prefixed(m, names, where=f"messages[{i}]") for i, m in enumerate(messages)]
     system, turns, consumed = _system(messages, use_system)
     for index in range(consumed, len(messages)):
         turns.append(_turn(messages[index], f"messages[{index}]", use_tools))

@@ -43,11 +43,10 @@ from chatpipe.plugin import (
     Message,
     Names,
     arguments_object,
+    example_prefixed,
     first_text,
     loads_json,
     name_prefix,
-    prefix_as_char,
-    prefix_as_user,
     prepend,
     render,
     to_pieces,
@@ -61,7 +60,6 @@ __all__ = ["SYSTEM_ROLES", "Conversation", "convert_messages"]
 SYSTEM_ROLES = frozenset({"system", "developer"})
 
 _NO_NAMES = Names()
-_EXAMPLE_RULES = {"example_user": prefix_as_user, "example_assistant": prefix_as_char}
 
 
 @attrs.frozen
@@ -70,16 +68,6 @@ class Conversation:
 
     system_instruction: dict[str, Any] | None
     contents: list[dict[str, Any]]
-
-
-def _example_prefixed(message: Message, names: Names, where: str) -> Message:
-    """Step 0: an example-dialogue system message with its speaker's prefix and without its name."""
-    rule = _EXAMPLE_RULES.get(message.name or "") if message.role == "system" else None
-    if rule is None:
-        return message
-    before = to_pieces(message.content, where=f"{where}.content")
-    after = rule(before, names)
-    return attrs.evolve(message, content=message.content if after == before else render(after), name=None)
 
 
 def _named(message: Message, where: str) -> str | tuple[Any, ...] | None:
@@ -183,7 +171,7 @@ def convert_messages(
     signature (step 4); ``names``: the profile's speaker names (step 0). Raises
     :class:`~chatpipe.errors.InvalidRequestError` for content Gemini cannot take.
     """
-    messages = [_example_prefixed(m, names, f"messages[{i}]") for i, m in enumerate(messages)]
+    messages = [example_prefixed(m, names, where=f"messages[{i}]") for i, m in enumerate(messages)]
     system, turns, start = _system_instruction(messages)
     call_names: dict[str, str] = {}
     for index in range(start, len(messages)):

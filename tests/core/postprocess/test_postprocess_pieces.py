@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from chatpipe.converter import Names
 from chatpipe.errors import InvalidRequestError
-from chatpipe.models import ImagePart, ImageURL, OtherPart, TextPart
-from chatpipe.postprocess._names import prefix_as_char, prefix_as_user, prefix_unless_present
+from chatpipe.models import ImagePart, ImageURL, Message, OtherPart, TextPart
+from chatpipe.postprocess._names import example_prefixed, prefix_as_char, prefix_as_user, prefix_unless_present
 from chatpipe.postprocess._pieces import first_text, join, prepend, render, to_pieces
 
 IMG = ImagePart(ImageURL("https://example.com/i.png"))
@@ -81,6 +81,21 @@ def test_user_and_char_prefix_rules():
     assert prefix_as_char(("hi",), names) == ("Seraphina: hi",)
     assert prefix_as_char(("Rook: hi",), names) == ("Rook: hi",)
     assert prefix_as_char(("hi",), Names(user="Alex")) == ("hi",)
+
+
+def test_example_messages_get_their_speakers_prefix_and_lose_their_name():
+    names = Names(user="Alex", char="Seraphina")
+    user = Message("system", "hi", name="example_user")
+    assert example_prefixed(user, names) == Message("system", "Alex: hi")
+    assert example_prefixed(Message("system", (IMG,), name="example_assistant"), names) == Message(
+        "system", (TextPart("Seraphina: "), IMG)
+    )
+    unprefixed = example_prefixed(user, Names())  # no user name: the same content, the name gone
+    assert unprefixed == Message("system", "hi") and unprefixed.content is user.content
+    for other in (Message("system", "x", name="narrator"), Message("user", "x", name="example_user")):
+        assert example_prefixed(other, names) is other
+    with pytest.raises(InvalidRequestError, match=r"messages\[3\]\.content"):
+        example_prefixed(Message("system", 42, name="example_user"), names, where="messages[3]")  # type: ignore[arg-type]
 
 
 def test_an_empty_text_part_stays_in_a_part_list_and_renders_as_nothing_in_a_string():
