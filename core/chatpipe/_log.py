@@ -67,7 +67,7 @@ class Logger:
         return logger
 
     def isEnabledFor(self, level: int) -> bool:
-        return self.logger.isEnabledFor(level)
+        return (self._logger or self.logger).isEnabledFor(level)  # per call on hot paths: no property step
 
     def debug(self, message: str, *args: object) -> None:
         self.logger.debug(message, *args, stacklevel=2)
