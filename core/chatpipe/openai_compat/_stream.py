@@ -75,6 +75,8 @@ class OpenAIStreamParser(StreamParser):
         self._finish_table = finish_table
         self._keys: Any = None  # the keys of the last chunk object, and those of them that go to ``extra``
         self._extra_names: tuple[str, ...] = ()
+        # A subclass that reads choices its own way (e.g. /completions' ``text``) gets every choice.
+        self._plain_choices = type(self)._choice_chunk is OpenAIStreamParser._choice_chunk
 
     def feed(self, event: SSEEvent) -> Iterable[ChatChunk]:
         """The chunks one event yields; raises on error events and malformed data."""
@@ -147,12 +149,31 @@ class OpenAIStreamParser(StreamParser):
         if keys != self._keys:  # a stream's chunks mostly carry the same keys: their extra names are known
             self._keys = keys
             self._extra_names = tuple(k for k in keys if k not in _MODELLED_KEYS)
-        extra = {k: data[k] for k in self._extra_names}
+        names = self._extra_names
+        extra = {k: data[k] for k in names} if names else {}
         choices = data.get("choices")
         if choices is None:
             choices = []
         if not isinstance(choices, list):
             raise MalformedPayload(f"'choices' should be a list, got {type(choices).__name__}")
+        if usage is None and len(choices) == 1 and self._plain_choices:
+            # The commonest chunk: one choice whose delta is its text alone, nothing else set
+            # (the same chunk _choice_chunk builds from it).
+            choice = choices[0]
+            if type(choice) is dict:
+                delta = choice.get("delta")
+                if type(delta) is dict and len(delta) == 1:
+                    text = delta.get("content")
+                    index = choice.get("index", 0)
+                    if (
+                        type(text) is str
+                        and text
+                        and type(index) is int
+                        and choice.get("finish_reason") is None
+                        and choice.get("logprobs") is None
+                    ):
+                        plain = chat_chunk(index, text, "", (), None, None, None, chunk_id, model, None, created, extra)
+                        return [plain]
         chunks: list[ChatChunk] = []
         for i, c in enumerate(choices):
             chunk = self._choice_chunk(c, i, chunk_id, model, created, extra)

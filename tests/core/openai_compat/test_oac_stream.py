@@ -329,3 +329,41 @@ def test_the_common_event_path_gives_what_the_general_path_gives(provider: Any, 
     # A next chunk with other keys must not reuse the first one's extra names.
     follow = SSEEvent(json.dumps(chunk({"content": "b"}, service_tier="x")))
     assert [vars(c) for c in fast.feed(follow)] == [vars(c) for c in general._feed(follow)]
+
+
+_ONE_CHOICE_CASES = [
+    {"index": 0, "delta": {"content": "Hi"}, "finish_reason": None, "logprobs": None},
+    {"delta": {"content": "Hi"}},
+    {"index": 2, "delta": {"content": "Hi"}},
+    {"index": True, "delta": {"content": "Hi"}},
+    {"index": "0", "delta": {"content": "Hi"}},
+    {"index": 0, "delta": {"content": ""}},
+    {"index": 0, "delta": {"content": "Hi"}, "finish_reason": "stop"},
+    {"index": 0, "delta": {"content": "Hi"}, "logprobs": {"content": [{"token": "Hi", "logprob": -0.1}]}},
+    {"index": 0, "delta": {"content": "Hi", "role": "assistant"}},
+    {"index": 0, "delta": {"content": None}},
+    {"index": 0, "delta": {"content": ["a"]}},
+    {"index": 0, "delta": {"reasoning": "r"}},
+    {"index": 0, "delta": []},
+    {"index": 0},
+    "not a choice",
+]
+
+
+@pytest.mark.parametrize("choice", _ONE_CHOICE_CASES)
+@pytest.mark.parametrize("top", [{}, {"usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}])
+def test_a_single_plain_choice_gives_the_chunk_the_per_choice_path_gives(
+    provider: Any, choice: Any, top: dict[str, Any]
+) -> None:
+    data = {"id": "c1", "model": "m", "created": 7, "system_fingerprint": "fp", "choices": [choice], **top}
+
+    def outcome(plain: bool) -> Any:
+        parser = provider.stream_parser(REQUEST)
+        parser._plain_choices = plain
+        try:
+            return [vars(c) for c in parser.feed(SSEEvent(json.dumps(data)))], parser._finished
+        except ProviderError as error:
+            return type(error), str(error)
+
+    assert provider.stream_parser(REQUEST)._plain_choices  # the plain path is on for this parser
+    assert outcome(True) == outcome(False)
