@@ -160,20 +160,16 @@ class OpenAIStreamParser(StreamParser):
             # The commonest chunk: one choice whose delta is its text alone, nothing else set
             # (the same chunk _choice_chunk builds from it).
             choice = choices[0]
-            if type(choice) is dict:
-                delta = choice.get("delta")
-                if type(delta) is dict and len(delta) == 1:
-                    text = delta.get("content")
-                    index = choice.get("index", 0)
-                    if (
-                        type(text) is str
-                        and text
-                        and type(index) is int
-                        and choice.get("finish_reason") is None
-                        and choice.get("logprobs") is None
-                    ):
-                        plain = chat_chunk(index, text, "", (), None, None, None, chunk_id, model, None, created, extra)
-                        return [plain]
+            delta = choice.get("delta") if type(choice) is dict else None
+            text = delta.get("content") if type(delta) is dict and len(delta) == 1 else None
+            if (
+                type(text) is str
+                and text
+                and type(index := choice.get("index", 0)) is int
+                and choice.get("finish_reason") is None
+                and choice.get("logprobs") is None
+            ):
+                return [chat_chunk(index, text, "", (), None, None, None, chunk_id, model, None, created, extra)]
         chunks: list[ChatChunk] = []
         for i, c in enumerate(choices):
             chunk = self._choice_chunk(c, i, chunk_id, model, created, extra)
