@@ -392,6 +392,21 @@ def chat_chunk(
     return chunk
 
 
+def chat_chunk_with_text(chunk: ChatChunk, text: str) -> ChatChunk:
+    """``chunk`` with another ``text`` and its own ``extra`` and ``message_extra`` dicts, built in one step.
+
+    For stream parsers, once per chunk: the instance is the one ``attrs.evolve(chunk, text=text)``
+    gives, but for ``extra`` and ``message_extra`` being shallow copies rather than the same dicts.
+    """
+    copy = _new(ChatChunk)
+    fields = copy.__dict__
+    fields.update(chunk.__dict__)
+    fields["text"] = text
+    fields["extra"] = {**chunk.extra}
+    fields["message_extra"] = {**chunk.message_extra}
+    return copy
+
+
 @attrs.frozen
 class ModelInfo:
     """An entry of a provider's model list."""

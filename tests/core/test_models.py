@@ -6,7 +6,7 @@ import pickle
 
 import attrs
 import pytest
-from chatpipe.models import ChatChunk, ToolCallDelta, chat_chunk
+from chatpipe.models import ChatChunk, ToolCallDelta, chat_chunk, chat_chunk_with_text
 
 
 def test_chat_chunk_builds_the_instance_init_builds() -> None:
@@ -42,3 +42,13 @@ def test_a_fast_chunk_is_frozen() -> None:
         fast.text = "x"  # type: ignore[misc]
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         del fast.text
+
+
+def test_chat_chunk_with_text_is_evolve_with_its_own_dicts() -> None:
+    chunk = ChatChunk(index=2, text="a", id="i", model="m", created=7, extra={"k": 1}, message_extra={"m": 2})
+    copy = chat_chunk_with_text(chunk, "b")
+    assert vars(copy) == vars(attrs.evolve(chunk, text="b"))
+    assert copy.extra is not chunk.extra and copy.message_extra is not chunk.message_extra
+    assert chunk.text == "a"  # the original is untouched
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        copy.text = "x"  # type: ignore[misc]
