@@ -18,6 +18,9 @@ its body ended: :meth:`finish` raises :class:`~chatpipe.errors.ProtocolError` (t
 keeps the text received on it). An
 ``{"error": ...}`` payload or an ``event: error`` inside the 200 stream raises the typed
 API error; data that is not JSON raises :class:`~chatpipe.errors.ProtocolError`.
+
+Plain chunks after the first are read through the stream's chunk shape
+(:mod:`chatpipe.openai_compat._shape`): the same chunks, without decoding the whole object.
 """
 
 from __future__ import annotations
@@ -34,15 +37,17 @@ import attrs
 
 from ..errors import APIStatusError, ProtocolError
 from ..http import SSEEvent
-from ..models import ChatChunk, FinishReason, ToolCallDelta, chat_chunk
+from ..models import ChatChunk, FinishReason, ToolCallDelta, chat_chunk, chat_chunk_with_text
 from ..provider import StreamParser
 from ..vendor import FINISH_REASONS, MalformedPayload, json_or_none, normalise_finish_reason
 from ._response import parse_logprobs, parse_usage
+from ._shape import ChunkShape, learn_shape
 
 __all__ = ["OpenAIStreamParser"]
 
 _MODELLED_KEYS = frozenset({"id", "object", "model", "choices", "usage", "obfuscation", "created"})
 _DATA_EVENTS = frozenset({"message", "", "chunk", "completion"})
+_SHAPE_TRIES = 3  # a stream whose chunks never share a shape stops learning after this many
 
 ErrorFactory = Callable[[Mapping[str, Any] | str], APIStatusError]
 ProtocolFactory = Callable[[str, str], ProtocolError]
@@ -77,11 +82,17 @@ class OpenAIStreamParser(StreamParser):
         self._extra_names: tuple[str, ...] = ()
         # A subclass that reads choices its own way (e.g. /completions' ``text``) gets every choice.
         self._plain_choices = type(self)._choice_chunk is OpenAIStreamParser._choice_chunk
+        self._shape: ChunkShape | None = None  # the text of the last plain chunk, around its delta text
+        self._shape_misses = 0  # shapes learnt in a row that no chunk has matched
 
     def feed(self, event: SSEEvent) -> Iterable[ChatChunk]:
         """The chunks one event yields; raises on error events and malformed data."""
         data = event.data
         if event.event == "message" and not self.done:
+            shape = self._shape
+            if shape is not None and (text := shape.text(data)):  # the chunk before's text but for its delta's
+                self._shape_misses = 0
+                return [chat_chunk_with_text(shape.chunk, text)]
             # The common event: one JSON object, nothing around it (the same result as below; anything
             # else — [DONE], blank, padded or broken data, an error object — takes the general path).
             try:
@@ -91,7 +102,7 @@ class OpenAIStreamParser(StreamParser):
             else:
                 if end == len(data) and type(decoded) is dict and ("error" not in decoded or decoded.get("choices")):
                     try:
-                        return self._chunks(decoded)
+                        return self._chunks(decoded, data)
                     except MalformedPayload as exc:
                         raise self._make_protocol_error(str(exc), data) from None
         return self._feed(event)
@@ -133,7 +144,8 @@ class OpenAIStreamParser(StreamParser):
             )
         return ()
 
-    def _chunks(self, data: Mapping[str, Any]) -> list[ChatChunk]:
+    def _chunks(self, data: Mapping[str, Any], text_data: str | None = None) -> list[ChatChunk]:
+        """The chunks of one decoded event; ``text_data``, its whole text, lets a plain chunk teach the shape."""
         chunk_id = data.get("id")
         if not isinstance(chunk_id, str):
             chunk_id = None
@@ -169,7 +181,11 @@ class OpenAIStreamParser(StreamParser):
                 and choice.get("finish_reason") is None
                 and choice.get("logprobs") is None
             ):
-                return [chat_chunk(index, text, "", (), None, None, None, chunk_id, model, None, created, extra)]
+                plain = chat_chunk(index, text, "", (), None, None, None, chunk_id, model, None, created, extra)
+                if text_data is not None and self._shape_misses < _SHAPE_TRIES:
+                    self._shape_misses += 1
+                    self._shape = learn_shape(text_data, data, plain)  # type: ignore[arg-type]
+                return [plain]
         chunks: list[ChatChunk] = []
         for i, c in enumerate(choices):
             chunk = self._choice_chunk(c, i, chunk_id, model, created, extra)
