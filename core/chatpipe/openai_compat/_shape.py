@@ -29,6 +29,8 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, final
 
+from ..models import chat_chunk_with_text
+
 if TYPE_CHECKING:
     from ..models import ChatChunk
 
@@ -106,7 +108,7 @@ def learn_shape(data: str, decoded: dict[str, Any], chunk: ChatChunk) -> ChunkSh
     content_slot = slots.index(content)
     if not _proven(pieces, decoded, content_slot=content_slot):
         return None
-    return ChunkShape(tuple(pieces), content_slot, chunk)
+    return ChunkShape(tuple(pieces), content_slot, chat_chunk_with_text(chunk, chunk.text))  # not the caller's dicts
 
 
 def _slot(data: str, key: str, value: str) -> tuple[int, int] | None:

@@ -72,6 +72,9 @@ def test_each_chunk_gets_its_own_extra_dicts(provider: Any) -> None:
     assert parser._shape is not None  # the second chunk came through the shape
     assert second.extra == first.extra == {"system_fingerprint": "fp"}
     assert second.extra is not first.extra and second.message_extra is not first.message_extra
+    first.extra["system_fingerprint"] = "changed by the caller"  # type: ignore[index]
+    [third] = parser.feed(SSEEvent(plain("c", system_fingerprint="fp")))
+    assert third.extra == {"system_fingerprint": "fp"}
     parser = provider.stream_parser(REQUEST)
     [first] = parser.feed(SSEEvent(plain("a", system_fingerprint={"v": 1})))
     [second] = parser.feed(SSEEvent(plain("b", system_fingerprint={"v": 1})))
