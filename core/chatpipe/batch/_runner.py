@@ -118,26 +118,31 @@ async def amap(
     that ended the call; any other exception (a config error, a bug) stops the iteration and
     is raised. Items are pulled as room frees up, so a huge iterable is never held. Closing
     the iterator early cancels the calls in flight.
+
+    At most ``concurrency`` items are between their pull and the consumer's return from their
+    ``yield``, calls in flight and results not yet handled together: a process killed at any
+    moment has handled every result but those of at most ``concurrency`` items.
     """
     _check_concurrency(concurrency)
-    results: asyncio.Queue[tuple[T, Result] | BaseException | None] = asyncio.Queue(maxsize=concurrency)
+    results: asyncio.Queue[tuple[T, Result] | BaseException | None] = asyncio.Queue()
+    room = asyncio.Semaphore(concurrency)
     pull = _puller(items)
 
     async def worker() -> None:
-        # No ``finally``: a cancelled worker must not wait for room in a queue nobody reads.
         try:
             while True:
+                await room.acquire()  # released once the consumer handled the result
                 try:
                     item = await pull()
                 except StopAsyncIteration:
                     break
-                await results.put((item, await _one(pipe, item)))
+                results.put_nowait((item, await _one(pipe, item)))
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # given to the consumer, who raises it
-            await results.put(exc)
+            results.put_nowait(exc)
             return
-        await results.put(None)
+        results.put_nowait(None)
 
     workers = [asyncio.ensure_future(worker()) for _ in range(concurrency)]
     running = len(workers)
@@ -150,6 +155,7 @@ async def amap(
                 raise got
             else:
                 yield got
+                room.release()
     finally:
         for task in workers:
             task.cancel()

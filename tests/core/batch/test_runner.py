@@ -211,6 +211,23 @@ def test_amap_takes_an_async_iterable_and_reports_connection_errors(fake: BatchF
     assert len(results) == 4 and all(isinstance(r, APIConnectionError) for r in results)
 
 
+def test_amap_holds_no_more_unhandled_items_than_its_concurrency_under_a_slow_consumer(fake: BatchFake) -> None:
+    items = [[{"role": "user", "content": f"q{i}"}] for i in range(60)]
+    gaps = []
+
+    async def main() -> None:
+        handled = 0
+        async for _ in _pipe(fake).amap(items, concurrency=4):
+            await asyncio.sleep(0.01)  # a writer slower than the calls: results pile up if allowed to
+            gaps.append(sum(fake.finals.values()) - handled)  # answered, not yet handled
+            handled += 1
+
+    asyncio.run(asyncio.wait_for(main(), 30))
+    assert len(gaps) == 60
+    # a kill at any moment loses at most the answers not yet handled: no more than the concurrency
+    assert max(gaps) <= 4
+
+
 def test_closing_amap_early_cancels_the_calls_in_flight(tmp_path: Path) -> None:
     with BatchFake(delay=0.5) as fake:
         items = [[{"role": "user", "content": f"q{i}"}] for i in range(100)]
